@@ -1,0 +1,82 @@
+/**
+ * Decisions: the single source of truth. One record per indicator holds its current state, its offence
+ * history (for escalating durations) and the evidence that led to it; targets are projections of the
+ * active records.
+ */
+import type { Indicator } from './indicator';
+import type { Evidence, SignalSource, Workload } from './signal';
+import type { TargetName } from './target';
+
+/**
+ * `active`: blocked until `expiresAt` (or for ever when null). `shadow`: decided but not enforced.
+ * `expired`, `unblocked` (by request) and `lifted` (allowlisted or protected after the fact) are ended blocks
+ * whose offence history is still used for escalation.
+ */
+export type DecisionStatus = 'active' | 'shadow' | 'expired' | 'unblocked' | 'lifted';
+
+export interface Decision {
+  /** The indicator's normalised value; one record per indicator. */
+  readonly key: string;
+  readonly indicator: Indicator;
+  readonly status: DecisionStatus;
+  /** Highest severity seen while this block was active. */
+  readonly severity: number;
+  readonly source: SignalSource;
+  /** What saw it: finding type, detector name, or `manual`. */
+  readonly detector: string;
+  /** Why the record is in its current state, in one sentence. */
+  readonly reason: string;
+  /** The targets this block applies to (already narrowed to the indicator's kind and a manual request). */
+  readonly targets: readonly TargetName[];
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** null = permanent. */
+  readonly expiresAt: string | null;
+  /** Start times of blocks within the escalation window, oldest first. */
+  readonly offences: readonly string[];
+  /** Newest last, capped. */
+  readonly evidence: readonly Evidence[];
+  /** Evidence key → latest `observedAt` acted on; makes replays and re-publications idempotent. */
+  readonly seen: Readonly<Record<string, string>>;
+  readonly workloads: readonly Workload[];
+  readonly requestedBy?: string;
+  /** Incremented on every write; the store refuses a write made from a stale copy. */
+  readonly version: number;
+}
+
+/** What deciding one signal came to. */
+export type Outcome = 'blocked' | 'extended' | 'unblocked' | 'skipped' | 'shadow';
+
+/** Why a signal was skipped. */
+export type SkipReason =
+  | 'allowlisted'
+  | 'guard-rail'
+  | 'below-threshold'
+  | 'breaker-open'
+  | 'duplicate'
+  | 'not-blocked'
+  | 'not-handled'
+  | 'no-target';
+
+/** One append-only audit entry: who or what, when, why, with which evidence. */
+export interface AuditRecord {
+  readonly key: string;
+  readonly at: string;
+  /** The outcome, or a lifecycle event of the enforcer itself (`expired`, `lifted`, `breaker-opened`…). */
+  readonly event: string;
+  readonly actor: string;
+  readonly reason: string;
+  readonly source?: SignalSource;
+  readonly expiresAt?: string | null;
+  readonly evidence?: Evidence;
+}
+
+/** The blast-radius breaker. */
+export interface BreakerState {
+  readonly open: boolean;
+  readonly openedAt?: string;
+  readonly reason?: string;
+  /** Start times of new blocks within the rolling window, oldest first. */
+  readonly recentBlocks: readonly string[];
+  readonly version: number;
+}

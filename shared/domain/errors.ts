@@ -1,0 +1,96 @@
+/**
+ * Every error Egress Warden raises on purpose. `retryable` tells the error policy whether trying the same
+ * thing again can help (throttling, a stale token) or cannot (bad input, a full target).
+ */
+export abstract class WardenError extends Error {
+  abstract readonly retryable: boolean;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Input that can never be processed as sent: an event, a request, a configuration value. Never retried. */
+export class InvalidInputError extends WardenError {
+  readonly retryable = false;
+
+  constructor(
+    message: string,
+    /** The path of the field that was wrong, such as `detail.indicator`; empty for the whole input. */
+    readonly field = '',
+    options?: { cause?: unknown },
+  ) {
+    super(field ? `${field}: ${message}` : message, options);
+  }
+}
+
+/** A value that is not a valid domain, IP address or CIDR. Names the value and the rule it broke. */
+export class InvalidIndicatorError extends InvalidInputError {
+  constructor(
+    readonly value: string,
+    readonly rule: string,
+    field = '',
+  ) {
+    super(`${JSON.stringify(value)} is not a valid indicator: ${rule}`, field);
+  }
+}
+
+/**
+ * A target or the store refused a write because a limit is reached (entries per ACL, domains per account,
+ * rule group capacity). `code` is the AWS error code the service uses for it.
+ */
+export class TargetCapacityError extends WardenError {
+  readonly retryable = false;
+
+  constructor(
+    message: string,
+    readonly code: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * Someone else changed the thing being written since it was read: a stale Network Firewall UpdateToken, a
+ * DynamoDB conditional check, a rule number taken by another writer, a domain list that is still updating.
+ * Re-read and try again.
+ */
+export class ConcurrentUpdateError extends WardenError {
+  readonly retryable = true;
+
+  constructor(
+    message: string,
+    readonly code: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The service asked us to slow down and bounded retries did not get through. */
+export class ThrottledError extends WardenError {
+  readonly retryable = true;
+
+  constructor(
+    message: string,
+    readonly code: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The container (ACL, domain list, rule group, topic, table) does not exist. Fix the configuration. */
+export class TargetNotFoundError extends WardenError {
+  readonly retryable = false;
+
+  constructor(
+    message: string,
+    readonly code: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

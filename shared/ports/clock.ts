@@ -1,0 +1,4 @@
+/** Time, injected so that the core never reads the system clock. */
+export interface Clock {
+  now(): Date;
+}

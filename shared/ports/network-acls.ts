@@ -1,0 +1,20 @@
+import type { NetworkAcl } from '#domain/target';
+
+/**
+ * The network ACLs Egress Warden manages (chosen by id or by VPC in the configuration). It only ever writes
+ * egress deny entries for all protocols, and the reconciliation core only asks it to touch rule numbers in
+ * the reserved range.
+ */
+export interface NetworkAcls {
+  /** The managed ACLs with their egress entries, sorted by ACL id. Throws TargetNotFoundError. */
+  list(): Promise<NetworkAcl[]>;
+  /**
+   * Creates an egress deny for all protocols. Idempotent when the same entry already holds the number.
+   * Throws ConcurrentUpdateError (`NetworkAclEntryAlreadyExists`: another entry holds the number),
+   * TargetCapacityError (`NetworkAclEntryLimitExceeded`), TargetNotFoundError (`InvalidNetworkAclID.NotFound`),
+   * ThrottledError (`RequestLimitExceeded`).
+   */
+  createEgressDeny(aclId: string, ruleNumber: number, cidr: string): Promise<void>;
+  /** Deletes an egress entry. Idempotent: an entry already gone is success. Throws TargetNotFoundError. */
+  deleteEgressEntry(aclId: string, ruleNumber: number): Promise<void>;
+}

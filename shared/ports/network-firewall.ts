@@ -1,0 +1,13 @@
+import type { RuleGroupSnapshot } from '#domain/target';
+
+/** One stateful AWS Network Firewall rule group (Suricata rules string) that Egress Warden writes. */
+export interface NetworkFirewallRuleGroup {
+  /** Throws TargetNotFoundError, ThrottledError. */
+  describe(): Promise<RuleGroupSnapshot>;
+  /**
+   * Replaces the whole rules string; returns the new update token. Throws ConcurrentUpdateError
+   * (`InvalidTokenException`: the token is stale, re-describe), TargetCapacityError (over capacity or over a
+   * size limit), InvalidInputError (a rule the service rejects), TargetNotFoundError, ThrottledError.
+   */
+  update(rules: string, updateToken: string): Promise<string>;
+}
