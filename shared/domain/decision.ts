@@ -40,6 +40,8 @@ export interface Decision {
   readonly seen: Readonly<Record<string, string>>;
   readonly workloads: readonly Workload[];
   readonly requestedBy?: string;
+  /** Targets this active block did not fit in at the last reconcile (reported once when it changes). */
+  readonly overflow?: readonly TargetName[];
   /** Incremented on every write; the store refuses a write made from a stale copy. */
   readonly version: number;
 }

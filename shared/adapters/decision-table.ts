@@ -1,0 +1,285 @@
+/**
+ * The decision table: one DynamoDB table holds every decision, the audit trail and the breaker. This file is
+ * its single definition, as plain data: the CDK stack and the tests' CreateTable both build the table from
+ * it, and both decision stores (DynamoDB and in-memory) share its key formats, so they cannot drift apart.
+ *
+ * | item     | `pk`          | `sk`                      | other attributes                                   |
+ * |----------|---------------|---------------------------|----------------------------------------------------|
+ * | decision | `IND#<key>`   | `DECISION`                | every Decision field (`indicator` as a map, …), `version`; while active also `gsi1pk`, `gsi1sk` |
+ * | audit    | `IND#<key>`   | `AUDIT#<at>#<hash>`       | every AuditRecord field, `ttl`                     |
+ * | breaker  | `BREAKER`     | `STATE`                   | every BreakerState field, `version`                |
+ *
+ * * **Active index.** The sparse global secondary index `active` (`gsi1pk`, `gsi1sk`, all attributes
+ *   projected) holds active decisions only: `gsi1pk = ACTIVE#<n>` with n = FNV-1a(key) mod 4, so no single
+ *   partition takes every write, and `gsi1sk` = `expiresAt` (normalised ISO 8601) or
+ *   `9999-12-31T23:59:59.999Z` for a permanent block. Every write replaces the whole item, so a decision
+ *   that stops being active loses both attributes and leaves the index. `listActive` queries the 4 shards;
+ *   `listDueBefore(t)` queries each with `gsi1sk <= t`. The index is eventually consistent (usually well under
+ *   a second), which the every-minute expiry and 15-minute drift check absorb.
+ * * **Audit.** `at` is normalised in the sort key so the trail sorts oldest first; `<hash>` is a short
+ *   SHA-256 of the whole record, so replaying an identical record writes nothing (`attribute_not_exists(pk)`)
+ *   and two different records at the same instant do not collide. Audit items carry `ttl` = `at` + 400 days
+ *   (epoch seconds), the table's TTL attribute.
+ * * **TTL is for the audit trail only.** Decisions never carry `ttl`: DynamoDB deletes expired items up to
+ *   48 hours late, so block expiry is driven by `expiresAt` and the every-minute schedule, never by TTL.
+ * * **Optimistic locking.** Decisions and the breaker are written with `attribute_not_exists(pk)` (new) or
+ *   `#version = :expected`; `version` goes up by one on every write.
+ * * **Offence history** lives on the decision itself (`offences`), so escalation needs one read.
+ * * **Item size.** DynamoDB refuses items over 400 KB; both stores measure each item the way DynamoDB does
+ *   and refuse it with InvalidInputError before writing.
+ */
+import { createHash } from 'node:crypto';
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import type { AuditRecord, BreakerState, Decision } from '#domain/decision';
+import { InvalidInputError } from '#domain/errors';
+
+/** The table's shape and limits, for CDK and the tests' CreateTable. */
+export const DECISION_TABLE = {
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+  billingMode: 'PAY_PER_REQUEST',
+  activeIndex: {
+    indexName: 'active',
+    partitionKey: { name: 'gsi1pk', type: 'S' },
+    sortKey: { name: 'gsi1sk', type: 'S' },
+    projectionType: 'ALL',
+  },
+  /** The number of `ACTIVE#<n>` partitions of the active index. Changing it needs a backfill. */
+  activeShards: 4,
+  /** Set on audit items only. */
+  timeToLiveAttribute: 'ttl',
+  auditRetentionDays: 400,
+  /** DynamoDB's item size limit, 400 KB. */
+  maxItemBytes: 400 * 1024,
+} as const;
+
+/** `gsi1sk` of a permanent block: sorts after every real expiry. */
+export const PERMANENT_SORT_KEY = '9999-12-31T23:59:59.999Z';
+
+const DECISION_SORT_KEY = 'DECISION';
+const AUDIT_PREFIX = 'AUDIT#';
+const BREAKER_KEY = { pk: 'BREAKER', sk: 'STATE' } as const;
+const DAY_SECONDS = 86_400;
+const TABLE_ATTRIBUTES = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'ttl']);
+
+/** The CreateTable request for the decision table (PAY_PER_REQUEST, with the active index). */
+export function createTableInput(tableName: string): CreateTableCommandInput {
+  const { partitionKey, sortKey, activeIndex } = DECISION_TABLE;
+  return {
+    TableName: tableName,
+    BillingMode: DECISION_TABLE.billingMode,
+    AttributeDefinitions: [partitionKey, sortKey, activeIndex.partitionKey, activeIndex.sortKey].map(
+      ({ name, type }) => ({ AttributeName: name, AttributeType: type }),
+    ),
+    KeySchema: [
+      { AttributeName: partitionKey.name, KeyType: 'HASH' },
+      { AttributeName: sortKey.name, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: activeIndex.indexName,
+        KeySchema: [
+          { AttributeName: activeIndex.partitionKey.name, KeyType: 'HASH' },
+          { AttributeName: activeIndex.sortKey.name, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: activeIndex.projectionType },
+      },
+    ],
+  };
+}
+
+/** The primary key of an indicator's decision record. */
+export function decisionKey(key: string): { pk: string; sk: string } {
+  return { pk: indicatorPartition(key), sk: DECISION_SORT_KEY };
+}
+
+/** The primary key of the breaker. */
+export function breakerKey(): { pk: string; sk: string } {
+  return { ...BREAKER_KEY };
+}
+
+/** The partition holding an indicator's decision and audit trail. */
+export function indicatorPartition(key: string): string {
+  return `IND#${key}`;
+}
+
+/** The sort-key prefix shared by every audit item. */
+export function auditPrefix(): string {
+  return AUDIT_PREFIX;
+}
+
+/** Every `gsi1pk` value, one per shard. */
+export function activePartitions(): string[] {
+  return Array.from({ length: DECISION_TABLE.activeShards }, (_, shard) => `ACTIVE#${shard}`);
+}
+
+/** The shard of the active index an indicator key lands in: FNV-1a (32-bit) of its UTF-8 bytes, mod 4. */
+export function activeShard(key: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(key, 'utf8')) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % DECISION_TABLE.activeShards;
+}
+
+/**
+ * An ISO 8601 time in the one format that sorts as text (`toISOString`, UTC, milliseconds), so that key
+ * comparisons agree with time comparisons. Throws InvalidInputError naming `field` when it is not a time.
+ */
+export function toSortableTime(value: string, field: string): string {
+  const millis = Date.parse(value);
+  if (Number.isNaN(millis))
+    throw new InvalidInputError(`${JSON.stringify(value)} is not an ISO 8601 time`, field);
+  return new Date(millis).toISOString();
+}
+
+/** The active-index attributes of a decision; empty unless it is active. */
+export function activeIndexKeys(decision: Decision): { gsi1pk?: string; gsi1sk?: string } {
+  if (decision.status !== 'active') return {};
+  return {
+    gsi1pk: `ACTIVE#${activeShard(decision.key)}`,
+    gsi1sk:
+      decision.expiresAt === null ? PERMANENT_SORT_KEY : toSortableTime(decision.expiresAt, 'expiresAt'),
+  };
+}
+
+/** `AUDIT#<at>#<hash>`: sorts oldest first; identical records get identical keys. */
+export function auditSortKey(record: AuditRecord): string {
+  const digest = createHash('sha256').update(stableStringify(record)).digest('hex').slice(0, 16);
+  return `${AUDIT_PREFIX}${toSortableTime(record.at, 'at')}#${digest}`;
+}
+
+/** Epoch seconds when DynamoDB may delete an audit item: `at` + 400 days. */
+export function auditTimeToLive(at: string): number {
+  return (
+    Math.floor(Date.parse(toSortableTime(at, 'at')) / 1000) + DECISION_TABLE.auditRetentionDays * DAY_SECONDS
+  );
+}
+
+/**
+ * Throws InvalidInputError unless `version` is `expectedVersion + 1` (1 for a new record): a writer must
+ * build the new record from the one it read.
+ */
+export function assertNextVersion(version: number, expectedVersion: number | undefined, what: string): void {
+  const next = (expectedVersion ?? 0) + 1;
+  if (version !== next) {
+    throw new InvalidInputError(
+      `${what} must have version ${next} when written over version ${expectedVersion ?? 'none'}, got ${version}`,
+      'version',
+    );
+  }
+}
+
+/** The item stored for a decision. Throws InvalidInputError for a bad `expiresAt` or an item over 400 KB. */
+export function toDecisionItem(decision: Decision): Record<string, unknown> {
+  return checkedItem({
+    ...withoutUndefined(decision),
+    ...decisionKey(decision.key),
+    ...activeIndexKeys(decision),
+  });
+}
+
+/** The item stored for an audit record, with its `ttl`. Throws InvalidInputError like `toDecisionItem`. */
+export function toAuditItem(record: AuditRecord): Record<string, unknown> {
+  return checkedItem({
+    ...withoutUndefined(record),
+    pk: indicatorPartition(record.key),
+    sk: auditSortKey(record),
+    [DECISION_TABLE.timeToLiveAttribute]: auditTimeToLive(record.at),
+  });
+}
+
+/** The item stored for the breaker. */
+export function toBreakerItem(state: BreakerState): Record<string, unknown> {
+  return checkedItem({ ...withoutUndefined(state), ...breakerKey() });
+}
+
+/** A decision read back from its item. */
+export function fromDecisionItem(item: Record<string, unknown>): Decision {
+  return withoutTableAttributes(item) as unknown as Decision;
+}
+
+/** An audit record read back from its item. */
+export function fromAuditItem(item: Record<string, unknown>): AuditRecord {
+  return withoutTableAttributes(item) as unknown as AuditRecord;
+}
+
+/** The breaker read back from its item. */
+export function fromBreakerItem(item: Record<string, unknown>): BreakerState {
+  return withoutTableAttributes(item) as unknown as BreakerState;
+}
+
+/**
+ * The size DynamoDB bills and limits an item by: names and string values in UTF-8 bytes, numbers about one
+ * byte per two significant digits plus one, null and booleans one byte, lists and maps 3 bytes plus one per
+ * element.
+ */
+export function itemSize(item: Record<string, unknown>): number {
+  let size = 0;
+  for (const [name, value] of Object.entries(item)) {
+    if (value !== undefined) size += Buffer.byteLength(name, 'utf8') + valueSize(value);
+  }
+  return size;
+}
+
+function valueSize(value: unknown): number {
+  if (typeof value === 'string') return Buffer.byteLength(value, 'utf8');
+  if (typeof value === 'number') {
+    const digits = String(Math.abs(value))
+      .replace(/e.*$/, '')
+      .replace('.', '')
+      .replace(/^0+|0+$/g, '');
+    return Math.ceil(Math.max(digits.length, 1) / 2) + 1;
+  }
+  if (typeof value === 'boolean' || value === null) return 1;
+  if (Array.isArray(value))
+    return 3 + value.reduce<number>((sum, element) => sum + 1 + valueSize(element), 0);
+  if (typeof value === 'object') {
+    let size = 3;
+    for (const [name, element] of Object.entries(value)) {
+      if (element !== undefined) size += 1 + Buffer.byteLength(name, 'utf8') + valueSize(element);
+    }
+    return size;
+  }
+  return 0;
+}
+
+function checkedItem(item: Record<string, unknown>): Record<string, unknown> {
+  const size = itemSize(item);
+  if (size > DECISION_TABLE.maxItemBytes) {
+    throw new InvalidInputError(
+      `item for ${String(item.pk)} ${String(item.sk)} is ${size} bytes, over DynamoDB's ${DECISION_TABLE.maxItemBytes}-byte item limit`,
+    );
+  }
+  return item;
+}
+
+function withoutTableAttributes(item: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(item).filter(([name]) => !TABLE_ATTRIBUTES.has(name)));
+}
+
+/** A deep copy without `undefined` values, which DynamoDB cannot store (absent and undefined read back alike). */
+function withoutUndefined<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((element) => withoutUndefined(element)) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, element]) => element !== undefined)
+        .map(([name, element]) => [name, withoutUndefined(element)]),
+    ) as T;
+  }
+  return value;
+}
+
+/** JSON with object keys sorted and undefined dropped, so equal records hash alike whatever their key order. */
+function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((element) => stableStringify(element ?? null)).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value)
+      .filter(([, element]) => element !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([name, element]) => `${JSON.stringify(name)}:${stableStringify(element)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

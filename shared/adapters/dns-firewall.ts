@@ -1,0 +1,210 @@
+import {
+  GetFirewallDomainListCommand,
+  ListFirewallDomainsCommand,
+  type Route53ResolverClient,
+  UpdateFirewallDomainsCommand,
+} from '@aws-sdk/client-route53resolver';
+import { normaliseDomain, normaliseDomainBatch } from '#adapters/in-memory/dns-firewall';
+import { awsErrorCode, sleep as defaultSleep, withRetry } from '#adapters/retry';
+import {
+  ConcurrentUpdateError,
+  InvalidInputError,
+  TargetCapacityError,
+  TargetNotFoundError,
+  ThrottledError,
+  WardenError,
+} from '#domain/errors';
+import type { DnsFirewallDomainList } from '#ports/dns-firewall';
+
+/** Options of {@link Route53ResolverDomainList}. */
+export interface Route53ResolverDomainListOptions {
+  readonly client: Route53ResolverClient;
+  /** `rslvr-fdl-…`, created empty by CDK. */
+  readonly domainListId: string;
+  /** Injected so tests never wait. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Milliseconds since the epoch; injected with `sleep` so tests can check the spacing of requests. */
+  readonly now?: () => number;
+  /** Least time between two requests of this adapter; 200 ms keeps it at the Resolver's 5 requests/s. */
+  readonly minIntervalMs?: number;
+  /** GetFirewallDomainList polls before giving up on a list that stays `UPDATING` (about 5 s apart at most). */
+  readonly maxWaitAttempts?: number;
+}
+
+const DEFAULT_MIN_INTERVAL_MS = 200;
+const DEFAULT_MAX_WAIT_ATTEMPTS = 24;
+const WAIT_BASE_DELAY_MS = 500;
+const WAIT_MAX_DELAY_MS = 5_000;
+// The Resolver allows 5 requests/s per account and region and tells throttled callers to "try again in a
+// few minutes"; six attempts spread over about half a minute, then the error policy retries the whole batch.
+const RETRY = { attempts: 6, baseDelayMs: 500, maxDelayMs: 10_000 } as const;
+const RETRYABLE_CODES = new Set(['ThrottlingException', 'Throttling', 'ConflictException']);
+// Any DNS Firewall-valid page size works; 1,000 keeps responses small and 100,000 domains at 100 requests.
+const PAGE_SIZE = 1000;
+
+/**
+ * A Route 53 Resolver DNS Firewall domain list. Absorbs the service's quirks: names come back with a trailing
+ * dot (stripped), listings are paginated, a write leaves the list `UPDATING` (every write waits for
+ * `COMPLETE`, before and after), and the API takes about 5 requests/s (every request of this instance is
+ * spaced by `minIntervalMs`). Throttling and `ConflictException` are retried with bounded backoff.
+ * Errors: InvalidInputError (more than 1,000 domains or an invalid name, refused before any request; or
+ * `ValidationException`), TargetCapacityError (`LimitExceededException`), TargetNotFoundError
+ * (`ResourceNotFoundException`, or a list that is `DELETING` or `COMPLETE_IMPORT_FAILED`), ThrottledError,
+ * ConcurrentUpdateError (`ConflictException`, or still `UPDATING` after `maxWaitAttempts` polls). Other SDK
+ * errors, such as `AccessDeniedException`, propagate unchanged.
+ */
+export class Route53ResolverDomainList implements DnsFirewallDomainList {
+  readonly #client: Route53ResolverClient;
+  readonly #domainListId: string;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #now: () => number;
+  readonly #minIntervalMs: number;
+  readonly #maxWaitAttempts: number;
+  #lastRequestAt = Number.NEGATIVE_INFINITY;
+  // Set once this instance has seen the list COMPLETE after its own last write, so a sequence of writes
+  // costs one status poll each instead of two; any conflict clears it.
+  #knownComplete = false;
+
+  constructor(options: Route53ResolverDomainListOptions) {
+    this.#client = options.client;
+    this.#domainListId = options.domainListId;
+    this.#sleep = options.sleep ?? defaultSleep;
+    this.#now = options.now ?? Date.now;
+    this.#minIntervalMs = options.minIntervalMs ?? DEFAULT_MIN_INTERVAL_MS;
+    this.#maxWaitAttempts = options.maxWaitAttempts ?? DEFAULT_MAX_WAIT_ATTEMPTS;
+  }
+
+  /** Every domain, lowercase, without the trailing dot, sorted. Reads only; follows `NextToken`. */
+  async listDomains(): Promise<string[]> {
+    const domains = new Set<string>();
+    let nextToken: string | undefined;
+    do {
+      const page = await this.#call(() =>
+        this.#client.send(
+          new ListFirewallDomainsCommand({
+            FirewallDomainListId: this.#domainListId,
+            MaxResults: PAGE_SIZE,
+            NextToken: nextToken,
+          }),
+        ),
+      );
+      for (const domain of page.Domains ?? []) domains.add(normaliseDomain(domain));
+      nextToken = page.NextToken || undefined;
+    } while (nextToken);
+    return [...domains].sort();
+  }
+
+  /**
+   * Adds or removes up to 1,000 domains and returns once the list is `COMPLETE` again. Idempotent; an empty
+   * list makes no request.
+   */
+  async updateDomains(operation: 'ADD' | 'REMOVE', domains: readonly string[]): Promise<void> {
+    const batch = normaliseDomainBatch(domains);
+    if (batch.length === 0) return;
+    await this.#retrying(async () => {
+      // A conflict means the list changed state under us: check it again before the next attempt.
+      if (!this.#knownComplete) await this.#waitUntilComplete();
+      try {
+        const response = await this.#paced(() =>
+          this.#client.send(
+            new UpdateFirewallDomainsCommand({
+              FirewallDomainListId: this.#domainListId,
+              Operation: operation,
+              Domains: batch,
+            }),
+          ),
+        );
+        this.#knownComplete = response.Status === 'COMPLETE';
+      } catch (error) {
+        this.#knownComplete = false;
+        throw error;
+      }
+    });
+    if (!this.#knownComplete) await this.#waitUntilComplete();
+  }
+
+  async #waitUntilComplete(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const response = await this.#call(() =>
+        this.#client.send(new GetFirewallDomainListCommand({ FirewallDomainListId: this.#domainListId })),
+      );
+      const status = response.FirewallDomainList?.Status;
+      const detail = response.FirewallDomainList?.StatusMessage;
+      const described = `DNS Firewall domain list ${this.#domainListId} is ${status}${detail ? ` (${detail})` : ''}`;
+      if (status === 'COMPLETE') {
+        this.#knownComplete = true;
+        return;
+      }
+      if (status === 'DELETING' || status === 'COMPLETE_IMPORT_FAILED') {
+        // Neither state goes away by waiting: the list is being deleted, or an import by someone else failed.
+        throw new TargetNotFoundError(`${described}; check the stack that owns it`, status);
+      }
+      if (attempt >= this.#maxWaitAttempts) {
+        throw new ConcurrentUpdateError(
+          `${described} after ${attempt} status checks; the next write will wait again`,
+          status ?? 'UPDATING',
+        );
+      }
+      await this.#sleep(Math.min(WAIT_MAX_DELAY_MS, WAIT_BASE_DELAY_MS * 2 ** (attempt - 1)));
+    }
+  }
+
+  /** One paced request with bounded retries, its errors mapped to typed ones. */
+  #call<T>(request: () => Promise<T>): Promise<T> {
+    return this.#retrying(() => this.#paced(request));
+  }
+
+  async #retrying<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await withRetry(operation, {
+        ...RETRY,
+        sleep: this.#sleep,
+        // Typed errors come from a nested step that has already retried.
+        isRetryable: (error) =>
+          !(error instanceof WardenError) && RETRYABLE_CODES.has(awsErrorCode(error) ?? ''),
+      });
+    } catch (error) {
+      throw this.#toTypedError(error);
+    }
+  }
+
+  // Requests are spaced from the start of one to the start of the next, which is what the rate limit counts.
+  async #paced<T>(operation: () => Promise<T>): Promise<T> {
+    const wait = this.#lastRequestAt + this.#minIntervalMs - this.#now();
+    if (wait > 0) await this.#sleep(wait);
+    this.#lastRequestAt = this.#now();
+    return operation();
+  }
+
+  #toTypedError(error: unknown): unknown {
+    if (error instanceof WardenError) return error;
+    const code = awsErrorCode(error);
+    const reason = error instanceof Error ? error.message : String(error);
+    const where = `DNS Firewall domain list ${this.#domainListId}`;
+    switch (code) {
+      case 'ThrottlingException':
+      case 'Throttling':
+        return new ThrottledError(
+          `${where}: still throttled after ${RETRY.attempts} attempts: ${reason}`,
+          code,
+          {
+            cause: error,
+          },
+        );
+      case 'ConflictException':
+        return new ConcurrentUpdateError(`${where}: changing state, retry later: ${reason}`, code, {
+          cause: error,
+        });
+      case 'LimitExceededException':
+        return new TargetCapacityError(`${where}: domain quota reached: ${reason}`, code, { cause: error });
+      case 'ResourceNotFoundException':
+        return new TargetNotFoundError(`${where} not found: ${reason}`, code, { cause: error });
+      case 'ValidationException':
+        return new InvalidInputError(`refused by DNS Firewall (${code}): ${reason}`, 'domains', {
+          cause: error,
+        });
+      default:
+        return error;
+    }
+  }
+}

@@ -1,0 +1,282 @@
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  type PutCommandInput,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  activePartitions,
+  assertNextVersion,
+  auditPrefix,
+  breakerKey,
+  DECISION_TABLE,
+  decisionKey,
+  fromAuditItem,
+  fromBreakerItem,
+  fromDecisionItem,
+  indicatorPartition,
+  toAuditItem,
+  toBreakerItem,
+  toDecisionItem,
+  toSortableTime,
+} from '#adapters/decision-table';
+import { awsErrorCode, withRetry } from '#adapters/retry';
+import type { AuditRecord, BreakerState, Decision } from '#domain/decision';
+import {
+  ConcurrentUpdateError,
+  InvalidInputError,
+  TargetNotFoundError,
+  ThrottledError,
+} from '#domain/errors';
+import type { DecisionStore } from '#ports/decision-store';
+
+/** Options of the DynamoDB decision store. */
+export interface DynamoDbDecisionStoreOptions {
+  /** A document client; the store drops undefined values itself, so no marshalling options are required. */
+  readonly client: DynamoDBDocumentClient;
+  /** A table built from `createTableInput` / `DECISION_TABLE`. */
+  readonly tableName: string;
+  /** Attempts per request when DynamoDB throttles (first included, SDK retries aside). Default 4. */
+  readonly maxAttempts?: number;
+  /** Injected so tests never wait between retries. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Injected so tests are deterministic. */
+  readonly random?: () => number;
+}
+
+const CONDITION_FAILED = 'ConditionalCheckFailedException';
+const THROTTLING_CODES = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+]);
+
+/**
+ * The decision store on one DynamoDB table (layout in decision-table.ts).
+ *
+ * * `put` and `putBreaker` are conditional PutItems: `attribute_not_exists(pk)` for a new record, otherwise
+ *   `#version = :expected`. A lost race is ConcurrentUpdateError (code `ConditionalCheckFailedException`);
+ *   a `version` other than `expectedVersion + 1` is InvalidInputError before anything is sent.
+ * * `appendAudit` writes one conditional PutItem per record, in order (BatchWriteItem has no conditions);
+ *   an identical record already stored counts as written, so the call is idempotent and safe to retry after
+ *   a partial failure.
+ * * `get` and `getBreaker` read consistently; `listActive` and `listDueBefore` read the eventually
+ *   consistent `active` index. Every Query is paginated to the end.
+ * * Throttling (`ProvisionedThroughputExceededException`, `ThrottlingException`, `RequestLimitExceeded`) is
+ *   retried with backoff (on top of the SDK client's own retries), then ThrottledError. A missing table is
+ *   TargetNotFoundError (`ResourceNotFoundException`); `ValidationException` and items over 400 KB are
+ *   InvalidInputError. Anything else is rethrown as the SDK raised it.
+ */
+export class DynamoDbDecisionStore implements DecisionStore {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #tableName: string;
+  readonly #maxAttempts: number;
+  readonly #sleep: ((ms: number) => Promise<void>) | undefined;
+  readonly #random: (() => number) | undefined;
+
+  constructor(options: DynamoDbDecisionStoreOptions) {
+    this.#client = options.client;
+    this.#tableName = options.tableName;
+    this.#maxAttempts = options.maxAttempts ?? 4;
+    this.#sleep = options.sleep;
+    this.#random = options.random;
+  }
+
+  async get(key: string): Promise<Decision | undefined> {
+    const { Item } = await this.#call('GetItem', () =>
+      this.#client.send(
+        new GetCommand({ TableName: this.#tableName, Key: decisionKey(key), ConsistentRead: true }),
+      ),
+    );
+    return Item === undefined ? undefined : fromDecisionItem(Item);
+  }
+
+  async put(decision: Decision, expectedVersion: number | undefined): Promise<void> {
+    assertNextVersion(decision.version, expectedVersion, `decision for ${decision.key}`);
+    const item = toDecisionItem(decision);
+    await this.#conditionalPut(
+      item,
+      expectedVersion === undefined ? 0 : expectedVersion,
+      `decision for ${decision.key} changed since version ${expectedVersion ?? 'none'} was read`,
+    );
+  }
+
+  async listActive(): Promise<Decision[]> {
+    const pages = await Promise.all(
+      activePartitions().map((partition) =>
+        this.#queryAll({
+          TableName: this.#tableName,
+          IndexName: DECISION_TABLE.activeIndex.indexName,
+          KeyConditionExpression: '#gsi1pk = :partition',
+          ExpressionAttributeNames: { '#gsi1pk': DECISION_TABLE.activeIndex.partitionKey.name },
+          ExpressionAttributeValues: { ':partition': partition },
+        }),
+      ),
+    );
+    return pages.flat().map(fromDecisionItem);
+  }
+
+  async listDueBefore(time: string): Promise<Decision[]> {
+    const limit = toSortableTime(time, 'time');
+    const pages = await Promise.all(
+      activePartitions().map((partition) =>
+        this.#queryAll({
+          TableName: this.#tableName,
+          IndexName: DECISION_TABLE.activeIndex.indexName,
+          KeyConditionExpression: '#gsi1pk = :partition AND #gsi1sk <= :limit',
+          ExpressionAttributeNames: {
+            '#gsi1pk': DECISION_TABLE.activeIndex.partitionKey.name,
+            '#gsi1sk': DECISION_TABLE.activeIndex.sortKey.name,
+          },
+          ExpressionAttributeValues: { ':partition': partition, ':limit': limit },
+        }),
+      ),
+    );
+    // A time past the permanent marker would otherwise return permanent blocks as due.
+    return pages
+      .flat()
+      .map(fromDecisionItem)
+      .filter((decision) => decision.expiresAt !== null);
+  }
+
+  async appendAudit(records: readonly AuditRecord[]): Promise<void> {
+    const items = records.map(toAuditItem);
+    for (const item of items) {
+      try {
+        await this.#call('PutItem', () =>
+          this.#client.send(
+            new PutCommand({
+              TableName: this.#tableName,
+              Item: item,
+              ConditionExpression: 'attribute_not_exists(#pk)',
+              ExpressionAttributeNames: { '#pk': DECISION_TABLE.partitionKey.name },
+            }),
+          ),
+        );
+      } catch (error) {
+        // The key includes a hash of the whole record: the item that is there is this very record.
+        if (!(error instanceof ConcurrentUpdateError)) throw error;
+      }
+    }
+  }
+
+  async listAudit(key: string): Promise<AuditRecord[]> {
+    const items = await this.#queryAll({
+      TableName: this.#tableName,
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ExpressionAttributeNames: {
+        '#pk': DECISION_TABLE.partitionKey.name,
+        '#sk': DECISION_TABLE.sortKey.name,
+      },
+      ExpressionAttributeValues: { ':pk': indicatorPartition(key), ':prefix': auditPrefix() },
+      ConsistentRead: true,
+      ScanIndexForward: true,
+    });
+    return items.map(fromAuditItem);
+  }
+
+  async getBreaker(): Promise<BreakerState> {
+    const { Item } = await this.#call('GetItem', () =>
+      this.#client.send(
+        new GetCommand({ TableName: this.#tableName, Key: breakerKey(), ConsistentRead: true }),
+      ),
+    );
+    return Item === undefined ? { open: false, recentBlocks: [], version: 0 } : fromBreakerItem(Item);
+  }
+
+  async putBreaker(state: BreakerState, expectedVersion: number): Promise<void> {
+    assertNextVersion(state.version, expectedVersion, 'breaker');
+    await this.#conditionalPut(
+      toBreakerItem(state),
+      expectedVersion,
+      `breaker changed since version ${expectedVersion} was read`,
+    );
+  }
+
+  /** A PutItem that only succeeds over `expectedVersion` (0 = the item must not exist). */
+  async #conditionalPut(
+    item: Record<string, unknown>,
+    expectedVersion: number,
+    conflict: string,
+  ): Promise<void> {
+    const condition: Pick<
+      PutCommandInput,
+      'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+    > =
+      expectedVersion === 0
+        ? {
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': DECISION_TABLE.partitionKey.name },
+          }
+        : {
+            ConditionExpression: '#version = :expected',
+            ExpressionAttributeNames: { '#version': 'version' },
+            ExpressionAttributeValues: { ':expected': expectedVersion },
+          };
+    try {
+      await this.#call('PutItem', () =>
+        this.#client.send(new PutCommand({ TableName: this.#tableName, Item: item, ...condition })),
+      );
+    } catch (error) {
+      if (error instanceof ConcurrentUpdateError) {
+        throw new ConcurrentUpdateError(conflict, error.code, { cause: error.cause });
+      }
+      throw error;
+    }
+  }
+
+  /** Every item a Query matches, following `LastEvaluatedKey` page by page. */
+  async #queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#call('Query', () =>
+        this.#client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey })),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return items;
+  }
+
+  /** Sends with bounded retries on throttling and maps DynamoDB errors to the typed errors. */
+  async #call<T>(operation: string, send: () => Promise<T>): Promise<T> {
+    try {
+      return await withRetry(send, {
+        attempts: this.#maxAttempts,
+        baseDelayMs: 50,
+        maxDelayMs: 1_000,
+        isRetryable: (error) => THROTTLING_CODES.has(awsErrorCode(error) ?? ''),
+        ...(this.#sleep && { sleep: this.#sleep }),
+        ...(this.#random && { random: this.#random }),
+      });
+    } catch (error) {
+      throw this.#translate(error, operation);
+    }
+  }
+
+  #translate(error: unknown, operation: string): unknown {
+    const code = awsErrorCode(error);
+    const where = `${operation} on table ${this.#tableName}`;
+    if (code === CONDITION_FAILED)
+      return new ConcurrentUpdateError(`${where}: condition failed`, code, { cause: error });
+    if (code !== undefined && THROTTLING_CODES.has(code)) {
+      return new ThrottledError(`${where} still throttled after ${this.#maxAttempts} attempts`, code, {
+        cause: error,
+      });
+    }
+    if (code === 'ResourceNotFoundException') {
+      return new TargetNotFoundError(`${where}: the table or index does not exist`, code, { cause: error });
+    }
+    if (code === 'ValidationException') {
+      return new InvalidInputError(`${where} refused: ${errorMessage(error)}`, '', { cause: error });
+    }
+    return error;
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,157 @@
+import {
+  activeIndexKeys,
+  assertNextVersion,
+  fromAuditItem,
+  fromBreakerItem,
+  fromDecisionItem,
+  toAuditItem,
+  toBreakerItem,
+  toDecisionItem,
+  toSortableTime,
+} from '#adapters/decision-table';
+import type { AuditRecord, BreakerState, Decision } from '#domain/decision';
+import { ConcurrentUpdateError } from '#domain/errors';
+import type { DecisionStore } from '#ports/decision-store';
+
+/** The whole state of an InMemoryDecisionStore, as copies. */
+export interface DecisionStoreSnapshot {
+  /** Every decision record in any status, by key. */
+  readonly decisions: Decision[];
+  /** Every audit record, oldest first (ties by key, then content). */
+  readonly audit: AuditRecord[];
+  readonly breaker: BreakerState;
+}
+
+/** The DynamoDB error code for a failed conditional write, which this store reports the same way. */
+const CONDITION_FAILED = 'ConditionalCheckFailedException';
+
+/**
+ * The decision store in memory, for the local simulation and use-case tests. It keeps the rules of the
+ * DynamoDB store: writes conditional on the version (ConcurrentUpdateError, code
+ * `ConditionalCheckFailedException`), `version` must be `expectedVersion + 1` (InvalidInputError), items are
+ * checked against the 400 KB limit and times must parse (InvalidInputError), identical audit records are
+ * written once. Reads are strongly consistent, where the DynamoDB active index may lag by a moment. Values
+ * are copied in and out, so callers cannot change stored state by mutating what they passed or got.
+ */
+export class InMemoryDecisionStore implements DecisionStore {
+  readonly #items = new Map<string, Record<string, unknown>>();
+  readonly #audit = new Map<string, Record<string, unknown>>();
+  #breaker: Record<string, unknown> | undefined;
+  #failure: Error | undefined;
+  #calls = 0;
+
+  /** Write calls made (`put`, `appendAudit`, `putBreaker`), failed ones included. */
+  get calls(): number {
+    return this.#calls;
+  }
+
+  /** The next write call throws `error` once, before changing anything. */
+  injectFailure(error: Error): void {
+    this.#failure = error;
+  }
+
+  /** A synchronous copy of every decision, the audit trail and the breaker. */
+  snapshot(): DecisionStoreSnapshot {
+    const audit = [...this.#audit.values()]
+      .map((item) => ({
+        item,
+        order: [toSortableTime(String(item.at), 'at'), String(item.pk), String(item.sk)],
+      }))
+      .sort((a, b) => a.order.reduce((result, part, i) => result || compare(part, b.order[i] ?? ''), 0))
+      .map(({ item }) => fromAuditItem(structuredClone(item)));
+    return {
+      decisions: [...this.#items.values()]
+        .map((item) => fromDecisionItem(structuredClone(item)))
+        .sort((a, b) => compare(a.key, b.key)),
+      audit,
+      breaker: this.#readBreaker(),
+    };
+  }
+
+  async get(key: string): Promise<Decision | undefined> {
+    const item = this.#items.get(key);
+    return item === undefined ? undefined : fromDecisionItem(structuredClone(item));
+  }
+
+  async put(decision: Decision, expectedVersion: number | undefined): Promise<void> {
+    this.#beginWrite();
+    assertNextVersion(decision.version, expectedVersion, `decision for ${decision.key}`);
+    const item = structuredClone(toDecisionItem(decision));
+    const stored = this.#items.get(decision.key);
+    if (expectedVersion === undefined ? stored !== undefined : stored?.version !== expectedVersion) {
+      throw new ConcurrentUpdateError(
+        `decision for ${decision.key} changed since version ${expectedVersion ?? 'none'} was read`,
+        CONDITION_FAILED,
+      );
+    }
+    this.#items.set(decision.key, item);
+  }
+
+  async listActive(): Promise<Decision[]> {
+    return [...this.#items.values()]
+      .map((item) => fromDecisionItem(structuredClone(item)))
+      .filter((decision) => decision.status === 'active');
+  }
+
+  async listDueBefore(time: string): Promise<Decision[]> {
+    const limit = toSortableTime(time, 'time');
+    return [...this.#items.values()]
+      .map((item) => fromDecisionItem(structuredClone(item)))
+      .filter((decision) => {
+        const { gsi1sk } = activeIndexKeys(decision);
+        return decision.expiresAt !== null && gsi1sk !== undefined && gsi1sk <= limit;
+      });
+  }
+
+  async appendAudit(records: readonly AuditRecord[]): Promise<void> {
+    this.#beginWrite();
+    const items = records.map((record) => structuredClone(toAuditItem(record)));
+    for (const item of items) {
+      const id = `${String(item.pk)}|${String(item.sk)}`;
+      if (!this.#audit.has(id)) this.#audit.set(id, item);
+    }
+  }
+
+  async listAudit(key: string): Promise<AuditRecord[]> {
+    return [...this.#audit.values()]
+      .filter((item) => item.key === key)
+      .sort((a, b) => compare(String(a.sk), String(b.sk)))
+      .map((item) => fromAuditItem(structuredClone(item)));
+  }
+
+  async getBreaker(): Promise<BreakerState> {
+    return this.#readBreaker();
+  }
+
+  async putBreaker(state: BreakerState, expectedVersion: number): Promise<void> {
+    this.#beginWrite();
+    assertNextVersion(state.version, expectedVersion, 'breaker');
+    const item = structuredClone(toBreakerItem(state));
+    const storedVersion = this.#breaker === undefined ? 0 : this.#breaker.version;
+    if (storedVersion !== expectedVersion) {
+      throw new ConcurrentUpdateError(
+        `breaker changed since version ${expectedVersion} was read`,
+        CONDITION_FAILED,
+      );
+    }
+    this.#breaker = item;
+  }
+
+  #readBreaker(): BreakerState {
+    if (this.#breaker === undefined) return { open: false, recentBlocks: [], version: 0 };
+    return fromBreakerItem(structuredClone(this.#breaker));
+  }
+
+  #beginWrite(): void {
+    this.#calls += 1;
+    const failure = this.#failure;
+    if (failure !== undefined) {
+      this.#failure = undefined;
+      throw failure;
+    }
+  }
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,82 @@
+/**
+ * The egress-warden command line. `simulate` runs the whole loop locally on sample events with in-memory
+ * targets: `npm run -s cli -- simulate [paths…] [--config file] [--now ISO] [--advance duration] [--json]`.
+ */
+import { readFile } from 'node:fs/promises';
+import { Command, InvalidArgumentError } from 'commander';
+import { parseDuration } from '#domain/duration';
+import { WardenError } from '#domain/errors';
+import { DEFAULT_SIMULATION_CONFIG, parseSimulationConfig } from '#shared/simulation/config';
+import { simulate } from '#shared/simulation/simulate';
+import { formatReport } from './format-report';
+import { loadEvents } from './load-events';
+
+const program = new Command('egress-warden').description(
+  'Event-driven egress policy enforcement for AWS VPCs.',
+);
+
+program
+  .command('simulate')
+  .description('Decide and enforce sample events against in-memory targets (no AWS account needed).')
+  .argument('[paths...]', 'event files or folders (JSON: one event or an array)', ['events'])
+  .option('--config <file>', 'simulation configuration (JSON): policy, vpcs, networkFirewall')
+  .option('--now <iso>', 'the simulated time (default: the newest event time)', parseTime)
+  .option('--advance <duration>', 'then move the clock on (e.g. 5h, PT5H) and reconcile again', (value) =>
+    cliValue(() => parseDuration(value, '--advance')),
+  )
+  .option('--json', 'print exactly one JSON document')
+  .action(
+    async (paths: string[], options: { config?: string; now?: Date; advance?: number; json?: boolean }) => {
+      const configInput = options.config
+        ? JSON.parse(await readFile(options.config, 'utf8'))
+        : DEFAULT_SIMULATION_CONFIG;
+      const config = parseSimulationConfig(configInput);
+      const { inputs, rejected } = await loadEvents(paths);
+      const now = options.now ?? newestEventTime(inputs.map((i) => i.event)) ?? new Date();
+      const result = await simulate(inputs, config, {
+        now,
+        ...(options.advance ? { advanceMs: options.advance } : {}),
+      });
+      const merged = { ...result, rejected: [...rejected, ...result.rejected] };
+      if (options.json) {
+        const { decisions, targets, alerts } = merged;
+        process.stdout.write(
+          `${JSON.stringify({ decisions, rejected: merged.rejected, targets, alerts }, null, 2)}\n`,
+        );
+      } else {
+        const advanced = options.advance ? `, then +${options.advance / 60_000} min` : '';
+        const header = `Egress Warden simulation: ${inputs.length} events from ${paths.join(', ')} at ${now.toISOString()}${advanced}`;
+        process.stdout.write(`${formatReport(merged, header)}\n`);
+      }
+    },
+  );
+
+function parseTime(value: string): Date {
+  const time = new Date(value);
+  if (Number.isNaN(time.getTime()))
+    throw new InvalidArgumentError(`${JSON.stringify(value)} is not an ISO 8601 time`);
+  return time;
+}
+
+function cliValue<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+/** The newest `time` among the events, so that a run on the bundled samples is reproducible. */
+function newestEventTime(events: readonly unknown[]): Date | undefined {
+  const times = events
+    .map((event) => (event as { time?: unknown })?.time)
+    .filter((time): time is string => typeof time === 'string' && !Number.isNaN(Date.parse(time)))
+    .map((time) => Date.parse(time));
+  return times.length > 0 ? new Date(Math.max(...times)) : undefined;
+}
+
+program.parseAsync().catch((error: unknown) => {
+  const message = error instanceof WardenError || error instanceof Error ? error.message : String(error);
+  process.stderr.write(`egress-warden: ${message}\n`);
+  process.exitCode = 2;
+});

@@ -1,0 +1,331 @@
+/**
+ * decide: applies the policy to one signal, given the indicator's current record and the breaker, and says
+ * what changes. Pure: the caller reads the store, calls decide, and writes what comes back.
+ */
+import type { AuditRecord, BreakerState, Decision, Outcome, SkipReason } from './decision';
+import { formatDuration } from './duration';
+import { escalatedDurationMs, modeOf, type Policy, protectionOf, targetsFor, thresholdsFor } from './policy';
+import type { Signal, Workload } from './signal';
+import type { TargetName } from './target';
+
+/** How many evidence entries, seen keys and workloads a record keeps (newest win). */
+const KEEP_EVIDENCE = 20;
+const KEEP_SEEN = 100;
+const KEEP_WORKLOADS = 20;
+
+export interface DecideContext {
+  readonly policy: Policy;
+  readonly now: Date;
+  readonly breaker: BreakerState;
+}
+
+export interface DecideResult {
+  readonly outcome: Outcome;
+  /** Set when the outcome is `skipped`. */
+  readonly skipReason?: SkipReason;
+  /** One sentence a person can read. */
+  readonly reason: string;
+  /** The targets the block applies to (or would apply to, for `shadow` and alert-worthy skips). */
+  readonly targets: readonly TargetName[];
+  readonly expiresAt: string | null;
+  /** The record to write, conditional on the version read; absent when nothing changes. */
+  readonly decision?: Decision;
+  /** The breaker to write, conditional on the version read; absent when it does not change. */
+  readonly breaker?: BreakerState;
+  readonly audit: readonly AuditRecord[];
+  /** Whether this result is worth an alert. */
+  readonly notify: boolean;
+}
+
+/** Decides one signal. */
+export function decide(signal: Signal, current: Decision | undefined, context: DecideContext): DecideResult {
+  return signal.intent === 'unblock'
+    ? decideUnblock(signal, current, context)
+    : decideBlock(signal, current, context);
+}
+
+function decideUnblock(signal: Signal, current: Decision | undefined, { now }: DecideContext): DecideResult {
+  const at = now.toISOString();
+  const actor = signal.request?.requestedBy ?? signal.source;
+  if (current?.status !== 'active') {
+    return skip('not-blocked', `${signal.indicator.value} is not blocked; nothing to unblock`, [], false);
+  }
+  const reason = `unblocked by ${actor}: ${signal.request?.reason ?? signal.evidence.summary}`;
+  const decision: Decision = {
+    ...current,
+    status: 'unblocked',
+    reason,
+    updatedAt: at,
+    evidence: keepNewest([...current.evidence, signal.evidence], KEEP_EVIDENCE),
+    seen: remember(current.seen, signal),
+    version: current.version + 1,
+  };
+  return {
+    outcome: 'unblocked',
+    reason,
+    targets: current.targets,
+    expiresAt: current.expiresAt,
+    decision,
+    audit: [audit(decision, at, 'unblocked', actor, reason, signal)],
+    notify: true,
+  };
+}
+
+function decideBlock(signal: Signal, current: Decision | undefined, context: DecideContext): DecideResult {
+  const { policy, now } = context;
+  const { indicator } = signal;
+  const at = now.toISOString();
+  const manual = signal.source === 'manual';
+
+  if (
+    current?.seen[signal.evidence.key] !== undefined &&
+    current.seen[signal.evidence.key]! >= signal.observedAt
+  ) {
+    return skip(
+      'duplicate',
+      `already decided on ${signal.evidence.key}; nothing new observed`,
+      current.targets,
+      false,
+    );
+  }
+
+  const protection = protectionOf(indicator, policy);
+  if (protection) return skip(protection.reason, `not blocked: ${protection.detail}`, [], true);
+
+  const applicable = targetsFor(indicator, policy).filter(
+    (target) => !signal.request?.targets || signal.request.targets.includes(target),
+  );
+  if (applicable.length === 0) {
+    return skip('no-target', `no target that can block a ${indicator.kind} is switched on`, [], manual);
+  }
+
+  const active = current?.status === 'active';
+  const duration = durationFor(signal, active ? current : undefined, context);
+  const expiresAt = duration === null ? null : new Date(now.getTime() + duration).toISOString();
+  const thresholds = thresholdsFor(signal.source, policy);
+  if (signal.severity < thresholds.enforce) {
+    return skip(
+      'below-threshold',
+      `severity ${signal.severity} is below the enforcement threshold ${thresholds.enforce}; ` +
+        `would have blocked ${indicator.value} for ${describe(duration)}`,
+      applicable,
+      signal.severity >= thresholds.alert,
+      expiresAt,
+    );
+  }
+
+  const enforcing = applicable.filter((target) => modeOf(target, policy) === 'enforce');
+  if (signal.sample || enforcing.length === 0) {
+    const why = signal.sample ? 'a GuardDuty sample finding' : `${applicable.join(', ')} in alert mode`;
+    const reason = `shadow: ${why}; would have blocked ${indicator.value} for ${describe(duration)}`;
+    if (active) return { ...skip('duplicate', reason, applicable, true, expiresAt), outcome: 'shadow' };
+    const decision = record(signal, current, context, {
+      status: 'shadow',
+      reason,
+      targets: applicable,
+      expiresAt,
+    });
+    return {
+      outcome: 'shadow',
+      reason,
+      targets: applicable,
+      expiresAt,
+      decision,
+      audit: [audit(decision, at, 'shadow', actorOf(signal), reason, signal)],
+      notify: true,
+    };
+  }
+
+  if (active) {
+    const later = laterOf(current.expiresAt, expiresAt);
+    const reason = `extended: ${signal.detector} seen again${later === current.expiresAt ? '' : `; now until ${later ?? 'revoked'}`}`;
+    const decision: Decision = {
+      ...current,
+      severity: Math.max(current.severity, signal.severity),
+      reason,
+      targets: union(current.targets, enforcing),
+      updatedAt: at,
+      expiresAt: later,
+      evidence: keepNewest([...current.evidence, signal.evidence], KEEP_EVIDENCE),
+      seen: remember(current.seen, signal),
+      workloads: withWorkload(current.workloads, signal.workload),
+      version: current.version + 1,
+    };
+    return {
+      outcome: 'extended',
+      reason,
+      targets: decision.targets,
+      expiresAt: later,
+      decision,
+      audit: [audit(decision, at, 'extended', actorOf(signal), reason, signal)],
+      notify: false,
+    };
+  }
+
+  const counted = manual ? undefined : countBlock(context);
+  if (counted?.open) {
+    const reason = `breaker open (${counted.state.reason}); would have blocked ${indicator.value} for ${describe(duration)}`;
+    return {
+      ...skip('breaker-open', reason, enforcing, true, expiresAt),
+      breaker: counted.changed ? counted.state : undefined,
+    };
+  }
+  const offences = priorOffences(current, context);
+  const reason = blockReason(signal, offences.length, duration);
+  const decision = record(signal, current, context, {
+    status: 'active',
+    reason,
+    targets: enforcing,
+    expiresAt,
+    offences: [...offences, at],
+  });
+  return {
+    outcome: 'blocked',
+    reason,
+    targets: enforcing,
+    expiresAt,
+    decision,
+    breaker: counted?.state,
+    audit: [audit(decision, at, 'blocked', actorOf(signal), reason, signal)],
+    notify: true,
+  };
+}
+
+/** The block duration in ms, or null for permanent. A repeat while active keeps the current tier. */
+function durationFor(signal: Signal, active: Decision | undefined, { policy }: DecideContext): number | null {
+  const request = signal.request;
+  if (request) {
+    if (request.permanent) return null;
+    return request.ttlMs ?? policy.durations.manualDefaultMs;
+  }
+  if (active) return escalatedDurationMs(Math.max(0, active.offences.length - 1), policy);
+  return escalatedDurationMs(0, policy);
+}
+
+function priorOffences(current: Decision | undefined, { policy, now }: DecideContext): string[] {
+  const since = new Date(now.getTime() - policy.durations.repeatWindowMs).toISOString();
+  return (current?.offences ?? []).filter((at) => at >= since);
+}
+
+function blockReason(signal: Signal, prior: number, duration: number | null): string {
+  const by = signal.request ? `${signal.request.requestedBy}: ${signal.request.reason}` : signal.detector;
+  const repeat = prior > 0 ? `; repeat offence #${prior + 1} within the window` : '';
+  return `blocked for ${describe(duration)} (${by}${repeat})`;
+}
+
+/** Counts one new automated block against the breaker; trips it when the window overflows. */
+function countBlock({ policy, now, breaker }: DecideContext): {
+  open: boolean;
+  changed: boolean;
+  state: BreakerState;
+} {
+  if (breaker.open) return { open: true, changed: false, state: breaker };
+  const since = new Date(now.getTime() - policy.breaker.windowMs).toISOString();
+  const recent = breaker.recentBlocks.filter((at) => at > since);
+  const at = now.toISOString();
+  if (recent.length + 1 > policy.breaker.maxNewBlocks) {
+    const reason = `more than ${policy.breaker.maxNewBlocks} new blocks within ${formatDuration(policy.breaker.windowMs)}`;
+    return {
+      open: true,
+      changed: true,
+      state: { open: true, openedAt: at, reason, recentBlocks: recent, version: breaker.version + 1 },
+    };
+  }
+  return {
+    open: false,
+    changed: true,
+    state: { open: false, recentBlocks: [...recent, at], version: breaker.version + 1 },
+  };
+}
+
+function record(
+  signal: Signal,
+  current: Decision | undefined,
+  context: DecideContext,
+  fields: Pick<Decision, 'status' | 'reason' | 'targets' | 'expiresAt'> & { offences?: readonly string[] },
+): Decision {
+  const at = context.now.toISOString();
+  return {
+    key: signal.indicator.value,
+    indicator: signal.indicator,
+    severity: signal.severity,
+    source: signal.source,
+    detector: signal.detector,
+    createdAt: at,
+    updatedAt: at,
+    offences: fields.offences ?? priorOffences(current, context),
+    evidence: keepNewest([...(current?.evidence ?? []), signal.evidence], KEEP_EVIDENCE),
+    seen: remember(current?.seen ?? {}, signal),
+    workloads: withWorkload([], signal.workload),
+    ...(signal.request ? { requestedBy: signal.request.requestedBy } : {}),
+    version: (current?.version ?? 0) + 1,
+    status: fields.status,
+    reason: fields.reason,
+    targets: fields.targets,
+    expiresAt: fields.expiresAt,
+  };
+}
+
+function skip(
+  skipReason: SkipReason,
+  reason: string,
+  targets: readonly TargetName[],
+  notify: boolean,
+  expiresAt: string | null = null,
+): DecideResult {
+  return { outcome: 'skipped', skipReason, reason, targets, expiresAt, audit: [], notify };
+}
+
+function audit(
+  decision: Decision,
+  at: string,
+  event: string,
+  actor: string,
+  reason: string,
+  signal: Signal,
+): AuditRecord {
+  return {
+    key: decision.key,
+    at,
+    event,
+    actor,
+    reason,
+    source: signal.source,
+    expiresAt: decision.expiresAt,
+    evidence: signal.evidence,
+  };
+}
+
+function actorOf(signal: Signal): string {
+  return signal.request?.requestedBy ?? `${signal.source}:${signal.detector}`;
+}
+
+function remember(seen: Readonly<Record<string, string>>, signal: Signal): Record<string, string> {
+  const entries = Object.entries({ ...seen, [signal.evidence.key]: signal.observedAt });
+  entries.sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+  return Object.fromEntries(entries.slice(-KEEP_SEEN));
+}
+
+function withWorkload(workloads: readonly Workload[], workload: Workload): Workload[] {
+  if (Object.keys(workload).length === 0) return [...workloads];
+  const same = (w: Workload) => JSON.stringify(w) === JSON.stringify(workload);
+  return keepNewest([...workloads.filter((w) => !same(w)), workload], KEEP_WORKLOADS);
+}
+
+function keepNewest<T>(items: readonly T[], count: number): T[] {
+  return items.slice(Math.max(0, items.length - count));
+}
+
+function union(a: readonly TargetName[], b: readonly TargetName[]): TargetName[] {
+  return [...new Set([...a, ...b])];
+}
+
+/** The later of two expiry times, where null (permanent) is the latest. */
+function laterOf(a: string | null, b: string | null): string | null {
+  if (a === null || b === null) return null;
+  return a > b ? a : b;
+}
+
+function describe(duration: number | null): string {
+  return duration === null ? 'good (permanent)' : formatDuration(duration);
+}

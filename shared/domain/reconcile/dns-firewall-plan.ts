@@ -1,0 +1,87 @@
+/**
+ * Reconciliation plan for the Route 53 Resolver DNS Firewall domain list. The list is owned by Egress
+ * Warden: whatever is in it and not desired is removed.
+ */
+import type { BlockEntry } from '../block';
+import { InvalidInputError } from '../errors';
+import type { DomainIndicator } from '../indicator';
+import { DNS_FIREWALL_MAX_DOMAINS_PER_CALL } from '../target';
+import { compareBlockPriority, compareText } from './block-priority';
+
+/** The writes that converge the domain list: UpdateFirewallDomains ADD and REMOVE calls, in order. */
+export interface DnsFirewallPlan {
+  /** Domains to add, sorted, in chunks of at most DNS_FIREWALL_MAX_DOMAINS_PER_CALL (one call each). */
+  readonly add: string[][];
+  /** Domains to remove, sorted and chunked the same way. */
+  readonly remove: string[][];
+  /** Blocks that did not fit in `maxDomains`, best first; none of their entries is in the list. */
+  readonly overflow: BlockEntry[];
+}
+
+/** Options of planDnsFirewall. */
+export interface DnsFirewallPlanOptions {
+  /** The most entries the list may hold (the account's domain quota, or a share of it). */
+  readonly maxDomains: number;
+}
+
+/**
+ * The domain list entries that block one domain indicator, sorted. `evil.com` gives `*.evil.com` and
+ * `evil.com`: whether a `*.` entry also matches the apex is not documented, so both are written. A
+ * wildcard indicator `*.evil.com` gives only itself.
+ */
+export function toDnsFirewallEntries(indicator: DomainIndicator): string[] {
+  if (indicator.wildcard) return [indicator.value];
+  return [`*.${indicator.value}`, indicator.value];
+}
+
+/**
+ * Plans the ADD and REMOVE calls that make the list hold exactly the entries of the domain blocks in
+ * `desired` (IP and CIDR blocks are ignored). `actual` is compared after lowercasing and dropping a trailing
+ * dot. When the entries exceed `maxDomains`, blocks are kept best first (severity, then newest) and a block
+ * that does not fit goes whole to `overflow` while smaller ones after it may still fit. Pure and
+ * deterministic; an empty plan (no add, no remove) means the list is converged. Throws InvalidInputError when
+ * `maxDomains` is not a non-negative integer.
+ */
+export function planDnsFirewall(
+  desired: readonly BlockEntry[],
+  actual: readonly string[],
+  options: DnsFirewallPlanOptions,
+): DnsFirewallPlan {
+  const { maxDomains } = options;
+  if (!Number.isSafeInteger(maxDomains) || maxDomains < 0) {
+    throw new InvalidInputError(`must be a non-negative integer, got ${maxDomains}`, 'maxDomains');
+  }
+  const wanted = new Set<string>();
+  const overflow: BlockEntry[] = [];
+  const blocks = desired.filter((entry) => entry.indicator.kind === 'domain').sort(compareBlockPriority);
+  for (const block of blocks) {
+    if (block.indicator.kind !== 'domain') continue;
+    const entries = toDnsFirewallEntries(block.indicator);
+    const missing = entries.filter((entry) => !wanted.has(entry));
+    if (wanted.size + missing.length > maxDomains) {
+      overflow.push(block);
+      continue;
+    }
+    for (const entry of missing) wanted.add(entry);
+  }
+  const present = new Set(actual.map(normaliseListedDomain));
+  return {
+    add: chunk([...wanted].filter((entry) => !present.has(entry)).sort(compareText)),
+    remove: chunk([...present].filter((entry) => !wanted.has(entry)).sort(compareText)),
+    overflow,
+  };
+}
+
+/** The list returns names with a trailing dot and keeps the case they were written with. */
+function normaliseListedDomain(domain: string): string {
+  const lower = domain.toLowerCase();
+  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
+}
+
+function chunk(sorted: readonly string[]): string[][] {
+  const chunks: string[][] = [];
+  for (let start = 0; start < sorted.length; start += DNS_FIREWALL_MAX_DOMAINS_PER_CALL) {
+    chunks.push(sorted.slice(start, start + DNS_FIREWALL_MAX_DOMAINS_PER_CALL));
+  }
+  return chunks;
+}

@@ -1,0 +1,66 @@
+/**
+ * The one entry point for inbound EventBridge events: checks the envelope and routes by source and
+ * detail-type. Anything it does not know is an InvalidInputError that names the field.
+ */
+import * as v from 'valibot';
+import { InvalidInputError } from '#domain/errors';
+import type { Policy } from '#domain/policy';
+import { parseWith } from '#domain/validate';
+import type { Command } from './command';
+import { guardDutyCommands } from './guardduty';
+import { MANUAL_SOURCE, manualCommand } from './manual';
+import { threatSignalCommand } from './threat-signal';
+
+const EnvelopeSchema = v.looseObject({
+  id: v.optional(v.string()),
+  source: v.pipe(v.string(), v.minLength(1)),
+  'detail-type': v.pipe(v.string(), v.minLength(1)),
+  time: v.optional(v.pipe(v.string(), v.isoTimestamp())),
+  detail: v.looseObject({}),
+});
+
+/** The sources and detail types Egress Warden accepts. */
+export const ACCEPTED_EVENTS: readonly { source: string; detailType: string }[] = [
+  { source: 'aws.guardduty', detailType: 'GuardDuty Finding' },
+  { source: MANUAL_SOURCE, detailType: 'Block Request' },
+  { source: MANUAL_SOURCE, detailType: 'Unblock Request' },
+  { source: MANUAL_SOURCE, detailType: 'Reset Breaker' },
+  { source: 'egress-warden.detectors', detailType: 'Threat Signal' },
+];
+
+/**
+ * Turns one EventBridge event into commands. `now` stands in for a missing event time. Throws
+ * InvalidInputError naming the field that was wrong; nothing is half-processed.
+ */
+export function toCommands(event: unknown, policy: Policy, now: Date): Command[] {
+  const envelope = parseWith(EnvelopeSchema, event);
+  const source = envelope.source;
+  const detailType = envelope['detail-type'];
+  const time = new Date(envelope.time ?? now).toISOString();
+  const id = envelope.id ?? `${source}:${time}:${hash(JSON.stringify(envelope.detail))}`;
+  if (source === 'aws.guardduty' && detailType === 'GuardDuty Finding')
+    return guardDutyCommands(envelope.detail, policy);
+  if (
+    source === MANUAL_SOURCE &&
+    ['Block Request', 'Unblock Request', 'Reset Breaker'].includes(detailType)
+  ) {
+    return [manualCommand(detailType, envelope.detail, id, time)];
+  }
+  if (source === 'egress-warden.detectors' && detailType === 'Threat Signal')
+    return [threatSignalCommand(envelope.detail, id)];
+  const known = ACCEPTED_EVENTS.map((e) => `${e.source} / ${e.detailType}`).join('; ');
+  throw new InvalidInputError(
+    `${JSON.stringify(source)} / ${JSON.stringify(detailType)} is not an event Egress Warden handles (expected one of: ${known})`,
+    'source',
+  );
+}
+
+/** FNV-1a, for an idempotency key when an event carries no id. */
+function hash(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}

@@ -1,0 +1,136 @@
+/**
+ * The local simulation: the whole detect → decide → enforce → expire → alert loop on in-memory targets that
+ * honour the same limits and errors as AWS. No AWS account, no network.
+ */
+
+import { InMemoryAlerts } from '#adapters/in-memory/alerts';
+import { ManualClock } from '#adapters/in-memory/clock';
+import { InMemoryDecisionStore } from '#adapters/in-memory/decision-store';
+import { InMemoryDnsFirewall } from '#adapters/in-memory/dns-firewall';
+import { InMemoryNetworkAcls } from '#adapters/in-memory/network-acls';
+import { InMemoryNetworkFirewall } from '#adapters/in-memory/network-firewall';
+import { InvalidInputError } from '#domain/errors';
+import { blockedByRules } from '#domain/reconcile/network-firewall-plan';
+import { toCommands } from '#shared/intake/event';
+import { type DecisionReport, decideSignal, resetBreaker } from '#shared/use-cases/decide-signal';
+import type { Dependencies } from '#shared/use-cases/dependencies';
+import { type ReconcileReport, reconcile } from '#shared/use-cases/reconcile';
+import type { SimulationConfig } from './config';
+
+/** One inbound event and where it came from (`file.json` or `file.json[2]`). */
+export interface SimulationInput {
+  readonly name: string;
+  readonly event: unknown;
+}
+
+/** The simulation's result; `--json` prints exactly this. */
+export interface SimulationResult {
+  readonly decisions: readonly DecisionReport[];
+  readonly rejected: readonly { input: string; error: string }[];
+  readonly targets: {
+    readonly dnsFirewall: { readonly domains: readonly string[] };
+    readonly networkAcls: Readonly<
+      Record<string, readonly { ruleNumber: number; cidr: string; action: string }[]>
+    >;
+    readonly networkFirewall: {
+      readonly domains: readonly string[];
+      readonly ips: readonly string[];
+      readonly rules: string;
+    };
+  };
+  readonly alerts: readonly { subject: string; message: string }[];
+  /** Each reconcile pass: the first right after the events, the second after `advanceMs`. */
+  readonly reconciles: readonly ReconcileReport[];
+}
+
+export interface SimulationOptions {
+  readonly now: Date;
+  /** Moves the clock on after the first reconcile and reconciles again, so blocks can be seen expiring. */
+  readonly advanceMs?: number;
+}
+
+/** Runs the events in order, reconciles, optionally advances the clock and reconciles again. */
+export async function simulate(
+  inputs: readonly SimulationInput[],
+  config: SimulationConfig,
+  options: SimulationOptions,
+): Promise<SimulationResult> {
+  const clock = new ManualClock(options.now);
+  const alerts = new InMemoryAlerts();
+  const dnsFirewall = new InMemoryDnsFirewall({ maxDomains: config.policy.targets.dnsFirewall.maxDomains });
+  const networkAcls = new InMemoryNetworkAcls(
+    config.vpcs.flatMap((vpc) =>
+      vpc.networkAcls.map((aclId) => ({
+        aclId,
+        vpcId: vpc.vpcId,
+        // What a VPC's ACL usually holds: allow all egress at 100, plus the default denies AWS adds.
+        egress: [
+          { ruleNumber: 100, cidr: '0.0.0.0/0', action: 'allow' as const, protocol: '-1' },
+          { ruleNumber: 101, cidr: '::/0', action: 'allow' as const, protocol: '-1' },
+        ],
+      })),
+    ),
+    { maxEntriesPerFamily: config.policy.targets.networkAcls.maxEntriesPerFamily },
+  );
+  const networkFirewall = new InMemoryNetworkFirewall({ capacity: config.networkFirewallCapacity });
+  const deps: Dependencies = {
+    policy: config.policy,
+    store: new InMemoryDecisionStore(),
+    alerts,
+    clock,
+    dnsFirewall,
+    networkAcls,
+    networkFirewall,
+  };
+
+  const decisions: DecisionReport[] = [];
+  const rejected: { input: string; error: string }[] = [];
+  for (const input of inputs) {
+    try {
+      for (const command of toCommands(input.event, config.policy, clock.now())) {
+        if (command.kind === 'signal') decisions.push(await decideSignal(command.signal, deps));
+        else if (command.kind === 'ignored') {
+          decisions.push({
+            indicator: command.label,
+            outcome: 'skipped',
+            skipReason: 'not-handled',
+            reason: command.reason,
+            source: 'guardduty',
+            expiresAt: null,
+            targets: [],
+          });
+        } else await resetBreaker(command.requestedBy, command.reason, deps);
+      }
+    } catch (error) {
+      if (!(error instanceof InvalidInputError)) throw error;
+      rejected.push({ input: input.name, error: error.message });
+    }
+  }
+
+  const reconciles = [await reconcile(deps)];
+  if (options.advanceMs) {
+    clock.advance(options.advanceMs);
+    reconciles.push(await reconcile(deps));
+  }
+  for (const pass of reconciles) decisions.push(...pass.ended);
+
+  const rules = networkFirewall.snapshot().rules;
+  return {
+    decisions,
+    rejected,
+    targets: {
+      dnsFirewall: { domains: dnsFirewall.snapshot() },
+      networkAcls: Object.fromEntries(
+        networkAcls
+          .snapshot()
+          .map((acl) => [
+            acl.aclId,
+            acl.egress.map(({ ruleNumber, cidr, action }) => ({ ruleNumber, cidr, action })),
+          ]),
+      ),
+      networkFirewall: { ...blockedByRules(rules), rules },
+    },
+    alerts: alerts.snapshot().map(({ subject, message }) => ({ subject, message })),
+    reconciles,
+  };
+}

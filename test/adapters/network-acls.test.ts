@@ -1,0 +1,647 @@
+import {
+  CreateNetworkAclEntryCommand,
+  type CreateNetworkAclEntryCommandInput,
+  DeleteNetworkAclEntryCommand,
+  type DeleteNetworkAclEntryCommandInput,
+  DescribeNetworkAclsCommand,
+  type DescribeNetworkAclsCommandInput,
+  type DescribeNetworkAclsCommandOutput,
+  EC2Client,
+  EC2ServiceException,
+  type NetworkAclEntry as Ec2NetworkAclEntry,
+} from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  canonicalAclCidr,
+  DEFAULT_MAX_ACL_ENTRIES_PER_FAMILY,
+  type InMemoryNetworkAclSeed,
+} from '#adapters/in-memory/network-acls';
+import { Ec2NetworkAcls } from '#adapters/network-acls';
+import {
+  ConcurrentUpdateError,
+  InvalidInputError,
+  TargetCapacityError,
+  TargetNotFoundError,
+  ThrottledError,
+} from '#domain/errors';
+import { describeNetworkAclsContract } from '../contracts/network-acls.contract';
+
+const client = new EC2Client({
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+});
+const ec2 = mockClient(client);
+
+const ACL = 'acl-0a1b2c3d4e5f60001';
+const OTHER_ACL = 'acl-0a1b2c3d4e5f60002';
+const VPC = 'vpc-0a1b2c3d4e5f60001';
+
+/** An EC2 error as the SDK raises it: the EC2 `Code` in `name`, no modelled class. */
+function ec2Error(code: string, message = code): EC2ServiceException {
+  return new EC2ServiceException({ name: code, $fault: 'client', $metadata: {}, message });
+}
+
+/** Records sleeps instead of waiting. */
+function recordingSleep(): { sleep: (ms: number) => Promise<void>; waits: number[] } {
+  const waits: number[] = [];
+  return { waits, sleep: async (ms) => void waits.push(ms) };
+}
+
+/**
+ * A small stateful EC2 for network ACLs: both directions, default `*` rules, a per-family quota, EC2's
+ * canonicalisation and error codes, and pages of `pageSize` ACLs so every list walks NextToken.
+ */
+class FakeEc2NetworkAcls {
+  readonly #acls = new Map<string, { vpcId: string; entries: Ec2NetworkAclEntry[] }>();
+
+  constructor(
+    seeds: readonly InMemoryNetworkAclSeed[],
+    private readonly maxEntriesPerFamily = DEFAULT_MAX_ACL_ENTRIES_PER_FAMILY,
+    private readonly pageSize = 1,
+  ) {
+    for (const seed of seeds) {
+      const entries: Ec2NetworkAclEntry[] = (seed.egress ?? []).map((entry) => ({
+        Egress: true,
+        RuleNumber: entry.ruleNumber,
+        RuleAction: entry.action,
+        Protocol: entry.protocol,
+        ...(entry.cidr.includes(':') ? { Ipv6CidrBlock: entry.cidr } : { CidrBlock: entry.cidr }),
+      }));
+      for (const Egress of [true, false]) {
+        entries.push(
+          { Egress, RuleNumber: 32767, RuleAction: 'deny', Protocol: '-1', CidrBlock: '0.0.0.0/0' },
+          { Egress, RuleNumber: 32768, RuleAction: 'deny', Protocol: '-1', Ipv6CidrBlock: '::/0' },
+        );
+      }
+      // EC2 also holds ingress rules; the adapter must never report them.
+      entries.push({
+        Egress: false,
+        RuleNumber: 100,
+        RuleAction: 'allow',
+        Protocol: '6',
+        CidrBlock: '10.0.0.0/16',
+      });
+      this.#acls.set(seed.aclId, { vpcId: seed.vpcId, entries });
+    }
+  }
+
+  async describe(input: DescribeNetworkAclsCommandInput): Promise<DescribeNetworkAclsCommandOutput> {
+    const matching = [...this.#acls.entries()].filter(([aclId, acl]) =>
+      (input.Filters ?? []).every((filter) => {
+        const value =
+          filter.Name === 'network-acl-id' ? aclId : filter.Name === 'vpc-id' ? acl.vpcId : undefined;
+        return value !== undefined && (filter.Values ?? []).includes(value);
+      }),
+    );
+    const start = Number(input.NextToken ?? '0');
+    const end = start + Math.min(this.pageSize, input.MaxResults ?? 1000);
+    return {
+      $metadata: {},
+      NetworkAcls: matching.slice(start, end).map(([aclId, acl]) => ({
+        NetworkAclId: aclId,
+        VpcId: acl.vpcId,
+        IsDefault: false,
+        Entries: acl.entries.map((entry) => ({ ...entry })),
+      })),
+      NextToken: end < matching.length ? String(end) : undefined,
+    };
+  }
+
+  async create(input: CreateNetworkAclEntryCommandInput): Promise<{ $metadata: object }> {
+    const acl = this.#find(input.NetworkAclId);
+    const ruleNumber = input.RuleNumber ?? 0;
+    if (!Number.isInteger(ruleNumber) || ruleNumber < 1 || ruleNumber > 32766) {
+      throw ec2Error('InvalidParameterValue', `Value (${ruleNumber}) for parameter ruleNumber is invalid.`);
+    }
+    const raw = input.CidrBlock ?? input.Ipv6CidrBlock ?? '';
+    const { cidr, family } = canonicalAclCidr(raw);
+    if ((family === 6) !== (input.Ipv6CidrBlock !== undefined)) throw ec2Error('InvalidParameterValue');
+    const sameDirection = acl.entries.filter((entry) => entry.Egress === input.Egress);
+    if (sameDirection.some((entry) => entry.RuleNumber === ruleNumber)) {
+      throw ec2Error(
+        'NetworkAclEntryAlreadyExists',
+        'The specified rule number already exists in this network ACL.',
+      );
+    }
+    const sameFamily = sameDirection.filter(
+      (entry) => (family === 6) === (entry.Ipv6CidrBlock !== undefined),
+    );
+    if (sameFamily.length >= this.maxEntriesPerFamily) throw ec2Error('NetworkAclEntryLimitExceeded');
+    acl.entries.push({
+      Egress: input.Egress,
+      RuleNumber: ruleNumber,
+      RuleAction: input.RuleAction,
+      Protocol: input.Protocol,
+      ...(family === 6 ? { Ipv6CidrBlock: cidr } : { CidrBlock: cidr }),
+    });
+    return { $metadata: {} };
+  }
+
+  async delete(input: DeleteNetworkAclEntryCommandInput): Promise<{ $metadata: object }> {
+    const acl = this.#find(input.NetworkAclId);
+    const index = acl.entries.findIndex(
+      (entry) => entry.Egress === input.Egress && entry.RuleNumber === input.RuleNumber,
+    );
+    if (index < 0) throw ec2Error('InvalidNetworkAclEntry.NotFound');
+    acl.entries.splice(index, 1);
+    return { $metadata: {} };
+  }
+
+  #find(aclId: string | undefined): { vpcId: string; entries: Ec2NetworkAclEntry[] } {
+    const acl = this.#acls.get(aclId ?? '');
+    if (!acl) throw ec2Error('InvalidNetworkAclID.NotFound', `The networkAcl ID '${aclId}' does not exist`);
+    return acl;
+  }
+}
+
+function backWithFake(fake: FakeEc2NetworkAcls): void {
+  ec2
+    .on(DescribeNetworkAclsCommand)
+    .callsFake((input: DescribeNetworkAclsCommandInput) => fake.describe(input));
+  ec2
+    .on(CreateNetworkAclEntryCommand)
+    .callsFake((input: CreateNetworkAclEntryCommandInput) => fake.create(input));
+  ec2
+    .on(DeleteNetworkAclEntryCommand)
+    .callsFake((input: DeleteNetworkAclEntryCommandInput) => fake.delete(input));
+}
+
+const describeOutput = (
+  acls: { aclId: string; vpcId?: string; entries: Ec2NetworkAclEntry[] }[],
+  nextToken?: string,
+): DescribeNetworkAclsCommandOutput => ({
+  $metadata: {},
+  NetworkAcls: acls.map((acl) => ({
+    NetworkAclId: acl.aclId,
+    VpcId: acl.vpcId ?? VPC,
+    Entries: acl.entries,
+  })),
+  NextToken: nextToken,
+});
+
+const ec2Deny = (RuleNumber: number, cidr: string, Egress = true): Ec2NetworkAclEntry => ({
+  Egress,
+  RuleNumber,
+  RuleAction: 'deny',
+  Protocol: '-1',
+  ...(cidr.includes(':') ? { Ipv6CidrBlock: cidr } : { CidrBlock: cidr }),
+});
+
+beforeEach(() => {
+  ec2.reset();
+});
+
+describeNetworkAclsContract('Ec2NetworkAcls on a fake EC2', (seeds, options) => {
+  backWithFake(new FakeEc2NetworkAcls(seeds, options?.maxEntriesPerFamily));
+  return new Ec2NetworkAcls({ client, aclIds: seeds.map((seed) => seed.aclId), sleep: async () => {} });
+});
+
+describe('Ec2NetworkAcls', () => {
+  describe('construction', () => {
+    it.each([
+      ['neither aclIds nor vpcIds', {}],
+      ['both aclIds and vpcIds', { aclIds: [ACL], vpcIds: [VPC] }],
+      ['an empty aclIds', { aclIds: [] }],
+      ['an empty vpcIds', { vpcIds: [] }],
+      ['an empty id', { aclIds: [ACL, ' '] }],
+      ['zero attempts', { aclIds: [ACL], maxAttempts: 0 }],
+    ])('refuses %s with InvalidInputError', (_, options) => {
+      // Prepare
+      const build = () => new Ec2NetworkAcls({ client, ...options });
+
+      // Act
+      const outcome = expect(build);
+
+      // Assess
+      outcome.toThrow(InvalidInputError);
+    });
+  });
+
+  describe('list', () => {
+    it('describes the configured ACLs by network-acl-id with the largest page', async () => {
+      // Prepare
+      ec2.on(DescribeNetworkAclsCommand).resolves(describeOutput([{ aclId: ACL, entries: [] }]));
+      const acls = new Ec2NetworkAcls({ client, aclIds: [ACL] });
+
+      // Act
+      await acls.list();
+
+      // Assess
+      expect(ec2).toHaveReceivedCommandTimes(DescribeNetworkAclsCommand, 1);
+      expect(ec2).toHaveReceivedCommandWith(DescribeNetworkAclsCommand, {
+        Filters: [{ Name: 'network-acl-id', Values: [ACL] }],
+        MaxResults: 1000,
+      });
+    });
+
+    it('describes every ACL of the configured VPCs by vpc-id', async () => {
+      // Prepare
+      ec2.on(DescribeNetworkAclsCommand).resolves(
+        describeOutput([
+          { aclId: OTHER_ACL, entries: [] },
+          { aclId: ACL, entries: [] },
+        ]),
+      );
+      const acls = new Ec2NetworkAcls({ client, vpcIds: [VPC] });
+
+      // Act
+      const listed = await acls.list();
+
+      // Assess
+      expect(ec2).toHaveReceivedCommandWith(DescribeNetworkAclsCommand, {
+        Filters: [{ Name: 'vpc-id', Values: [VPC] }],
+      });
+      expect(listed.map((acl) => acl.aclId)).toEqual([ACL, OTHER_ACL]);
+    });
+
+    it('follows NextToken until the last page', async () => {
+      // Prepare
+      ec2
+        .on(DescribeNetworkAclsCommand)
+        .resolvesOnce(describeOutput([{ aclId: OTHER_ACL, entries: [] }], 'page-2'))
+        .resolvesOnce(describeOutput([{ aclId: ACL, entries: [] }]));
+      const acls = new Ec2NetworkAcls({ client, aclIds: [ACL, OTHER_ACL] });
+
+      // Act
+      const listed = await acls.list();
+
+      // Assess
+      expect(ec2).toHaveReceivedCommandTimes(DescribeNetworkAclsCommand, 2);
+      expect(ec2).toHaveReceivedNthCommandWith(DescribeNetworkAclsCommand, 1, { NextToken: undefined });
+      expect(ec2).toHaveReceivedNthCommandWith(DescribeNetworkAclsCommand, 2, { NextToken: 'page-2' });
+      expect(listed.map((acl) => acl.aclId)).toEqual([ACL, OTHER_ACL]);
+    });
+
+    it('keeps only egress entries and maps them to canonical, lowercase CIDRs', async () => {
+      // Prepare
+      ec2.on(DescribeNetworkAclsCommand).resolves(
+        describeOutput([
+          {
+            aclId: ACL,
+            entries: [
+              ec2Deny(32767, '0.0.0.0/0'),
+              ec2Deny(5, '2001:DB8::/32'),
+              ec2Deny(5, '203.0.113.0/24', false),
+              { Egress: true, RuleNumber: 100, RuleAction: 'allow', Protocol: '6', CidrBlock: '0.0.0.0/0' },
+            ],
+          },
+        ]),
+      );
+      const acls = new Ec2NetworkAcls({ client, aclIds: [ACL] });
+
+      // Act
+      const listed = await acls.list();
+
+      // Assess
+      expect(listed).toEqual([
+        {
+          aclId: ACL,
+          vpcId: VPC,
+          egress: [
+            { ruleNumber: 5, cidr: '2001:db8::/32', action: 'deny', protocol: '-1' },
+            { ruleNumber: 100, cidr: '0.0.0.0/0', action: 'allow', protocol: '6' },
+            { ruleNumber: 32767, cidr: '0.0.0.0/0', action: 'deny', protocol: '-1' },
+          ],
+        },
+      ]);
+    });
+
+    it('reports a configured ACL that EC2 does not return with TargetNotFoundError', async () => {
+      // Prepare
+      ec2.on(DescribeNetworkAclsCommand).resolves(describeOutput([{ aclId: ACL, entries: [] }]));
+      const acls = new Ec2NetworkAcls({ client, aclIds: [ACL, OTHER_ACL] });
+
+      // Act
+      const outcome = acls.list();
+
+      // Assess
+      await expect(outcome).rejects.toBeInstanceOf(TargetNotFoundError);
+      await expect(outcome).rejects.toMatchObject({ code: 'InvalidNetworkAclID.NotFound' });
+      await expect(outcome).rejects.toThrow(OTHER_ACL);
+    });
+
+    it('reports a configured VPC without any ACL with TargetNotFoundError', async () => {
+      // Prepare
+      ec2.on(DescribeNetworkAclsCommand).resolves(describeOutput([]));
+      const acls = new Ec2NetworkAcls({ client, vpcIds: [VPC] });
+
+      // Act
+      const outcome = acls.list();
+
+      // Assess
+      await expect(outcome).rejects.toMatchObject({
+        name: 'TargetNotFoundError',
+        code: 'InvalidVpcID.NotFound',
+      });
+    });
+
+    it('retries a throttled describe and then succeeds', async () => {
+      // Prepare
+      ec2
+        .on(DescribeNetworkAclsCommand)
+        .rejectsOnce(ec2Error('RequestLimitExceeded'))
+        .resolves(describeOutput([{ aclId: ACL, entries: [] }]));
+      const { sleep, waits } = recordingSleep();
+      const acls = new Ec2NetworkAcls({ client, aclIds: [ACL], sleep });
+
+      // Act
+      const listed = await acls.list();
+
+      // Assess
+      expect(listed).toHaveLength(1);
+      expect(ec2).toHaveReceivedCommandTimes(DescribeNetworkAclsCommand, 2);
+      expect(waits).toHaveLength(1);
+    });
+  });
+
+  describe('createEgressDeny', () => {
+    it('sends an IPv4 deny for all protocols with CidrBlock', async () => {
+      // Prepare
+      ec2.on(CreateNetworkAclEntryCommand).resolves({});
+      const acls = new Ec2NetworkAcls({ client, aclIds: [ACL] });
+
+      // Act
+      await acls.createEgressDeny(ACL, 42, '198.51.100.77/24');
+
+      // Assess
+      expect(ec2).toHaveReceivedCommandTimes(CreateNetworkAclEntryCommand, 1);
+      expect(ec2.commandCalls(CreateNetworkAclEntryCommand)[0]?.args[0].input).toEqual({
+        NetworkAclId: ACL,
+        RuleNumber: 42,
+        Protocol: '-1',
+        RuleAction: 'deny',
+        Egress: true,
+        CidrBlock: '198.51.100.0/24',
+      });
+    });
+
+    it('sends an IPv6 deny for all protocols with Ipv6CidrBlock', async () => {
+      // Prepare
+      ec2.on(CreateNetworkAclEntryCommand).resolves({});
+      const acls = new Ec2NetworkAcls({ client, aclIds: [ACL] });
+
+      // Act
+      await acls.createEgressDeny(ACL, 43, '2001:DB8::1/64');
+
+      // Assess
+      expect(ec2).toHaveReceivedCommandWith(CreateNetworkAclEntryCommand, {
+        NetworkAclId: ACL,
+        RuleNumber: 43,
+        Protocol: '-1',
+        RuleAction: 'deny',
+        Egress: true,
+        Ipv6CidrBlock: '2001:db8::/64',
+      });
+      expect(ec2.commandCalls(CreateNetworkAclEntryCommand)[0]?.args[0].input).not.toHaveProperty(
+        'CidrBlock',
+      );
+    });
+
+    it('sends nothing for an invalid rule number or CIDR', async () => {
+      // Prepare
+      const acls = new Ec2NetworkAcls({ client, aclIds: [ACL] });
+
+      // Act
+      const badNumber = acls.createEgressDeny(ACL, 32767, '198.51.100.0/24');
+      const badCidr = acls.createEgressDeny(ACL, 10, '198.51.100.7');
+
+      // Assess
+      await expect(badNumber).rejects.toBeInstanceOf(InvalidInputError);
+      await expect(badCidr).rejects.toBeInstanceOf(InvalidInputError);
+      expect(ec2).toHaveReceivedCommandTimes(CreateNetworkAclEntryCommand, 0);
+    });
+
+    it('succeeds when EC2 says the number exists and it holds our deny for the same CIDR', async () => {
+      // Prepare
+      ec2.on(CreateNetworkAclEntryCommand).rejects(ec2Error('NetworkAclEntryAlreadyExists'));
+      ec2
+        .on(DescribeNetworkAclsCommand)
+        .resolves(
+          describeOutput([
+            { aclId: ACL, entries: [ec2Deny(10, '198.51.100.0/24', false), ec2Deny(10, '198.51.100.0/24')] },
+          ]),
+        );
+      const acls = new Ec2NetworkAcls({ client, aclIds: [ACL] });
+
+      // Act
+      const outcome = acls.createEgressDeny(ACL, 10, '198.51.100.9/24');
+
+      // Assess
+      await expect(outcome).resolves.toBeUndefined();
+      expect(ec2).toHaveReceivedCommandWith(DescribeNetworkAclsCommand, {
+        Filters: [{ Name: 'network-acl-id', Values: [ACL] }],
+      });
+    });
+
+    it.each([
+      ['a deny for another CIDR', [ec2Deny(10, '203.0.113.0/24')]],
+      [
+        'an allow for the same CIDR',
+        [
+          {
+            Egress: true,
+            RuleNumber: 10,
+            RuleAction: 'allow' as const,
+            Protocol: '-1',
+            CidrBlock: '198.51.100.0/24',
+          },
+        ],
+      ],
+      [
+        'a deny for one protocol only',
+        [
+          {
+            Egress: true,
+            RuleNumber: 10,
+            RuleAction: 'deny' as const,
+            Protocol: '6',
+            CidrBlock: '198.51.100.0/24',
+          },
+        ],
+      ],
+      ['only an ingress entry (the egress one is gone again)', [ec2Deny(10, '198.51.100.0/24', false)]],
+    ])('raises ConcurrentUpdateError when EC2 says the number exists and it holds %s', async (_, entries) => {
+      // Prepare
+      const conflict = ec2Error('NetworkAclEntryAlreadyExists');
+      ec2.on(CreateNetworkAclEntryCommand).rejects(conflict);
+      ec2.on(DescribeNetworkAclsCommand).resolves(describeOutput([{ aclId: ACL, entries }]));
+      const acls = new Ec2NetworkAcls({ client, aclIds: [ACL] });
+
+      // Act
+      const outcome = acls.createEgressDeny(ACL, 10, '198.51.100.0/24');
+
+      // Assess
+      await expect(outcome).rejects.toBeInstanceOf(ConcurrentUpdateError);
+      await expect(outcome).rejects.toMatchObject({ code: 'NetworkAclEntryAlreadyExists', cause: conflict });
+    });
+
+    it('maps NetworkAclEntryLimitExceeded to TargetCapacityError', async () => {
+      // Prepare
+      const full = ec2Error('NetworkAclEntryLimitExceeded');
+      ec2.on(CreateNetworkAclEntryCommand).rejects(full);
+      const acls = new Ec2NetworkAcls({ client, aclIds: [ACL] });
+
+      // Act
+      const outcome = acls.createEgressDeny(ACL, 10, '198.51.100.0/24');
+
+      // Assess
+      await expect(outcome).rejects.toBeInstanceOf(TargetCapacityError);
+      await expect(outcome).rejects.toMatchObject({ code: 'NetworkAclEntryLimitExceeded', cause: full });
+      expect(ec2).toHaveReceivedCommandTimes(CreateNetworkAclEntryCommand, 1);
+    });
+
+    it('maps InvalidNetworkAclID.NotFound to TargetNotFoundError', async () => {
+      // Prepare
+      ec2
+        .on(CreateNetworkAclEntryCommand)
+        .rejects(
+          Object.assign(new Error('no such ACL'), { name: 'InvalidNetworkAclID.NotFound', $metadata: {} }),
+        );
+      const acls = new Ec2NetworkAcls({ client, aclIds: [ACL] });
+
+      // Act
+      const outcome = acls.createEgressDeny(ACL, 10, '198.51.100.0/24');
+
+      // Assess
+      await expect(outcome).rejects.toBeInstanceOf(TargetNotFoundError);
+      await expect(outcome).rejects.toMatchObject({ code: 'InvalidNetworkAclID.NotFound' });
+    });
+
+    it('maps an InvalidParameterValue from EC2 to InvalidInputError', async () => {
+      // Prepare
+      ec2.on(CreateNetworkAclEntryCommand).rejects(ec2Error('InvalidParameterValue'));
+      const acls = new Ec2NetworkAcls({ client, aclIds: [ACL] });
+
+      // Act
+      const outcome = acls.createEgressDeny(ACL, 10, '198.51.100.0/24');
+
+      // Assess
+      await expect(outcome).rejects.toBeInstanceOf(InvalidInputError);
+      await expect(outcome).rejects.toMatchObject({ code: 'InvalidParameterValue' });
+    });
+
+    it('retries RequestLimitExceeded with backoff and then succeeds', async () => {
+      // Prepare
+      ec2
+        .on(CreateNetworkAclEntryCommand)
+        .rejectsOnce(ec2Error('RequestLimitExceeded'))
+        .rejectsOnce(ec2Error('RequestLimitExceeded'))
+        .resolves({});
+      const { sleep, waits } = recordingSleep();
+      const acls = new Ec2NetworkAcls({ client, aclIds: [ACL], sleep });
+
+      // Act
+      await acls.createEgressDeny(ACL, 10, '198.51.100.0/24');
+
+      // Assess
+      expect(ec2).toHaveReceivedCommandTimes(CreateNetworkAclEntryCommand, 3);
+      expect(waits).toHaveLength(2);
+    });
+
+    it('gives up on persistent RequestLimitExceeded after maxAttempts with ThrottledError', async () => {
+      // Prepare
+      const throttled = ec2Error('RequestLimitExceeded');
+      ec2.on(CreateNetworkAclEntryCommand).rejects(throttled);
+      const { sleep, waits } = recordingSleep();
+      const acls = new Ec2NetworkAcls({ client, aclIds: [ACL], sleep, maxAttempts: 3 });
+
+      // Act
+      const outcome = acls.createEgressDeny(ACL, 10, '198.51.100.0/24');
+
+      // Assess
+      await expect(outcome).rejects.toBeInstanceOf(ThrottledError);
+      await expect(outcome).rejects.toMatchObject({ code: 'RequestLimitExceeded', cause: throttled });
+      expect(ec2).toHaveReceivedCommandTimes(CreateNetworkAclEntryCommand, 3);
+      expect(waits).toHaveLength(2);
+    });
+
+    it('passes any other error through unchanged and without retrying', async () => {
+      // Prepare
+      const denied = ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.');
+      ec2.on(CreateNetworkAclEntryCommand).rejects(denied);
+      const acls = new Ec2NetworkAcls({ client, aclIds: [ACL], sleep: async () => {} });
+
+      // Act
+      const outcome = acls.createEgressDeny(ACL, 10, '198.51.100.0/24');
+
+      // Assess
+      await expect(outcome).rejects.toBe(denied);
+      expect(ec2).toHaveReceivedCommandTimes(CreateNetworkAclEntryCommand, 1);
+    });
+  });
+
+  describe('deleteEgressEntry', () => {
+    it('deletes the egress entry by number', async () => {
+      // Prepare
+      ec2.on(DeleteNetworkAclEntryCommand).resolves({});
+      const acls = new Ec2NetworkAcls({ client, aclIds: [ACL] });
+
+      // Act
+      await acls.deleteEgressEntry(ACL, 42);
+
+      // Assess
+      expect(ec2).toHaveReceivedCommandTimes(DeleteNetworkAclEntryCommand, 1);
+      expect(ec2).toHaveReceivedCommandWith(DeleteNetworkAclEntryCommand, {
+        NetworkAclId: ACL,
+        RuleNumber: 42,
+        Egress: true,
+      });
+    });
+
+    it('treats InvalidNetworkAclEntry.NotFound as already deleted', async () => {
+      // Prepare
+      ec2.on(DeleteNetworkAclEntryCommand).rejects(ec2Error('InvalidNetworkAclEntry.NotFound'));
+      const acls = new Ec2NetworkAcls({ client, aclIds: [ACL] });
+
+      // Act
+      const outcome = acls.deleteEgressEntry(ACL, 42);
+
+      // Assess
+      await expect(outcome).resolves.toBeUndefined();
+    });
+
+    it('maps InvalidNetworkAclID.NotFound to TargetNotFoundError', async () => {
+      // Prepare
+      ec2.on(DeleteNetworkAclEntryCommand).rejects(ec2Error('InvalidNetworkAclID.NotFound'));
+      const acls = new Ec2NetworkAcls({ client, aclIds: [ACL] });
+
+      // Act
+      const outcome = acls.deleteEgressEntry(ACL, 42);
+
+      // Assess
+      await expect(outcome).rejects.toMatchObject({
+        name: 'TargetNotFoundError',
+        code: 'InvalidNetworkAclID.NotFound',
+      });
+    });
+
+    it('retries a throttled delete and then raises ThrottledError', async () => {
+      // Prepare
+      ec2.on(DeleteNetworkAclEntryCommand).rejects(ec2Error('RequestLimitExceeded'));
+      const { sleep, waits } = recordingSleep();
+      const acls = new Ec2NetworkAcls({ client, aclIds: [ACL], sleep });
+
+      // Act
+      const outcome = acls.deleteEgressEntry(ACL, 42);
+
+      // Assess
+      await expect(outcome).rejects.toMatchObject({ name: 'ThrottledError', code: 'RequestLimitExceeded' });
+      expect(ec2).toHaveReceivedCommandTimes(DeleteNetworkAclEntryCommand, 5);
+      expect(waits).toHaveLength(4);
+      expect(Math.max(...waits)).toBeLessThanOrEqual(5000);
+    });
+
+    it('sends nothing for a rule number EC2 keeps for itself', async () => {
+      // Prepare
+      const acls = new Ec2NetworkAcls({ client, aclIds: [ACL] });
+
+      // Act
+      const outcome = acls.deleteEgressEntry(ACL, 32767);
+
+      // Assess
+      await expect(outcome).rejects.toBeInstanceOf(InvalidInputError);
+      expect(ec2).toHaveReceivedCommandTimes(DeleteNetworkAclEntryCommand, 0);
+    });
+  });
+});

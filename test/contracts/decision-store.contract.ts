@@ -1,0 +1,549 @@
+/**
+ * The behaviour every DecisionStore must show, run against the in-memory store and the DynamoDB store, so
+ * that the simulation and production cannot drift apart.
+ */
+import { beforeEach, describe, expect, it } from 'vitest';
+import { activeShard } from '#adapters/decision-table';
+import type { AuditRecord, BreakerState, Decision } from '#domain/decision';
+import { ConcurrentUpdateError, InvalidInputError } from '#domain/errors';
+import type { DecisionStore } from '#ports/decision-store';
+
+/** A decision with every field set, optional ones included. */
+export function aDecision(overrides: Partial<Decision> = {}): Decision {
+  const key = overrides.key ?? 'evil.example.com';
+  return {
+    key,
+    indicator: { kind: 'domain', value: key, wildcard: false, registeredDomain: 'example.com' },
+    status: 'active',
+    severity: 8.5,
+    source: 'guardduty',
+    detector: 'Trojan:EC2/DNSDataExfiltration',
+    reason: 'GuardDuty finding with severity 8.5',
+    targets: ['dnsFirewall', 'networkFirewall'],
+    createdAt: '2026-11-28T10:00:00.000Z',
+    updatedAt: '2026-11-28T10:00:00.000Z',
+    expiresAt: '2026-11-29T10:00:00.000Z',
+    offences: ['2026-11-01T08:00:00.000Z', '2026-11-28T10:00:00.000Z'],
+    evidence: [
+      {
+        key: 'guardduty:finding-1',
+        summary: 'EC2 instance is querying a domain used for data exfiltration',
+        details: ['arn:aws:guardduty:us-east-1:123456789012:detector/d1/finding/finding-1'],
+      },
+      { key: 'guardduty:finding-2', summary: 'Repeated' },
+    ],
+    seen: { 'guardduty:finding-1': '2026-11-28T09:59:00.000Z' },
+    workloads: [
+      { account: '123456789012', region: 'us-east-1', vpcId: 'vpc-0abc', instanceId: 'i-0123456789abcdef0' },
+      {},
+    ],
+    requestedBy: 'alice@example.com',
+    overflow: ['networkAcls'],
+    version: 1,
+    ...overrides,
+  };
+}
+
+/** An audit record for `key` at `at`. */
+export function anAuditRecord(overrides: Partial<AuditRecord> = {}): AuditRecord {
+  return {
+    key: 'evil.example.com',
+    at: '2026-11-28T10:00:00.000Z',
+    event: 'blocked',
+    actor: 'decide',
+    reason: 'GuardDuty finding with severity 8.5',
+    source: 'guardduty',
+    expiresAt: '2026-11-29T10:00:00.000Z',
+    evidence: { key: 'guardduty:finding-1', summary: 'Exfiltration', details: ['line 1', 'line 2'] },
+    ...overrides,
+  };
+}
+
+/** Indicator keys that between them land in every shard of the active index. */
+function keysCoveringEveryShard(count: number): string[] {
+  const keys = Array.from({ length: count }, (_, i) => `host-${i}.example.com`);
+  expect(new Set(keys.map(activeShard)).size).toBe(4);
+  return keys;
+}
+
+const byKey = (a: { key: string }, b: { key: string }): number =>
+  a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+
+async function expectConflict(promise: Promise<unknown>): Promise<void> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(ConcurrentUpdateError);
+  expect((error as ConcurrentUpdateError).code).toBe('ConditionalCheckFailedException');
+}
+
+/** Registers the decision-store behaviour tests; `setup` returns a fresh, empty store for each test. */
+export function describeDecisionStoreContract(label: string, setup: () => Promise<DecisionStore>): void {
+  describe(`${label} (decision store contract)`, () => {
+    let store: DecisionStore;
+
+    beforeEach(async () => {
+      store = await setup();
+    });
+
+    describe('decisions', () => {
+      it('returns undefined for an indicator that was never decided', async () => {
+        // Act
+        const found = await store.get('never.example.com');
+
+        // Assess
+        expect(found).toBeUndefined();
+      });
+
+      it('reads back every field it wrote', async () => {
+        // Prepare
+        const decision = aDecision();
+
+        // Act
+        await store.put(decision, undefined);
+        const found = await store.get(decision.key);
+
+        // Assess
+        expect(found).toStrictEqual(decision);
+      });
+
+      it('reads back a permanent network block without its optional fields', async () => {
+        // Prepare
+        const { requestedBy: _, ...withoutRequester } = aDecision({
+          key: '198.51.100.0/24',
+          indicator: { kind: 'cidr', value: '198.51.100.0/24', family: 4, prefixLength: 24 },
+          expiresAt: null,
+          targets: [],
+          offences: [],
+          evidence: [],
+          seen: {},
+          workloads: [],
+        });
+
+        // Act
+        await store.put(withoutRequester, undefined);
+        const found = await store.get(withoutRequester.key);
+
+        // Assess
+        expect(found).toStrictEqual(withoutRequester);
+        expect(found && 'requestedBy' in found).toBe(false);
+      });
+
+      it('keeps what it stored when the caller mutates its objects afterwards', async () => {
+        // Prepare
+        const decision = aDecision();
+        await store.put(decision, undefined);
+
+        // Act
+        (decision.offences as string[]).push('2030-01-01T00:00:00.000Z');
+        const first = await store.get(decision.key);
+        (first?.evidence as unknown[]).length = 0;
+        const second = await store.get(decision.key);
+
+        // Assess
+        expect(second?.offences).toHaveLength(2);
+        expect(second?.evidence).toHaveLength(2);
+      });
+
+      it('updates a record from the version it read, one version at a time', async () => {
+        // Prepare
+        await store.put(aDecision({ version: 1 }), undefined);
+
+        // Act
+        await store.put(aDecision({ version: 2, severity: 9 }), 1);
+        await store.put(aDecision({ version: 3, status: 'expired' }), 2);
+
+        // Assess
+        expect(await store.get('evil.example.com')).toMatchObject({
+          version: 3,
+          status: 'expired',
+          severity: 8.5,
+        });
+      });
+
+      it('refuses to create a record that already exists', async () => {
+        // Prepare
+        await store.put(aDecision({ reason: 'first' }), undefined);
+
+        // Act
+        const attempt = store.put(aDecision({ reason: 'second' }), undefined);
+
+        // Assess
+        await expectConflict(attempt);
+        expect((await store.get('evil.example.com'))?.reason).toBe('first');
+      });
+
+      it('refuses a write made from a stale version', async () => {
+        // Prepare
+        await store.put(aDecision({ version: 1 }), undefined);
+        await store.put(aDecision({ version: 2, reason: 'winner' }), 1);
+
+        // Act
+        const attempt = store.put(aDecision({ version: 2, reason: 'loser' }), 1);
+
+        // Assess
+        await expectConflict(attempt);
+        expect(await store.get('evil.example.com')).toMatchObject({ version: 2, reason: 'winner' });
+      });
+
+      it('refuses an update of a record that does not exist', async () => {
+        // Act
+        const attempt = store.put(aDecision({ version: 4 }), 3);
+
+        // Assess
+        await expectConflict(attempt);
+        expect(await store.get('evil.example.com')).toBeUndefined();
+      });
+
+      it.each([
+        { version: 2, expected: undefined },
+        { version: 1, expected: 1 },
+        { version: 5, expected: 3 },
+      ])(
+        'rejects version $version written over $expected as invalid input',
+        async ({ version, expected }) => {
+          // Act
+          const attempt = store.put(aDecision({ version }), expected);
+
+          // Assess
+          await expect(attempt).rejects.toBeInstanceOf(InvalidInputError);
+          expect(await store.get('evil.example.com')).toBeUndefined();
+        },
+      );
+
+      it('rejects an active decision whose expiry is not a time', async () => {
+        // Act
+        const attempt = store.put(aDecision({ expiresAt: 'tomorrow' }), undefined);
+
+        // Assess
+        await expect(attempt).rejects.toThrow(InvalidInputError);
+        await expect(attempt).rejects.toThrow(/expiresAt/);
+        expect(await store.get('evil.example.com')).toBeUndefined();
+      });
+
+      it('rejects a record over the 400 KB item limit and writes nothing', async () => {
+        // Act
+        const attempt = store.put(aDecision({ reason: 'x'.repeat(410 * 1024) }), undefined);
+
+        // Assess
+        await expect(attempt).rejects.toThrow(/400|409600/);
+        await expect(attempt).rejects.toBeInstanceOf(InvalidInputError);
+        expect(await store.get('evil.example.com')).toBeUndefined();
+      });
+
+      it('accepts a record just under the item limit', async () => {
+        // Prepare
+        const decision = aDecision({ reason: 'x'.repeat(395 * 1024) });
+
+        // Act
+        await store.put(decision, undefined);
+
+        // Assess
+        expect((await store.get(decision.key))?.reason).toHaveLength(395 * 1024);
+      });
+    });
+
+    describe('active decisions', () => {
+      it('lists active records from every shard, permanent ones included, and nothing else', async () => {
+        // Prepare
+        const keys = keysCoveringEveryShard(12);
+        const active = keys.map((key, i) =>
+          aDecision({ key, expiresAt: i % 3 === 0 ? null : `2026-12-0${(i % 9) + 1}T00:00:00.000Z` }),
+        );
+        for (const decision of active) await store.put(decision, undefined);
+        await store.put(aDecision({ key: 'shadow.example.com', status: 'shadow' }), undefined);
+        await store.put(aDecision({ key: 'old.example.com', status: 'expired' }), undefined);
+        await store.appendAudit([anAuditRecord({ key: keys[0] ?? '' })]);
+
+        // Act
+        const listed = await store.listActive();
+
+        // Assess
+        expect(listed.sort(byKey)).toStrictEqual([...active].sort(byKey));
+      });
+
+      it('drops a record from the active list and the due list when it stops being active', async () => {
+        // Prepare
+        const [first = '', second = ''] = keysCoveringEveryShard(8);
+        await store.put(aDecision({ key: first }), undefined);
+        await store.put(aDecision({ key: second }), undefined);
+
+        // Act
+        await store.put(aDecision({ key: first, status: 'unblocked', version: 2 }), 1);
+
+        // Assess
+        expect((await store.listActive()).map((decision) => decision.key)).toStrictEqual([second]);
+        expect((await store.listDueBefore('2027-01-01T00:00:00.000Z')).map((d) => d.key)).toStrictEqual([
+          second,
+        ]);
+        expect((await store.get(first))?.status).toBe('unblocked');
+      });
+
+      it('puts a record back in the active list when it is blocked again', async () => {
+        // Prepare
+        await store.put(aDecision({ status: 'expired' }), undefined);
+
+        // Act
+        await store.put(aDecision({ status: 'active', version: 2 }), 1);
+
+        // Assess
+        expect((await store.listActive()).map((decision) => decision.version)).toStrictEqual([2]);
+      });
+
+      it('lists active records due at or before a time, from every shard, never permanent ones', async () => {
+        // Prepare
+        const keys = keysCoveringEveryShard(12);
+        for (const [i, key] of keys.entries()) {
+          await store.put(
+            aDecision({ key, expiresAt: `2026-12-01T00:00:${String(i).padStart(2, '0')}.000Z` }),
+            undefined,
+          );
+        }
+        await store.put(aDecision({ key: 'forever.example.com', expiresAt: null }), undefined);
+        await store.put(
+          aDecision({ key: 'ended.example.com', status: 'expired', expiresAt: '2026-01-01T00:00:00.000Z' }),
+          undefined,
+        );
+
+        // Act
+        const due = await store.listDueBefore('2026-12-01T00:00:05.000Z');
+
+        // Assess
+        expect(due.map((decision) => decision.key).sort()).toStrictEqual(keys.slice(0, 6).sort());
+      });
+
+      it('compares times as instants whatever their offset or precision', async () => {
+        // Prepare
+        await store.put(aDecision({ key: 'a.example.com', expiresAt: '2026-12-01T10:00:00Z' }), undefined);
+        await store.put(
+          aDecision({ key: 'b.example.com', expiresAt: '2026-12-01T12:30:00+02:00' }),
+          undefined,
+        );
+        await store.put(
+          aDecision({ key: 'c.example.com', expiresAt: '2026-12-01T10:30:00.001Z' }),
+          undefined,
+        );
+
+        // Act
+        const due = await store.listDueBefore('2026-12-01T11:30:00+01:00');
+
+        // Assess
+        expect(due.map((decision) => decision.key).sort()).toStrictEqual(['a.example.com', 'b.example.com']);
+        expect(due.find((decision) => decision.key === 'b.example.com')?.expiresAt).toBe(
+          '2026-12-01T12:30:00+02:00',
+        );
+      });
+
+      it('never lists a permanent block as due, even at the end of time', async () => {
+        // Prepare
+        await store.put(aDecision({ expiresAt: null }), undefined);
+
+        // Act
+        const due = await store.listDueBefore('9999-12-31T23:59:59.999Z');
+
+        // Assess
+        expect(due).toStrictEqual([]);
+      });
+
+      it('rejects a due time that is not a time', async () => {
+        // Act
+        const attempt = store.listDueBefore('soon');
+
+        // Assess
+        await expect(attempt).rejects.toBeInstanceOf(InvalidInputError);
+      });
+
+      it('lists more active records than one 1 MB query page holds', async () => {
+        // Prepare
+        const keys = Array.from({ length: 40 }, (_, i) => `big-${i}.example.com`);
+        for (const key of keys)
+          await store.put(aDecision({ key, reason: 'r'.repeat(150 * 1024) }), undefined);
+
+        // Act
+        const listed = await store.listActive();
+        const due = await store.listDueBefore('2030-01-01T00:00:00.000Z');
+
+        // Assess
+        expect(listed.map((decision) => decision.key).sort()).toStrictEqual([...keys].sort());
+        expect(due).toHaveLength(keys.length);
+      });
+    });
+
+    describe('audit trail', () => {
+      it('lists an indicator’s audit records oldest first with every field, and no one else’s', async () => {
+        // Prepare
+        const records = [
+          anAuditRecord({ at: '2026-11-28T12:00:00.000Z', event: 'extended' }),
+          anAuditRecord({ at: '2026-11-28T10:00:00.000Z', event: 'blocked' }),
+          anAuditRecord({
+            at: '2026-11-29T10:00:00.000Z',
+            event: 'expired',
+            actor: 'enforce',
+            expiresAt: null,
+          }),
+          {
+            key: 'evil.example.com',
+            at: '2026-11-28T11:00:00.000Z',
+            event: 'shadow',
+            actor: 'decide',
+            reason: 'r',
+          },
+        ];
+        await store.appendAudit(records);
+        await store.appendAudit([anAuditRecord({ key: 'other.example.com' })]);
+
+        // Act
+        const trail = await store.listAudit('evil.example.com');
+
+        // Assess
+        expect(trail).toStrictEqual([records[1], records[3], records[0], records[2]]);
+      });
+
+      it('orders by instant, whatever the offset the time was written with', async () => {
+        // Prepare
+        const later = anAuditRecord({ at: '2026-11-28T10:30:00Z', event: 'later' });
+        const earlier = anAuditRecord({ at: '2026-11-28T11:00:00+01:00', event: 'earlier' });
+
+        // Act
+        await store.appendAudit([later, earlier]);
+
+        // Assess
+        expect((await store.listAudit('evil.example.com')).map((record) => record.event)).toStrictEqual([
+          'earlier',
+          'later',
+        ]);
+      });
+
+      it('writes an identical record once, however often it is replayed', async () => {
+        // Prepare
+        const record = anAuditRecord();
+        const sameInAnotherKeyOrder = Object.fromEntries(Object.entries(record).reverse()) as AuditRecord;
+
+        // Act
+        await store.appendAudit([record, record]);
+        await store.appendAudit([sameInAnotherKeyOrder]);
+
+        // Assess
+        expect(await store.listAudit(record.key)).toStrictEqual([record]);
+      });
+
+      it('keeps different records written at the same instant', async () => {
+        // Prepare
+        const blocked = anAuditRecord({ event: 'blocked' });
+        const alerted = anAuditRecord({ event: 'breaker-opened' });
+
+        // Act
+        await store.appendAudit([blocked]);
+        await store.appendAudit([alerted]);
+
+        // Assess
+        const trail = await store.listAudit(blocked.key);
+        expect(trail).toHaveLength(2);
+        expect(trail).toEqual(expect.arrayContaining([blocked, alerted]));
+      });
+
+      it('does not turn audit records into decisions', async () => {
+        // Act
+        await store.appendAudit([anAuditRecord()]);
+
+        // Assess
+        expect(await store.get('evil.example.com')).toBeUndefined();
+        expect(await store.listActive()).toStrictEqual([]);
+      });
+
+      it('accepts an empty batch and lists an empty trail for an unknown indicator', async () => {
+        // Act
+        await store.appendAudit([]);
+
+        // Assess
+        expect(await store.listAudit('never.example.com')).toStrictEqual([]);
+      });
+
+      it('rejects a record whose time is not a time', async () => {
+        // Act
+        const attempt = store.appendAudit([anAuditRecord({ at: 'yesterday' })]);
+
+        // Assess
+        await expect(attempt).rejects.toBeInstanceOf(InvalidInputError);
+        expect(await store.listAudit('evil.example.com')).toStrictEqual([]);
+      });
+
+      it('lists a trail longer than one 1 MB query page', async () => {
+        // Prepare
+        const records = Array.from({ length: 8 }, (_, i) =>
+          anAuditRecord({ at: `2026-11-28T10:00:0${i}.000Z`, reason: `${i}`.repeat(200 * 1024) }),
+        );
+        await store.appendAudit(records);
+
+        // Act
+        const trail = await store.listAudit('evil.example.com');
+
+        // Assess
+        expect(trail.map((record) => record.at)).toStrictEqual(records.map((record) => record.at));
+      });
+    });
+
+    describe('breaker', () => {
+      const opened: BreakerState = {
+        open: true,
+        openedAt: '2026-11-28T10:05:00.000Z',
+        reason: '21 new blocks in 10 minutes',
+        recentBlocks: ['2026-11-28T10:00:00.000Z', '2026-11-28T10:04:00.000Z'],
+        version: 1,
+      };
+
+      it('is closed at version 0 before anyone wrote it', async () => {
+        // Act
+        const breaker = await store.getBreaker();
+
+        // Assess
+        expect(breaker).toStrictEqual({ open: false, recentBlocks: [], version: 0 });
+      });
+
+      it('reads back what was written, version by version', async () => {
+        // Prepare
+        const closed: BreakerState = { open: false, recentBlocks: [], version: 2 };
+
+        // Act
+        await store.putBreaker(opened, 0);
+        const afterOpen = await store.getBreaker();
+        await store.putBreaker(closed, 1);
+
+        // Assess
+        expect(afterOpen).toStrictEqual(opened);
+        expect(await store.getBreaker()).toStrictEqual(closed);
+      });
+
+      it('refuses a write made from a stale version', async () => {
+        // Prepare
+        await store.putBreaker(opened, 0);
+
+        // Act
+        const attempt = store.putBreaker({ ...opened, reason: 'late' }, 0);
+
+        // Assess
+        await expectConflict(attempt);
+        expect((await store.getBreaker()).reason).toBe(opened.reason);
+      });
+
+      it('refuses a write from a version that was never stored', async () => {
+        // Act
+        const attempt = store.putBreaker({ ...opened, version: 3 }, 2);
+
+        // Assess
+        await expectConflict(attempt);
+        expect((await store.getBreaker()).version).toBe(0);
+      });
+
+      it('rejects a version that does not follow the expected one', async () => {
+        // Act
+        const attempt = store.putBreaker({ ...opened, version: 2 }, 0);
+
+        // Assess
+        await expect(attempt).rejects.toBeInstanceOf(InvalidInputError);
+        expect((await store.getBreaker()).version).toBe(0);
+      });
+    });
+  });
+}

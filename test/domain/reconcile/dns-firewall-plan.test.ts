@@ -1,0 +1,241 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { InvalidInputError } from '#domain/errors';
+import { planDnsFirewall, toDnsFirewallEntries } from '#domain/reconcile/dns-firewall-plan';
+import { DNS_FIREWALL_MAX_DOMAINS_PER_CALL } from '#domain/target';
+import { anyBlocks, block, domain, network } from './blocks';
+
+/** Runs the chunks against a set, as the list would. */
+function apply(actual: readonly string[], plan: { add: string[][]; remove: string[][] }): string[] {
+  const list = new Set(actual.map((name) => name.toLowerCase().replace(/\.$/, '')));
+  for (const name of plan.add.flat()) list.add(name);
+  for (const name of plan.remove.flat()) list.delete(name);
+  return [...list].sort();
+}
+
+const manyWildcards = (count: number) =>
+  Array.from({ length: count }, (_, index) =>
+    block(domain(`*.d${String(index).padStart(5, '0')}.example.com`)),
+  );
+
+describe('toDnsFirewallEntries', () => {
+  it('blocks a domain with both the name and its wildcard', () => {
+    // Act
+    const entries = toDnsFirewallEntries(domain('evil.example.com'));
+
+    // Assess
+    expect(entries).toEqual(['*.evil.example.com', 'evil.example.com']);
+  });
+
+  it('blocks a wildcard indicator with the wildcard only', () => {
+    // Act
+    const entries = toDnsFirewallEntries(domain('*.evil.example.com'));
+
+    // Assess
+    expect(entries).toEqual(['*.evil.example.com']);
+  });
+});
+
+describe('planDnsFirewall', () => {
+  it('adds what is missing and removes what is no longer desired', () => {
+    // Prepare
+    const desired = [block(domain('evil.example.com')), block(domain('*.c2.example.net'))];
+
+    // Act
+    const plan = planDnsFirewall(desired, ['evil.example.com', 'old.example.org'], { maxDomains: 100 });
+
+    // Assess
+    expect(plan).toEqual({
+      add: [['*.c2.example.net', '*.evil.example.com']],
+      remove: [['old.example.org']],
+      overflow: [],
+    });
+  });
+
+  it('ignores IP and CIDR blocks', () => {
+    // Prepare
+    const desired = [block(network('198.51.100.7/32')), block(network('2001:db8::/32'))];
+
+    // Act
+    const plan = planDnsFirewall(desired, [], { maxDomains: 100 });
+
+    // Assess
+    expect(plan).toEqual({ add: [], remove: [], overflow: [] });
+  });
+
+  it('compares listed names after lowercasing and dropping the trailing dot', () => {
+    // Prepare
+    const desired = [block(domain('evil.example.com'))];
+
+    // Act
+    const plan = planDnsFirewall(desired, ['EVIL.example.com.', '*.evil.example.com.'], { maxDomains: 100 });
+
+    // Assess
+    expect(plan.add).toEqual([]);
+    expect(plan.remove).toEqual([]);
+  });
+
+  it('removes everything from the list when nothing is desired, as the list is ours', () => {
+    // Act
+    const plan = planDnsFirewall([], ['b.example.com.', 'a.example.com'], { maxDomains: 100 });
+
+    // Assess
+    expect(plan.remove).toEqual([['a.example.com', 'b.example.com']]);
+  });
+
+  it('writes exactly 1,000 domains in one call', () => {
+    // Act
+    const plan = planDnsFirewall(manyWildcards(1000), [], { maxDomains: 100_000 });
+
+    // Assess
+    expect(plan.add.map((chunk) => chunk.length)).toEqual([DNS_FIREWALL_MAX_DOMAINS_PER_CALL]);
+  });
+
+  it('splits 1,001 domains into calls of 1,000 and 1, in sorted order', () => {
+    // Act
+    const plan = planDnsFirewall(manyWildcards(1001).reverse(), [], { maxDomains: 100_000 });
+
+    // Assess
+    expect(plan.add.map((chunk) => chunk.length)).toEqual([1000, 1]);
+    expect(plan.add.flat()).toEqual([...plan.add.flat()].sort());
+    expect(plan.add[1]).toEqual(['*.d01000.example.com']);
+  });
+
+  it('chunks removals the same way', () => {
+    // Prepare
+    const actual = manyWildcards(1001).map((entry) => `${entry.indicator.value}.`);
+
+    // Act
+    const plan = planDnsFirewall([], actual, { maxDomains: 100_000 });
+
+    // Assess
+    expect(plan.remove.map((chunk) => chunk.length)).toEqual([1000, 1]);
+  });
+
+  it('keeps the highest severity, then the newest, and reports the rest as overflow', () => {
+    // Prepare
+    const low = block(domain('low.example.com'), 3, '2026-11-03T00:00:00.000Z');
+    const older = block(domain('older.example.com'), 8, '2026-11-01T00:00:00.000Z');
+    const newer = block(domain('newer.example.com'), 8, '2026-11-02T00:00:00.000Z');
+    const high = block(domain('high.example.com'), 9, '2026-11-01T00:00:00.000Z');
+
+    // Act
+    const plan = planDnsFirewall([low, older, newer, high], [], { maxDomains: 4 });
+
+    // Assess
+    expect(plan.add.flat()).toEqual([
+      '*.high.example.com',
+      '*.newer.example.com',
+      'high.example.com',
+      'newer.example.com',
+    ]);
+    expect(plan.overflow).toEqual([older, low]);
+  });
+
+  it('keeps or drops the entries of one block together, and fills the room left with smaller blocks', () => {
+    // Prepare
+    const first = block(domain('first.example.com'), 9);
+    const apex = block(domain('apex.example.com'), 8);
+    const wildcard = block(domain('*.wild.example.com'), 7);
+
+    // Act
+    const plan = planDnsFirewall([first, apex, wildcard], [], { maxDomains: 3 });
+
+    // Assess
+    expect(plan.add.flat()).toEqual(['*.first.example.com', '*.wild.example.com', 'first.example.com']);
+    expect(plan.overflow).toEqual([apex]);
+  });
+
+  it('counts an entry shared by two blocks once', () => {
+    // Prepare
+    const desired = [block(domain('evil.example.com')), block(domain('*.evil.example.com'))];
+
+    // Act
+    const plan = planDnsFirewall(desired, [], { maxDomains: 2 });
+
+    // Assess
+    expect(plan.add).toEqual([['*.evil.example.com', 'evil.example.com']]);
+    expect(plan.overflow).toEqual([]);
+  });
+
+  it('removes an entry of an overflowing block that is still in the list', () => {
+    // Prepare
+    const kept = block(domain('kept.example.com'), 9);
+    const dropped = block(domain('dropped.example.com'), 1);
+
+    // Act
+    const plan = planDnsFirewall([kept, dropped], ['dropped.example.com', '*.dropped.example.com'], {
+      maxDomains: 2,
+    });
+
+    // Assess
+    expect(plan.remove).toEqual([['*.dropped.example.com', 'dropped.example.com']]);
+    expect(plan.overflow).toEqual([dropped]);
+  });
+
+  it('returns a byte-identical plan whatever the order of its input', () => {
+    fc.assert(
+      fc.property(anyBlocks, fc.integer({ min: 0, max: 30 }), (desired, maxDomains) => {
+        // Act
+        const forward = planDnsFirewall(desired, ['z.example.org.', 'a.example.org'], { maxDomains });
+        const backward = planDnsFirewall([...desired].reverse(), ['a.example.org', 'z.example.org.'], {
+          maxDomains,
+        });
+
+        // Assess
+        expect(JSON.stringify(backward)).toBe(JSON.stringify(forward));
+      }),
+    );
+  });
+
+  it('rejects a maxDomains that is not a non-negative integer', () => {
+    // Assess
+    expect(() => planDnsFirewall([], [], { maxDomains: -1 })).toThrow(InvalidInputError);
+    expect(() => planDnsFirewall([], [], { maxDomains: 1.5 })).toThrow(InvalidInputError);
+  });
+
+  it('converges in one pass: applying the plan and planning again changes nothing', () => {
+    fc.assert(
+      fc.property(
+        anyBlocks,
+        fc.array(fc.constantFrom('evil.example.com.', 'OLD.example.org', '*.bad.example.net', 'x.com'), {
+          maxLength: 6,
+        }),
+        fc.integer({ min: 0, max: 30 }),
+        (desired, actual, maxDomains) => {
+          // Prepare
+          const plan = planDnsFirewall(desired, actual, { maxDomains });
+
+          // Act
+          const again = planDnsFirewall(desired, apply(actual, plan), { maxDomains });
+
+          // Assess
+          expect(again.add).toEqual([]);
+          expect(again.remove).toEqual([]);
+          expect(again.overflow).toEqual(plan.overflow);
+        },
+      ),
+    );
+  });
+
+  it('never exceeds maxDomains and places or reports every domain block', () => {
+    fc.assert(
+      fc.property(anyBlocks, fc.integer({ min: 0, max: 30 }), (desired, maxDomains) => {
+        // Act
+        const plan = planDnsFirewall(desired, [], { maxDomains });
+        const list = new Set(apply([], plan));
+
+        // Assess
+        expect(list.size).toBeLessThanOrEqual(maxDomains);
+        for (const entry of desired) {
+          if (entry.indicator.kind !== 'domain') continue;
+          const placed = toDnsFirewallEntries(entry.indicator).every((name) => list.has(name));
+          expect(placed).not.toBe(plan.overflow.includes(entry));
+        }
+        for (const chunk of [...plan.add, ...plan.remove]) {
+          expect(chunk.length).toBeLessThanOrEqual(DNS_FIREWALL_MAX_DOMAINS_PER_CALL);
+        }
+      }),
+    );
+  });
+});

@@ -1,0 +1,63 @@
+/** An in-process DynamoDB (dynalite) for adapter tests: no Docker, no network beyond loopback. */
+
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createTableInput } from '#adapters/decision-table';
+
+type DynaliteFactory = (options: {
+  createTableMs: number;
+  deleteTableMs: number;
+  updateTableMs: number;
+}) => Server;
+
+// dynalite is CommonJS without type declarations.
+const dynalite = createRequire(import.meta.url)('dynalite') as DynaliteFactory;
+
+/** A running dynalite with clients pointed at it. */
+export interface Dynalite {
+  readonly endpoint: string;
+  readonly client: DynamoDBClient;
+  /** Marshals with `removeUndefinedValues`, as the Lambda wiring does. */
+  readonly doc: DynamoDBDocumentClient;
+  /** Creates a decision table (from decision-table.ts) under a fresh name unless one is given; returns the name. */
+  createTable(name?: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+let tables = 0;
+
+/** Starts dynalite on 127.0.0.1 on a free port, with tables that are ready as soon as they are created. */
+export async function startDynalite(): Promise<Dynalite> {
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
+  const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  return {
+    endpoint,
+    client,
+    doc,
+    async createTable(name = `decisions-${++tables}`) {
+      await client.send(new CreateTableCommand(createTableInput(name)));
+      return name;
+    },
+    async stop() {
+      client.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve, reject) =>
+        server.close((error) => (error ? reject(error) : resolve())),
+      );
+    },
+  };
+}
