@@ -11,7 +11,10 @@ import { protectionOf } from '#domain/policy';
 import { planDnsFirewall, toDnsFirewallEntries } from '#domain/reconcile/dns-firewall-plan';
 import { planNetworkAcl } from '#domain/reconcile/network-acl-plan';
 import { planNetworkFirewall } from '#domain/reconcile/network-firewall-plan';
-import type { TargetMode, TargetName } from '#domain/target';
+import { TARGET_NAMES, type TargetMode, type TargetName } from '#domain/target';
+import type { DnsFirewallDomainList } from '#ports/dns-firewall';
+import type { NetworkAcls } from '#ports/network-acls';
+import type { NetworkFirewallRuleGroup } from '#ports/network-firewall';
 import type { DecisionReport } from './decide-signal';
 import type { Dependencies } from './dependencies';
 
@@ -81,22 +84,31 @@ export async function reconcile(deps: Dependencies): Promise<ReconcileReport> {
         expiresAt: d.expiresAt,
       }));
 
-  const runners: Record<TargetName, (write: boolean) => Promise<Outcome>> = {
-    dnsFirewall: (write) => enforceDnsFirewall(deps, desiredFor('dnsFirewall'), write),
-    networkAcls: (write) => enforceNetworkAcls(deps, desiredFor('networkAcls'), write),
-    networkFirewall: (write) => enforceNetworkFirewall(deps, desiredFor('networkFirewall'), write),
+  const { dnsFirewall, networkAcls, networkFirewall } = deps;
+  const runners: Partial<Record<TargetName, (write: boolean) => Promise<Outcome>>> = {
+    ...(dnsFirewall && {
+      dnsFirewall: (write: boolean) =>
+        enforceDnsFirewall(dnsFirewall, deps, desiredFor('dnsFirewall'), write),
+    }),
+    ...(networkAcls && {
+      networkAcls: (write: boolean) =>
+        enforceNetworkAcls(networkAcls, deps, desiredFor('networkAcls'), write),
+    }),
+    ...(networkFirewall && {
+      networkFirewall: (write: boolean) =>
+        enforceNetworkFirewall(networkFirewall, desiredFor('networkFirewall'), write),
+    }),
   };
   const targets: TargetReport[] = [];
-  for (const target of ['dnsFirewall', 'networkAcls', 'networkFirewall'] as const) {
+  for (const target of TARGET_NAMES) {
     const mode = policy.targets[target].mode;
-    if (mode === 'off' || !deps[target]) {
+    const run = runners[target];
+    if (mode === 'off' || !run) {
       targets.push({ target, mode, status: 'off', changes: 0, overflow: [] });
       continue;
     }
-    const write = mode === 'enforce' && !breaker.open;
     try {
-      const outcome = await runners[target](write);
-      targets.push({ target, mode, ...outcome });
+      targets.push({ target, mode, ...(await run(mode === 'enforce' && !breaker.open)) });
     } catch (error) {
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       targets.push({ target, mode, status: 'failed', changes: 0, overflow: [], error: message });
@@ -144,11 +156,11 @@ async function end(
 }
 
 async function enforceDnsFirewall(
+  port: DnsFirewallDomainList,
   deps: Dependencies,
   desired: BlockEntry[],
   write: boolean,
 ): Promise<Outcome> {
-  const port = deps.dnsFirewall!;
   const plan = planDnsFirewall(desired, await port.listDomains(), {
     maxDomains: deps.policy.targets.dnsFirewall.maxDomains,
   });
@@ -181,11 +193,11 @@ async function enforceDnsFirewall(
 }
 
 async function enforceNetworkAcls(
+  port: NetworkAcls,
   deps: Dependencies,
   desired: BlockEntry[],
   write: boolean,
 ): Promise<Outcome> {
-  const port = deps.networkAcls!;
   const options = deps.policy.targets.networkAcls;
   const overflow = new Set<string>();
   let changes = 0;
@@ -220,11 +232,10 @@ async function enforceNetworkAcls(
 }
 
 async function enforceNetworkFirewall(
-  deps: Dependencies,
+  port: NetworkFirewallRuleGroup,
   desired: BlockEntry[],
   write: boolean,
 ): Promise<Outcome> {
-  const port = deps.networkFirewall!;
   for (let attempt = 1; ; attempt++) {
     const snapshot = await port.describe();
     const plan = planNetworkFirewall(desired, snapshot, {});

@@ -4,7 +4,7 @@
  * `msg:"egress-warden …"` AND a SID in EGRESS_WARDEN_SID_RANGE, so a foreign rule is never rewritten.
  */
 import type { BlockEntry } from '../block';
-import { compareRanges, toRange } from '../cidr';
+import { type CidrRange, compareRanges, toRange } from '../cidr';
 import { InvalidInputError } from '../errors';
 import type { DomainIndicator, NetworkIndicator } from '../indicator';
 import { NETWORK_FIREWALL_LIMITS, type RuleGroupSnapshot } from '../target';
@@ -46,7 +46,8 @@ export interface ParsedRules {
 }
 
 interface RenderedBlock {
-  readonly sortKey: [number, string];
+  /** Networks sort before domains, by address; domains by name. */
+  readonly sortKey: CidrRange | string;
   readonly rules: { readonly key: string; readonly text: (sid: number) => string }[];
 }
 
@@ -195,9 +196,7 @@ function renderWithin(
     rulesLeft -= texts.length;
     bytesLeft -= bytes;
   }
-  const ordered = [...chosen.values()].sort(
-    (a, b) => a.sortKey[0] - b.sortKey[0] || compareSortKey(a.sortKey[1], b.sortKey[1], a.sortKey[0]),
-  );
+  const ordered = [...chosen.values()].sort((a, b) => compareSortKeys(a.sortKey, b.sortKey));
   const taken = new Set(budget.takenSids);
   const rules = ordered.flatMap((block) => block.rules.map((rule) => rule.text(assignSid(rule.key, taken))));
   // Defence in depth: a chosen set that breaks a limit is a bug, and the service would reject it anyway.
@@ -207,8 +206,9 @@ function renderWithin(
   return { rules, overflow };
 }
 
-function compareSortKey(a: string, b: string, group: number): number {
-  return group === 0 ? compareRanges(toRange(a), toRange(b)) : compareText(a, b);
+function compareSortKeys(a: CidrRange | string, b: CidrRange | string): number {
+  if (typeof a === 'string') return typeof b === 'string' ? compareText(a, b) : 1;
+  return typeof b === 'string' ? -1 : compareRanges(a, b);
 }
 
 function compareNetworkText(a: string, b: string): number {
@@ -227,9 +227,8 @@ function renderBlock(block: BlockEntry, action: RuleAction): RenderedBlock {
 function renderNetwork(indicator: NetworkIndicator, action: RuleAction): RenderedBlock {
   // toRange accepts only canonical CIDRs, so nothing but digits, dots, colons and hex reaches the rule.
   const cidr = indicator.value;
-  toRange(cidr);
   return {
-    sortKey: [0, cidr],
+    sortKey: toRange(cidr),
     rules: [
       {
         key: `ip:${cidr}`,
@@ -255,7 +254,7 @@ function renderDomain(indicator: DomainIndicator, action: RuleAction): RenderedB
   const dotprefix = wildcard ? '' : ' dotprefix;';
   const tail = `msg:"egress-warden block ${domain}"; flow:to_server, established;`;
   return {
-    sortKey: [1, domain],
+    sortKey: domain,
     rules: [
       {
         key: `tls:${domain}`,
