@@ -89,6 +89,8 @@ export function planNetworkFirewall(
 ): NetworkFirewallPlan {
   const parsed = parseOwnRules(actual.rules);
   const foreign = trimTrailingBlankLines(parsed.foreign);
+  // A blank line ends a foreign rule left open by a trailing backslash, so it cannot swallow our first rule.
+  if (splitLines(foreign).open) foreign.push('');
   const foreignBytes = foreign.reduce((sum, line) => sum + encoder.encode(line).length + 1, 0);
   const { rules, overflow } = renderWithin(desired, options.action ?? 'drop', {
     rules: Math.min(actual.capacity, NETWORK_FIREWALL_LIMITS.maxCapacity) - parsed.foreignRuleCount,
@@ -109,22 +111,7 @@ export function planNetworkFirewall(
  * trailing backslash is never ours. Lines are split on `\n` and kept byte for byte.
  */
 export function parseOwnRules(rules: string): ParsedRules {
-  const foreign: string[] = [];
-  const own: string[] = [];
-  let foreignRuleCount = 0;
-  let continued = false;
-  for (const line of rules === '' ? [] : rules.split('\n')) {
-    const trimmed = line.trim();
-    if (continued) {
-      foreign.push(line);
-    } else if (isOwnRule(line)) {
-      own.push(line);
-    } else {
-      foreign.push(line);
-      if (trimmed !== '' && !trimmed.startsWith('#')) foreignRuleCount++;
-    }
-    continued = trimmed.endsWith('\\') && (continued || !trimmed.startsWith('#'));
-  }
+  const { foreign, foreignRuleCount, own } = splitLines(rules === '' ? [] : rules.split('\n'));
   return { foreign, foreignRuleCount, own };
 }
 
@@ -147,6 +134,27 @@ export function blockedByRules(rules: string): { ips: string[]; domains: string[
     ips: [...ips].sort(compareNetworkText),
     domains: [...domains].sort(compareText),
   };
+}
+
+/** `open` is true when the last line continues onto the next one, which would swallow a rule put after it. */
+function splitLines(lines: readonly string[]): ParsedRules & { open: boolean } {
+  const foreign: string[] = [];
+  const own: string[] = [];
+  let foreignRuleCount = 0;
+  let continued = false;
+  for (const line of lines) {
+    const trimmed = line.trim();
+    if (continued) {
+      foreign.push(line);
+    } else if (isOwnRule(line)) {
+      own.push(line);
+    } else {
+      foreign.push(line);
+      if (trimmed !== '' && !trimmed.startsWith('#')) foreignRuleCount++;
+    }
+    continued = trimmed.endsWith('\\') && (continued || !trimmed.startsWith('#'));
+  }
+  return { foreign, foreignRuleCount, own, open: continued };
 }
 
 function isOwnRule(line: string): boolean {

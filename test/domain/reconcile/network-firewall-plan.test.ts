@@ -1,0 +1,516 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { formatRange } from '#domain/cidr';
+import { InvalidInputError } from '#domain/errors';
+import {
+  blockedByRules,
+  EGRESS_WARDEN_SID_RANGE,
+  parseOwnRules,
+  planNetworkFirewall,
+  renderSuricataRules,
+} from '#domain/reconcile/network-firewall-plan';
+import { NETWORK_FIREWALL_LIMITS, type RuleGroupSnapshot } from '#domain/target';
+import { anyBlocks, block, domain, network } from './blocks';
+
+const SPAN = EGRESS_WARDEN_SID_RANGE.last - EGRESS_WARDEN_SID_RANGE.first + 1;
+
+/** The documented SID derivation, written out independently: FNV-1a 32-bit folded into the range. */
+function expectedSlot(key: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(key)) {
+    hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+  }
+  return EGRESS_WARDEN_SID_RANGE.first + (hash % SPAN);
+}
+
+function sidOf(rule: string): number {
+  return Number(/sid:(\d+);/.exec(rule)?.[1]);
+}
+
+/** Maps each rule, without its SID, to its SID. */
+function sidsByRule(rules: readonly string[]): Map<string, number> {
+  return new Map(rules.map((rule) => [rule.replace(/sid:\d+;/, ''), sidOf(rule)]));
+}
+
+function snapshot(rules: string, capacity = 1000): RuleGroupSnapshot {
+  return { rules, updateToken: '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0', capacity };
+}
+
+const FOREIGN = [
+  '# Managed by the network team',
+  'pass tls $HOME_NET any -> $EXTERNAL_NET any (tls.sni; content:"example.org"; endswith; msg:"allow example.org"; sid:1; rev:1;)',
+  '',
+  'drop ip $HOME_NET any -> 192.0.2.0/24 any (msg:"egress-warden block 192.0.2.0/24"; sid:42; rev:1;)',
+  'alert ip any any -> any any (msg:"audit"; sid:1950000000; rev:1;)',
+];
+
+describe('renderSuricataRules', () => {
+  it('writes one ip rule per IPv4 or IPv6 network', () => {
+    // Act
+    const { rules } = renderSuricataRules([
+      block(network('198.51.100.7/32')),
+      block(network('2001:db8::/32')),
+    ]);
+
+    // Assess
+    expect(rules).toEqual([
+      `drop ip $HOME_NET any -> 198.51.100.7/32 any (msg:"egress-warden block 198.51.100.7/32"; sid:${expectedSlot('ip:198.51.100.7/32')}; rev:1;)`,
+      `drop ip $HOME_NET any -> 2001:db8::/32 any (msg:"egress-warden block 2001:db8::/32"; sid:${expectedSlot('ip:2001:db8::/32')}; rev:1;)`,
+    ]);
+  });
+
+  it('writes a TLS SNI and an HTTP Host rule per domain that match the domain and its subdomains', () => {
+    // Act
+    const { rules } = renderSuricataRules([block(domain('evil.example.com'))]);
+
+    // Assess
+    expect(rules).toEqual([
+      `drop tls $HOME_NET any -> $EXTERNAL_NET any (tls.sni; dotprefix; content:".evil.example.com"; nocase; endswith; msg:"egress-warden block evil.example.com"; flow:to_server, established; sid:${expectedSlot('tls:evil.example.com')}; rev:1;)`,
+      `drop http $HOME_NET any -> $EXTERNAL_NET any (http.host; dotprefix; content:".evil.example.com"; endswith; msg:"egress-warden block evil.example.com"; flow:to_server, established; sid:${expectedSlot('http:evil.example.com')}; rev:1;)`,
+    ]);
+  });
+
+  it('matches only the subdomains of a wildcard, without dotprefix', () => {
+    // Act
+    const { rules } = renderSuricataRules([block(domain('*.evil.example.com'))]);
+
+    // Assess
+    expect(rules[0]).toContain(
+      '(tls.sni; content:".evil.example.com"; nocase; endswith; msg:"egress-warden block *.evil.example.com";',
+    );
+    expect(rules[1]).toContain('(http.host; content:".evil.example.com"; endswith;');
+    expect(rules.join('\n')).not.toContain('dotprefix');
+  });
+
+  it('writes alert rules in shadow mode', () => {
+    // Act
+    const { rules } = renderSuricataRules(
+      [block(network('198.51.100.7/32')), block(domain('evil.example.com'))],
+      {
+        action: 'alert',
+      },
+    );
+
+    // Assess
+    expect(rules.map((rule) => rule.split(' ')[0])).toEqual(['alert', 'alert', 'alert']);
+  });
+
+  it('sorts networks by address, IPv4 first, then domains by name with TLS before HTTP', () => {
+    // Prepare
+    const desired = [
+      block(domain('b.example.com'), 9),
+      block(network('2001:db8::1/128')),
+      block(domain('a.example.com')),
+      block(network('198.51.100.10/32')),
+      block(network('198.51.100.9/32')),
+    ];
+
+    // Act
+    const { rules } = renderSuricataRules(desired);
+
+    // Assess
+    expect(rules.map((rule) => /block (\S+)"/.exec(rule)?.[1])).toEqual([
+      '198.51.100.9/32',
+      '198.51.100.10/32',
+      '2001:db8::1/128',
+      'a.example.com',
+      'a.example.com',
+      'b.example.com',
+      'b.example.com',
+    ]);
+    expect(rules[3]).toMatch(/^drop tls /);
+    expect(rules[4]).toMatch(/^drop http /);
+  });
+
+  it('writes one set of rules for an indicator blocked twice', () => {
+    // Act
+    const { rules, overflow } = renderSuricataRules([
+      block(network('198.51.100.7/32'), 3),
+      block(network('198.51.100.7/32'), 8),
+    ]);
+
+    // Assess
+    expect(rules).toHaveLength(1);
+    expect(overflow).toEqual([]);
+  });
+
+  it('gives the next free SID to the later rule of a genuine hash collision', () => {
+    // Prepare
+    const seen = new Map<number, string>();
+    let pair: [string, string] | undefined;
+    for (let offset = 0n; !pair; offset++) {
+      const cidr = formatRange({ family: 4, network: 0x0a000000n + offset, prefixLength: 32 });
+      const slot = expectedSlot(`ip:${cidr}`);
+      const other = seen.get(slot);
+      if (other) pair = [other, cidr];
+      seen.set(slot, cidr);
+    }
+    const [first, second] = pair;
+
+    // Act
+    const { rules } = renderSuricataRules([block(network(second)), block(network(first))]);
+
+    // Assess
+    expect(rules.map(sidOf)).toEqual([expectedSlot(`ip:${first}`), expectedSlot(`ip:${first}`) + 1]);
+  });
+
+  it('keeps the SID of every other rule when one indicator is added or removed', () => {
+    fc.assert(
+      fc.property(anyBlocks, anyBlocks, (kept, changed) => {
+        // Act
+        const before = sidsByRule(renderSuricataRules(kept).rules);
+        const after = sidsByRule(renderSuricataRules([...kept, ...changed.slice(0, 1)]).rules);
+
+        // Assess
+        for (const [rule, sid] of before) expect(after.get(rule)).toBe(sid);
+      }),
+    );
+  });
+
+  it('gives unique SIDs inside the reserved range', () => {
+    fc.assert(
+      fc.property(anyBlocks, (desired) => {
+        // Act
+        const sids = renderSuricataRules(desired).rules.map(sidOf);
+
+        // Assess
+        expect(new Set(sids).size).toBe(sids.length);
+        for (const sid of sids) {
+          expect(sid).toBeGreaterThanOrEqual(EGRESS_WARDEN_SID_RANGE.first);
+          expect(sid).toBeLessThanOrEqual(EGRESS_WARDEN_SID_RANGE.last);
+        }
+      }),
+    );
+  });
+
+  it('keeps the whole string within 2,000,000 bytes and reports the lowest priority blocks as overflow', () => {
+    // Prepare
+    const desired = Array.from({ length: 20_000 }, (_, index) =>
+      block(
+        network(formatRange({ family: 6, network: (0x20010db8n << 96n) + BigInt(index), prefixLength: 128 })),
+        index % 10,
+      ),
+    );
+
+    // Act
+    const { rules, overflow } = renderSuricataRules(desired);
+
+    // Assess
+    expect(new TextEncoder().encode(rules.join('\n')).length).toBeLessThanOrEqual(
+      NETWORK_FIREWALL_LIMITS.maxRulesBytes,
+    );
+    expect(rules.length + overflow.length).toBe(desired.length);
+    expect(overflow.length).toBeGreaterThan(0);
+    expect(Math.max(...overflow.map((entry) => entry.severity))).toBeLessThanOrEqual(
+      Math.min(...desired.filter((entry) => !overflow.includes(entry)).map((entry) => entry.severity)),
+    );
+  });
+
+  it('keeps every rule within 8,192 characters', () => {
+    // Prepare
+    const longest = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(57)}.com`;
+
+    // Act
+    const { rules } = renderSuricataRules([
+      block(domain(longest)),
+      block(network('2001:db8:1:2:3:4:5:6/128')),
+    ]);
+
+    // Assess
+    for (const rule of rules) expect(rule.length).toBeLessThanOrEqual(NETWORK_FIREWALL_LIMITS.maxRuleLength);
+  });
+
+  it.each([
+    ['a quote', 'evil.example.com"; sid:1; (pass'],
+    ['a semicolon', 'evil;example.com'],
+    ['a space', 'evil example.com'],
+    ['uppercase', 'Evil.example.com'],
+  ])('refuses a domain with %s, which could inject rule syntax', (_case, value) => {
+    // Act
+    const render = () =>
+      renderSuricataRules([block({ kind: 'domain', value, wildcard: false, registeredDomain: null })]);
+
+    // Assess
+    expect(render).toThrow(InvalidInputError);
+  });
+
+  it('refuses a network that is not a canonical CIDR', () => {
+    // Act
+    const render = () =>
+      renderSuricataRules([
+        block({ kind: 'cidr', value: '198.51.100.0/24 any -> any any (', family: 4, prefixLength: 24 }),
+      ]);
+
+    // Assess
+    expect(render).toThrow(InvalidInputError);
+  });
+});
+
+describe('planNetworkFirewall', () => {
+  it('keeps foreign rules, comments and blank lines in order at the top and puts ours after them', () => {
+    // Prepare
+    const old = renderSuricataRules([block(network('203.0.113.1/32'))]).rules;
+    const actual = snapshot([FOREIGN[0], ...old, ...FOREIGN.slice(1)].join('\n'));
+    const desired = [block(network('198.51.100.7/32'))];
+
+    // Act
+    const plan = planNetworkFirewall(desired, actual);
+
+    // Assess
+    expect(plan.rules).toBe([...FOREIGN, ...renderSuricataRules(desired).rules].join('\n'));
+    expect(plan.ruleCount).toBe(4);
+  });
+
+  it('treats a rule as ours only with both our message and a SID in our range', () => {
+    // Act
+    const parsed = parseOwnRules(FOREIGN.join('\n'));
+
+    // Assess
+    expect(parsed.own).toEqual([]);
+    expect(parsed.foreign).toEqual(FOREIGN);
+    expect(parsed.foreignRuleCount).toBe(3);
+  });
+
+  it('counts a rule continued over several lines once and never takes it for ours', () => {
+    // Prepare
+    const [ours] = renderSuricataRules([block(network('198.51.100.7/32'))]).rules;
+    const text = [
+      'pass ip any any -> any any \\',
+      `  (msg:"egress-warden block x"; \\`,
+      `  sid:${EGRESS_WARDEN_SID_RANGE.first}; rev:1;)`,
+      ours,
+    ].join('\n');
+
+    // Act
+    const parsed = parseOwnRules(text);
+
+    // Assess
+    expect(parsed.foreignRuleCount).toBe(1);
+    expect(parsed.foreign).toHaveLength(3);
+    expect(parsed.own).toEqual([ours]);
+  });
+
+  it('ends a foreign rule left open by a trailing backslash before it appends ours', () => {
+    // Prepare
+    const open = 'pass ip any any -> any any \\';
+    const desired = [block(network('198.51.100.7/32'))];
+
+    // Act
+    const plan = planNetworkFirewall(desired, snapshot(open));
+
+    // Assess
+    expect(plan.rules).toBe([open, '', ...renderSuricataRules(desired).rules].join('\n'));
+    expect(parseOwnRules(plan.rules ?? '').own).toHaveLength(1);
+  });
+
+  it('returns null when the group already holds exactly the planned rules', () => {
+    // Prepare
+    const desired = [block(network('198.51.100.7/32')), block(domain('evil.example.com'))];
+    const first = planNetworkFirewall(desired, snapshot(FOREIGN.join('\n')));
+
+    // Act
+    const second = planNetworkFirewall([...desired].reverse(), snapshot(first.rules ?? ''));
+
+    // Assess
+    expect(first.rules).not.toBeNull();
+    expect(second).toEqual({ rules: null, ruleCount: 6, overflow: [] });
+  });
+
+  it('rewrites our rules when the action changes to shadow mode', () => {
+    // Prepare
+    const desired = [block(network('198.51.100.7/32'))];
+    const enforced = planNetworkFirewall(desired, snapshot('')).rules ?? '';
+
+    // Act
+    const plan = planNetworkFirewall(desired, snapshot(enforced), { action: 'alert' });
+
+    // Assess
+    expect(plan.rules).toMatch(/^alert ip /);
+  });
+
+  it('removes all our rules when nothing is desired, keeping the foreign ones', () => {
+    // Prepare
+    const ours = renderSuricataRules([block(domain('evil.example.com'))]).rules;
+
+    // Act
+    const plan = planNetworkFirewall([], snapshot([...FOREIGN, ...ours].join('\n')));
+
+    // Assess
+    expect(plan.rules).toBe(FOREIGN.join('\n'));
+    expect(blockedByRules(plan.rules ?? '')).toEqual({ ips: [], domains: [] });
+  });
+
+  it('fits foreign and our rules in the capacity, a domain taking its two rules together', () => {
+    // Prepare
+    const top = block(domain('top.example.com'), 9);
+    const second = block(domain('second.example.com'), 7);
+    const small = block(network('198.51.100.7/32'), 3);
+
+    // Act
+    const plan = planNetworkFirewall([small, second, top], snapshot(FOREIGN.join('\n'), 6));
+
+    // Assess
+    expect(plan.ruleCount).toBe(6);
+    expect(plan.overflow).toEqual([second]);
+    expect(blockedByRules(plan.rules ?? '')).toEqual({
+      ips: ['198.51.100.7/32'],
+      domains: ['top.example.com'],
+    });
+  });
+
+  it('reports overflow best first when the capacity is short', () => {
+    // Prepare
+    const desired = [
+      block(network('198.51.100.1/32'), 2, '2026-11-02T00:00:00.000Z'),
+      block(network('198.51.100.2/32'), 5, '2026-11-01T00:00:00.000Z'),
+      block(network('198.51.100.3/32'), 5, '2026-11-03T00:00:00.000Z'),
+      block(network('198.51.100.4/32'), 8, '2026-11-01T00:00:00.000Z'),
+    ];
+
+    // Act
+    const plan = planNetworkFirewall(desired, snapshot('', 1));
+
+    // Assess
+    expect(plan.overflow.map((entry) => entry.indicator.value)).toEqual([
+      '198.51.100.3/32',
+      '198.51.100.2/32',
+      '198.51.100.1/32',
+    ]);
+  });
+
+  it('overflows everything when foreign rules already fill the capacity', () => {
+    // Prepare
+    const desired = [block(network('198.51.100.7/32'))];
+
+    // Act
+    const plan = planNetworkFirewall(desired, snapshot(FOREIGN.join('\n'), 2));
+
+    // Assess
+    expect(plan).toEqual({ rules: null, ruleCount: 3, overflow: desired });
+  });
+
+  it('leaves the size limit to foreign rules that already use it', () => {
+    // Prepare
+    const bulky = `# ${'x'.repeat(NETWORK_FIREWALL_LIMITS.maxRulesBytes - 100)}`;
+    const desired = [block(network('198.51.100.7/32'))];
+
+    // Act
+    const plan = planNetworkFirewall(desired, snapshot(bulky));
+
+    // Assess
+    expect(plan.overflow).toEqual(desired);
+  });
+
+  it('does not reuse a SID that a foreign rule holds', () => {
+    // Prepare
+    const slot = expectedSlot('ip:198.51.100.7/32');
+    const foreign = `pass ip any any -> any any (msg:"other"; sid:${slot}; rev:1;)`;
+
+    // Act
+    const plan = planNetworkFirewall([block(network('198.51.100.7/32'))], snapshot(foreign));
+
+    // Assess
+    expect(plan.rules?.split('\n').map(sidOf)).toEqual([slot, slot + 1]);
+  });
+
+  it('drops trailing blank lines once and is then stable', () => {
+    // Prepare
+    const desired = [block(network('198.51.100.7/32'))];
+    const first = planNetworkFirewall(desired, snapshot(`${FOREIGN[1]}\n\n`));
+
+    // Act
+    const second = planNetworkFirewall(desired, snapshot(first.rules ?? ''));
+
+    // Assess
+    expect(first.rules?.split('\n')).toHaveLength(2);
+    expect(second.rules).toBeNull();
+  });
+});
+
+describe('blockedByRules', () => {
+  it('lists what our drop rules block and ignores alert and foreign rules', () => {
+    // Prepare
+    const dropping = renderSuricataRules([
+      block(network('2001:db8::/32')),
+      block(network('198.51.100.7/32')),
+      block(domain('*.evil.example.com')),
+    ]).rules;
+    const alerting = renderSuricataRules([block(domain('watch.example.com'))], { action: 'alert' }).rules;
+
+    // Act
+    const blocked = blockedByRules([...FOREIGN, ...dropping, ...alerting].join('\n'));
+
+    // Assess
+    expect(blocked).toEqual({ ips: ['198.51.100.7/32', '2001:db8::/32'], domains: ['*.evil.example.com'] });
+  });
+});
+
+describe('planNetworkFirewall properties', () => {
+  const foreignText = fc
+    .array(
+      fc.constantFrom(...FOREIGN, 'pass ip any any -> any any \\', '  (msg:"continued"; sid:7; rev:1;)'),
+      {
+        maxLength: 6,
+      },
+    )
+    .map((lines) => lines.join('\n'));
+  const capacity = fc.integer({ min: 0, max: 40 });
+
+  it('converges in one pass: taking the rules and planning again gives null', () => {
+    fc.assert(
+      fc.property(
+        anyBlocks,
+        foreignText,
+        capacity,
+        fc.constantFrom<'drop' | 'alert'>('drop', 'alert'),
+        (desired, foreign, size, action) => {
+          // Prepare
+          const plan = planNetworkFirewall(desired, snapshot(foreign, size), { action });
+
+          // Act
+          const again = planNetworkFirewall(desired, snapshot(plan.rules ?? foreign, size), { action });
+
+          // Assess
+          expect(again.rules).toBeNull();
+          expect(again.overflow).toEqual(plan.overflow);
+        },
+      ),
+    );
+  });
+
+  it('keeps the foreign lines and stays within capacity, placing or reporting every block', () => {
+    fc.assert(
+      fc.property(anyBlocks, foreignText, capacity, (desired, foreign, size) => {
+        // Act
+        const plan = planNetworkFirewall(desired, snapshot(foreign, size));
+        const text = plan.rules ?? foreign;
+        const parsed = parseOwnRules(text);
+        const blocked = blockedByRules(text);
+
+        // Assess
+        const foreignRules = parseOwnRules(foreign).foreignRuleCount;
+        expect(parsed.foreignRuleCount).toBe(foreignRules);
+        expect(plan.ruleCount).toBe(foreignRules + parsed.own.length);
+        if (foreignRules <= size) expect(plan.ruleCount).toBeLessThanOrEqual(size);
+        else expect(parsed.own).toEqual([]);
+        for (const entry of desired) {
+          const list = entry.indicator.kind === 'domain' ? blocked.domains : blocked.ips;
+          expect(list.includes(entry.indicator.value)).not.toBe(plan.overflow.includes(entry));
+        }
+      }),
+    );
+  });
+
+  it('returns byte-identical rules whatever the order of its input', () => {
+    fc.assert(
+      fc.property(anyBlocks, foreignText, capacity, (desired, foreign, size) => {
+        // Act
+        const forward = planNetworkFirewall(desired, snapshot(foreign, size));
+        const backward = planNetworkFirewall([...desired].reverse(), snapshot(foreign, size));
+
+        // Assess
+        expect(JSON.stringify(backward)).toBe(JSON.stringify(forward));
+      }),
+    );
+  });
+});

@@ -1,0 +1,89 @@
+/**
+ * The sample events under events/, typed for tests. Each call reads the file again, so a test may change the
+ * event it gets without affecting any other test.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** The absolute path of the events/ folder. */
+export const EVENTS_DIR = fileURLToPath(new URL('../../events/', import.meta.url));
+
+/** The EventBridge envelope every sample has. */
+export interface SampleEvent<Detail = Record<string, unknown>> {
+  version: string;
+  id?: string;
+  'detail-type': string;
+  source: string;
+  account: string;
+  time?: string;
+  region: string;
+  resources: string[];
+  detail: Detail;
+}
+
+/** The parts of a GuardDuty finding (EventBridge wire form) that tests read or change. */
+export interface GuardDutyFinding {
+  id: string;
+  arn?: string;
+  type: string;
+  title?: string;
+  severity?: number;
+  accountId: string;
+  region: string;
+  updatedAt?: string;
+  resource: {
+    instanceDetails: {
+      instanceId: string;
+      networkInterfaces: { networkInterfaceId: string; subnetId: string; vpcId: string }[];
+    };
+  };
+  service: {
+    count?: number;
+    eventLastSeen?: string;
+    additionalInfo: { sample?: unknown };
+    action: {
+      actionType: string;
+      dnsRequestAction?: { domain?: string };
+      networkConnectionAction?: {
+        connectionDirection?: string;
+        remoteIpDetails?: { ipAddressV4?: string; ipAddressV6?: string };
+      };
+    };
+  };
+}
+
+/** A Block Request, Unblock Request or Reset Breaker detail, loose enough to be made invalid on purpose. */
+export interface ManualDetail {
+  indicator?: string;
+  reason?: string;
+  requestedBy?: string;
+  ttl?: string;
+  permanent?: boolean;
+  targets?: string[];
+  severity?: number;
+  [field: string]: unknown;
+}
+
+/** A Threat Signal detail as the detectors write it. */
+export interface ThreatSignalDetail {
+  source: string;
+  indicator: string;
+  severity: number;
+  detector: string;
+  observedAt: string;
+  evidence: { key?: string; summary?: string; details?: string[] };
+  workload?: Record<string, string>;
+  sample?: boolean;
+}
+
+export type GuardDutyEvent = SampleEvent<GuardDutyFinding>;
+export type ManualEvent = SampleEvent<ManualDetail>;
+export type ThreatSignalEvent = SampleEvent<ThreatSignalDetail>;
+
+/**
+ * Reads `events/<path>` (such as `guardduty/c2-domain.json`) as a fresh copy. The type is the caller's claim
+ * about the file; nothing is validated here, that is what the code under test does.
+ */
+export function loadEvent<Event extends SampleEvent<unknown> = SampleEvent>(path: string): Event {
+  return JSON.parse(readFileSync(new URL(path, new URL('../../events/', import.meta.url)), 'utf8')) as Event;
+}
