@@ -202,6 +202,7 @@ export class Route53ResolverDomainList implements DnsFirewallDomainList {
       case 'ValidationException':
         return new InvalidInputError(`refused by DNS Firewall (${code}): ${reason}`, 'domains', {
           cause: error,
+          code,
         });
       default:
         return error;

@@ -170,7 +170,7 @@ export class AwsNetworkFirewallRuleGroup implements NetworkFirewallRuleGroup {
       case 'InvalidRequestException':
         return /capacity/i.test(detail)
           ? new TargetCapacityError(message, code, options)
-          : new InvalidInputError(message, '', options);
+          : new InvalidInputError(message, '', { ...options, code });
       case 'ResourceNotFoundException':
         return new TargetNotFoundError(message, code, options);
       default:

@@ -39,7 +39,7 @@ export function decisionAlert(signal: Signal, result: DecideResult): Alert {
     lines.push(undoHint(indicator));
   }
   return {
-    subject: `${PREFIX} ${headline.toUpperCase()} ${indicator.value} (${signal.detector})`,
+    subject: oneLine(`${PREFIX} ${headline.toUpperCase()} ${indicator.value} (${signal.detector})`),
     message: lines.join('\n'),
     attributes: attributes(result.outcome, signal.severity, indicator, signal.source),
     evidence: [signal.evidence.summary, ...(signal.evidence.details ?? [])],
@@ -95,6 +95,11 @@ export function targetAlert(
     attributes: { outcome: problem, severity: 8, indicatorKind: 'none', source: 'egress-warden' },
     evidence: lines,
   };
+}
+
+/** Detector names come from events; a line break in one must not break a subject that has to be one line. */
+function oneLine(text: string): string {
+  return text.replace(/[\s\p{C}]+/gu, ' ').trim();
 }
 
 function headlineOf(result: DecideResult): string {

@@ -8,8 +8,9 @@ import { escalatedDurationMs, modeOf, type Policy, protectionOf, targetsFor, thr
 import type { Signal, Workload } from './signal';
 import type { TargetName } from './target';
 
-/** How many evidence entries, seen keys and workloads a record keeps (newest win). */
+/** How many evidence entries, seen keys, workloads and offences a record keeps (newest win). */
 const KEEP_EVIDENCE = 20;
+const KEEP_OFFENCES = 20;
 const KEEP_SEEN = 100;
 const KEEP_WORKLOADS = 20;
 
@@ -47,7 +48,11 @@ export function decide(signal: Signal, current: Decision | undefined, context: D
 function decideUnblock(signal: Signal, current: Decision | undefined, { now }: DecideContext): DecideResult {
   const at = now.toISOString();
   const actor = signal.request?.requestedBy ?? signal.source;
-  if (current?.status !== 'active') {
+  // A replayed unblock request (an archive replay) must not lift a block made after it.
+  if (current && isReplay(signal, current)) {
+    return skip('duplicate', `already decided on ${signal.evidence.key}; nothing new observed`, [], false);
+  }
+  if (!current || !isActive(current, at)) {
     return skip('not-blocked', `${signal.indicator.value} is not blocked; nothing to unblock`, [], false);
   }
   const reason = `unblocked by ${actor}: ${signal.request?.reason ?? signal.evidence.summary}`;
@@ -77,10 +82,7 @@ function decideBlock(signal: Signal, current: Decision | undefined, context: Dec
   const at = now.toISOString();
   const manual = signal.source === 'manual';
 
-  if (
-    current?.seen[signal.evidence.key] !== undefined &&
-    current.seen[signal.evidence.key]! >= signal.observedAt
-  ) {
+  if (current && isReplay(signal, current)) {
     return skip(
       'duplicate',
       `already decided on ${signal.evidence.key}; nothing new observed`,
@@ -99,8 +101,9 @@ function decideBlock(signal: Signal, current: Decision | undefined, context: Dec
     return skip('no-target', `no target that can block a ${indicator.kind} is switched on`, [], manual);
   }
 
-  const active = current?.status === 'active';
-  const duration = durationFor(signal, active ? current : undefined, context);
+  const active = current !== undefined && isActive(current, at);
+  const prior = active ? [] : priorOffences(current, context);
+  const duration = durationFor(signal, active ? current : undefined, prior.length, context);
   const expiresAt = duration === null ? null : new Date(now.getTime() + duration).toISOString();
   const thresholds = thresholdsFor(signal.source, policy);
   if (signal.severity < thresholds.enforce) {
@@ -170,14 +173,13 @@ function decideBlock(signal: Signal, current: Decision | undefined, context: Dec
       breaker: counted.changed ? counted.state : undefined,
     };
   }
-  const offences = priorOffences(current, context);
-  const reason = blockReason(signal, offences.length, duration);
+  const reason = blockReason(signal, prior.length, duration);
   const decision = record(signal, current, context, {
     status: 'active',
     reason,
     targets: enforcing,
     expiresAt,
-    offences: [...offences, at],
+    offences: keepNewest([...prior, at], KEEP_OFFENCES),
   });
   return {
     outcome: 'blocked',
@@ -191,20 +193,56 @@ function decideBlock(signal: Signal, current: Decision | undefined, context: Dec
   };
 }
 
-/** The block duration in ms, or null for permanent. A repeat while active keeps the current tier. */
-function durationFor(signal: Signal, active: Decision | undefined, { policy }: DecideContext): number | null {
+/**
+ * The block duration in ms, or null for permanent. A repeat while active keeps the current tier; a new block
+ * climbs one tier for each prior offence.
+ */
+function durationFor(
+  signal: Signal,
+  active: Decision | undefined,
+  prior: number,
+  { policy }: DecideContext,
+): number | null {
   const request = signal.request;
   if (request) {
     if (request.permanent) return null;
     return request.ttlMs ?? policy.durations.manualDefaultMs;
   }
   if (active) return escalatedDurationMs(Math.max(0, active.offences.length - 1), policy);
-  return escalatedDurationMs(0, policy);
+  return escalatedDurationMs(prior, policy);
 }
 
+/** True when the record is blocking now: the enforcer may not have marked a past expiry yet. */
+function isActive(decision: Decision, at: string): boolean {
+  return decision.status === 'active' && (decision.expiresAt === null || decision.expiresAt > at);
+}
+
+function isReplay(signal: Signal, current: Decision): boolean {
+  const seen = current.seen[signal.evidence.key];
+  return seen !== undefined && seen >= signal.observedAt;
+}
+
+/**
+ * The offences a new block follows: the whole run of blocks when the previous one ended within the repeat
+ * window, none when it ended longer ago (the run is over and the next block starts at the bottom again).
+ */
 function priorOffences(current: Decision | undefined, { policy, now }: DecideContext): string[] {
+  const offences = current?.offences ?? [];
+  const ended = current && offences.length > 0 ? previousBlockEnd(current) : undefined;
+  if (ended === undefined) return [];
   const since = new Date(now.getTime() - policy.durations.repeatWindowMs).toISOString();
-  return (current?.offences ?? []).filter((at) => at >= since);
+  return ended >= since ? [...offences] : [];
+}
+
+/**
+ * When the last block ended: its expiry, or the time it was unblocked or lifted if that came first. A shadow
+ * record replaced the ended block and kept only its start, so that start stands in for the end.
+ */
+function previousBlockEnd(decision: Decision): string | undefined {
+  if (decision.status === 'shadow') return decision.offences.at(-1);
+  if (decision.status === 'active') return decision.expiresAt ?? undefined;
+  const { expiresAt, updatedAt } = decision;
+  return expiresAt !== null && expiresAt < updatedAt ? expiresAt : updatedAt;
 }
 
 function blockReason(signal: Signal, prior: number, duration: number | null): string {

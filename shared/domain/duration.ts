@@ -2,6 +2,9 @@
 import { InvalidInputError } from './errors';
 
 const MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
+
+/** Ten years: anything longer is a typo or should be `permanent`, and `999999d` would overflow a Date. */
+const MAX_MS = 3650 * MS.d;
 const SHORT = /^(\d{1,6})(s|m|h|d|w)$/;
 const ISO = /^P(?:(\d{1,5})W)?(?:(\d{1,5})D)?(?:T(?:(\d{1,6})H)?(?:(\d{1,7})M)?(?:(\d{1,9})S)?)?$/;
 
@@ -29,6 +32,7 @@ export function parseDuration(raw: unknown, field: string): number {
 
 function check(ms: number, raw: string, field: string): number {
   if (ms <= 0) throw new InvalidInputError(`${JSON.stringify(raw)} must be longer than zero`, field);
+  if (ms > MAX_MS) throw new InvalidInputError(`${JSON.stringify(raw)} must not be longer than 3650d`, field);
   return ms;
 }
 

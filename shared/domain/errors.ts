@@ -14,14 +14,17 @@ export abstract class WardenError extends Error {
 /** Input that can never be processed as sent: an event, a request, a configuration value. Never retried. */
 export class InvalidInputError extends WardenError {
   readonly retryable = false;
+  /** The AWS error code when a service refused the input (`ValidationException`, `InvalidParameterValue`). */
+  readonly code?: string;
 
   constructor(
     message: string,
     /** The path of the field that was wrong, such as `detail.indicator`; empty for the whole input. */
     readonly field = '',
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; code?: string },
   ) {
     super(field ? `${field}: ${message}` : message, options);
+    if (options?.code) this.code = options.code;
   }
 }
 

@@ -162,6 +162,14 @@ export function parsePolicy(input: unknown = {}, root = 'policy'): Policy {
   const ladderMs = (raw.blockDurations ?? ['4h', '8h', '24h', '7d']).map((d, i) =>
     parseDuration(d, field(`blockDurations[${i}]`)),
   );
+  // A repeat offence must never be blocked for less time than the one before it.
+  ladderMs.forEach((ms, i) => {
+    if (i > 0 && ms < (ladderMs[i - 1] ?? 0))
+      throw new InvalidInputError(
+        'must not be shorter than the duration before it',
+        field(`blockDurations[${i}]`),
+      );
+  });
   return {
     guardRails: {
       minPrefixLengthV4: raw.guardRails?.minPrefixLengthV4 ?? 16,
@@ -185,10 +193,12 @@ export function parsePolicy(input: unknown = {}, root = 'policy'): Policy {
     },
     durations: {
       ladderMs,
-      repeatWindowMs: raw.repeatWindow ? parseDuration(raw.repeatWindow, field('repeatWindow')) : 30 * DAY,
-      manualDefaultMs: raw.manualDefaultTtl
-        ? parseDuration(raw.manualDefaultTtl, field('manualDefaultTtl'))
-        : DAY,
+      repeatWindowMs:
+        raw.repeatWindow === undefined ? 30 * DAY : parseDuration(raw.repeatWindow, field('repeatWindow')),
+      manualDefaultMs:
+        raw.manualDefaultTtl === undefined
+          ? DAY
+          : parseDuration(raw.manualDefaultTtl, field('manualDefaultTtl')),
     },
     targets: {
       dnsFirewall: {

@@ -14,9 +14,19 @@ export function parseWith<const S extends v.GenericSchema>(
   const result = v.safeParse(schema, input);
   if (result.success) return result.output;
   const issue = result.issues[0];
-  const path = v.getDotPath(issue);
-  const field = [root, path].filter(Boolean).join('.');
+  const field = pathOf(issue, root);
   throw new InvalidInputError(describeIssue(issue), field);
+}
+
+/** `root.a.b[1].c`: array positions in brackets, as the other checks write them (`allowlist.cidrs[1]`). */
+function pathOf(issue: v.BaseIssue<unknown>, root: string): string {
+  let field = root;
+  for (const item of issue.path ?? []) {
+    const key = item.key;
+    if (typeof key === 'number') field += `[${key}]`;
+    else if (typeof key === 'string') field += field ? `.${key}` : key;
+  }
+  return field;
 }
 
 function describeIssue(issue: v.BaseIssue<unknown>): string {

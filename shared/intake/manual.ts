@@ -55,8 +55,8 @@ export function manualCommand(detailType: string, detail: unknown, id: string, t
     ? parseWith(BlockSchema, detail, 'detail')
     : parseWith(UnblockSchema, detail, 'detail');
   const indicator = parseIndicator(request.indicator, 'detail.indicator');
-  const options =
-    'ttl' in request || 'permanent' in request ? (request as v.InferOutput<typeof BlockSchema>) : undefined;
+  // Decided by the request type, not by which fields are present: `targets` and `severity` come without a ttl.
+  const options = block ? (request as v.InferOutput<typeof BlockSchema>) : undefined;
   if (options?.ttl !== undefined && options.permanent) {
     throw new InvalidInputError('cannot be combined with permanent: true', 'detail.ttl');
   }
@@ -67,7 +67,7 @@ export function manualCommand(detailType: string, detail: unknown, id: string, t
       source: 'manual',
       intent: block ? 'block' : 'unblock',
       indicator,
-      severity: (request as { severity?: number }).severity ?? MANUAL_SEVERITY,
+      severity: options?.severity ?? MANUAL_SEVERITY,
       detector: 'manual',
       evidence: { key: `manual:${id}`, summary: `${request.requestedBy}: ${request.reason}` },
       workload: {},

@@ -24,6 +24,7 @@ export function normaliseDomainBatch(domains: readonly string[]): string[] {
     throw new InvalidInputError(
       `${domains.length} domains in one call; UpdateFirewallDomains takes at most ${DNS_FIREWALL_MAX_DOMAINS_PER_CALL} (ValidationException)`,
       'domains',
+      { code: 'ValidationException' },
     );
   }
   const normalised = new Set<string>();
@@ -32,6 +33,7 @@ export function normaliseDomainBatch(domains: readonly string[]): string[] {
       throw new InvalidInputError(
         `${JSON.stringify(domain)} is not a DNS Firewall domain: 1-${MAX_DOMAIN_LENGTH} characters, an optional leading "*", then labels of A-Z a-z 0-9 "-" separated by "." (ValidationException)`,
         `domains[${index}]`,
+        { code: 'ValidationException' },
       );
     }
     normalised.add(normaliseDomain(domain));

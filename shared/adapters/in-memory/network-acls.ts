@@ -38,16 +38,16 @@ export type InvalidAclParameterError = InvalidInputError & { readonly code: 'Inv
 
 /**
  * Builds the error both adapters throw for a value EC2 would refuse with `InvalidParameterValue`.
- * InvalidInputError has no `code` of its own, so the code is attached here to match the other typed errors.
  */
 export function invalidAclParameter(
   message: string,
   field: string,
   cause?: unknown,
 ): InvalidAclParameterError {
-  return Object.assign(new InvalidInputError(message, field, cause === undefined ? undefined : { cause }), {
-    code: 'InvalidParameterValue' as const,
-  });
+  return new InvalidInputError(message, field, {
+    cause,
+    code: 'InvalidParameterValue',
+  }) as InvalidAclParameterError;
 }
 
 /**

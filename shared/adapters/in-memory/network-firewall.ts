@@ -56,12 +56,14 @@ function assertValidSids(rules: string): void {
       throw new InvalidInputError(
         `InvalidRequestException: a rule has no sid:<n>: ${rule.slice(0, 80)}`,
         'rules',
+        { code: 'InvalidRequestException' },
       );
     }
     if (seen.has(sid)) {
       throw new InvalidInputError(
         `InvalidRequestException: sid ${sid} is used by more than one rule`,
         'rules',
+        { code: 'InvalidRequestException' },
       );
     }
     seen.add(sid);

@@ -63,11 +63,12 @@ interface Candidate {
  * Desired CIDRs are first aggregated per family with exact merges only, so nothing is blocked that was not
  * blocked already. Room per family is the smaller of the reserved numbers (one pool for both families) and
  * the quota left by the entries outside the range; CIDRs are chosen by severity, then newest, then CIDR text,
- * and the rest go to `overflow`. Correct entries keep their rule numbers. Steps never open a gap and never
- * exceed the quota on the way: first the creates that fit in numbers free now and under the family's
- * current count, then the deletes (ascending), then the creates that needed a freed number. New entries take
- * the lowest number available at their step. Pure and deterministic. Throws InvalidInputError for a bad
- * option or a desired CIDR that is not canonical.
+ * and the rest go to `overflow`. Correct entries keep their rule numbers. Steps never exceed the quota on
+ * the way and avoid gaps: first the creates that fit in numbers free now and under the family's current
+ * count, then the deletes (ascending), then the creates that needed a freed number. Only when the range or
+ * the quota is full can an entry being replaced (a CIDR merged into a wider one) go before its replacement
+ * exists. New entries take the lowest number available at their step. Pure and deterministic. Throws
+ * InvalidInputError for a bad option or a desired CIDR that is not canonical.
  */
 export function planNetworkAcl(
   acl: NetworkAcl,

@@ -12,7 +12,8 @@ import { compareBlockPriority, compareText } from './block-priority';
 
 /**
  * The SIDs our rules use: 1,900,000,000 to 1,999,999,999 (inclusive). Below 2^31 so that tools that read a
- * SID as a signed 32-bit integer accept it, and far from the ranges public rule sets use.
+ * SID as a signed 32-bit integer accept it; a foreign rule that holds a SID in it only pushes ours to the
+ * next free one, as SIDs must be unique in a group.
  */
 export const EGRESS_WARDEN_SID_RANGE = { first: 1_900_000_000, last: 1_999_999_999 } as const;
 
@@ -35,7 +36,7 @@ export interface NetworkFirewallPlan {
   readonly overflow: BlockEntry[];
 }
 
-/** One line of a rules string, split into ours and the rest. */
+/** A rules string split into our rules and everything else. */
 export interface ParsedRules {
   /** Every line that is not one of our rules (foreign rules, comments, blank lines), in order. */
   readonly foreign: string[];

@@ -1,0 +1,71 @@
+/**
+ * Inputs shared by the benchmarks: the policy, and signals for distinct domains and addresses that no guard
+ * rail protects. Addresses come from 198.18.0.0/15 (RFC 2544, set aside for benchmarking) and 2001:db8::/32
+ * (documentation); only even ones are used, so no two are sibling halves and the network ACL planner never
+ * merges them into a wider CIDR.
+ */
+import { type Indicator, parseIndicator } from '#domain/indicator';
+import { type Policy, parsePolicy } from '#domain/policy';
+import type { Signal } from '#domain/signal';
+
+/** High enough that the breaker never trips during a benchmark; the output says so. */
+export const BENCH_MAX_NEW_BLOCKS_PER_HOUR = 1_000_000;
+
+/** Every target enforcing, the breaker out of the way, network ACLs at EC2's default quota. */
+export function benchPolicy(): Policy {
+  return parsePolicy({
+    targets: {
+      dnsFirewall: { mode: 'enforce' },
+      networkAcls: { mode: 'enforce', maxEntriesPerFamily: 20 },
+      networkFirewall: { mode: 'enforce' },
+    },
+    breaker: { maxNewBlocksPerHour: BENCH_MAX_NEW_BLOCKS_PER_HOUR },
+  });
+}
+
+/** The `index`-th benchmark domain; `set` keeps separate batches apart. */
+export function domainAt(set: string, index: number): Indicator {
+  return parseIndicator(`${set}-${index.toString(36).padStart(4, '0')}.bench-egress.example`);
+}
+
+/** The `index`-th benchmark IPv4 /32: even addresses of 198.18.0.0/15, `offset` shifting the batch. */
+export function ipv4At(index: number): Indicator {
+  const value = 2 * index;
+  if (value >= 2 ** 17) throw new RangeError(`198.18.0.0/15 holds ${2 ** 16} even addresses`);
+  const address = [198, 18 + (value >> 16), (value >> 8) & 0xff, value & 0xff].join('.');
+  return parseIndicator(address);
+}
+
+/** The `index`-th benchmark IPv6 /128: even addresses of 2001:db8::/32. */
+export function ipv6At(index: number): Indicator {
+  const value = 2 * index + 2;
+  return parseIndicator(`2001:db8::${(value >> 16).toString(16)}:${(value & 0xffff).toString(16)}`);
+}
+
+/** A feed signal for `indicator`, severity 8 (above the default threshold of 7), observed at `at`. */
+export function feedSignal(indicator: Indicator, at: Date, evidenceKey: string): Signal {
+  return {
+    source: 'feed',
+    intent: 'block',
+    indicator,
+    severity: 8,
+    detector: 'bench-feed',
+    evidence: { key: evidenceKey, summary: `benchmark signal for ${indicator.value}` },
+    workload: {},
+    observedAt: at.toISOString(),
+    sample: false,
+  };
+}
+
+/** A mix of distinct indicators: `domains` domains, then `ipv4` IPv4 and `ipv6` IPv6 addresses. */
+export function indicatorMix(
+  set: string,
+  counts: { domains: number; ipv4: number; ipv6: number },
+  addressOffset = 0,
+): Indicator[] {
+  return [
+    ...Array.from({ length: counts.domains }, (_, i) => domainAt(set, i)),
+    ...Array.from({ length: counts.ipv4 }, (_, i) => ipv4At(addressOffset + i)),
+    ...Array.from({ length: counts.ipv6 }, (_, i) => ipv6At(addressOffset + i)),
+  ];
+}

@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidInputError } from '#domain/errors';
+import { parsePolicy } from '#domain/policy';
+import type { Signal } from '#domain/signal';
+import type { Command } from '#shared/intake/command';
+import { ACCEPTED_EVENTS, toCommands } from '#shared/intake/event';
+import { type GuardDutyEvent, loadEvent, type ManualEvent, type ThreatSignalEvent } from '../support/events';
+
+const policy = parsePolicy({});
+const NOW = new Date('2026-11-28T10:00:00.000Z');
+
+function signalOf(commands: readonly Command[]): Signal {
+  const [command] = commands;
+  if (commands.length !== 1 || command?.kind !== 'signal') {
+    throw new Error(`expected one signal, got ${JSON.stringify(commands)}`);
+  }
+  return command.signal;
+}
+
+/** The error a call throws, failing the test when it does not throw. */
+function errorOf(call: () => unknown): unknown {
+  try {
+    call();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the call to throw');
+}
+
+describe('toCommands', () => {
+  it('routes a GuardDuty finding to the GuardDuty mapping', () => {
+    // Act
+    const signal = signalOf(toCommands(loadEvent('guardduty/c2-domain.json'), policy, NOW));
+
+    // Assess
+    expect(signal).toMatchObject({ source: 'guardduty', indicator: { value: 'guarddutyc2activityb.com' } });
+  });
+
+  it('routes a Threat Signal to the detector mapping', () => {
+    // Act
+    const signal = signalOf(toCommands(loadEvent('detectors/dns-tunnel-signal.json'), policy, NOW));
+
+    // Assess
+    expect(signal).toMatchObject({ source: 'dns-log', detector: 'dns-tunnel' });
+  });
+
+  it('routes manual requests and takes their evidence key and time from the envelope', () => {
+    // Prepare
+    const event = loadEvent<ManualEvent>('manual/unblock-request.json');
+
+    // Act
+    const signal = signalOf(toCommands(event, policy, NOW));
+
+    // Assess
+    expect(signal).toMatchObject({
+      source: 'manual',
+      intent: 'unblock',
+      evidence: { key: `manual:${event.id}` },
+      observedAt: '2026-11-28T09:40:00.000Z',
+    });
+  });
+
+  it('routes a Reset Breaker request', () => {
+    // Prepare
+    const event = {
+      ...loadEvent<ManualEvent>('manual/block-request.json'),
+      'detail-type': 'Reset Breaker',
+      detail: { reason: 'reviewed', requestedBy: 'bob@example.com' },
+    };
+
+    // Act
+    const commands = toCommands(event, policy, NOW);
+
+    // Assess
+    expect(commands).toEqual([{ kind: 'reset-breaker', reason: 'reviewed', requestedBy: 'bob@example.com' }]);
+  });
+
+  it('uses the time it is given for an event without one', () => {
+    // Prepare
+    const { time: _time, ...event } = loadEvent<ManualEvent>('manual/block-request.json');
+
+    // Act
+    const signal = signalOf(toCommands(event, policy, NOW));
+
+    // Assess
+    expect(signal.observedAt).toBe(NOW.toISOString());
+  });
+
+  it('derives the same evidence key for the same event without an id, and another for another one', () => {
+    // Prepare
+    const { id: _id, ...event } = loadEvent<ManualEvent>('manual/block-request.json');
+    const other = { ...event, detail: { ...event.detail, indicator: '203.0.113.46' } };
+
+    // Act
+    const first = signalOf(toCommands(event, policy, NOW)).evidence.key;
+    const replay = signalOf(toCommands(structuredClone(event), policy, NOW)).evidence.key;
+    const different = signalOf(toCommands(other, policy, NOW)).evidence.key;
+
+    // Assess
+    expect(first).toMatch(/^manual:egress-warden\.manual:/);
+    expect(replay).toBe(first);
+    expect(different).not.toBe(first);
+  });
+
+  it('passes the policy on: a finding type it switches off is ignored', () => {
+    // Prepare
+    const quiet = parsePolicy({ guardDuty: { findingTypes: { 'Backdoor:EC2/C&CActivity.B': 'ignore' } } });
+
+    // Act
+    const commands = toCommands(loadEvent<GuardDutyEvent>('guardduty/c2-ip-outbound.json'), quiet, NOW);
+
+    // Assess
+    expect(commands.map((c) => c.kind)).toEqual(['ignored']);
+  });
+
+  it('rejects an unknown source, naming the source field and what it accepts', () => {
+    // Prepare
+    const event = { ...loadEvent<ThreatSignalEvent>('detectors/dns-tunnel-signal.json'), source: 'aws.ec2' };
+
+    // Act
+    const error = errorOf(() => toCommands(event, policy, NOW));
+
+    // Assess
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error).toMatchObject({ field: 'source' });
+    expect((error as Error).message).toContain('"aws.ec2"');
+    for (const accepted of ACCEPTED_EVENTS) expect((error as Error).message).toContain(accepted.detailType);
+  });
+
+  it('rejects an unknown detail-type of a known source, naming the source field', () => {
+    // Prepare
+    const event = { ...loadEvent<GuardDutyEvent>('guardduty/c2-domain.json'), 'detail-type': 'Finding' };
+
+    // Act
+    const error = errorOf(() => toCommands(event, policy, NOW));
+
+    // Assess
+    expect(error).toMatchObject({ field: 'source' });
+    expect((error as Error).message).toContain('"Finding"');
+  });
+
+  it.each([
+    ['a string', 'hello'],
+    ['null', null],
+    ['a number', 42],
+  ])('rejects an event that is %s', (_label, event) => {
+    // Act
+    const error = errorOf(() => toCommands(event, policy, NOW));
+
+    // Assess
+    expect(error).toBeInstanceOf(InvalidInputError);
+  });
+
+  it('rejects an event without a detail, naming the field', () => {
+    // Prepare
+    const { detail: _detail, ...event } = loadEvent<GuardDutyEvent>('guardduty/c2-domain.json');
+
+    // Act
+    const error = errorOf(() => toCommands(event, policy, NOW));
+
+    // Assess
+    expect(error).toMatchObject({ field: 'detail' });
+  });
+
+  it('rejects an event whose time is not a timestamp, naming the field', () => {
+    // Prepare
+    const event = { ...loadEvent<GuardDutyEvent>('guardduty/c2-domain.json'), time: 'now' };
+
+    // Act
+    const error = errorOf(() => toCommands(event, policy, NOW));
+
+    // Assess
+    expect(error).toMatchObject({ field: 'time' });
+  });
+});
