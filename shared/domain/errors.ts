@@ -39,13 +39,8 @@ export class InvalidIndicatorError extends InvalidInputError {
   }
 }
 
-/**
- * A target or the store refused a write because a limit is reached (entries per ACL, domains per account,
- * rule group capacity). `code` is the AWS error code the service uses for it.
- */
-export class TargetCapacityError extends WardenError {
-  readonly retryable = false;
-
+/** An error a service (or its in-memory stand-in) reported; `code` is the AWS error code for it. */
+export abstract class ServiceError extends WardenError {
   constructor(
     message: string,
     readonly code: string,
@@ -53,6 +48,14 @@ export class TargetCapacityError extends WardenError {
   ) {
     super(message, options);
   }
+}
+
+/**
+ * A target or the store refused a write because a limit is reached (entries per ACL, domains per account,
+ * rule group capacity).
+ */
+export class TargetCapacityError extends ServiceError {
+  readonly retryable = false;
 }
 
 /**
@@ -60,40 +63,16 @@ export class TargetCapacityError extends WardenError {
  * DynamoDB conditional check, a rule number taken by another writer, a domain list that is still updating.
  * Re-read and try again.
  */
-export class ConcurrentUpdateError extends WardenError {
+export class ConcurrentUpdateError extends ServiceError {
   readonly retryable = true;
-
-  constructor(
-    message: string,
-    readonly code: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /** The service asked us to slow down and bounded retries did not get through. */
-export class ThrottledError extends WardenError {
+export class ThrottledError extends ServiceError {
   readonly retryable = true;
-
-  constructor(
-    message: string,
-    readonly code: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /** The container (ACL, domain list, rule group, topic, table) does not exist. Fix the configuration. */
-export class TargetNotFoundError extends WardenError {
+export class TargetNotFoundError extends ServiceError {
   readonly retryable = false;
-
-  constructor(
-    message: string,
-    readonly code: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
