@@ -186,7 +186,7 @@ async function enforceDnsFirewall(
       // The account's quota is shared with other lists: what does not fit is overflow, not a crash.
       const rest = plan.add.slice(index).flat();
       const lost = new Set(rest.map((name) => owners.get(name) ?? name));
-      return { status: 'applied', changes, overflow: [...overflow, ...lost] };
+      return { status: changes > 0 ? 'applied' : 'unchanged', changes, overflow: [...overflow, ...lost] };
     }
   }
   return { status: 'applied', changes, overflow };

@@ -1,7 +1,6 @@
 import {
   AccessDeniedException,
   ConflictException,
-  type FirewallDomainListStatus,
   GetFirewallDomainListCommand,
   LimitExceededException,
   ListFirewallDomainsCommand,
@@ -21,13 +20,15 @@ import {
   TargetNotFoundError,
   ThrottledError,
 } from '#domain/errors';
+import { describeDnsFirewallContract, manyDomains } from '../contracts/dns-firewall.contract';
 import {
-  type DnsFirewallSetup,
-  describeDnsFirewallContract,
-  manyDomains,
-} from '../contracts/dns-firewall.contract';
+  DOMAIN_LIST_ID,
+  type FakeRoute53Resolver,
+  type FakeRoute53ResolverOptions,
+  fakeRoute53Resolver,
+} from '../support/fakes/route53-resolver';
 
-const LIST_ID = 'rslvr-fdl-0123456789abcdef';
+const LIST_ID = DOMAIN_LIST_ID;
 const client = new Route53ResolverClient({
   region: 'us-east-1',
   credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
@@ -35,78 +36,9 @@ const client = new Route53ResolverClient({
 const mock = mockClient(client);
 const $metadata = {};
 
-interface FakeOptions extends DnsFirewallSetup {
-  /** GetFirewallDomainList answers `UPDATING` this many times after each write. */
-  readonly pollsWhileUpdating?: number;
-  readonly status?: FirewallDomainListStatus;
-}
-
-/**
- * A small stateful Route 53 Resolver with one domain list: stores names with the trailing dot the API adds,
- * pages listings, answers `UPDATING` for a while after each write and refuses writes meanwhile, and applies
- * the per-call limit, a domain grammar and the quota like the service.
- */
-function fakeResolver(options: FakeOptions = {}) {
-  const state = {
-    domains: new Set((options.domains ?? []).map((domain) => `${domain.toLowerCase().replace(/\.$/, '')}.`)),
-    status: options.status ?? ('COMPLETE' as FirewallDomainListStatus),
-    pollsLeft: 0,
-    statusMessage: undefined as string | undefined,
-  };
-  const maxDomains = options.maxDomains ?? 100_000;
-  const requireList = (id: string | undefined) => {
-    if (id !== LIST_ID) throw new ResourceNotFoundException({ message: `list ${id} not found`, $metadata });
-  };
-  mock.on(ListFirewallDomainsCommand).callsFake((input) => {
-    requireList(input.FirewallDomainListId);
-    // The service's own order is not sorted: newest first here, so the adapter has to sort.
-    const all = [...state.domains].reverse();
-    const start = Number(input.NextToken ?? 0);
-    const end = start + (input.MaxResults ?? 100);
-    return { Domains: all.slice(start, end), NextToken: end < all.length ? String(end) : undefined };
-  });
-  mock.on(GetFirewallDomainListCommand).callsFake((input) => {
-    requireList(input.FirewallDomainListId);
-    if (state.status === 'UPDATING' && state.pollsLeft-- <= 0) state.status = 'COMPLETE';
-    return {
-      FirewallDomainList: {
-        Id: LIST_ID,
-        Status: state.status,
-        StatusMessage: state.statusMessage,
-        DomainCount: state.domains.size,
-      },
-    };
-  });
-  mock.on(UpdateFirewallDomainsCommand).callsFake((input) => {
-    requireList(input.FirewallDomainListId);
-    if (state.status !== 'COMPLETE') {
-      throw new ConflictException({ message: 'The requested state transition is not valid', $metadata });
-    }
-    const domains: string[] = input.Domains ?? [];
-    const invalid = (domain: string) => domain.length > 255 || !/^(\*|(\*\.)?[A-Za-z0-9.-]+)$/.test(domain);
-    if (domains.length > 1000 || domains.some(invalid)) {
-      throw new ValidationException({ message: 'Invalid domain', $metadata });
-    }
-    const dotted = domains.map((domain) => `${domain.replace(/\.$/, '')}.`);
-    if (input.Operation === 'ADD') {
-      const added = dotted.filter((domain) => !state.domains.has(domain));
-      if (state.domains.size + added.length > maxDomains) {
-        throw new LimitExceededException({
-          message: 'Domain limit exceeded',
-          $metadata,
-          ResourceType: 'domain',
-        });
-      }
-      for (const domain of added) state.domains.add(domain);
-    } else {
-      for (const domain of dotted) state.domains.delete(domain);
-    }
-    state.status = 'UPDATING';
-    state.pollsLeft = options.pollsWhileUpdating ?? 2;
-    return { Id: LIST_ID, Status: 'UPDATING', StatusMessage: 'Updating the Firewall Domain List' };
-  });
-  return state;
-}
+/** Backs the mock with a fake Route 53 Resolver holding one list, LIST_ID. */
+const fakeResolver = (options: FakeRoute53ResolverOptions = {}): FakeRoute53Resolver =>
+  fakeRoute53Resolver(mock, options);
 
 /** A clock that only moves when the adapter sleeps, and the times at which each request was sent. */
 function fakeTime() {

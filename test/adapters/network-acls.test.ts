@@ -1,22 +1,13 @@
 import {
   CreateNetworkAclEntryCommand,
-  type CreateNetworkAclEntryCommandInput,
   DeleteNetworkAclEntryCommand,
-  type DeleteNetworkAclEntryCommandInput,
   DescribeNetworkAclsCommand,
-  type DescribeNetworkAclsCommandInput,
   type DescribeNetworkAclsCommandOutput,
   EC2Client,
-  EC2ServiceException,
   type NetworkAclEntry as Ec2NetworkAclEntry,
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  canonicalAclCidr,
-  DEFAULT_MAX_ACL_ENTRIES_PER_FAMILY,
-  type InMemoryNetworkAclSeed,
-} from '#adapters/in-memory/network-acls';
 import { Ec2NetworkAcls } from '#adapters/network-acls';
 import {
   ConcurrentUpdateError,
@@ -26,6 +17,7 @@ import {
   ThrottledError,
 } from '#domain/errors';
 import { describeNetworkAclsContract } from '../contracts/network-acls.contract';
+import { ec2Error, fakeEc2NetworkAcls } from '../support/fakes/ec2-network-acls';
 
 const client = new EC2Client({
   region: 'us-east-1',
@@ -37,134 +29,10 @@ const ACL = 'acl-0a1b2c3d4e5f60001';
 const OTHER_ACL = 'acl-0a1b2c3d4e5f60002';
 const VPC = 'vpc-0a1b2c3d4e5f60001';
 
-/** An EC2 error as the SDK raises it: the EC2 `Code` in `name`, no modelled class. */
-function ec2Error(code: string, message = code): EC2ServiceException {
-  return new EC2ServiceException({ name: code, $fault: 'client', $metadata: {}, message });
-}
-
 /** Records sleeps instead of waiting. */
 function recordingSleep(): { sleep: (ms: number) => Promise<void>; waits: number[] } {
   const waits: number[] = [];
   return { waits, sleep: async (ms) => void waits.push(ms) };
-}
-
-/**
- * A small stateful EC2 for network ACLs: both directions, default `*` rules, a per-family quota, EC2's
- * canonicalisation and error codes, and pages of `pageSize` ACLs so every list walks NextToken.
- */
-class FakeEc2NetworkAcls {
-  readonly #acls = new Map<string, { vpcId: string; entries: Ec2NetworkAclEntry[] }>();
-
-  constructor(
-    seeds: readonly InMemoryNetworkAclSeed[],
-    private readonly maxEntriesPerFamily = DEFAULT_MAX_ACL_ENTRIES_PER_FAMILY,
-    private readonly pageSize = 1,
-  ) {
-    for (const seed of seeds) {
-      const entries: Ec2NetworkAclEntry[] = (seed.egress ?? []).map((entry) => ({
-        Egress: true,
-        RuleNumber: entry.ruleNumber,
-        RuleAction: entry.action,
-        Protocol: entry.protocol,
-        ...(entry.cidr.includes(':') ? { Ipv6CidrBlock: entry.cidr } : { CidrBlock: entry.cidr }),
-      }));
-      for (const Egress of [true, false]) {
-        entries.push(
-          { Egress, RuleNumber: 32767, RuleAction: 'deny', Protocol: '-1', CidrBlock: '0.0.0.0/0' },
-          { Egress, RuleNumber: 32768, RuleAction: 'deny', Protocol: '-1', Ipv6CidrBlock: '::/0' },
-        );
-      }
-      // EC2 also holds ingress rules; the adapter must never report them.
-      entries.push({
-        Egress: false,
-        RuleNumber: 100,
-        RuleAction: 'allow',
-        Protocol: '6',
-        CidrBlock: '10.0.0.0/16',
-      });
-      this.#acls.set(seed.aclId, { vpcId: seed.vpcId, entries });
-    }
-  }
-
-  async describe(input: DescribeNetworkAclsCommandInput): Promise<DescribeNetworkAclsCommandOutput> {
-    const matching = [...this.#acls.entries()].filter(([aclId, acl]) =>
-      (input.Filters ?? []).every((filter) => {
-        const value =
-          filter.Name === 'network-acl-id' ? aclId : filter.Name === 'vpc-id' ? acl.vpcId : undefined;
-        return value !== undefined && (filter.Values ?? []).includes(value);
-      }),
-    );
-    const start = Number(input.NextToken ?? '0');
-    const end = start + Math.min(this.pageSize, input.MaxResults ?? 1000);
-    return {
-      $metadata: {},
-      NetworkAcls: matching.slice(start, end).map(([aclId, acl]) => ({
-        NetworkAclId: aclId,
-        VpcId: acl.vpcId,
-        IsDefault: false,
-        Entries: acl.entries.map((entry) => ({ ...entry })),
-      })),
-      NextToken: end < matching.length ? String(end) : undefined,
-    };
-  }
-
-  async create(input: CreateNetworkAclEntryCommandInput): Promise<{ $metadata: object }> {
-    const acl = this.#find(input.NetworkAclId);
-    const ruleNumber = input.RuleNumber ?? 0;
-    if (!Number.isInteger(ruleNumber) || ruleNumber < 1 || ruleNumber > 32766) {
-      throw ec2Error('InvalidParameterValue', `Value (${ruleNumber}) for parameter ruleNumber is invalid.`);
-    }
-    const raw = input.CidrBlock ?? input.Ipv6CidrBlock ?? '';
-    const { cidr, family } = canonicalAclCidr(raw);
-    if ((family === 6) !== (input.Ipv6CidrBlock !== undefined)) throw ec2Error('InvalidParameterValue');
-    const sameDirection = acl.entries.filter((entry) => entry.Egress === input.Egress);
-    if (sameDirection.some((entry) => entry.RuleNumber === ruleNumber)) {
-      throw ec2Error(
-        'NetworkAclEntryAlreadyExists',
-        'The specified rule number already exists in this network ACL.',
-      );
-    }
-    const sameFamily = sameDirection.filter(
-      (entry) => (family === 6) === (entry.Ipv6CidrBlock !== undefined),
-    );
-    if (sameFamily.length >= this.maxEntriesPerFamily) throw ec2Error('NetworkAclEntryLimitExceeded');
-    acl.entries.push({
-      Egress: input.Egress,
-      RuleNumber: ruleNumber,
-      RuleAction: input.RuleAction,
-      Protocol: input.Protocol,
-      ...(family === 6 ? { Ipv6CidrBlock: cidr } : { CidrBlock: cidr }),
-    });
-    return { $metadata: {} };
-  }
-
-  async delete(input: DeleteNetworkAclEntryCommandInput): Promise<{ $metadata: object }> {
-    const acl = this.#find(input.NetworkAclId);
-    const index = acl.entries.findIndex(
-      (entry) => entry.Egress === input.Egress && entry.RuleNumber === input.RuleNumber,
-    );
-    if (index < 0) throw ec2Error('InvalidNetworkAclEntry.NotFound');
-    acl.entries.splice(index, 1);
-    return { $metadata: {} };
-  }
-
-  #find(aclId: string | undefined): { vpcId: string; entries: Ec2NetworkAclEntry[] } {
-    const acl = this.#acls.get(aclId ?? '');
-    if (!acl) throw ec2Error('InvalidNetworkAclID.NotFound', `The networkAcl ID '${aclId}' does not exist`);
-    return acl;
-  }
-}
-
-function backWithFake(fake: FakeEc2NetworkAcls): void {
-  ec2
-    .on(DescribeNetworkAclsCommand)
-    .callsFake((input: DescribeNetworkAclsCommandInput) => fake.describe(input));
-  ec2
-    .on(CreateNetworkAclEntryCommand)
-    .callsFake((input: CreateNetworkAclEntryCommandInput) => fake.create(input));
-  ec2
-    .on(DeleteNetworkAclEntryCommand)
-    .callsFake((input: DeleteNetworkAclEntryCommandInput) => fake.delete(input));
 }
 
 const describeOutput = (
@@ -193,7 +61,7 @@ beforeEach(() => {
 });
 
 describeNetworkAclsContract('Ec2NetworkAcls on a fake EC2', (seeds, options) => {
-  backWithFake(new FakeEc2NetworkAcls(seeds, options?.maxEntriesPerFamily));
+  fakeEc2NetworkAcls(ec2, seeds, options);
   return new Ec2NetworkAcls({ client, aclIds: seeds.map((seed) => seed.aclId), sleep: async () => {} });
 });
 

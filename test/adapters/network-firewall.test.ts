@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
   DescribeRuleGroupCommand,
-  type DescribeRuleGroupCommandInput,
-  type DescribeRuleGroupResponse,
   InsufficientCapacityException,
   InternalServerError,
   InvalidRequestException,
@@ -11,15 +9,11 @@ import {
   NetworkFirewallClient,
   ResourceNotFoundException,
   type RuleGroup,
-  type RuleGroupType,
   ThrottlingException,
   UpdateRuleGroupCommand,
-  type UpdateRuleGroupCommandInput,
-  type UpdateRuleGroupResponse,
 } from '@aws-sdk/client-network-firewall';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { suricataRules } from '#adapters/in-memory/network-firewall';
 import { AwsNetworkFirewallRuleGroup } from '#adapters/network-firewall';
 import {
   ConcurrentUpdateError,
@@ -29,8 +23,13 @@ import {
   ThrottledError,
 } from '#domain/errors';
 import { denyRule, denyRules, describeNetworkFirewallContract } from '../contracts/network-firewall.contract';
+import {
+  backWithNetworkFirewall,
+  FakeNetworkFirewall,
+  RULE_GROUP_ARN,
+} from '../support/fakes/network-firewall';
 
-const ARN = 'arn:aws:network-firewall:us-east-1:123456789012:stateful-rulegroup/egress-warden';
+const ARN = RULE_GROUP_ARN;
 const client = new NetworkFirewallClient({
   region: 'us-east-1',
   credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
@@ -38,78 +37,9 @@ const client = new NetworkFirewallClient({
 const nfw = mockClient(client);
 const $metadata = {};
 
-/** A stateful rule group as the Network Firewall API keeps it: optimistic token, capacity, Suricata checks. */
-class FakeNetworkFirewall {
-  token = randomUUID();
-  ruleGroup: RuleGroup;
-
-  constructor(
-    readonly capacity: number,
-    ruleGroup: RuleGroup,
-    readonly type: RuleGroupType = 'STATEFUL',
-  ) {
-    this.ruleGroup = structuredClone(ruleGroup);
-  }
-
-  get rules(): string {
-    return this.ruleGroup.RulesSource?.RulesString ?? '';
-  }
-
-  describe(input: DescribeRuleGroupCommandInput): DescribeRuleGroupResponse {
-    this.#find(input.RuleGroupArn);
-    return {
-      UpdateToken: this.token,
-      RuleGroup: structuredClone(this.ruleGroup),
-      RuleGroupResponse: {
-        RuleGroupArn: ARN,
-        RuleGroupName: 'egress-warden',
-        RuleGroupId: '11111111-2222-4333-8444-555555555555',
-        Type: this.type,
-        Capacity: this.capacity,
-        ConsumedCapacity: suricataRules(this.rules).length,
-      },
-    };
-  }
-
-  update(input: UpdateRuleGroupCommandInput): UpdateRuleGroupResponse {
-    this.#find(input.RuleGroupArn);
-    if (input.UpdateToken !== this.token) {
-      throw new InvalidTokenException({
-        $metadata,
-        message: "The token you provided is stale or isn't valid for the operation.",
-      });
-    }
-    const rules = suricataRules(input.RuleGroup?.RulesSource?.RulesString ?? '');
-    const sids = rules.map((rule) => /sid\s*:\s*(\d+)\s*;/.exec(rule)?.[1]);
-    if (sids.includes(undefined) || new Set(sids).size !== sids.length) {
-      throw new InvalidRequestException({ $metadata, message: 'Suricata rule is missing a unique sid' });
-    }
-    if (rules.length > this.capacity) {
-      throw new InvalidRequestException({
-        $metadata,
-        message: `StatefulRules capacity exceeded, parameter: [${rules.length}], context: RulesSource.StatefulRules`,
-      });
-    }
-    this.ruleGroup = structuredClone(input.RuleGroup ?? { RulesSource: undefined });
-    this.token = randomUUID();
-    return { UpdateToken: this.token, RuleGroupResponse: this.describe(input).RuleGroupResponse };
-  }
-
-  writeAsSomeoneElse(rules: string): void {
-    this.ruleGroup = { ...this.ruleGroup, RulesSource: { RulesString: rules } };
-    this.token = randomUUID();
-  }
-
-  #find(arn: string | undefined): void {
-    if (arn !== ARN) {
-      throw new ResourceNotFoundException({ $metadata, message: `Resource ${arn} not found` });
-    }
-  }
-}
-
+/** Backs the mock with `fake`. */
 function backWithFake(fake: FakeNetworkFirewall): void {
-  nfw.on(DescribeRuleGroupCommand).callsFake((input) => fake.describe(input));
-  nfw.on(UpdateRuleGroupCommand).callsFake((input) => fake.update(input));
+  backWithNetworkFirewall(nfw, fake);
 }
 
 const noWait = async () => {};

@@ -12,8 +12,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { SNS_MAX_MESSAGE_BYTES, SnsAlerts } from '#adapters/sns-alerts';
 import type { Alert } from '#domain/alert';
 import { TargetNotFoundError, ThrottledError } from '#domain/errors';
+import { fakeSns, TOPIC_ARN } from '../support/fakes/sns';
 
-const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:egress-warden-alerts';
 const client = new SNSClient({
   region: 'us-east-1',
   credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
@@ -61,7 +61,7 @@ const hasLoneSurrogate = (text: string) =>
 
 beforeEach(() => {
   mock.reset();
-  mock.on(PublishCommand).resolves({ MessageId: 'message-1' });
+  fakeSns(mock, [TOPIC_ARN]);
 });
 
 describe('SnsAlerts', () => {

@@ -104,7 +104,11 @@ export class FakeRoute53Resolver extends FakeAwsService {
     if (input.Operation === 'ADD') {
       const added = dotted.filter((domain) => !this.domains.has(domain));
       if (this.domains.size + added.length > this.#maxDomains) {
-        throw new LimitExceededException({ message: 'Domain limit exceeded', $metadata, ResourceType: 'domain' });
+        throw new LimitExceededException({
+          message: 'Domain limit exceeded',
+          $metadata,
+          ResourceType: 'domain',
+        });
       }
       for (const domain of added) this.domains.add(domain);
     } else {
