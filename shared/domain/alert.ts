@@ -57,7 +57,7 @@ export function lifecycleAlert(decision: Decision, event: 'expired' | 'lifted', 
       `Targets: ${decision.targets.join(', ') || 'none'}.`,
       `Offences in the repeat window: ${decision.offences.length}; a new offence blocks for longer.`,
     ].join('\n'),
-    attributes: attributes('unblocked', decision.severity, indicator, decision.source),
+    attributes: attributes(event, decision.severity, indicator, decision.source),
     evidence: decision.evidence.map((e) => e.summary),
   };
 }

@@ -121,7 +121,8 @@ function decideBlock(signal: Signal, current: Decision | undefined, context: Dec
   if (signal.sample || enforcing.length === 0) {
     const why = signal.sample ? 'a GuardDuty sample finding' : `${applicable.join(', ')} in alert mode`;
     const reason = `shadow: ${why}; would have blocked ${indicator.value} for ${describe(duration)}`;
-    if (active) return { ...skip('duplicate', reason, applicable, true, expiresAt), outcome: 'shadow' };
+    // Already blocked for real: a shadow decision must not overwrite the active record.
+    if (active) return { outcome: 'shadow', reason, targets: applicable, expiresAt, audit: [], notify: true };
     const decision = record(signal, current, context, {
       status: 'shadow',
       reason,

@@ -4,7 +4,7 @@
  * breaker are the user's.
  */
 import * as v from 'valibot';
-import { cidrOverlaps } from './cidr';
+import { cidrContains, cidrOverlaps } from './cidr';
 import { parseDuration } from './duration';
 import { InvalidInputError } from './errors';
 import { DEFAULT_FINDING_TYPES, type FindingAction } from './finding-types';
@@ -235,6 +235,9 @@ const ALWAYS_PROTECTED: readonly { cidr: string; what: string }[] = [
   { cidr: '::/128', what: 'the unspecified address' },
 ];
 
+/** Single addresses inside it are fine (one IPv4 host through NAT64); the whole prefix is every IPv4 host. */
+const NAT64_PREFIX = '64:ff9b::/96';
+
 const PRIVATE_RANGES: readonly string[] = [
   '10.0.0.0/8',
   '172.16.0.0/12',
@@ -287,6 +290,12 @@ export function protectionOf(indicator: Indicator, policy: Policy): Protection |
     return {
       reason: 'guard-rail',
       detail: `${indicator.value} is wider than /${minimum}, the widest network Egress Warden will block`,
+    };
+  }
+  if (cidrContains(indicator.value, NAT64_PREFIX)) {
+    return {
+      reason: 'guard-rail',
+      detail: `${indicator.value} covers the NAT64 prefix ${NAT64_PREFIX}: all IPv4 egress of IPv6-only subnets`,
     };
   }
   const builtIn = ALWAYS_PROTECTED.find((p) => cidrOverlaps(p.cidr, indicator.value));

@@ -1,0 +1,954 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type DecideContext, type DecideResult, decide } from '#domain/decide';
+import type { BreakerState, Decision } from '#domain/decision';
+import { parsePolicy } from '#domain/policy';
+import type { Signal } from '#domain/signal';
+import {
+  activeDecision,
+  C2_FINDING,
+  closedBreaker,
+  DAY,
+  detectorSignal,
+  enforcingPolicy,
+  expired,
+  guardDutySignal,
+  HOUR,
+  isoAt,
+  MINUTE,
+  manualBlock,
+  manualUnblock,
+  NOW,
+  openBreaker,
+  shifted,
+} from '../support/signals';
+
+const IP = '198.51.100.77';
+const DOMAIN = 'c2.example.com';
+
+function context(overrides: Partial<DecideContext> = {}): DecideContext {
+  return { policy: enforcingPolicy(), now: NOW, breaker: closedBreaker(), ...overrides };
+}
+
+/** The record a result writes; fails the test when there is none. */
+function written(result: DecideResult): Decision {
+  if (!result.decision) throw new Error(`expected a decision, got ${result.outcome}: ${result.reason}`);
+  return result.decision;
+}
+
+/** A new GuardDuty finding (its own evidence key) at `now`. */
+function findingAt(now: Date, id: string, indicator = IP): Signal {
+  return guardDutySignal(indicator, {
+    observedAt: now.toISOString(),
+    evidence: { key: `guardduty:${id}`, summary: `finding ${id}` },
+  });
+}
+
+function blockDurationOf(result: DecideResult, now: Date): number | null {
+  return result.expiresAt === null ? null : Date.parse(result.expiresAt) - now.getTime();
+}
+
+describe('decide', () => {
+  describe('a first offence', () => {
+    it('blocks for 4 hours from now and records the offence', () => {
+      // Prepare
+      const signal = guardDutySignal(IP);
+
+      // Act
+      const result = decide(signal, undefined, context());
+
+      // Assess
+      const decision = written(result);
+      expect(result.outcome).toBe('blocked');
+      expect(result.expiresAt).toBe(isoAt(4 * HOUR));
+      expect(result.notify).toBe(true);
+      expect(decision).toMatchObject({
+        key: '198.51.100.77/32',
+        status: 'active',
+        expiresAt: isoAt(4 * HOUR),
+        offences: [NOW.toISOString()],
+        createdAt: NOW.toISOString(),
+        updatedAt: NOW.toISOString(),
+        severity: 8,
+        source: 'guardduty',
+        detector: C2_FINDING,
+        version: 1,
+        evidence: [signal.evidence],
+        seen: { [signal.evidence.key]: signal.observedAt },
+        workloads: [signal.workload],
+      });
+      expect(decision.reason).toContain('blocked for 4h');
+    });
+
+    it('writes one audit record saying who blocked what, when and why', () => {
+      // Prepare
+      const signal = guardDutySignal(IP);
+
+      // Act
+      const result = decide(signal, undefined, context());
+
+      // Assess
+      expect(result.audit).toEqual([
+        {
+          key: '198.51.100.77/32',
+          at: NOW.toISOString(),
+          event: 'blocked',
+          actor: `guardduty:${C2_FINDING}`,
+          reason: written(result).reason,
+          source: 'guardduty',
+          expiresAt: isoAt(4 * HOUR),
+          evidence: signal.evidence,
+        },
+      ]);
+    });
+
+    it('counts the new block against the breaker', () => {
+      // Prepare
+      const breaker = closedBreaker([isoAt(-10 * MINUTE)], 4);
+
+      // Act
+      const result = decide(guardDutySignal(IP), undefined, context({ breaker }));
+
+      // Assess
+      expect(result.breaker).toEqual({
+        open: false,
+        recentBlocks: [isoAt(-10 * MINUTE), NOW.toISOString()],
+        version: 5,
+      });
+    });
+  });
+
+  describe('repeat offences', () => {
+    it('escalates 4h → 8h → 24h → 7d and stays at the 7d cap', () => {
+      // Prepare
+      const expected = [4 * HOUR, 8 * HOUR, 24 * HOUR, 7 * DAY, 7 * DAY, 7 * DAY];
+      const durations: (number | null)[] = [];
+      const offenceCounts: number[] = [];
+      let current: Decision | undefined;
+      let now = NOW;
+
+      // Act
+      for (const [i] of expected.entries()) {
+        const result = decide(findingAt(now, `finding-${i}`), current, context({ now }));
+        durations.push(blockDurationOf(result, now));
+        offenceCounts.push(written(result).offences.length);
+        current = expired(written(result));
+        // The next offence comes a day after the block ended.
+        now = shifted(DAY, new Date(written(result).expiresAt ?? ''));
+      }
+
+      // Assess
+      expect(durations).toEqual(expected);
+      expect(offenceCounts).toEqual([1, 2, 3, 4, 5, 6]);
+    });
+
+    it('says in the reason that a block is a repeat offence', () => {
+      // Prepare
+      const first = written(decide(findingAt(NOW, 'one'), undefined, context()));
+      const now = shifted(DAY);
+
+      // Act
+      const result = decide(findingAt(now, 'two'), expired(first), context({ now }));
+
+      // Assess
+      expect(result.reason).toBe(`blocked for 8h (${C2_FINDING}; repeat offence #2 within the window)`);
+    });
+
+    it('escalates a repeat 29 days after the previous block ended, however long ago it started', () => {
+      // Prepare: a 7-day block, ended 29 days ago, started 36 days ago.
+      const previous = expired(
+        activeDecision(IP, {
+          createdAt: isoAt(-36 * DAY),
+          updatedAt: isoAt(-36 * DAY),
+          expiresAt: isoAt(-29 * DAY),
+          offences: [isoAt(-39 * DAY), isoAt(-38 * DAY), isoAt(-37 * DAY), isoAt(-36 * DAY)],
+        }),
+      );
+
+      // Act
+      const result = decide(findingAt(NOW, 'again'), previous, context());
+
+      // Assess
+      expect(result.outcome).toBe('blocked');
+      expect(result.expiresAt).toBe(isoAt(7 * DAY));
+      expect(written(result).offences).toHaveLength(5);
+    });
+
+    it('starts again at 4h when the previous block ended more than 30 days ago', () => {
+      // Prepare
+      const previous = expired(
+        activeDecision(IP, {
+          expiresAt: isoAt(-31 * DAY),
+          offences: [isoAt(-33 * DAY), isoAt(-32 * DAY)],
+        }),
+      );
+
+      // Act
+      const result = decide(findingAt(NOW, 'much-later'), previous, context());
+
+      // Assess
+      expect(result.expiresAt).toBe(isoAt(4 * HOUR));
+      expect(written(result).offences).toEqual([NOW.toISOString()]);
+      expect(result.reason).not.toContain('repeat');
+    });
+
+    it('uses the configured ladder and repeat window', () => {
+      // Prepare
+      const policy = enforcingPolicy({ blockDurations: ['1h', '2h'], repeatWindow: '2d' });
+      const previous = expired(
+        activeDecision(IP, { expiresAt: isoAt(-47 * HOUR), offences: [isoAt(-48 * HOUR)] }),
+      );
+      const tooOld = expired(
+        activeDecision(IP, { expiresAt: isoAt(-49 * HOUR), offences: [isoAt(-50 * HOUR)] }),
+      );
+
+      // Act
+      const repeat = decide(findingAt(NOW, 'x'), previous, context({ policy }));
+      const fresh = decide(findingAt(NOW, 'x'), tooOld, context({ policy }));
+
+      // Assess
+      expect(repeat.expiresAt).toBe(isoAt(2 * HOUR));
+      expect(fresh.expiresAt).toBe(isoAt(HOUR));
+    });
+
+    it('counts a block that an operator ended early from the time it was unblocked', () => {
+      // Prepare: a 7-day block unblocked after a day, 30 days and a bit ago by its expiry, 25 by its unblock.
+      const previous = activeDecision(IP, {
+        status: 'unblocked',
+        offences: [isoAt(-26 * DAY)],
+        expiresAt: isoAt(-19 * DAY),
+        updatedAt: isoAt(-25 * DAY),
+      });
+      const longAgo = { ...previous, updatedAt: isoAt(-31 * DAY), offences: [isoAt(-32 * DAY)] };
+
+      // Act
+      const repeat = decide(findingAt(NOW, 'new'), previous, context());
+      const fresh = decide(findingAt(NOW, 'new'), longAgo, context());
+
+      // Assess
+      expect(repeat.expiresAt).toBe(isoAt(8 * HOUR));
+      expect(fresh.expiresAt).toBe(isoAt(4 * HOUR));
+    });
+
+    it('treats a record still marked active after its expiry as ended, and escalates', () => {
+      // Prepare: the enforcer has not marked it expired yet.
+      const stale = activeDecision(IP, { expiresAt: isoAt(-MINUTE), offences: [isoAt(-4 * HOUR - MINUTE)] });
+
+      // Act
+      const result = decide(findingAt(NOW, 'new'), stale, context());
+
+      // Assess
+      expect(result.outcome).toBe('blocked');
+      expect(result.expiresAt).toBe(isoAt(8 * HOUR));
+      expect(written(result).offences).toEqual([isoAt(-4 * HOUR - MINUTE), NOW.toISOString()]);
+      expect(result.breaker).toBeDefined();
+    });
+
+    it('keeps the offences of an earlier block in a shadow record, for when enforcing starts', () => {
+      // Prepare
+      const previous = expired(
+        activeDecision(IP, { expiresAt: isoAt(-DAY), offences: [isoAt(-DAY - 4 * HOUR)] }),
+      );
+      const watching = decide(findingAt(NOW, 'watched'), previous, context({ policy: parsePolicy() }));
+      const now = shifted(HOUR);
+
+      // Act
+      const result = decide(findingAt(now, 'enforced'), written(watching), context({ now }));
+
+      // Assess
+      expect(written(watching).status).toBe('shadow');
+      expect(written(watching).offences).toEqual([isoAt(-DAY - 4 * HOUR)]);
+      expect(result.expiresAt).toBe(isoAt(8 * HOUR, now));
+    });
+
+    it('property: a block never lasts longer than the cap, and never less than the one before within the window', () => {
+      const policy = enforcingPolicy();
+      const cap = 7 * DAY;
+      const window = 30 * DAY;
+      fc.assert(
+        fc.property(
+          fc.array(fc.integer({ min: 0, max: 60 * DAY }), { minLength: 1, maxLength: 12 }),
+          (gaps) => {
+            let current: Decision | undefined;
+            let previous: number | undefined;
+            let ended = NOW;
+            for (const [i, gap] of gaps.entries()) {
+              const now = shifted(gap, ended);
+              const result = decide(findingAt(now, `p-${i}`), current, context({ policy, now }));
+              const duration = blockDurationOf(result, now) ?? Number.POSITIVE_INFINITY;
+              expect(result.outcome).toBe('blocked');
+              expect(duration).toBeLessThanOrEqual(cap);
+              expect(duration).toBeGreaterThanOrEqual(4 * HOUR);
+              if (previous !== undefined && gap <= window) expect(duration).toBeGreaterThanOrEqual(previous);
+              if (previous !== undefined && gap > window + MINUTE) expect(duration).toBe(4 * HOUR);
+              previous = duration;
+              current = expired(written(result));
+              ended = new Date(written(result).expiresAt ?? '');
+            }
+          },
+        ),
+      );
+    });
+  });
+
+  describe('a repeat while the block is active', () => {
+    it('extends to the later expiry without escalating', () => {
+      // Prepare
+      const current = activeDecision(IP);
+      const signal = findingAt(NOW, 'second');
+
+      // Act
+      const result = decide(signal, current, context());
+
+      // Assess
+      const decision = written(result);
+      expect(result.outcome).toBe('extended');
+      expect(result.expiresAt).toBe(isoAt(4 * HOUR));
+      expect(decision).toMatchObject({
+        status: 'active',
+        expiresAt: isoAt(4 * HOUR),
+        offences: current.offences,
+        createdAt: current.createdAt,
+        updatedAt: NOW.toISOString(),
+        evidence: [...current.evidence, signal.evidence],
+        seen: { ...current.seen, [signal.evidence.key]: signal.observedAt },
+        version: current.version + 1,
+      });
+      expect(result.audit.map((a) => a.event)).toEqual(['extended']);
+    });
+
+    it('keeps the current expiry when it is later than the new one', () => {
+      // Prepare
+      const current = activeDecision(IP, { expiresAt: isoAt(6 * DAY) });
+
+      // Act
+      const result = decide(findingAt(NOW, 'second'), current, context());
+
+      // Assess
+      expect(result.outcome).toBe('extended');
+      expect(written(result).expiresAt).toBe(isoAt(6 * DAY));
+    });
+
+    it('extends by the current tier, not the next one', () => {
+      // Prepare: the second block in a run (8h tier), two hours in.
+      const current = activeDecision(IP, {
+        offences: [isoAt(-3 * DAY), isoAt(-2 * HOUR)],
+        expiresAt: isoAt(6 * HOUR),
+      });
+
+      // Act
+      const result = decide(findingAt(NOW, 'third'), current, context());
+
+      // Assess
+      expect(result.expiresAt).toBe(isoAt(8 * HOUR));
+      expect(written(result).offences).toEqual(current.offences);
+    });
+
+    it('adds the targets of the repeat to the block', () => {
+      // Prepare
+      const current = activeDecision(IP, { targets: ['networkFirewall'] });
+
+      // Act
+      const result = decide(findingAt(NOW, 'second'), current, context());
+
+      // Assess
+      expect(written(result).targets).toEqual(['networkFirewall', 'networkAcls']);
+    });
+
+    it('raises the severity to the highest seen', () => {
+      // Prepare
+      const current = activeDecision(IP, { severity: 7 });
+
+      // Act
+      const result = decide(guardDutySignal(IP, { severity: 9.5 }), current, context());
+
+      // Assess
+      expect(written(result).severity).toBe(9.5);
+    });
+
+    it('is not counted against the breaker', () => {
+      // Prepare
+      const breaker = closedBreaker();
+
+      // Act
+      const result = decide(findingAt(NOW, 'second'), activeDecision(IP), context({ breaker }));
+
+      // Assess
+      expect(result.outcome).toBe('extended');
+      expect(result.breaker).toBeUndefined();
+    });
+
+    it('extends when the same finding is seen again later', () => {
+      // Prepare
+      const first = guardDutySignal(IP, { observedAt: isoAt(-HOUR) });
+      const current = written(decide(first, undefined, context({ now: shifted(-HOUR) })));
+      const republished = guardDutySignal(IP, { observedAt: NOW.toISOString() });
+
+      // Act
+      const result = decide(republished, current, context());
+
+      // Assess
+      expect(result.outcome).toBe('extended');
+      expect(written(result).expiresAt).toBe(isoAt(4 * HOUR));
+      expect(written(result).seen[first.evidence.key]).toBe(NOW.toISOString());
+    });
+
+    it('makes the block permanent when an operator asks for it', () => {
+      // Prepare
+      const current = activeDecision(IP);
+
+      // Act
+      const result = decide(manualBlock(IP, { permanent: true }), current, context());
+
+      // Assess
+      expect(result.outcome).toBe('extended');
+      expect(written(result).expiresAt).toBeNull();
+    });
+  });
+
+  describe('replays', () => {
+    it('skips an exact replay of the same evidence as a duplicate, writing nothing', () => {
+      // Prepare
+      const signal = guardDutySignal(IP);
+      const current = written(decide(signal, undefined, context()));
+
+      // Act
+      const result = decide(signal, current, context({ now: shifted(5 * MINUTE) }));
+
+      // Assess
+      expect(result).toMatchObject({ outcome: 'skipped', skipReason: 'duplicate', notify: false, audit: [] });
+      expect(result.decision).toBeUndefined();
+      expect(result.breaker).toBeUndefined();
+    });
+
+    it('skips evidence observed before what was already acted on', () => {
+      // Prepare
+      const current = written(decide(guardDutySignal(IP), undefined, context()));
+      const older = guardDutySignal(IP, { observedAt: isoAt(-HOUR) });
+
+      // Act
+      const result = decide(older, current, context());
+
+      // Assess
+      expect(result.skipReason).toBe('duplicate');
+      expect(result.decision).toBeUndefined();
+    });
+
+    it('skips a replay after the block ended, so that it does not block again', () => {
+      // Prepare
+      const signal = guardDutySignal(IP);
+      const ended = expired(written(decide(signal, undefined, context())));
+
+      // Act
+      const result = decide(signal, ended, context({ now: shifted(5 * HOUR) }));
+
+      // Assess
+      expect(result.skipReason).toBe('duplicate');
+      expect(result.decision).toBeUndefined();
+    });
+
+    it('skips a replayed unblock request, so that it cannot lift a later block', () => {
+      // Prepare
+      const unblock = manualUnblock(IP, { observedAt: isoAt(-2 * HOUR) });
+      const unblocked = written(decide(unblock, activeDecision(IP), context({ now: shifted(-2 * HOUR) })));
+      const blockedAgain = written(
+        decide(findingAt(shifted(-HOUR), 'later'), unblocked, context({ now: shifted(-HOUR) })),
+      );
+
+      // Act
+      const result = decide(unblock, blockedAgain, context());
+
+      // Assess
+      expect(blockedAgain.status).toBe('active');
+      expect(result.skipReason).toBe('duplicate');
+      expect(result.decision).toBeUndefined();
+    });
+  });
+
+  describe('thresholds', () => {
+    it('skips a GuardDuty finding below the enforcement threshold and alerts on what it would have done', () => {
+      // Prepare
+      const signal = guardDutySignal(IP, { severity: 5 });
+
+      // Act
+      const result = decide(signal, undefined, context());
+
+      // Assess
+      expect(result).toMatchObject({ outcome: 'skipped', skipReason: 'below-threshold', notify: true });
+      expect(result.reason).toBe(
+        'severity 5 is below the enforcement threshold 7; would have blocked 198.51.100.77/32 for 4h',
+      );
+      expect(result.targets).toEqual(['networkAcls', 'networkFirewall']);
+      expect(result.expiresAt).toBe(isoAt(4 * HOUR));
+      expect(result.decision).toBeUndefined();
+      expect(result.breaker).toBeUndefined();
+      expect(result.audit).toEqual([]);
+    });
+
+    it('says how long a repeat offender would have been blocked', () => {
+      // Prepare
+      const previous = expired(activeDecision(IP, { expiresAt: isoAt(-DAY) }));
+
+      // Act
+      const result = decide(guardDutySignal(IP, { severity: 6 }), previous, context());
+
+      // Assess
+      expect(result.reason).toContain('would have blocked 198.51.100.77/32 for 8h');
+    });
+
+    it.each([
+      [4, true],
+      [3.9, false],
+      [0, false],
+    ])('alerts on severity %d below the threshold: %s', (severity, notify) => {
+      // Prepare
+      const signal = guardDutySignal(IP, { severity });
+
+      // Act
+      const result = decide(signal, undefined, context());
+
+      // Assess
+      expect(result.skipReason).toBe('below-threshold');
+      expect(result.notify).toBe(notify);
+    });
+
+    it('blocks at exactly the threshold', () => {
+      // Prepare
+      const signal = guardDutySignal(IP, { severity: 7 });
+
+      // Act
+      const result = decide(signal, undefined, context());
+
+      // Assess
+      expect(result.outcome).toBe('blocked');
+    });
+
+    it('applies the detector thresholds to signals from the log detectors', () => {
+      // Prepare
+      const policy = enforcingPolicy({ detectors: { minSeverity: 5 }, guardDuty: { minSeverity: 9 } });
+
+      // Act
+      const detector = decide(detectorSignal(DOMAIN, { severity: 6 }), undefined, context({ policy }));
+      const guardDuty = decide(guardDutySignal(DOMAIN, { severity: 6 }), undefined, context({ policy }));
+
+      // Assess
+      expect(detector.outcome).toBe('blocked');
+      expect(guardDuty.skipReason).toBe('below-threshold');
+    });
+
+    it('applies no threshold to an operator', () => {
+      // Prepare
+      const signal = manualBlock(IP, {}, { severity: 0 });
+
+      // Act
+      const result = decide(signal, undefined, context());
+
+      // Assess
+      expect(result.outcome).toBe('blocked');
+    });
+  });
+
+  describe('shadow mode', () => {
+    it('records a GuardDuty sample finding as shadow, blocking nothing', () => {
+      // Prepare
+      const signal = guardDutySignal(IP, { sample: true });
+
+      // Act
+      const result = decide(signal, undefined, context());
+
+      // Assess
+      const decision = written(result);
+      expect(result.outcome).toBe('shadow');
+      expect(result.notify).toBe(true);
+      expect(result.reason).toBe(
+        'shadow: a GuardDuty sample finding; would have blocked 198.51.100.77/32 for 4h',
+      );
+      expect(decision.status).toBe('shadow');
+      expect(decision.offences).toEqual([]);
+      expect(result.breaker).toBeUndefined();
+      expect(result.audit.map((a) => a.event)).toEqual(['shadow']);
+    });
+
+    it('records a block on targets in alert mode only as shadow: a fresh deployment watches', () => {
+      // Prepare
+      const policy = parsePolicy();
+
+      // Act
+      const result = decide(guardDutySignal(IP), undefined, context({ policy }));
+
+      // Assess
+      expect(result.outcome).toBe('shadow');
+      expect(written(result).status).toBe('shadow');
+      expect(result.targets).toEqual(['networkAcls', 'networkFirewall']);
+      expect(result.expiresAt).toBe(isoAt(4 * HOUR));
+      expect(result.reason).toContain('networkAcls, networkFirewall in alert mode');
+    });
+
+    it('blocks on the enforcing targets only when the others are in alert mode', () => {
+      // Prepare
+      const policy = parsePolicy({ targets: { networkFirewall: { mode: 'enforce' } } });
+
+      // Act
+      const result = decide(guardDutySignal(IP), undefined, context({ policy }));
+
+      // Assess
+      expect(result.outcome).toBe('blocked');
+      expect(written(result).targets).toEqual(['networkFirewall']);
+    });
+
+    it('leaves an active block alone when a sample finding names it', () => {
+      // Prepare
+      const current = activeDecision(IP);
+
+      // Act
+      const result = decide(guardDutySignal(IP, { sample: true }), current, context());
+
+      // Assess
+      expect(result.outcome).toBe('shadow');
+      expect(result.decision).toBeUndefined();
+      expect(result.audit).toEqual([]);
+    });
+  });
+
+  describe('targets', () => {
+    it.each([
+      [DOMAIN, {}, ['dnsFirewall', 'networkFirewall']],
+      [DOMAIN, { networkFirewall: { domainRules: false } }, ['dnsFirewall']],
+      [IP, {}, ['networkAcls', 'networkFirewall']],
+      ['203.0.113.0/24', {}, ['networkAcls', 'networkFirewall']],
+      ['2001:db8::7', {}, ['networkAcls', 'networkFirewall']],
+      [IP, { networkAcls: { mode: 'off' as const } }, ['networkFirewall']],
+      [DOMAIN, { dnsFirewall: { mode: 'off' as const } }, ['networkFirewall']],
+    ])('blocks %s on the targets for its kind (%j)', (indicator, targets, expected) => {
+      // Prepare
+      const policy = enforcingPolicy({ targets });
+
+      // Act
+      const result = decide(guardDutySignal(indicator), undefined, context({ policy }));
+
+      // Assess
+      expect(result.outcome).toBe('blocked');
+      expect(written(result).targets).toEqual(expected);
+    });
+
+    it('skips a block when every target for the kind is off', () => {
+      // Prepare
+      const policy = enforcingPolicy({
+        targets: { networkAcls: { mode: 'off' }, networkFirewall: { mode: 'off' } },
+      });
+
+      // Act
+      const automated = decide(guardDutySignal(IP), undefined, context({ policy }));
+      const manual = decide(manualBlock(IP), undefined, context({ policy }));
+
+      // Assess
+      expect(automated).toMatchObject({ outcome: 'skipped', skipReason: 'no-target', notify: false });
+      expect(manual).toMatchObject({ outcome: 'skipped', skipReason: 'no-target', notify: true });
+      expect(manual.decision).toBeUndefined();
+    });
+
+    it('narrows a manual block to the targets it names', () => {
+      // Prepare
+      const signal = manualBlock(IP, { targets: ['networkFirewall', 'dnsFirewall'] });
+
+      // Act
+      const result = decide(signal, undefined, context());
+
+      // Assess
+      expect(written(result).targets).toEqual(['networkFirewall']);
+    });
+  });
+
+  describe('manual blocks', () => {
+    it('blocks for the requested time', () => {
+      // Prepare
+      const signal = manualBlock(IP, { ttlMs: 90 * MINUTE });
+
+      // Act
+      const result = decide(signal, undefined, context());
+
+      // Assess
+      expect(result.outcome).toBe('blocked');
+      expect(written(result)).toMatchObject({
+        expiresAt: isoAt(90 * MINUTE),
+        requestedBy: 'alice@example.com',
+        source: 'manual',
+      });
+      expect(result.reason).toBe('blocked for 90m (alice@example.com: incident IR-42)');
+      expect(result.audit[0]?.actor).toBe('alice@example.com');
+    });
+
+    it('blocks for good when asked to', () => {
+      // Prepare
+      const signal = manualBlock(IP, { permanent: true });
+
+      // Act
+      const result = decide(signal, undefined, context());
+
+      // Assess
+      expect(result.expiresAt).toBeNull();
+      expect(written(result).expiresAt).toBeNull();
+      expect(result.reason).toContain('permanent');
+    });
+
+    it('blocks for the manual default of 24 hours otherwise', () => {
+      // Prepare
+      const signal = manualBlock(DOMAIN);
+
+      // Act
+      const result = decide(signal, undefined, context());
+
+      // Assess
+      expect(written(result).expiresAt).toBe(isoAt(24 * HOUR));
+    });
+
+    it('uses the configured manual default', () => {
+      // Prepare
+      const policy = enforcingPolicy({ manualDefaultTtl: 'P2D' });
+
+      // Act
+      const result = decide(manualBlock(DOMAIN), undefined, context({ policy }));
+
+      // Assess
+      expect(written(result).expiresAt).toBe(isoAt(2 * DAY));
+    });
+  });
+
+  describe('unblock requests', () => {
+    it('unblocks an active block and records who did it', () => {
+      // Prepare
+      const current = activeDecision(IP);
+      const signal = manualUnblock(IP);
+
+      // Act
+      const result = decide(signal, current, context());
+
+      // Assess
+      const decision = written(result);
+      expect(result.outcome).toBe('unblocked');
+      expect(result.notify).toBe(true);
+      expect(decision).toMatchObject({
+        status: 'unblocked',
+        reason: 'unblocked by bob@example.com: false positive',
+        updatedAt: NOW.toISOString(),
+        offences: current.offences,
+        version: current.version + 1,
+      });
+      expect(result.audit).toEqual([
+        expect.objectContaining({ event: 'unblocked', actor: 'bob@example.com', key: '198.51.100.77/32' }),
+      ]);
+    });
+
+    it.each([
+      ['expired', expired(activeDecision(IP, { expiresAt: isoAt(-HOUR) }))],
+      ['shadow', activeDecision(IP, { status: 'shadow' })],
+      ['already unblocked', activeDecision(IP, { status: 'unblocked' })],
+      ['past its expiry', activeDecision(IP, { expiresAt: isoAt(-MINUTE) })],
+      ['unknown', undefined],
+    ])('skips an indicator that is not blocked (%s)', (_, current) => {
+      // Prepare
+      const signal = manualUnblock(IP);
+
+      // Act
+      const result = decide(signal, current, context());
+
+      // Assess
+      expect(result).toMatchObject({ outcome: 'skipped', skipReason: 'not-blocked', audit: [] });
+      expect(result.decision).toBeUndefined();
+    });
+  });
+
+  describe('protection', () => {
+    it('never blocks a guard-railed indicator, and says why', () => {
+      // Prepare
+      const signal = manualBlock('169.254.169.254', { permanent: true });
+
+      // Act
+      const result = decide(signal, undefined, context());
+
+      // Assess
+      expect(result).toMatchObject({ outcome: 'skipped', skipReason: 'guard-rail', notify: true, audit: [] });
+      expect(result.reason).toContain('the instance metadata service');
+      expect(result.decision).toBeUndefined();
+      expect(result.breaker).toBeUndefined();
+    });
+
+    it('never blocks an allowlisted indicator, and says why', () => {
+      // Prepare
+      const policy = enforcingPolicy({ allowlist: { domains: ['partner.example.com'] } });
+
+      // Act
+      const result = decide(guardDutySignal('api.partner.example.com'), undefined, context({ policy }));
+
+      // Assess
+      expect(result).toMatchObject({ outcome: 'skipped', skipReason: 'allowlisted', notify: true });
+      expect(result.reason).toBe(
+        'not blocked: api.partner.example.com overlaps the allowlisted domain partner.example.com',
+      );
+      expect(result.decision).toBeUndefined();
+    });
+  });
+
+  describe('the breaker', () => {
+    function fullBreaker(count: number, ago = 30 * MINUTE): BreakerState {
+      return closedBreaker(Array.from({ length: count }, () => isoAt(-ago)));
+    }
+
+    it('trips on the 51st new automated block within an hour', () => {
+      // Prepare
+      let breaker = closedBreaker([], 0);
+      const results: DecideResult[] = [];
+
+      // Act
+      for (let i = 1; i <= 51; i++) {
+        const now = shifted(i * 1000);
+        const result = decide(
+          findingAt(now, `f${i}`, `198.51.100.${i}`),
+          undefined,
+          context({ now, breaker }),
+        );
+        results.push(result);
+        breaker = result.breaker ?? breaker;
+      }
+
+      // Assess
+      expect(results.slice(0, 50).every((r) => r.outcome === 'blocked')).toBe(true);
+      const last = results[50];
+      expect(last).toMatchObject({ outcome: 'skipped', skipReason: 'breaker-open', notify: true });
+      expect(last?.decision).toBeUndefined();
+      expect(last?.breaker).toMatchObject({ open: true, openedAt: isoAt(51_000), version: 51 });
+      expect(last?.reason).toContain('more than 50 new blocks within 1h');
+      expect(last?.reason).toContain('would have blocked 198.51.100.51/32 for 4h');
+    });
+
+    it('forgets blocks older than the window', () => {
+      // Prepare
+      const breaker = closedBreaker([...fullBreaker(50, 61 * MINUTE).recentBlocks, isoAt(-MINUTE)]);
+
+      // Act
+      const result = decide(guardDutySignal(IP), undefined, context({ breaker }));
+
+      // Assess
+      expect(result.outcome).toBe('blocked');
+      expect(result.breaker?.recentBlocks).toEqual([isoAt(-MINUTE), NOW.toISOString()]);
+    });
+
+    it('uses the configured limit', () => {
+      // Prepare
+      const policy = enforcingPolicy({ breaker: { maxNewBlocksPerHour: 2 } });
+
+      // Act
+      const result = decide(guardDutySignal(IP), undefined, context({ policy, breaker: fullBreaker(2) }));
+
+      // Assess
+      expect(result.skipReason).toBe('breaker-open');
+      expect(result.breaker?.open).toBe(true);
+    });
+
+    it('skips every new automated block while it is open, without writing it again', () => {
+      // Prepare
+      const breaker = openBreaker();
+
+      // Act
+      const results = [guardDutySignal(IP), detectorSignal(DOMAIN)].map((s) =>
+        decide(s, undefined, context({ breaker })),
+      );
+
+      // Assess
+      for (const result of results) {
+        expect(result).toMatchObject({ outcome: 'skipped', skipReason: 'breaker-open' });
+        expect(result.decision).toBeUndefined();
+        expect(result.breaker).toBeUndefined();
+      }
+    });
+
+    it('neither counts nor stops a manual block', () => {
+      // Prepare
+      const open = openBreaker();
+      const full = fullBreaker(50);
+
+      // Act
+      const whileOpen = decide(manualBlock(IP), undefined, context({ breaker: open }));
+      const whileFull = decide(manualBlock(IP), undefined, context({ breaker: full }));
+
+      // Assess
+      expect(whileOpen.outcome).toBe('blocked');
+      expect(whileFull.outcome).toBe('blocked');
+      expect(whileOpen.breaker).toBeUndefined();
+      expect(whileFull.breaker).toBeUndefined();
+    });
+
+    it('still extends an active block while it is open', () => {
+      // Prepare
+      const breaker = openBreaker();
+
+      // Act
+      const result = decide(findingAt(NOW, 'again'), activeDecision(IP), context({ breaker }));
+
+      // Assess
+      expect(result.outcome).toBe('extended');
+      expect(result.breaker).toBeUndefined();
+    });
+  });
+
+  describe('versions', () => {
+    it('writes every change to a record as the previous version plus one', () => {
+      // Prepare
+      const steps: ((current: Decision | undefined) => DecideResult)[] = [
+        (c) => decide(guardDutySignal(IP, { sample: true }), c, context()),
+        (c) => decide(findingAt(shifted(MINUTE), 'a'), c, context({ now: shifted(MINUTE) })),
+        (c) => decide(findingAt(shifted(2 * MINUTE), 'b'), c, context({ now: shifted(2 * MINUTE) })),
+        (c) => decide(manualUnblock(IP), c, context({ now: shifted(3 * MINUTE) })),
+        (c) => decide(manualBlock(IP), c, context({ now: shifted(4 * MINUTE) })),
+      ];
+      let current: Decision | undefined;
+      const versions: number[] = [];
+
+      // Act
+      for (const step of steps) {
+        const decision = written(step(current));
+        versions.push(decision.version);
+        current = decision;
+      }
+
+      // Assess
+      expect(versions).toEqual([1, 2, 3, 4, 5]);
+      expect(current?.status).toBe('active');
+    });
+
+    it('property: any sequence of signals only ever writes version + 1', () => {
+      const policy = enforcingPolicy();
+      const step = fc.record({
+        kind: fc.constantFrom('finding', 'replay', 'sample', 'low', 'manual', 'unblock'),
+        minutes: fc.integer({ min: 0, max: 3 * 24 * 60 }),
+      });
+      fc.assert(
+        fc.property(fc.array(step, { maxLength: 20 }), (steps) => {
+          let current: Decision | undefined;
+          let now = NOW;
+          for (const [i, { kind, minutes }] of steps.entries()) {
+            now = shifted(minutes * MINUTE, now);
+            const observedAt = now.toISOString();
+            const evidence = { key: kind === 'replay' ? 'guardduty:same' : `k-${i}`, summary: kind };
+            const signal =
+              kind === 'manual'
+                ? manualBlock(IP, {}, { evidence, observedAt })
+                : kind === 'unblock'
+                  ? manualUnblock(IP, { evidence, observedAt })
+                  : guardDutySignal(IP, {
+                      evidence,
+                      observedAt,
+                      sample: kind === 'sample',
+                      severity: kind === 'low' ? 5 : 8,
+                    });
+            const result = decide(signal, current, context({ policy, now }));
+            if (result.decision) {
+              expect(result.decision.version).toBe((current?.version ?? 0) + 1);
+              current = result.decision;
+            }
+          }
+        }),
+      );
+    });
+  });
+});
