@@ -153,7 +153,9 @@ describe('guardDutyCommands', () => {
 
   it('ignores a finding type the policy switches off', () => {
     // Prepare
-    const quiet = parsePolicy({ guardDuty: { findingTypes: { 'Backdoor:EC2/C&CActivity.B!DNS': 'ignore' } } });
+    const quiet = parsePolicy({
+      guardDuty: { findingTypes: { 'Backdoor:EC2/C&CActivity.B!DNS': 'ignore' } },
+    });
 
     // Act
     const commands = guardDutyCommands(finding('c2-domain.json'), quiet);

@@ -214,7 +214,9 @@ describe('manualCommand', () => {
 
   it('rejects a ttl on an unblock request', () => {
     // Act
-    const error = errorOf(() => manualCommand('Unblock Request', { ...unblockDetail(), ttl: '4h' }, ID, TIME));
+    const error = errorOf(() =>
+      manualCommand('Unblock Request', { ...unblockDetail(), ttl: '4h' }, ID, TIME),
+    );
 
     // Assess
     expect(error).toMatchObject({ field: 'detail.ttl' });

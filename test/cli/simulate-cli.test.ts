@@ -1,0 +1,189 @@
+import { spawn } from 'node:child_process';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SimulationResult } from '#shared/simulation/simulate';
+import { EVENTS_DIR } from '../support/events';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ACL_ID = 'acl-0123456789abcdef0';
+
+type CliOutput = Pick<SimulationResult, 'decisions' | 'rejected' | 'targets' | 'alerts'>;
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the CLI the way `npm run cli` does, from the repository root. */
+function cli(...args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'shared/cli/main.ts', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function denies(output: CliOutput): string[] {
+  return (output.targets.networkAcls[ACL_ID] ?? [])
+    .filter((e) => e.ruleNumber <= 18 && e.action === 'deny')
+    .map((e) => e.cidr)
+    .sort();
+}
+
+describe('egress-warden simulate', () => {
+  let scratch: string;
+
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'egress-warden-cli-'));
+  });
+
+  afterAll(async () => {
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('prints exactly one JSON document with the decisions, rejections, targets and alerts', async () => {
+    // Act
+    const run = await cli('simulate', 'events', '--json');
+
+    // Assess
+    expect(run.code).toBe(0);
+    const output = JSON.parse(run.stdout) as CliOutput;
+    expect(Object.keys(output).sort()).toEqual(['alerts', 'decisions', 'rejected', 'targets']);
+    expect(output.rejected).toHaveLength(3);
+    expect(output.targets.dnsFirewall.domains).toContain('guarddutyc2activityb.com');
+    expect(denies(output)).toEqual(['198.51.100.128/25', '198.51.100.77/32']);
+  });
+
+  it('decides at the time given with --now', async () => {
+    // Act
+    const run = await cli(
+      'simulate',
+      'events/guardduty/c2-domain.json',
+      '--json',
+      '--now',
+      '2026-12-01T12:00:00Z',
+    );
+
+    // Assess
+    expect(run.code).toBe(0);
+    const output = JSON.parse(run.stdout) as CliOutput;
+    expect(output.decisions).toEqual([
+      expect.objectContaining({ outcome: 'blocked', expiresAt: '2026-12-01T16:00:00.000Z' }),
+    ]);
+  });
+
+  it('lets the 4-hour blocks expire with --advance 5h and keeps the permanent one', async () => {
+    // Act
+    const run = await cli('simulate', 'events', '--json', '--advance', '5h');
+
+    // Assess
+    expect(run.code).toBe(0);
+    const output = JSON.parse(run.stdout) as CliOutput;
+    expect(output.targets.dnsFirewall.domains).toEqual([]);
+    expect(output.targets.networkFirewall.rules).toBe('');
+    expect(denies(output)).toEqual(['198.51.100.128/25']);
+  });
+
+  it('prints a readable report without --json', async () => {
+    // Act
+    const run = await cli('simulate', 'events');
+
+    // Assess
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(
+      /^Egress Warden simulation: 15 events from events at 2026-11-28T09:53:00.000Z/,
+    );
+    expect(run.stdout).toContain('Rejected (3)');
+  });
+
+  it('refuses an --advance that is not a duration, saying so on stderr', async () => {
+    // Act
+    const run = await cli('simulate', 'events', '--json', '--advance', 'soon');
+
+    // Assess
+    expect(run.code).not.toBe(0);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('--advance');
+    expect(run.stderr).toContain('"soon" is not a duration');
+  });
+
+  it('refuses a --now that is not a time', async () => {
+    // Act
+    const run = await cli('simulate', 'events', '--json', '--now', 'tomorrow');
+
+    // Assess
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('"tomorrow" is not an ISO 8601 time');
+  });
+
+  it('exits non-zero for a path that does not exist, naming it', async () => {
+    // Act
+    const run = await cli('simulate', 'events/no-such-folder', '--json');
+
+    // Assess
+    expect(run.code).not.toBe(0);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('events/no-such-folder: no such file or folder');
+  });
+
+  it('reports a file that is not valid JSON as rejected and goes on with the others', async () => {
+    // Prepare
+    const folder = await mkdtemp(join(scratch, 'events-'));
+    const broken = join(folder, 'a-broken.json');
+    await writeFile(broken, '{ "source": "aws.guardduty", ');
+    await copyFile(join(EVENTS_DIR, 'guardduty/c2-domain.json'), join(folder, 'b-c2-domain.json'));
+
+    // Act
+    const run = await cli('simulate', folder, '--json');
+
+    // Assess
+    expect(run.code).toBe(0);
+    const output = JSON.parse(run.stdout) as CliOutput;
+    expect(output.rejected).toEqual([{ input: broken, error: expect.stringMatching(/^not valid JSON/) }]);
+    expect(output.decisions.map((d) => d.outcome)).toEqual(['blocked']);
+  });
+
+  it('exits non-zero for a --config with an invalid policy, naming the field', async () => {
+    // Prepare
+    const config = join(scratch, 'bad-policy.json');
+    await writeFile(config, JSON.stringify({ policy: { targets: { dnsFirewall: { mode: 'block' } } } }));
+
+    // Act
+    const run = await cli('simulate', 'events', '--json', '--config', config);
+
+    // Assess
+    expect(run.code).not.toBe(0);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('policy.targets.dnsFirewall.mode');
+  });
+
+  it('runs with a valid --config', async () => {
+    // Prepare
+    const config = join(scratch, 'alert-only.json');
+    await writeFile(config, JSON.stringify({ policy: {} }));
+
+    // Act
+    const run = await cli('simulate', 'events', '--json', '--config', config);
+
+    // Assess
+    expect(run.code).toBe(0);
+    const output = JSON.parse(run.stdout) as CliOutput;
+    expect(output.targets.dnsFirewall.domains).toEqual([]);
+    expect(output.decisions.find((d) => d.indicator === 'guarddutyc2activityb.com')?.outcome).toBe('shadow');
+  });
+});

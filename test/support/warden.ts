@@ -1,0 +1,152 @@
+/**
+ * Egress Warden wired on the in-memory adapters, for use-case tests: one ACL, one rule group, one domain list,
+ * a store, an alert sink and a clock that moves only when told to.
+ */
+import { InMemoryAlerts } from '#adapters/in-memory/alerts';
+import { ManualClock } from '#adapters/in-memory/clock';
+import { InMemoryDecisionStore } from '#adapters/in-memory/decision-store';
+import { InMemoryDnsFirewall } from '#adapters/in-memory/dns-firewall';
+import { InMemoryNetworkAcls } from '#adapters/in-memory/network-acls';
+import { InMemoryNetworkFirewall } from '#adapters/in-memory/network-firewall';
+import { type Policy, type PolicyInput, parsePolicy } from '#domain/policy';
+import type { Signal } from '#domain/signal';
+import type { NetworkAclEntry } from '#domain/target';
+import { toCommands } from '#shared/intake/event';
+import type { Dependencies } from '#shared/use-cases/dependencies';
+import { loadEvent, type ManualEvent, type SampleEvent, type ThreatSignalEvent } from './events';
+
+export const START = new Date('2026-11-28T10:00:00.000Z');
+export const ACL_ID = 'acl-0123456789abcdef0';
+export const VPC_ID = 'vpc-0a1b2c3d4e5f60718';
+export const MINUTE = 60_000;
+export const HOUR = 60 * MINUTE;
+
+/** What a VPC's ACL usually holds besides the default rules: allow all egress, outside the reserved range. */
+export const USUAL_EGRESS: readonly NetworkAclEntry[] = [
+  { ruleNumber: 100, cidr: '0.0.0.0/0', action: 'allow', protocol: '-1' },
+  { ruleNumber: 101, cidr: '::/0', action: 'allow', protocol: '-1' },
+];
+
+const ENFORCE_ALL = {
+  dnsFirewall: { mode: 'enforce' },
+  networkAcls: { mode: 'enforce' },
+  networkFirewall: { mode: 'enforce' },
+} as const;
+
+/** A policy with every target enforcing and the VPC's CIDR protected; `input` replaces top-level sections. */
+export function policyWith(input: PolicyInput = {}): Policy {
+  return parsePolicy({ guardRails: { protectedCidrs: ['10.20.0.0/16'] }, targets: ENFORCE_ALL, ...input });
+}
+
+export interface Warden {
+  /** Replaced by {@link withPolicy}; the adapters below stay the same. */
+  deps: Dependencies;
+  readonly clock: ManualClock;
+  readonly store: InMemoryDecisionStore;
+  readonly alerts: InMemoryAlerts;
+  readonly dnsFirewall: InMemoryDnsFirewall;
+  readonly networkAcls: InMemoryNetworkAcls;
+  readonly networkFirewall: InMemoryNetworkFirewall;
+}
+
+export interface WardenOptions {
+  readonly policy?: Policy;
+  /** The ACL's egress entries besides the default rules; {@link USUAL_EGRESS} when omitted. */
+  readonly egress?: readonly NetworkAclEntry[];
+}
+
+/** A fresh Egress Warden on empty in-memory targets, the clock at {@link START}. */
+export function createWarden(options: WardenOptions = {}): Warden {
+  const policy = options.policy ?? policyWith();
+  const clock = new ManualClock(START);
+  const store = new InMemoryDecisionStore();
+  const alerts = new InMemoryAlerts();
+  const dnsFirewall = new InMemoryDnsFirewall();
+  const networkAcls = new InMemoryNetworkAcls(
+    [{ aclId: ACL_ID, vpcId: VPC_ID, egress: options.egress ?? USUAL_EGRESS }],
+    { maxEntriesPerFamily: policy.targets.networkAcls.maxEntriesPerFamily },
+  );
+  const networkFirewall = new InMemoryNetworkFirewall({ capacity: 1000 });
+  return {
+    deps: { policy, store, alerts, clock, dnsFirewall, networkAcls, networkFirewall },
+    clock,
+    store,
+    alerts,
+    dnsFirewall,
+    networkAcls,
+    networkFirewall,
+  };
+}
+
+/** Switches the warden to another policy, as a redeploy with a new configuration does. */
+export function withPolicy(warden: Warden, policy: Policy): void {
+  warden.deps = { ...warden.deps, policy };
+}
+
+/** Everything the targets hold, in a form that compares with toEqual. */
+export function targetState(warden: Warden): {
+  domains: string[];
+  acl: NetworkAclEntry[];
+  rules: string;
+} {
+  return {
+    domains: warden.dnsFirewall.snapshot(),
+    acl: warden.networkAcls.snapshot().flatMap((acl) => acl.egress),
+    rules: warden.networkFirewall.snapshot().rules,
+  };
+}
+
+/** The CIDRs of the deny entries in the reserved range [1, 18]. */
+export function reservedDenies(warden: Warden): string[] {
+  return targetState(warden)
+    .acl.filter((entry) => entry.ruleNumber <= 18 && entry.action === 'deny')
+    .map((entry) => entry.cidr)
+    .sort();
+}
+
+/** The one signal an event becomes, through the same intake as production; throws otherwise. */
+export function signalFrom(event: SampleEvent<unknown>, warden: Warden): Signal {
+  const commands = toCommands(event, warden.deps.policy, warden.clock.now());
+  const [command] = commands;
+  if (commands.length !== 1 || command?.kind !== 'signal') {
+    throw new Error(`expected one signal, got ${JSON.stringify(commands)}`);
+  }
+  return command.signal;
+}
+
+/** A sample event's signal: `guardduty/c2-domain.json` and so on. */
+export function sampleSignal(path: string, warden: Warden): Signal {
+  return signalFrom(loadEvent(path), warden);
+}
+
+/** A flow-log detector signal for `indicator`, observed now, with its own evidence key. */
+export function flowSignal(indicator: string, severity: number, warden: Warden): Signal {
+  const event = loadEvent<ThreatSignalEvent>('detectors/dns-tunnel-signal.json');
+  const observedAt = warden.clock.now().toISOString();
+  event.id = `flow-${indicator}-${observedAt}`;
+  event.detail = {
+    ...event.detail,
+    source: 'flow-log',
+    detector: 'beaconing',
+    indicator,
+    severity,
+    observedAt,
+    evidence: { summary: `beaconing to ${indicator}` },
+  };
+  return signalFrom(event, warden);
+}
+
+/** A manual Block Request (or Unblock Request) for `indicator`, with a fresh event id. */
+export function manualSignal(
+  indicator: string,
+  warden: Warden,
+  type: 'Block Request' | 'Unblock Request' = 'Block Request',
+): Signal {
+  const event = loadEvent<ManualEvent>(
+    type === 'Block Request' ? 'manual/block-request.json' : 'manual/unblock-request.json',
+  );
+  event.id = `${type}-${indicator}-${warden.clock.now().toISOString()}`;
+  event.time = warden.clock.now().toISOString();
+  event.detail = { ...event.detail, indicator };
+  return signalFrom(event, warden);
+}

@@ -1,0 +1,408 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidIndicatorError, ThrottledError } from '#domain/errors';
+import type { NetworkAclEntry } from '#domain/target';
+import { toCommands } from '#shared/intake/event';
+import { decideSignal } from '#shared/use-cases/decide-signal';
+import { type ReconcileReport, reconcile } from '#shared/use-cases/reconcile';
+import { type GuardDutyEvent, loadEvent } from '../support/events';
+import {
+  ACL_ID,
+  createWarden,
+  flowSignal,
+  HOUR,
+  MINUTE,
+  manualSignal,
+  policyWith,
+  reservedDenies,
+  sampleSignal,
+  signalFrom,
+  targetState,
+  USUAL_EGRESS,
+  type Warden,
+  withPolicy,
+} from '../support/warden';
+
+const DOMAIN = 'guarddutyc2activityb.com';
+const IP = '198.51.100.77/32';
+
+/** A domain and an IP blocked by GuardDuty findings, so that every target has something to hold. */
+async function blockDomainAndIp(warden: Warden): Promise<void> {
+  await decideSignal(sampleSignal('guardduty/c2-domain.json', warden), warden.deps);
+  await decideSignal(sampleSignal('guardduty/c2-ip-outbound.json', warden), warden.deps);
+}
+
+function statusOf(report: ReconcileReport): Record<string, string> {
+  return Object.fromEntries(report.targets.map((t) => [t.target, t.status]));
+}
+
+function blockedByFirewall(warden: Warden): string[] {
+  return warden.networkFirewall
+    .snapshot()
+    .rules.split('\n')
+    .filter((line) => line.startsWith('drop '))
+    .map((line) => /msg:"egress-warden block ([^"]+)"/.exec(line)?.[1] ?? line);
+}
+
+describe('reconcile', () => {
+  it('enforces a new block on the DNS Firewall, the network ACL and the Network Firewall', async () => {
+    // Prepare
+    const warden = createWarden();
+    await blockDomainAndIp(warden);
+
+    // Act
+    const report = await reconcile(warden.deps);
+
+    // Assess
+    expect(statusOf(report)).toEqual({
+      dnsFirewall: 'applied',
+      networkAcls: 'applied',
+      networkFirewall: 'applied',
+    });
+    expect(warden.dnsFirewall.snapshot()).toEqual([`*.${DOMAIN}`, DOMAIN]);
+    expect(reservedDenies(warden)).toEqual([IP]);
+    expect(blockedByFirewall(warden).sort()).toEqual([IP, DOMAIN, DOMAIN]);
+  });
+
+  it('keeps a first-offence block for 4 hours, then removes it from every target', async () => {
+    // Prepare
+    const warden = createWarden();
+    await blockDomainAndIp(warden);
+    await reconcile(warden.deps);
+    const empty = targetState(createWarden());
+
+    // Act
+    warden.clock.advance(4 * HOUR - MINUTE);
+    const before = await reconcile(warden.deps);
+    warden.clock.advance(2 * MINUTE);
+    const after = await reconcile(warden.deps);
+
+    // Assess
+    expect(before.ended).toEqual([]);
+    expect(statusOf(before)).toEqual({
+      dnsFirewall: 'unchanged',
+      networkAcls: 'unchanged',
+      networkFirewall: 'unchanged',
+    });
+    expect(after.ended.map((e) => [e.indicator, e.outcome]).sort()).toEqual([
+      [IP, 'unblocked'],
+      [DOMAIN, 'unblocked'],
+    ]);
+    for (const ended of after.ended) expect(ended.reason).toMatch(/^expired at /);
+    expect(targetState(warden)).toEqual(empty);
+    expect(await warden.store.listActive()).toEqual([]);
+    expect((await warden.store.get(DOMAIN))?.status).toBe('expired');
+    expect(warden.alerts.published.filter((a) => a.subject.includes('EXPIRED'))).toHaveLength(2);
+  });
+
+  it('ends an expired block only once', async () => {
+    // Prepare
+    const warden = createWarden();
+    await blockDomainAndIp(warden);
+    await reconcile(warden.deps);
+    warden.clock.advance(5 * HOUR);
+    await reconcile(warden.deps);
+
+    // Act
+    const again = await reconcile(warden.deps);
+
+    // Assess
+    expect(again.ended).toEqual([]);
+    expect(warden.alerts.published.filter((a) => a.subject.includes('EXPIRED'))).toHaveLength(2);
+  });
+
+  it('leaves the targets as they are when a finding is re-published or seen again', async () => {
+    // Prepare
+    const warden = createWarden();
+    await decideSignal(sampleSignal('guardduty/c2-ip-outbound.json', warden), warden.deps);
+    await reconcile(warden.deps);
+    const before = targetState(warden);
+    warden.clock.advance(HOUR);
+    const later = loadEvent<GuardDutyEvent>('guardduty/c2-ip-republished.json');
+    later.detail.service.eventLastSeen = '2026-11-28T10:59:00.000Z';
+
+    // Act
+    const duplicate = await decideSignal(
+      sampleSignal('guardduty/c2-ip-republished.json', warden),
+      warden.deps,
+    );
+    const extended = await decideSignal(signalFrom(later, warden), warden.deps);
+    const report = await reconcile(warden.deps);
+
+    // Assess
+    expect([duplicate.skipReason, extended.outcome]).toEqual(['duplicate', 'extended']);
+    expect(targetState(warden)).toEqual(before);
+    expect(report.targets.every((t) => t.status === 'unchanged' || t.status === 'off')).toBe(true);
+  });
+
+  it('changes nothing when it runs a second time', async () => {
+    // Prepare
+    const warden = createWarden();
+    await blockDomainAndIp(warden);
+    await reconcile(warden.deps);
+    const before = targetState(warden);
+    const calls = [warden.dnsFirewall.calls, warden.networkAcls.calls, warden.networkFirewall.calls];
+    const alerts = warden.alerts.published.length;
+
+    // Act
+    const second = await reconcile(warden.deps);
+
+    // Assess
+    expect(second.ended).toEqual([]);
+    expect(second.targets.map((t) => [t.target, t.status, t.changes])).toEqual([
+      ['dnsFirewall', 'unchanged', 0],
+      ['networkAcls', 'unchanged', 0],
+      ['networkFirewall', 'unchanged', 0],
+    ]);
+    expect(targetState(warden)).toEqual(before);
+    expect([warden.dnsFirewall.calls, warden.networkAcls.calls, warden.networkFirewall.calls]).toEqual(calls);
+    expect(warden.alerts.published).toHaveLength(alerts);
+  });
+
+  it('lifts a block from every target on an unblock request', async () => {
+    // Prepare
+    const warden = createWarden();
+    await blockDomainAndIp(warden);
+    await reconcile(warden.deps);
+
+    // Act
+    await decideSignal(manualSignal(IP, warden, 'Unblock Request'), warden.deps);
+    await decideSignal(manualSignal(DOMAIN, warden, 'Unblock Request'), warden.deps);
+    const report = await reconcile(warden.deps);
+
+    // Assess
+    expect(statusOf(report)).toEqual({
+      dnsFirewall: 'applied',
+      networkAcls: 'applied',
+      networkFirewall: 'applied',
+    });
+    expect(targetState(warden)).toEqual(targetState(createWarden()));
+  });
+
+  it('lifts an existing block when its indicator is allowlisted', async () => {
+    // Prepare
+    const warden = createWarden();
+    await blockDomainAndIp(warden);
+    await reconcile(warden.deps);
+    withPolicy(warden, policyWith({ allowlist: { domains: [DOMAIN] } }));
+
+    // Act
+    const report = await reconcile(warden.deps);
+
+    // Assess
+    expect(report.ended).toHaveLength(1);
+    expect(report.ended[0]).toMatchObject({ indicator: DOMAIN, outcome: 'unblocked' });
+    expect(report.ended[0]?.reason).toMatch(/lifted/);
+    expect(report.ended[0]?.reason).toMatch(/allowlisted/);
+    expect(warden.dnsFirewall.snapshot()).toEqual([]);
+    expect(blockedByFirewall(warden)).toEqual([IP]);
+    expect(reservedDenies(warden)).toEqual([IP]);
+    expect((await warden.store.get(DOMAIN))?.status).toBe('lifted');
+  });
+
+  it('changes nothing for a request to block 0.0.0.0/0 or a rule-injection attempt', async () => {
+    // Prepare
+    const warden = createWarden();
+    const initial = targetState(warden);
+    const everything = signalFrom(loadEvent('invalid/manual-block-everything.json'), warden);
+    const injection = loadEvent('invalid/manual-rule-injection.json');
+
+    // Act
+    await decideSignal(everything, warden.deps);
+    const parseInjection = () => toCommands(injection, warden.deps.policy, warden.clock.now());
+    const report = await reconcile(warden.deps);
+
+    // Assess
+    expect(parseInjection).toThrow(InvalidIndicatorError);
+    expect(warden.store.snapshot().decisions).toEqual([]);
+    expect(report.targets.map((t) => t.status)).toEqual(['unchanged', 'unchanged', 'unchanged']);
+    expect(targetState(warden)).toEqual(initial);
+  });
+
+  it('never writes an indicator that got past the parser into a target', async () => {
+    // Prepare
+    const warden = createWarden();
+    const genuine = sampleSignal('guardduty/c2-domain.json', warden);
+    const value = 'evil.example.org"; sid:1;) pass ip any any -> any any (msg:"x';
+    const forged = {
+      ...genuine,
+      indicator: { kind: 'domain' as const, value, wildcard: false, registeredDomain: 'example.org' },
+    };
+    await decideSignal(forged, warden.deps);
+    const initial = targetState(createWarden());
+
+    // Act
+    const report = await reconcile(warden.deps);
+
+    // Assess
+    expect(statusOf(report)).toMatchObject({ dnsFirewall: 'failed', networkFirewall: 'failed' });
+    expect(targetState(warden)).toEqual(initial);
+  });
+
+  it('reports a failing target while it still applies the others, and repairs it on the next run', async () => {
+    // Prepare
+    const warden = createWarden();
+    await blockDomainAndIp(warden);
+    warden.networkFirewall.injectFailure(new ThrottledError('Rate exceeded', 'ThrottlingException'));
+
+    // Act
+    const first = await reconcile(warden.deps);
+    const rulesAfterFailure = warden.networkFirewall.snapshot().rules;
+    const second = await reconcile(warden.deps);
+
+    // Assess
+    expect(first.targets).toContainEqual(
+      expect.objectContaining({
+        target: 'networkFirewall',
+        status: 'failed',
+        error: expect.stringContaining('Rate exceeded'),
+      }),
+    );
+    expect(statusOf(first)).toMatchObject({ dnsFirewall: 'applied', networkAcls: 'applied' });
+    expect(rulesAfterFailure).toBe('');
+    expect(warden.alerts.published.map((a) => a.subject)).toContain(
+      '[Egress Warden] FAILED to update networkFirewall',
+    );
+    expect(statusOf(second)).toEqual({
+      dnsFirewall: 'unchanged',
+      networkAcls: 'unchanged',
+      networkFirewall: 'applied',
+    });
+    expect(blockedByFirewall(warden).sort()).toEqual([IP, DOMAIN, DOMAIN]);
+  });
+
+  it('puts back a deny that someone deleted from the reserved range', async () => {
+    // Prepare
+    const warden = createWarden();
+    await blockDomainAndIp(warden);
+    await reconcile(warden.deps);
+    const ours = targetState(warden).acl.find((e) => e.cidr === IP);
+    await warden.networkAcls.deleteEgressEntry(ACL_ID, ours?.ruleNumber ?? 0);
+
+    // Act
+    const report = await reconcile(warden.deps);
+
+    // Assess
+    expect(statusOf(report)).toEqual({
+      dnsFirewall: 'unchanged',
+      networkAcls: 'applied',
+      networkFirewall: 'unchanged',
+    });
+    expect(reservedDenies(warden)).toEqual([IP]);
+  });
+
+  it('removes an allow that someone wrote in the reserved range, ahead of the denies', async () => {
+    // Prepare
+    const stray: NetworkAclEntry = { ruleNumber: 1, cidr: '0.0.0.0/0', action: 'allow', protocol: '-1' };
+    const warden = createWarden({ egress: [stray, ...USUAL_EGRESS] });
+    await blockDomainAndIp(warden);
+
+    // Act
+    await reconcile(warden.deps);
+
+    // Assess
+    const reserved = targetState(warden).acl.filter((e) => e.ruleNumber <= 18);
+    expect(reserved).toEqual([expect.objectContaining({ cidr: IP, action: 'deny', protocol: '-1' })]);
+  });
+
+  it('never touches entries outside the reserved range', async () => {
+    // Prepare
+    const outside: NetworkAclEntry[] = [
+      { ruleNumber: 19, cidr: '192.0.2.0/24', action: 'allow', protocol: '6' },
+      { ruleNumber: 50, cidr: IP, action: 'deny', protocol: '-1' },
+      ...USUAL_EGRESS,
+    ];
+    const warden = createWarden({ egress: outside });
+    await blockDomainAndIp(warden);
+
+    // Act
+    await reconcile(warden.deps);
+    const whileBlocked = targetState(warden).acl.filter((e) => e.ruleNumber > 18);
+    warden.clock.advance(5 * HOUR);
+    await reconcile(warden.deps);
+
+    // Assess
+    const afterExpiry = targetState(warden).acl.filter((e) => e.ruleNumber > 18 && e.ruleNumber < 32767);
+    expect(afterExpiry).toEqual(outside.slice().sort((a, b) => a.ruleNumber - b.ruleNumber));
+    expect(whileBlocked.filter((e) => e.ruleNumber < 32767)).toEqual(afterExpiry);
+  });
+
+  it('overflows the lowest-severity and oldest IP blocks when the ACL is full, and alerts once', async () => {
+    // Prepare: 4 entries per family, 2 of them taken by the allow at 100 and the default rule.
+    const policy = policyWith({
+      targets: {
+        dnsFirewall: { mode: 'enforce' },
+        networkAcls: { mode: 'enforce', maxEntriesPerFamily: 4 },
+        networkFirewall: { mode: 'enforce' },
+      },
+    });
+    const warden = createWarden({ policy });
+    for (const [ip, severity] of [
+      ['198.51.100.10', 9],
+      ['198.51.100.20', 8],
+      ['198.51.100.30', 8],
+      ['198.51.100.40', 7],
+    ] as const) {
+      await decideSignal(flowSignal(ip, severity, warden), warden.deps);
+      warden.clock.advance(MINUTE);
+    }
+
+    // Act
+    const first = await reconcile(warden.deps);
+    const second = await reconcile(warden.deps);
+
+    // Assess
+    const acls = first.targets.find((t) => t.target === 'networkAcls');
+    expect(acls?.status).toBe('applied');
+    expect([...(acls?.overflow ?? [])].sort()).toEqual(['198.51.100.20/32', '198.51.100.40/32']);
+    expect(reservedDenies(warden)).toEqual(['198.51.100.10/32', '198.51.100.30/32']);
+    expect(blockedByFirewall(warden)).toHaveLength(4);
+    expect((await warden.store.get('198.51.100.20/32'))?.overflow).toEqual(['networkAcls']);
+    expect((await warden.store.get('198.51.100.10/32'))?.overflow ?? []).toEqual([]);
+    const overflowAlerts = warden.alerts.published.filter((a) => a.subject.includes('OVERFLOW'));
+    expect(overflowAlerts).toHaveLength(1);
+    expect([...(overflowAlerts[0]?.evidence ?? [])].sort()).toEqual([
+      '198.51.100.20/32 (severity 8)',
+      '198.51.100.40/32 (severity 7)',
+    ]);
+    expect(second.targets.find((t) => t.target === 'networkAcls')).toMatchObject({ status: 'unchanged' });
+  });
+
+  it('holds every change in alert mode and writes nothing', async () => {
+    // Prepare
+    const warden = createWarden();
+    await blockDomainAndIp(warden);
+    withPolicy(warden, policyWith({ targets: {} }));
+    const before = targetState(warden);
+
+    // Act
+    const report = await reconcile(warden.deps);
+
+    // Assess
+    expect(report.targets.map((t) => [t.target, t.mode, t.status])).toEqual([
+      ['dnsFirewall', 'alert', 'held'],
+      ['networkAcls', 'alert', 'held'],
+      ['networkFirewall', 'alert', 'held'],
+    ]);
+    for (const target of report.targets) expect(target.changes).toBeGreaterThan(0);
+    expect(targetState(warden)).toEqual(before);
+    expect([warden.dnsFirewall.calls, warden.networkAcls.calls, warden.networkFirewall.calls]).toEqual([
+      0, 0, 0,
+    ]);
+  });
+
+  it('holds every target while the breaker is open', async () => {
+    // Prepare
+    const warden = createWarden({ policy: policyWith({ breaker: { maxNewBlocksPerHour: 2 } }) });
+    await blockDomainAndIp(warden);
+    const tripped = await decideSignal(flowSignal('198.51.100.9', 9, warden), warden.deps);
+    const before = targetState(warden);
+
+    // Act
+    const report = await reconcile(warden.deps);
+
+    // Assess
+    expect(tripped.skipReason).toBe('breaker-open');
+    expect(report.targets.map((t) => t.status)).toEqual(['held', 'held', 'held']);
+    expect(targetState(warden)).toEqual(before);
+  });
+});
