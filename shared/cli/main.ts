@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { parseDuration } from '#domain/duration';
 import { WardenError } from '#domain/errors';
-import { DEFAULT_SIMULATION_CONFIG, parseSimulationConfig } from '#shared/simulation/config';
+import { parseSimulationConfig, type SimulationConfig } from '#shared/simulation/config';
 import { simulate } from '#shared/simulation/simulate';
 import { formatReport } from './format-report';
 import { loadEvents } from './load-events';
@@ -27,10 +27,7 @@ program
   .option('--json', 'print exactly one JSON document')
   .action(
     async (paths: string[], options: { config?: string; now?: Date; advance?: number; json?: boolean }) => {
-      const configInput = options.config
-        ? JSON.parse(await readFile(options.config, 'utf8'))
-        : DEFAULT_SIMULATION_CONFIG;
-      const config = parseSimulationConfig(configInput);
+      const config = options.config ? await readConfig(options.config) : parseSimulationConfig();
       const { inputs, rejected } = await loadEvents(paths);
       const now = options.now ?? newestEventTime(inputs.map((i) => i.event)) ?? new Date();
       const result = await simulate(inputs, config, {
@@ -50,6 +47,20 @@ program
       }
     },
   );
+
+/** Reads and validates a simulation configuration; every error names the file. */
+async function readConfig(path: string): Promise<SimulationConfig> {
+  const text = await readFile(path, 'utf8').catch(() => {
+    throw new Error(`--config ${path}: cannot read the file`);
+  });
+  try {
+    return parseSimulationConfig(JSON.parse(text));
+  } catch (error) {
+    const problem =
+      error instanceof SyntaxError ? `not valid JSON: ${error.message}` : (error as Error).message;
+    throw new Error(`--config ${path}: ${problem}`);
+  }
+}
 
 function parseTime(value: string): Date {
   const time = new Date(value);

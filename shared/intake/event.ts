@@ -33,6 +33,9 @@ export const ACCEPTED_EVENTS: readonly { source: string; detailType: string }[] 
  * InvalidInputError naming the field that was wrong; nothing is half-processed.
  */
 export function toCommands(event: unknown, policy: Policy, now: Date): Command[] {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+    throw new InvalidInputError('an event must be a JSON object with source, detail-type and detail');
+  }
   const envelope = parseWith(EnvelopeSchema, event);
   const source = envelope.source;
   const detailType = envelope['detail-type'];

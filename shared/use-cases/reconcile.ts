@@ -7,6 +7,7 @@ import { lifecycleAlert, targetAlert } from '#domain/alert';
 import type { BlockEntry } from '#domain/block';
 import type { Decision } from '#domain/decision';
 import { ConcurrentUpdateError, TargetCapacityError } from '#domain/errors';
+import { parseIndicator } from '#domain/indicator';
 import { protectionOf } from '#domain/policy';
 import { planDnsFirewall, toDnsFirewallEntries } from '#domain/reconcile/dns-firewall-plan';
 import { planNetworkAcl } from '#domain/reconcile/network-acl-plan';
@@ -62,8 +63,23 @@ export async function reconcile(deps: Dependencies): Promise<ReconcileReport> {
     if (report) ended.push(report);
   }
   const active: Decision[] = [];
-  for (const decision of await store.listActive()) {
-    if (decision.expiresAt !== null && decision.expiresAt <= at) continue;
+  for (const stored of await store.listActive()) {
+    if (stored.expiresAt !== null && stored.expiresAt <= at) continue;
+    // The store is trusted, but not blindly: a record that does not hold a valid indicator (written by hand,
+    // or by an older version) is lifted and reported rather than failing a whole target.
+    let decision: Decision;
+    try {
+      decision = { ...stored, indicator: parseIndicator(stored.key) };
+    } catch (error) {
+      const report = await end(
+        stored,
+        'lifted',
+        `lifted: the stored indicator is invalid (${(error as Error).message})`,
+        deps,
+      );
+      if (report) ended.push(report);
+      continue;
+    }
     const protection = protectionOf(decision.indicator, policy);
     if (!protection) {
       active.push(decision);

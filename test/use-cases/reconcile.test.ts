@@ -218,7 +218,7 @@ describe('reconcile', () => {
     expect(targetState(warden)).toEqual(initial);
   });
 
-  it('never writes an indicator that got past the parser into a target', async () => {
+  it('lifts a stored indicator that got past the parser instead of writing it or failing a target', async () => {
     // Prepare
     const warden = createWarden();
     const genuine = sampleSignal('guardduty/c2-domain.json', warden);
@@ -228,14 +228,22 @@ describe('reconcile', () => {
       indicator: { kind: 'domain' as const, value, wildcard: false, registeredDomain: 'example.org' },
     };
     await decideSignal(forged, warden.deps);
-    const initial = targetState(createWarden());
+    await decideSignal(genuine, warden.deps);
 
     // Act
     const report = await reconcile(warden.deps);
 
     // Assess
-    expect(statusOf(report)).toMatchObject({ dnsFirewall: 'failed', networkFirewall: 'failed' });
-    expect(targetState(warden)).toEqual(initial);
+    expect(statusOf(report)).toMatchObject({ dnsFirewall: 'applied', networkFirewall: 'applied' });
+    expect(report.ended).toEqual([
+      expect.objectContaining({
+        indicator: value,
+        reason: expect.stringContaining('stored indicator is invalid'),
+      }),
+    ]);
+    expect(warden.dnsFirewall.snapshot()).toEqual([`*.${genuine.indicator.value}`, genuine.indicator.value]);
+    expect(warden.networkFirewall.snapshot().rules).not.toContain('sid:1;');
+    expect((await warden.deps.store.get(value))?.status).toBe('lifted');
   });
 
   it('reports a failing target while it still applies the others, and repairs it on the next run', async () => {
