@@ -28,7 +28,7 @@ export function domainAt(set: string, index: number): Indicator {
   return parseIndicator(`${set}-${index.toString(36).padStart(4, '0')}.bench-egress.example`);
 }
 
-/** The `index`-th benchmark IPv4 /32: even addresses of 198.18.0.0/15, `offset` shifting the batch. */
+/** The `index`-th benchmark IPv4 /32: the even addresses of 198.18.0.0/15, in order. */
 export function ipv4At(index: number): Indicator {
   const value = 2 * index;
   if (value >= 2 ** 17) throw new RangeError(`198.18.0.0/15 holds ${2 ** 16} even addresses`);
@@ -57,7 +57,10 @@ export function feedSignal(indicator: Indicator, at: Date, evidenceKey: string):
   };
 }
 
-/** A mix of distinct indicators: `domains` domains, then `ipv4` IPv4 and `ipv6` IPv6 addresses. */
+/**
+ * A mix of distinct indicators: `domains` domains, then `ipv4` IPv4 and `ipv6` IPv6 addresses starting at the
+ * `addressOffset`-th address, so that batches built with different offsets never share an address.
+ */
 export function indicatorMix(
   set: string,
   counts: { domains: number; ipv4: number; ipv6: number },

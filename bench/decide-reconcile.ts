@@ -1,0 +1,345 @@
+/**
+ * Bench 1: decide and reconcile throughput against 10,000 active decisions, with the same work against an
+ * empty store as the baseline. Also measures the two costs that grow with state: the network ACL planner
+ * (by the number of IP blocks) and the breaker (by the number of new blocks in its window).
+ */
+import { InMemoryAlerts } from '#adapters/in-memory/alerts';
+import { ManualClock } from '#adapters/in-memory/clock';
+import { InMemoryDecisionStore } from '#adapters/in-memory/decision-store';
+import { InMemoryDnsFirewall } from '#adapters/in-memory/dns-firewall';
+import { InMemoryNetworkAcls } from '#adapters/in-memory/network-acls';
+import { InMemoryNetworkFirewall } from '#adapters/in-memory/network-firewall';
+import type { BlockEntry } from '#domain/block';
+import { decide } from '#domain/decide';
+import type { Decision } from '#domain/decision';
+import type { Indicator } from '#domain/indicator';
+import type { Policy } from '#domain/policy';
+import { planNetworkAcl } from '#domain/reconcile/network-acl-plan';
+import type { Signal } from '#domain/signal';
+import { decideSignal } from '#shared/use-cases/decide-signal';
+import type { Dependencies } from '#shared/use-cases/dependencies';
+import { type ReconcileReport, reconcile } from '#shared/use-cases/reconcile';
+import { benchPolicy, feedSignal, indicatorMix } from './fixtures';
+import { median, peakRss, settledMemory, timed } from './measure';
+
+/** The size of one Bench 1 workload. */
+export interface DecideReconcileConfig {
+  /** Active decisions before the measured signals arrive. */
+  readonly activeDecisions: number;
+  /** Of those, IP blocks (three quarters IPv4, one quarter IPv6); the rest are domains. */
+  readonly activeIps: number;
+  /** Signals measured: half new indicators (same domain/IP mix), half repeats of active ones. */
+  readonly signals: number;
+  readonly runs: number;
+  readonly networkFirewallCapacity: number;
+}
+
+/** One workload's medians. */
+export interface WorkloadResult {
+  readonly activeBefore: number;
+  readonly decideSignalsPerSecond: number;
+  readonly decideMs: number;
+  readonly reconcileMs: number;
+  readonly noopReconcileMs: number;
+  readonly samples: { decideMs: number[]; reconcileMs: number[]; noopReconcileMs: number[] };
+  /** Outcomes of the measured signals in the last run, to show the work was what it says. */
+  readonly outcomes: Record<string, number>;
+  /** Per target after the measured reconcile: status, write calls, blocks that did not fit. */
+  readonly targets: { target: string; status: string; changes: number; overflow: number }[];
+}
+
+/** Bench 1's result. */
+export interface DecideReconcileResult {
+  readonly config: DecideReconcileConfig;
+  readonly loaded: WorkloadResult;
+  readonly empty: WorkloadResult;
+  /** loaded ÷ empty: above 1 means slower with 10,000 active decisions (throughput: empty ÷ loaded). */
+  readonly ratios: { decideTime: number; reconcile: number; noopReconcile: number };
+  readonly memory: {
+    /** Median heap growth after building 10,000 active decisions and projecting them onto the targets. */
+    readonly heapUsedDelta: number;
+    readonly rssDelta: number;
+    /** Peak RSS of the whole process by the end of Bench 1. */
+    readonly peakRss: number;
+  };
+}
+
+const START = new Date('2026-11-28T10:00:00.000Z');
+const MINUTE = 60_000;
+const ACL_ID = 'acl-0b1e2c3d4e5f60718';
+const VPC_ID = 'vpc-0b1e2c3d4e5f60718';
+const CLOSED_BREAKER = { open: false, recentBlocks: [], version: 0 } as const;
+
+function mixOf(total: number, ips: number) {
+  const ipv4 = Math.round((ips * 3) / 4);
+  return { domains: total - ips, ipv4, ipv6: ips - ipv4 };
+}
+
+function inMemoryDependencies(policy: Policy, capacity: number, clock: ManualClock): Dependencies {
+  return {
+    policy,
+    clock,
+    store: new InMemoryDecisionStore(),
+    alerts: new InMemoryAlerts(),
+    dnsFirewall: new InMemoryDnsFirewall(),
+    networkAcls: new InMemoryNetworkAcls(
+      [
+        {
+          aclId: ACL_ID,
+          vpcId: VPC_ID,
+          // A VPC's usual egress: allow everything after our reserved low rule numbers.
+          egress: [
+            { ruleNumber: 100, cidr: '0.0.0.0/0', action: 'allow', protocol: '-1' },
+            { ruleNumber: 101, cidr: '::/0', action: 'allow', protocol: '-1' },
+          ],
+        },
+      ],
+      { maxEntriesPerFamily: policy.targets.networkAcls.maxEntriesPerFamily },
+    ),
+    networkFirewall: new InMemoryNetworkFirewall({ capacity }),
+  };
+}
+
+/** Active decisions as decideSignal writes them for a first offence, built once and put into each fresh store. */
+function activeDecisions(indicators: readonly Indicator[], policy: Policy): Decision[] {
+  return indicators.map((indicator, i) => {
+    const signal = feedSignal(indicator, START, `bench:prefill:${i}`);
+    const { decision } = decide(signal, undefined, { policy, now: START, breaker: CLOSED_BREAKER });
+    if (decision?.status !== 'active') throw new Error(`pre-fill of ${indicator.value} did not block`);
+    return decision;
+  });
+}
+
+function countOutcomes(outcomes: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const outcome of outcomes) counts[outcome] = (counts[outcome] ?? 0) + 1;
+  return counts;
+}
+
+function targetSummary(report: ReconcileReport) {
+  return report.targets.map((t) => ({
+    target: t.target,
+    status: t.status,
+    changes: t.changes,
+    overflow: t.overflow.length,
+  }));
+}
+
+interface RunResult {
+  decideMs: number;
+  reconcileMs: number;
+  noopReconcileMs: number;
+  outcomes: Record<string, number>;
+  targets: WorkloadResult['targets'];
+  memory?: { heapUsedDelta: number; rssDelta: number };
+}
+
+/** One run on fresh state: optional pre-fill and projection (not timed), then the three timed steps. */
+async function runOnce(
+  config: DecideReconcileConfig,
+  policy: Policy,
+  prefill: readonly Decision[],
+  signals: readonly Signal[],
+): Promise<RunResult> {
+  const before = settledMemory();
+  const clock = new ManualClock(START);
+  const deps = inMemoryDependencies(policy, config.networkFirewallCapacity, clock);
+  for (const decision of prefill) await deps.store.put(decision, undefined);
+  if (prefill.length > 0) await reconcile(deps);
+  const after = settledMemory();
+  clock.advance(MINUTE);
+
+  const outcomes: string[] = [];
+  const decided = await timed(async () => {
+    for (const signal of signals) outcomes.push((await decideSignal(signal, deps)).outcome);
+  });
+  const applied = await timed(() => reconcile(deps));
+  const noop = await timed(() => reconcile(deps));
+  const changed = noop.result.targets.filter((t) => t.status !== 'unchanged' && t.status !== 'off');
+  if (changed.length > 0) throw new Error(`the no-op reconcile changed ${changed.map((t) => t.target)}`);
+  return {
+    decideMs: decided.ms,
+    reconcileMs: applied.ms,
+    noopReconcileMs: noop.ms,
+    outcomes: countOutcomes(outcomes),
+    targets: targetSummary(applied.result),
+    ...(prefill.length > 0
+      ? { memory: { heapUsedDelta: after.heapUsed - before.heapUsed, rssDelta: after.rss - before.rss } }
+      : {}),
+  };
+}
+
+function summarise(activeBefore: number, signals: number, runs: readonly RunResult[]): WorkloadResult {
+  const decideMs = runs.map((r) => r.decideMs);
+  const last = runs.at(-1);
+  return {
+    activeBefore,
+    decideSignalsPerSecond: signals / (median(decideMs) / 1000),
+    decideMs: median(decideMs),
+    reconcileMs: median(runs.map((r) => r.reconcileMs)),
+    noopReconcileMs: median(runs.map((r) => r.noopReconcileMs)),
+    samples: {
+      decideMs,
+      reconcileMs: runs.map((r) => r.reconcileMs),
+      noopReconcileMs: runs.map((r) => r.noopReconcileMs),
+    },
+    outcomes: last?.outcomes ?? {},
+    targets: last?.targets ?? [],
+  };
+}
+
+/**
+ * Runs Bench 1: `runs` times each workload on fresh state, alternating loaded and empty so that drift on a
+ * shared machine hits both alike. The empty baseline gets the same outcome mix: its repeats repeat its own
+ * new indicators, so both do `signals / 2` new blocks and `signals / 2` extensions.
+ */
+export async function benchDecideReconcile(config: DecideReconcileConfig): Promise<DecideReconcileResult> {
+  const policy = benchPolicy();
+  const activeMix = mixOf(config.activeDecisions, config.activeIps);
+  const active = indicatorMix('active', activeMix);
+  const fresh = indicatorMix(
+    'new',
+    mixOf(config.signals / 2, Math.round((config.activeIps * config.signals) / 2 / config.activeDecisions)),
+    activeMix.ipv4,
+  );
+  const prefill = activeDecisions(active, policy);
+  const at = new Date(START.getTime() + MINUTE);
+  const newSignals = fresh.map((indicator, i) => feedSignal(indicator, at, `bench:new:${i}`));
+  // Every other active indicator keeps the repeats in the same domain/IP proportion as the store.
+  const step = Math.max(1, Math.floor(active.length / (config.signals / 2)));
+  const repeatsOf = (from: readonly Indicator[], everyNth: number) =>
+    Array.from({ length: config.signals / 2 }, (_, i) =>
+      feedSignal(from[(i * everyNth) % from.length] as Indicator, at, `bench:repeat:${i}`),
+    );
+  const loadedSignals = [...newSignals, ...repeatsOf(active, step)];
+  const emptySignals = [...newSignals, ...repeatsOf(fresh, 1)];
+
+  const loaded: RunResult[] = [];
+  const empty: RunResult[] = [];
+  for (let run = 0; run < config.runs; run++) {
+    const order = run % 2 === 0 ? ['loaded', 'empty'] : ['empty', 'loaded'];
+    for (const which of order) {
+      if (which === 'loaded') loaded.push(await runOnce(config, policy, prefill, loadedSignals));
+      else empty.push(await runOnce(config, policy, [], emptySignals));
+    }
+  }
+  const loadedResult = summarise(config.activeDecisions, config.signals, loaded);
+  const emptyResult = summarise(0, config.signals, empty);
+  const memories = loaded.flatMap((r) => (r.memory ? [r.memory] : []));
+  return {
+    config,
+    loaded: loadedResult,
+    empty: emptyResult,
+    ratios: {
+      decideTime: loadedResult.decideMs / emptyResult.decideMs,
+      reconcile: loadedResult.reconcileMs / emptyResult.reconcileMs,
+      noopReconcile: loadedResult.noopReconcileMs / emptyResult.noopReconcileMs,
+    },
+    memory: {
+      heapUsedDelta: median(memories.map((m) => m.heapUsedDelta)),
+      rssDelta: median(memories.map((m) => m.rssDelta)),
+      peakRss: peakRss(),
+    },
+  };
+}
+
+/** How planNetworkAcl's time grows with the number of IP blocks it is given. */
+export interface AclPlannerScaling {
+  readonly points: { ips: number; medianMs: number; ratioToFirst: number }[];
+  /** log2 of the time ratio per doubling of IPs, from the last two points: 1 linear, 2 quadratic. */
+  readonly exponent: number;
+  /** Projected from the last point with that exponent; labelled as a projection wherever it is shown. */
+  readonly projected: { ips: number; ms: number }[];
+}
+
+/** Times planNetworkAcl on one empty ACL for each size (median of `runs`), then fits the growth exponent. */
+export function benchAclPlannerScaling(
+  sizes: readonly number[],
+  runs: number,
+  projectTo: readonly number[],
+): AclPlannerScaling {
+  const policy = benchPolicy();
+  const since = START.toISOString();
+  const points = sizes.map((ips) => {
+    const desired: BlockEntry[] = indicatorMix('scale', mixOf(ips, ips)).map((indicator) => ({
+      indicator,
+      severity: 8,
+      since,
+      expiresAt: null,
+    }));
+    const acl = { aclId: ACL_ID, vpcId: VPC_ID, egress: [] };
+    const samples = Array.from({ length: runs }, () => {
+      const start = performance.now();
+      planNetworkAcl(acl, desired, policy.targets.networkAcls);
+      return performance.now() - start;
+    });
+    return { ips, medianMs: median(samples) };
+  });
+  const first = points[0];
+  const [previous, last] = points.slice(-2);
+  if (!first || !previous || !last) throw new RangeError('give at least two sizes');
+  const exponent = Math.log(last.medianMs / previous.medianMs) / Math.log(last.ips / previous.ips);
+  return {
+    points: points.map((p) => ({ ...p, ratioToFirst: p.medianMs / first.medianMs })),
+    exponent,
+    projected: projectTo.map((ips) => ({ ips, ms: last.medianMs * (ips / last.ips) ** exponent })),
+  };
+}
+
+/** What the breaker's record of recent blocks costs each new block, and where its item stops fitting. */
+export interface BreakerCost {
+  readonly points: { window: number; msPerNewBlock: number; ratioToEmpty: number }[];
+  /** The most recent blocks the breaker item holds within DynamoDB's 400 KB (the in-memory store checks it too). */
+  readonly maxWindowThatFits: number;
+}
+
+/**
+ * Decides `signals` new blocks with `window` earlier blocks already in the breaker's one-hour window (median
+ * of `runs`), and finds by bisection the largest window whose breaker item is still accepted.
+ */
+export async function benchBreakerCost(
+  windows: readonly number[],
+  signals: number,
+  runs: number,
+): Promise<BreakerCost> {
+  const policy = benchPolicy();
+  const at = new Date(START.getTime() + MINUTE);
+  const recent = (count: number) => Array.from({ length: count }, () => START.toISOString());
+  const indicators = indicatorMix('breaker', { domains: signals, ipv4: 0, ipv6: 0 });
+  const points: { window: number; msPerNewBlock: number }[] = [];
+  for (const window of windows) {
+    const samples: number[] = [];
+    for (let run = 0; run < runs; run++) {
+      const deps = inMemoryDependencies(policy, 1000, new ManualClock(at));
+      await deps.store.putBreaker({ open: false, recentBlocks: recent(window), version: 1 }, 0);
+      const { ms } = await timed(async () => {
+        for (const [i, indicator] of indicators.entries()) {
+          const report = await decideSignal(feedSignal(indicator, at, `bench:breaker:${i}`), deps);
+          if (report.outcome !== 'blocked') throw new Error(`expected a block, got ${report.outcome}`);
+        }
+      });
+      samples.push(ms / signals);
+    }
+    points.push({ window, msPerNewBlock: median(samples) });
+  }
+  const base = points[0]?.msPerNewBlock ?? Number.NaN;
+
+  let fits = 0;
+  let fails = 100_000;
+  while (fails - fits > 1) {
+    const middle = Math.floor((fits + fails) / 2);
+    try {
+      await new InMemoryDecisionStore().putBreaker(
+        { open: false, recentBlocks: recent(middle), version: 1 },
+        0,
+      );
+      fits = middle;
+    } catch {
+      fails = middle;
+    }
+  }
+  return {
+    points: points.map((p) => ({ ...p, ratioToEmpty: p.msPerNewBlock / base })),
+    maxWindowThatFits: fits,
+  };
+}

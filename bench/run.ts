@@ -1,0 +1,222 @@
+/**
+ * `npm run bench`: runs every benchmark, prints the tables and writes the figures to bench/results.json for
+ * the README. Options: `--runs N` (Bench 1 repetitions, default 5), `--ips N` (IP blocks among Bench 1's
+ * 10,000 active decisions, default 200; see the network ACL planner table for why not 3,000).
+ */
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { cpus, platform, release } from 'node:os';
+import { parseArgs, promisify } from 'node:util';
+import { BENCH_MAX_NEW_BLOCKS_PER_HOUR } from './fixtures';
+
+// The pinned SDK clients support Node 20; their notice about future versions is noise here. The modules
+// that load the SDK are imported only after this is set.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+const { benchAwsCalls } = await import('./aws-calls');
+const { benchAclPlannerScaling, benchBreakerCost, benchDecideReconcile } = await import('./decide-reconcile');
+const { formatMiB, formatNumber, formatTable, round } = await import('./measure');
+
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '5' }, ips: { type: 'string', default: '200' } },
+});
+const runs = Number(values.runs);
+const activeIps = Number(values.ips);
+if (!Number.isInteger(runs) || runs < 1) {
+  throw new Error(`--runs must be a positive integer, got ${values.runs}`);
+}
+if (!Number.isInteger(activeIps) || activeIps < 0 || activeIps > 10_000) {
+  throw new Error(`--ips must be an integer from 0 to 10,000, got ${values.ips}`);
+}
+
+const progress = (text: string) => process.stderr.write(`… ${text}\n`);
+const ms = (value: number) => `${formatNumber(value, value < 10 ? 2 : value < 100 ? 1 : 0)} ms`;
+const times = (value: number) => `${value.toFixed(2)}×`;
+const started = performance.now();
+
+const cpu = cpus()[0]?.model ?? 'unknown CPU';
+const machine = {
+  node: process.version,
+  platform: `${platform()} ${release()}`,
+  cpu,
+  cores: cpus().length,
+};
+console.log(`Egress Warden benchmarks — Node ${machine.node}, ${machine.platform}`);
+console.log(`${machine.cpu}, ${machine.cores} cores`);
+console.log(
+  `Breaker: maxNewBlocksPerHour = ${formatNumber(BENCH_MAX_NEW_BLOCKS_PER_HOUR)}, so it never trips here.`,
+);
+console.log('Figures are medians; compare the ratios, not the absolute times, across machines.\n');
+
+// Bench 1 ------------------------------------------------------------------------------------------------
+progress(`Bench 1: decide + reconcile, ${runs} runs of each workload`);
+const bench1 = await benchDecideReconcile({
+  activeDecisions: 10_000,
+  activeIps,
+  signals: 10_000,
+  runs,
+  networkFirewallCapacity: 30_000,
+});
+const { loaded, empty } = bench1;
+console.log('Bench 1 — 10,000 signals against 10,000 active decisions (in-memory adapters)');
+console.log(
+  `Active: ${formatNumber(10_000 - activeIps)} domains + ${formatNumber(activeIps)} IP /32s and /128s. ` +
+    'Signals: 5,000 new indicators (same mix), then 5,000 repeats (extended).',
+);
+console.log(
+  'Baseline: an empty store, the same 5,000 new signals, then 5,000 repeats of those (same outcome mix).',
+);
+console.log(
+  formatTable([
+    ['measure', 'empty store', '10,000 active', 'loaded/empty'],
+    [
+      'decide throughput',
+      `${formatNumber(empty.decideSignalsPerSecond)}/s`,
+      `${formatNumber(loaded.decideSignalsPerSecond)}/s`,
+      times(
+        empty.decideSignalsPerSecond === 0 ? 0 : loaded.decideSignalsPerSecond / empty.decideSignalsPerSecond,
+      ),
+    ],
+    ['decide 10,000 signals', ms(empty.decideMs), ms(loaded.decideMs), times(bench1.ratios.decideTime)],
+    ['reconcile after them', ms(empty.reconcileMs), ms(loaded.reconcileMs), times(bench1.ratios.reconcile)],
+    [
+      'no-op reconcile',
+      ms(empty.noopReconcileMs),
+      ms(loaded.noopReconcileMs),
+      times(bench1.ratios.noopReconcile),
+    ],
+  ]),
+);
+console.log(
+  `Outcomes (loaded): ${JSON.stringify(loaded.outcomes)}; (empty): ${JSON.stringify(empty.outcomes)}`,
+);
+console.log(
+  `Targets after the measured reconcile (loaded): ${loaded.targets
+    .map((t) => `${t.target} ${t.status} ${t.changes} writes, ${formatNumber(t.overflow)} overflow`)
+    .join('; ')}`,
+);
+console.log(
+  `Memory for 10,000 active decisions projected onto the targets: heapUsed +${formatMiB(
+    bench1.memory.heapUsedDelta,
+  )}, RSS +${formatMiB(bench1.memory.rssDelta)} (median); peak RSS so far ${formatMiB(bench1.memory.peakRss)}.\n`,
+);
+
+// Bench 1b: the network ACL planner -----------------------------------------------------------------------
+progress('Bench 1b: network ACL planner scaling');
+const scaling = benchAclPlannerScaling([100, 200, 400], 3, [3_000, 4_500]);
+console.log('Bench 1b — planNetworkAcl time by number of IP blocks (one ACL, median of 3)');
+console.log(
+  formatTable([
+    ['IP blocks', 'plan', 'vs 100 IPs'],
+    ...scaling.points.map((p) => [formatNumber(p.ips), ms(p.medianMs), times(p.ratioToFirst)]),
+    ...scaling.projected.map((p) => [`${formatNumber(p.ips)} (projected)`, ms(p.ms), '']),
+  ]),
+);
+console.log(
+  `Growth exponent ${scaling.exponent.toFixed(2)} (1 = linear, 2 = quadratic). Every reconcile plans each ACL, ` +
+    `which is why Bench 1 defaults to ${formatNumber(activeIps)} active IPs rather than 3,000.\n`,
+);
+
+// Bench 1c: the breaker -------------------------------------------------------------------------------------
+progress('Bench 1c: breaker window cost');
+const breaker = await benchBreakerCost([0, 5_000, 10_000], 500, 3);
+console.log(
+  'Bench 1c — decide cost of one new block by blocks already in the breaker window (500 blocks, median of 3)',
+);
+console.log(
+  formatTable([
+    ['blocks in window', 'per new block', 'vs empty window'],
+    ...breaker.points.map((p) => [formatNumber(p.window), ms(p.msPerNewBlock), times(p.ratioToEmpty)]),
+  ]),
+);
+console.log(
+  `The breaker item stops fitting DynamoDB's 400 KB at ${formatNumber(breaker.maxWindowThatFits + 1)} blocks ` +
+    'in the window: from then on every new block fails to be decided.\n',
+);
+
+// Bench 2 ----------------------------------------------------------------------------------------------------
+progress('Bench 2: AWS calls for 10,000 domains and 500 IPs');
+const bench2 = await benchAwsCalls({ domains: 10_000, ips: 500, networkFirewallCapacity: 30_000 });
+console.log('Bench 2 — AWS calls to apply 10,000 new domains + 500 IPs, then remove them at expiry');
+console.log('(AWS adapters on aws-sdk-client-mock stateful fakes; no sleeps; store in memory)');
+console.log(
+  formatTable([
+    ['service', 'command', 'kind', 'decide', 'apply', 'expire', 'total'],
+    ...bench2.commands.map((c) => [
+      c.service,
+      c.command,
+      c.kind,
+      formatNumber(c.decide),
+      formatNumber(c.apply),
+      formatNumber(c.expire),
+      formatNumber(c.total),
+    ]),
+  ]),
+);
+console.log('');
+console.log(
+  formatTable([
+    ['target', 'writes', 'minimum', 'actual/min', 'minimum is'],
+    ...bench2.writes.map((w) => [
+      w.target,
+      formatNumber(w.actual),
+      formatNumber(w.minimum),
+      times(w.ratio),
+      w.how,
+    ]),
+    [
+      'all targets',
+      formatNumber(bench2.totals.writes),
+      formatNumber(bench2.totals.minimumWrites),
+      times(bench2.totals.writeRatio),
+      '',
+    ],
+  ]),
+);
+console.log(
+  `Reads (List/Get/Describe): ${formatNumber(bench2.totals.reads)}. SNS Publish: ${formatNumber(
+    bench2.totals.publishes,
+  )}. All commands: ${formatNumber(bench2.totals.allCommands)}.`,
+);
+console.log(
+  `Overflow: ${formatNumber(bench2.overflow.networkAcls)} of 500 IPs did not fit the network ACL; ` +
+    `Network Firewall left out ${formatNumber(bench2.overflow.networkFirewall.domains)} domains and ` +
+    `${formatNumber(bench2.overflow.networkFirewall.ips)} IPs (2,000,000-byte rules string); ` +
+    `${formatNumber(bench2.overflow.ipsEnforcedNowhere)} IPs are enforced by no target.`,
+);
+console.log(
+  `Blocks ended at expiry: ${formatNumber(bench2.reports.ended)}; targets empty afterwards: ${
+    bench2.targetsEmptyAfterExpiry ? 'yes' : 'NO'
+  }.`,
+);
+
+const elapsedSeconds = (performance.now() - started) / 1000;
+console.log(`\nTotal bench time ${elapsedSeconds.toFixed(0)} s.`);
+
+const rounded = (value: unknown): unknown => {
+  if (typeof value === 'number') return Number.isInteger(value) ? value : round(value);
+  if (Array.isArray(value)) return value.map(rounded);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, rounded(inner)]));
+  }
+  return value;
+};
+const results = {
+  machine,
+  options: { runs, activeIps, maxNewBlocksPerHour: BENCH_MAX_NEW_BLOCKS_PER_HOUR },
+  decideReconcile: bench1,
+  aclPlannerScaling: scaling,
+  breakerCost: breaker,
+  awsCalls: bench2,
+  elapsedSeconds,
+};
+const resultsFile = new URL('./results.json', import.meta.url);
+await writeFile(resultsFile, `${JSON.stringify(rounded(results), null, 2)}\n`);
+try {
+  // The file is committed, so it is laid out the way `biome ci` expects.
+  const biome = new URL('../node_modules/.bin/biome', import.meta.url);
+  await promisify(execFile)(biome.pathname, ['format', '--write', resultsFile.pathname]);
+} catch (error) {
+  progress(`bench/results.json not formatted with Biome: ${error instanceof Error ? error.message : error}`);
+}
+progress('wrote bench/results.json');
