@@ -13,6 +13,7 @@ const KEEP_EVIDENCE = 20;
 const KEEP_OFFENCES = 20;
 const KEEP_SEEN = 100;
 const KEEP_WORKLOADS = 20;
+const MINUTE = 60_000;
 
 export interface DecideContext {
   readonly policy: Policy;
@@ -259,10 +260,12 @@ function countBlock({ policy, now, breaker }: DecideContext): {
   state: BreakerState;
 } {
   if (breaker.open) return { open: true, changed: false, state: breaker };
-  const since = new Date(now.getTime() - policy.breaker.windowMs).toISOString();
-  const recent = breaker.recentBlocks.filter((at) => at > since);
+  // A bucket counts while any part of its minute is inside the window, which errs towards tripping.
+  const since = new Date(now.getTime() - policy.breaker.windowMs - MINUTE).toISOString();
+  const recent = breaker.recentBlocks.filter((bucket) => bucket.minute > since);
+  const total = recent.reduce((sum, bucket) => sum + bucket.count, 0);
   const at = now.toISOString();
-  if (recent.length + 1 > policy.breaker.maxNewBlocks) {
+  if (total + 1 > policy.breaker.maxNewBlocks) {
     const reason = `more than ${policy.breaker.maxNewBlocks} new blocks within ${formatDuration(policy.breaker.windowMs)}`;
     return {
       open: true,
@@ -270,10 +273,16 @@ function countBlock({ policy, now, breaker }: DecideContext): {
       state: { open: true, openedAt: at, reason, recentBlocks: recent, version: breaker.version + 1 },
     };
   }
+  const minute = new Date(Math.floor(now.getTime() / MINUTE) * MINUTE).toISOString();
+  const last = recent.at(-1);
+  const counted =
+    last?.minute === minute
+      ? [...recent.slice(0, -1), { minute, count: last.count + 1 }]
+      : [...recent, { minute, count: 1 }];
   return {
     open: false,
     changed: true,
-    state: { open: false, recentBlocks: [...recent, at], version: breaker.version + 1 },
+    state: { open: false, recentBlocks: counted, version: breaker.version + 1 },
   };
 }
 

@@ -78,7 +78,17 @@ export interface BreakerState {
   readonly open: boolean;
   readonly openedAt?: string;
   readonly reason?: string;
-  /** Start times of new blocks within the rolling window, oldest first. */
-  readonly recentBlocks: readonly string[];
+  /**
+   * New blocks counted per minute within the rolling window, oldest first. Per-minute counts keep the record
+   * small (at most one entry a minute of the window) however many blocks the window allows.
+   */
+  readonly recentBlocks: readonly BlockCount[];
   readonly version: number;
+}
+
+/** How many new blocks started in one minute. */
+export interface BlockCount {
+  /** The minute, as the ISO 8601 time of its first millisecond. */
+  readonly minute: string;
+  readonly count: number;
 }

@@ -489,7 +489,10 @@ export function describeDecisionStoreContract(label: string, setup: () => Promis
         open: true,
         openedAt: '2026-11-28T10:05:00.000Z',
         reason: '21 new blocks in 10 minutes',
-        recentBlocks: ['2026-11-28T10:00:00.000Z', '2026-11-28T10:04:00.000Z'],
+        recentBlocks: [
+          { minute: '2026-11-28T10:00:00.000Z', count: 3 },
+          { minute: '2026-11-28T10:04:00.000Z', count: 1 },
+        ],
         version: 1,
       };
 

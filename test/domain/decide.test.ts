@@ -104,7 +104,7 @@ describe('decide', () => {
 
     it('counts the new block against the breaker', () => {
       // Prepare
-      const breaker = closedBreaker([isoAt(-10 * MINUTE)], 4);
+      const breaker = closedBreaker([{ minute: isoAt(-10 * MINUTE), count: 1 }], 4);
 
       // Act
       const result = decide(guardDutySignal(IP), undefined, context({ breaker }));
@@ -112,7 +112,10 @@ describe('decide', () => {
       // Assess
       expect(result.breaker).toEqual({
         open: false,
-        recentBlocks: [isoAt(-10 * MINUTE), NOW.toISOString()],
+        recentBlocks: [
+          { minute: isoAt(-10 * MINUTE), count: 1 },
+          { minute: NOW.toISOString(), count: 1 },
+        ],
         version: 5,
       });
     });
@@ -791,7 +794,7 @@ describe('decide', () => {
 
   describe('the breaker', () => {
     function fullBreaker(count: number, ago = 30 * MINUTE): BreakerState {
-      return closedBreaker(Array.from({ length: count }, () => isoAt(-ago)));
+      return closedBreaker([{ minute: isoAt(-ago), count }]);
     }
 
     it('trips on the 51st new automated block within an hour', () => {
@@ -823,14 +826,42 @@ describe('decide', () => {
 
     it('forgets blocks older than the window', () => {
       // Prepare
-      const breaker = closedBreaker([...fullBreaker(50, 61 * MINUTE).recentBlocks, isoAt(-MINUTE)]);
+      const breaker = closedBreaker([
+        ...fullBreaker(50, 61 * MINUTE).recentBlocks,
+        { minute: isoAt(-MINUTE), count: 1 },
+      ]);
 
       // Act
       const result = decide(guardDutySignal(IP), undefined, context({ breaker }));
 
       // Assess
       expect(result.outcome).toBe('blocked');
-      expect(result.breaker?.recentBlocks).toEqual([isoAt(-MINUTE), NOW.toISOString()]);
+      expect(result.breaker?.recentBlocks).toEqual([
+        { minute: isoAt(-MINUTE), count: 1 },
+        { minute: NOW.toISOString(), count: 1 },
+      ]);
+    });
+
+    it('keeps one count a minute however many blocks the window allows', () => {
+      // Prepare
+      const policy = enforcingPolicy({ breaker: { maxNewBlocksPerHour: 5000 } });
+      let breaker = closedBreaker([], 0);
+
+      // Act
+      for (let i = 0; i < 1200; i++) {
+        const now = shifted(i * 100);
+        const result = decide(
+          findingAt(now, `g${i}`, `198.51.${100 + (i >> 8)}.${i & 255}`),
+          undefined,
+          context({ now, breaker, policy }),
+        );
+        breaker = result.breaker ?? breaker;
+      }
+
+      // Assess
+      expect(breaker.open).toBe(false);
+      expect(breaker.recentBlocks).toHaveLength(2);
+      expect(breaker.recentBlocks.reduce((sum, bucket) => sum + bucket.count, 0)).toBe(1200);
     });
 
     it('uses the configured limit', () => {

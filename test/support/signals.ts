@@ -2,7 +2,7 @@
  * Test data for the decision core: signals, records, breakers and policies built from readable defaults.
  * Indicators go through parseIndicator, so every value is the canonical one production code would see.
  */
-import type { BreakerState, Decision } from '#domain/decision';
+import type { BlockCount, BreakerState, Decision } from '#domain/decision';
 import { parseIndicator } from '#domain/indicator';
 import { type Policy, type PolicyInput, parsePolicy } from '#domain/policy';
 import type { ManualRequest, Signal } from '#domain/signal';
@@ -101,8 +101,8 @@ export function manualUnblock(indicator: string, overrides: Partial<Omit<Signal,
   };
 }
 
-/** A closed breaker that has counted `recentBlocks`. */
-export function closedBreaker(recentBlocks: readonly string[] = [], version = 3): BreakerState {
+/** A closed breaker that has counted `recentBlocks` (per-minute counts). */
+export function closedBreaker(recentBlocks: readonly BlockCount[] = [], version = 3): BreakerState {
   return { open: false, recentBlocks, version };
 }
 

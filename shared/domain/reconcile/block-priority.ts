@@ -4,12 +4,21 @@
  */
 import type { BlockEntry } from '../block';
 
-/** Sorts blocks best first: severity descending, then `since` descending, then indicator kind and value. */
+/**
+ * Sorts blocks best first: severity descending, then `since` descending, then IPs and CIDRs before domains
+ * (a domain is also blocked by DNS Firewall, an address has no other tier than the scarce network ACLs), then
+ * the indicator's kind and value.
+ */
 export function compareBlockPriority(a: BlockEntry, b: BlockEntry): number {
   if (a.severity !== b.severity) return b.severity - a.severity;
   const since = compareNewestFirst(a.since, b.since);
   if (since !== 0) return since;
-  return compareText(a.indicator.kind, b.indicator.kind) || compareText(a.indicator.value, b.indicator.value);
+  const tier = Number(a.indicator.kind === 'domain') - Number(b.indicator.kind === 'domain');
+  return (
+    tier ||
+    compareText(a.indicator.kind, b.indicator.kind) ||
+    compareText(a.indicator.value, b.indicator.value)
+  );
 }
 
 /** Orders text by UTF-16 code units, independent of the runtime's locale. */

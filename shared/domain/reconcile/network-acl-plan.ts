@@ -4,7 +4,7 @@
  * alone but still counts against the per-family entry quota.
  */
 import type { BlockEntry } from '../block';
-import { aggregateCidrs, cidrContains, compareRanges, toRange } from '../cidr';
+import { aggregateCidrs, type CidrRange, cidrContains, compareRanges, toRange } from '../cidr';
 import { ConcurrentUpdateError, InvalidInputError } from '../errors';
 import { isNetwork } from '../indicator';
 import type { NetworkAcl, NetworkAclEntry } from '../target';
@@ -199,21 +199,39 @@ function aggregate(desired: readonly BlockEntry[]): {
 } {
   const blocks = desired.filter((entry) => isNetwork(entry.indicator));
   const values = [...new Set(blocks.map((block) => block.indicator.value))];
+  const ranges = new Map(values.map((value) => [value, toRange(value)]));
+  // aggregateCidrs returns disjoint networks sorted by address, so each part's owner is the last aggregated
+  // network that starts at or before it: one binary search per part instead of a scan of every pair.
+  const aggregated = aggregateCidrs(values).map((cidr) => ({ cidr, range: toRange(cidr) }));
+  const ownerOf = (value: string): number => {
+    const range = ranges.get(value) as CidrRange;
+    let low = 0;
+    let high = aggregated.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if (compareRanges((aggregated[middle] as (typeof aggregated)[number]).range, range) <= 0) low = middle;
+      else high = middle - 1;
+    }
+    return low;
+  };
+  const parts = aggregated.map((): BlockEntry[] => []);
+  const from = aggregated.map((): string[] => []);
+  for (const block of blocks) parts[ownerOf(block.indicator.value)]?.push(block);
+  const byAddress = values.sort((a, b) =>
+    compareRanges(ranges.get(a) as CidrRange, ranges.get(b) as CidrRange),
+  );
+  for (const value of byAddress) from[ownerOf(value)]?.push(value);
+
   const candidates: Candidate[] = [];
   const merged: { cidr: string; from: string[] }[] = [];
-  // aggregateCidrs returns its result sorted by address, and every part is inside exactly one result.
-  for (const cidr of aggregateCidrs(values)) {
-    const parts = blocks
-      .filter((block) => cidrContains(cidr, block.indicator.value))
-      .sort(compareBlockPriority);
-    const from = values
-      .filter((value) => cidrContains(cidr, value))
-      .sort((a, b) => compareRanges(toRange(a), toRange(b)));
-    if (from.length > 1 || from[0] !== cidr) merged.push({ cidr, from });
-    const best = parts[0];
+  for (const [index, { cidr, range }] of aggregated.entries()) {
+    const sources = from[index] ?? [];
+    if (sources.length > 1 || sources[0] !== cidr) merged.push({ cidr, from: sources });
+    const owned = (parts[index] ?? []).sort(compareBlockPriority);
+    const best = owned[0];
     if (!best) continue;
-    const newest = parts.map((part) => part.since).sort(compareNewestFirst)[0] ?? best.since;
-    candidates.push({ cidr, family: toRange(cidr).family, severity: best.severity, since: newest, parts });
+    const newest = owned.map((part) => part.since).sort(compareNewestFirst)[0] ?? best.since;
+    candidates.push({ cidr, family: range.family, severity: best.severity, since: newest, parts: owned });
   }
   candidates.sort(
     (a, b) => b.severity - a.severity || compareNewestFirst(a.since, b.since) || compareText(a.cidr, b.cidr),

@@ -261,6 +261,18 @@ describe('planNetworkFirewall', () => {
     expect(plan.ruleCount).toBe(4);
   });
 
+  it('gives the last room to an address before a domain of equal rank, which DNS Firewall blocks anyway', () => {
+    // Prepare
+    const desired = [block(domain('evil.example.org')), block(network('198.51.100.7/32'))];
+
+    // Act
+    const plan = planNetworkFirewall(desired, snapshot('', 2));
+
+    // Assess
+    expect(plan.overflow).toEqual([desired[0]]);
+    expect(plan.rules).toContain('198.51.100.7/32');
+  });
+
   it('treats a rule as ours only with both our message and a SID in our range', () => {
     // Act
     const parsed = parseOwnRules(FOREIGN.join('\n'));
