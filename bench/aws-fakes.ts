@@ -26,7 +26,7 @@ import {
 } from '@aws-sdk/client-route53resolver';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
-import { suricataRules } from '#adapters/in-memory/network-firewall';
+import { suricataRules } from '#adapters/service-rules/network-firewall';
 
 /** Placeholder credentials: no request ever leaves the process. */
 const clientConfig = {

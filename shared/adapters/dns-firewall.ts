@@ -4,8 +4,8 @@ import {
   type Route53ResolverClient,
   UpdateFirewallDomainsCommand,
 } from '@aws-sdk/client-route53resolver';
-import { normaliseDomain, normaliseDomainBatch } from '#adapters/in-memory/dns-firewall';
 import { awsErrorCode, sleep as defaultSleep, withRetry } from '#adapters/retry';
+import { normaliseDomain, normaliseDomainBatch } from '#adapters/service-rules/dns-firewall';
 import {
   ConcurrentUpdateError,
   InvalidInputError,

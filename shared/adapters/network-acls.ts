@@ -11,13 +11,13 @@ import {
   type NetworkAclEntry as Ec2NetworkAclEntry,
   type Filter,
 } from '@aws-sdk/client-ec2';
+import { awsErrorCode, withRetry } from '#adapters/retry';
 import {
   assertWritableRuleNumber,
   canonicalAclCidr,
   invalidAclParameter,
   isWardenDeny,
-} from '#adapters/in-memory/network-acls';
-import { awsErrorCode, withRetry } from '#adapters/retry';
+} from '#adapters/service-rules/network-acls';
 import {
   ConcurrentUpdateError,
   InvalidInputError,

@@ -4,8 +4,8 @@ import {
   type RuleGroup,
   UpdateRuleGroupCommand,
 } from '@aws-sdk/client-network-firewall';
-import { assertWithinRuleGroupLimits } from '#adapters/in-memory/network-firewall';
 import { awsErrorCode, type RetryOptions, withRetry } from '#adapters/retry';
+import { assertWithinRuleGroupLimits } from '#adapters/service-rules/network-firewall';
 import {
   ConcurrentUpdateError,
   InvalidInputError,

@@ -4,7 +4,7 @@
  * alone but still counts against the per-family entry quota.
  */
 import type { BlockEntry } from '../block';
-import { aggregateCidrs, type CidrRange, cidrContains, compareRanges, toRange } from '../cidr';
+import { aggregateCidrs, type CidrRange, compareRanges, toRange } from '../cidr';
 import { ConcurrentUpdateError, InvalidInputError } from '../errors';
 import { isNetwork } from '../indicator';
 import type { NetworkAcl, NetworkAclEntry } from '../target';

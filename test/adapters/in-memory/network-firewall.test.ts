@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InMemoryNetworkFirewall, suricataRules } from '#adapters/in-memory/network-firewall';
+import { InMemoryNetworkFirewall } from '#adapters/in-memory/network-firewall';
+import { suricataRules } from '#adapters/service-rules/network-firewall';
 import { InvalidInputError, TargetCapacityError, ThrottledError } from '#domain/errors';
 import {
   denyRule,

@@ -12,11 +12,8 @@ import {
   type NetworkAclEntry as Ec2NetworkAclEntry,
 } from '@aws-sdk/client-ec2';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
-import {
-  canonicalAclCidr,
-  DEFAULT_MAX_ACL_ENTRIES_PER_FAMILY,
-  type InMemoryNetworkAclSeed,
-} from '#adapters/in-memory/network-acls';
+import type { InMemoryNetworkAclSeed } from '#adapters/in-memory/network-acls';
+import { canonicalAclCidr, DEFAULT_MAX_ACL_ENTRIES_PER_FAMILY } from '#adapters/service-rules/network-acls';
 import { FakeAwsService } from './injected-failures';
 
 /** An EC2 error as the SDK raises it: the EC2 `Code` in `name`, no modelled class. */

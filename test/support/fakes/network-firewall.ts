@@ -16,7 +16,7 @@ import {
   type UpdateRuleGroupResponse,
 } from '@aws-sdk/client-network-firewall';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
-import { suricataRules } from '#adapters/in-memory/network-firewall';
+import { suricataRules } from '#adapters/service-rules/network-firewall';
 import { FakeAwsService } from './injected-failures';
 
 /** The ARN of the group the fake holds unless told otherwise. */
