@@ -53,7 +53,7 @@ export interface DecideReconcileResult {
   readonly config: DecideReconcileConfig;
   readonly loaded: WorkloadResult;
   readonly empty: WorkloadResult;
-  /** loaded ÷ empty: above 1 means slower with 10,000 active decisions (throughput: empty ÷ loaded). */
+  /** Times, loaded ÷ empty: above 1 means slower with 10,000 active decisions. */
   readonly ratios: { decideTime: number; reconcile: number; noopReconcile: number };
   readonly memory: {
     /** Median heap growth after building 10,000 active decisions and projecting them onto the targets. */
@@ -246,18 +246,12 @@ export async function benchDecideReconcile(config: DecideReconcileConfig): Promi
 /** How planNetworkAcl's time grows with the number of IP blocks it is given. */
 export interface AclPlannerScaling {
   readonly points: { ips: number; medianMs: number; ratioToFirst: number }[];
-  /** log2 of the time ratio per doubling of IPs, from the last two points: 1 linear, 2 quadratic. */
+  /** The growth exponent between the last two points (time ∝ IPs^exponent): 1 linear, 2 quadratic. */
   readonly exponent: number;
-  /** Projected from the last point with that exponent; labelled as a projection wherever it is shown. */
-  readonly projected: { ips: number; ms: number }[];
 }
 
 /** Times planNetworkAcl on one empty ACL for each size (median of `runs`), then fits the growth exponent. */
-export function benchAclPlannerScaling(
-  sizes: readonly number[],
-  runs: number,
-  projectTo: readonly number[],
-): AclPlannerScaling {
+export function benchAclPlannerScaling(sizes: readonly number[], runs: number): AclPlannerScaling {
   const policy = benchPolicy();
   const since = START.toISOString();
   const points = sizes.map((ips) => {
@@ -279,14 +273,10 @@ export function benchAclPlannerScaling(
   const [previous, last] = points.slice(-2);
   if (!first || !previous || !last) throw new RangeError('give at least two sizes');
   const exponent = Math.log(last.medianMs / previous.medianMs) / Math.log(last.ips / previous.ips);
-  return {
-    points: points.map((p) => ({ ...p, ratioToFirst: p.medianMs / first.medianMs })),
-    exponent,
-    projected: projectTo.map((ips) => ({ ips, ms: last.medianMs * (ips / last.ips) ** exponent })),
-  };
+  return { points: points.map((p) => ({ ...p, ratioToFirst: p.medianMs / first.medianMs })), exponent };
 }
 
-/** What the breaker's record of recent blocks costs each new block, and where its item stops fitting. */
+/** What the breaker's record of recent blocks costs each new block, by how many blocks its window holds. */
 export interface BreakerCost {
   readonly points: { window: number; msPerNewBlock: number; ratioToEmpty: number }[];
 }

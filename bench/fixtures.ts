@@ -24,12 +24,12 @@ export function benchPolicy(): Policy {
 }
 
 /** The `index`-th benchmark domain; `set` keeps separate batches apart. */
-export function domainAt(set: string, index: number): Indicator {
+function domainAt(set: string, index: number): Indicator {
   return parseIndicator(`${set}-${index.toString(36).padStart(4, '0')}.bench-egress.example`);
 }
 
 /** The `index`-th benchmark IPv4 /32: the even addresses of 198.18.0.0/15, in order. */
-export function ipv4At(index: number): Indicator {
+function ipv4At(index: number): Indicator {
   const value = 2 * index;
   if (value >= 2 ** 17) throw new RangeError(`198.18.0.0/15 holds ${2 ** 16} even addresses`);
   const address = [198, 18 + (value >> 16), (value >> 8) & 0xff, value & 0xff].join('.');
@@ -37,7 +37,7 @@ export function ipv4At(index: number): Indicator {
 }
 
 /** The `index`-th benchmark IPv6 /128: even addresses of 2001:db8::/32. */
-export function ipv6At(index: number): Indicator {
+function ipv6At(index: number): Indicator {
   const value = 2 * index + 2;
   return parseIndicator(`2001:db8::${(value >> 16).toString(16)}:${(value & 0xffff).toString(16)}`);
 }

@@ -135,7 +135,7 @@ export function toSortableTime(value: string, field: string): string {
 }
 
 /** The active-index attributes of a decision; empty unless it is active. */
-export function activeIndexKeys(decision: Decision): { gsi1pk?: string; gsi1sk?: string } {
+function activeIndexKeys(decision: Decision): { gsi1pk?: string; gsi1sk?: string } {
   if (decision.status !== 'active') return {};
   return {
     gsi1pk: `ACTIVE#${activeShard(decision.key)}`,
@@ -151,7 +151,7 @@ export function auditSortKey(record: AuditRecord): string {
 }
 
 /** Epoch seconds when DynamoDB may delete an audit item: `at` + 400 days. */
-export function auditTimeToLive(at: string): number {
+function auditTimeToLive(at: string): number {
   return (
     Math.floor(Date.parse(toSortableTime(at, 'at')) / 1000) + DECISION_TABLE.auditRetentionDays * DAY_SECONDS
   );
@@ -171,7 +171,10 @@ export function assertNextVersion(version: number, expectedVersion: number | und
   }
 }
 
-/** The item stored for a decision. Throws InvalidInputError for a bad `expiresAt` or an item over 400 KB. */
+/**
+ * The item stored for a decision: a deep copy without undefined values. Throws InvalidInputError for a bad
+ * `expiresAt` or an item over 400 KB.
+ */
 export function toDecisionItem(decision: Decision): Record<string, unknown> {
   return checkedItem({
     ...withoutUndefined(decision),
@@ -180,7 +183,7 @@ export function toDecisionItem(decision: Decision): Record<string, unknown> {
   });
 }
 
-/** The item stored for an audit record, with its `ttl`. Throws InvalidInputError like `toDecisionItem`. */
+/** The item stored for an audit record, with its `ttl`; a deep copy. Throws InvalidInputError like `toDecisionItem`. */
 export function toAuditItem(record: AuditRecord): Record<string, unknown> {
   return checkedItem({
     ...withoutUndefined(record),
@@ -190,7 +193,7 @@ export function toAuditItem(record: AuditRecord): Record<string, unknown> {
   });
 }
 
-/** The item stored for the breaker. */
+/** The item stored for the breaker; a deep copy. */
 export function toBreakerItem(state: BreakerState): Record<string, unknown> {
   return checkedItem({ ...withoutUndefined(state), ...breakerKey() });
 }
@@ -215,7 +218,7 @@ export function fromBreakerItem(item: Record<string, unknown>): BreakerState {
  * byte per two significant digits plus one, null and booleans one byte, lists and maps 3 bytes plus one per
  * element.
  */
-export function itemSize(item: Record<string, unknown>): number {
+function itemSize(item: Record<string, unknown>): number {
   let size = 0;
   for (const [name, value] of Object.entries(item)) {
     if (value !== undefined) size += Buffer.byteLength(name, 'utf8') + valueSize(value);

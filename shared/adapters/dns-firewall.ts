@@ -36,7 +36,7 @@ const DEFAULT_MAX_WAIT_ATTEMPTS = 24;
 const WAIT_BASE_DELAY_MS = 500;
 const WAIT_MAX_DELAY_MS = 5_000;
 // The Resolver allows 5 requests/s per account and region and tells throttled callers to "try again in a
-// few minutes"; six attempts spread over about half a minute, then the error policy retries the whole batch.
+// few minutes"; six attempts wait at most 15.5 s in all (full jitter), then the error policy retries the batch.
 const RETRY = { attempts: 6, baseDelayMs: 500, maxDelayMs: 10_000 } as const;
 const RETRYABLE_CODES = new Set(['ThrottlingException', 'Throttling', 'ConflictException']);
 // Any DNS Firewall-valid page size works; 1,000 keeps responses small and 100,000 domains at 100 requests.

@@ -271,7 +271,7 @@ export class DynamoDbDecisionStore implements DecisionStore {
       return new TargetNotFoundError(`${where}: the table or index does not exist`, code, { cause: error });
     }
     if (code === 'ValidationException') {
-      return new InvalidInputError(`${where} refused: ${errorMessage(error)}`, '', { cause: error });
+      return new InvalidInputError(`${where} refused: ${errorMessage(error)}`, '', { cause: error, code });
     }
     return error;
   }

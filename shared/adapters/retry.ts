@@ -1,5 +1,6 @@
 /** Bounded retries with exponential backoff and full jitter, shared by the AWS adapters. */
 
+/** How {@link withRetry} retries: the wait before attempt n+1 is random in [0, min(max, base × 2^(n-1))). */
 export interface RetryOptions {
   /** Total attempts, the first one included. */
   readonly attempts: number;

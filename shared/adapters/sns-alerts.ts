@@ -16,7 +16,7 @@ export interface SnsAlertsOptions {
 /** SNS counts the message and every part of its attributes (name, type, value) against 262,144 bytes. */
 export const SNS_MAX_MESSAGE_BYTES = 262_144;
 /** SNS needs a subject shorter than 100 characters. */
-export const SNS_MAX_SUBJECT_LENGTH = 99;
+const SNS_MAX_SUBJECT_LENGTH = 99;
 
 // Filter attributes are short (outcome, severity, kind, source); this cap keeps an oversized one from
 // leaving no room for the message itself.
@@ -100,7 +100,7 @@ export class SnsAlerts implements AlertSink {
  * the result is cut to at most 99 UTF-16 code units (the stricter of the ways to count characters), ending
  * with `…` when cut, never inside a character or an emoji. Empty when nothing printable is left.
  */
-export function toSubject(subject: string): string {
+function toSubject(subject: string): string {
   const oneLine = subject
     .replace(/[\p{Cc}\p{Zl}\p{Zp}]/gu, ' ')
     .replace(/\s+/g, ' ')
@@ -119,7 +119,7 @@ export function toSubject(subject: string): string {
  * `maxBytes` (UTF-8), evidence lines are dropped from the end first, then the message is cut (on a character
  * boundary), and a last line says how much was removed.
  */
-export function toMessage(alert: Alert, maxBytes: number): string {
+function toMessage(alert: Alert, maxBytes: number): string {
   const evidence = alert.evidence ?? [];
   const full = compose(alert.message, evidence);
   if (utf8Bytes(full) <= maxBytes) return full || '(empty alert)';
@@ -182,7 +182,7 @@ function utf8Bytes(text: string): number {
  * (rounded to 5 decimals), anything else as `String`. Dropped, never sent: invalid names (SNS would refuse
  * the whole Publish), empty strings, and whatever would take the attributes past 16 KB.
  */
-export function toMessageAttributes(
+function toMessageAttributes(
   attributes: Readonly<Record<string, string | number>>,
 ): Record<string, MessageAttributeValue> {
   const result: Record<string, MessageAttributeValue> = {};

@@ -5,7 +5,6 @@
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { parseDuration } from '#domain/duration';
-import { WardenError } from '#domain/errors';
 import { parseSimulationConfig, type SimulationConfig } from '#shared/simulation/config';
 import { simulate } from '#shared/simulation/simulate';
 import { formatReport } from './format-report';
@@ -87,7 +86,7 @@ function newestEventTime(events: readonly unknown[]): Date | undefined {
 }
 
 program.parseAsync().catch((error: unknown) => {
-  const message = error instanceof WardenError || error instanceof Error ? error.message : String(error);
+  const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`egress-warden: ${message}\n`);
   process.exitCode = 2;
 });

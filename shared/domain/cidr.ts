@@ -71,10 +71,22 @@ export function cidrContains(outer: string, inner: string): boolean {
 
 /** True when the two networks share at least one address. Throws InvalidInputError. */
 export function cidrOverlaps(a: string, b: string): boolean {
-  const left = toRange(a);
-  const right = toRange(b);
+  return rangesOverlap(toRange(a), toRange(b));
+}
+
+/** cidrContains on ranges already parsed, for callers that test one network against many. */
+export function rangeContains(outer: CidrRange, inner: CidrRange): boolean {
+  return (
+    outer.family === inner.family &&
+    inner.prefixLength >= outer.prefixLength &&
+    (inner.network & netmask(outer.family, outer.prefixLength)) === outer.network
+  );
+}
+
+/** cidrOverlaps on ranges already parsed. */
+export function rangesOverlap(a: CidrRange, b: CidrRange): boolean {
   // Two CIDR blocks are either nested or disjoint.
-  return rangeContains(left, right) || rangeContains(right, left);
+  return rangeContains(a, b) || rangeContains(b, a);
 }
 
 /**
@@ -106,14 +118,6 @@ export function compareRanges(a: CidrRange, b: CidrRange): number {
   if (a.family !== b.family) return a.family - b.family;
   if (a.network !== b.network) return a.network < b.network ? -1 : 1;
   return a.prefixLength - b.prefixLength;
-}
-
-function rangeContains(outer: CidrRange, inner: CidrRange): boolean {
-  return (
-    outer.family === inner.family &&
-    inner.prefixLength >= outer.prefixLength &&
-    (inner.network & netmask(outer.family, outer.prefixLength)) === outer.network
-  );
 }
 
 /** The parent of two adjacent halves of the same network, or undefined when they are not such a pair. */

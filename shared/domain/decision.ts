@@ -26,7 +26,11 @@ export interface Decision {
   readonly detector: string;
   /** Why the record is in its current state, in one sentence. */
   readonly reason: string;
-  /** The targets this block applies to (already narrowed to the indicator's kind and a manual request). */
+  /**
+   * The targets this block applies to: those that can block the indicator's kind, narrowed by a manual
+   * request, and for an active block to the ones in `enforce` mode when it was decided (an extension adds
+   * any switched to `enforce` since). Reconcile projects the record onto exactly these.
+   */
   readonly targets: readonly TargetName[];
   readonly createdAt: string;
   readonly updatedAt: string;

@@ -4,11 +4,15 @@
  * breaker are the user's.
  */
 import * as v from 'valibot';
-import { cidrContains, cidrOverlaps } from './cidr';
+import { type CidrRange, rangeContains, rangesOverlap, toRange } from './cidr';
 import { parseDuration } from './duration';
 import { InvalidInputError } from './errors';
 import { DEFAULT_FINDING_TYPES, type FindingAction } from './finding-types';
 import { type Indicator, isSubdomainOrSame, parseIndicator } from './indicator';
+import {
+  DEFAULT_NETWORK_ACL_MAX_ENTRIES_PER_FAMILY,
+  DEFAULT_NETWORK_ACL_RULE_RANGE,
+} from './reconcile/network-acl-plan';
 import type { SignalSource } from './signal';
 import type { TargetMode, TargetName } from './target';
 import { parseWith } from './validate';
@@ -141,12 +145,7 @@ export function parsePolicy(input: unknown = {}, root = 'policy'): Policy {
   const raw = parseWith(PolicySchema, input ?? {}, root);
   const field = (path: string) => `${root}.${path}`;
   const cidrs = (values: readonly string[] | undefined, path: string) =>
-    (values ?? []).map((value, i) => {
-      const indicator = parseIndicator(value, field(`${path}[${i}]`));
-      if (indicator.kind === 'domain')
-        throw new InvalidInputError('must be an IP address or CIDR', field(`${path}[${i}]`));
-      return indicator.value;
-    });
+    (values ?? []).map((value, i) => parseNetwork(value, field(`${path}[${i}]`)));
   const domains = (values: readonly string[] | undefined, path: string) =>
     (values ?? []).map((value, i) => {
       const indicator = parseIndicator(value, field(`${path}[${i}]`));
@@ -207,8 +206,9 @@ export function parsePolicy(input: unknown = {}, root = 'policy'): Policy {
       },
       networkAcls: {
         mode: raw.targets?.networkAcls?.mode ?? 'alert',
-        ruleRange: raw.targets?.networkAcls?.ruleRange ?? [1, 18],
-        maxEntriesPerFamily: raw.targets?.networkAcls?.maxEntriesPerFamily ?? 20,
+        ruleRange: raw.targets?.networkAcls?.ruleRange ?? DEFAULT_NETWORK_ACL_RULE_RANGE,
+        maxEntriesPerFamily:
+          raw.targets?.networkAcls?.maxEntriesPerFamily ?? DEFAULT_NETWORK_ACL_MAX_ENTRIES_PER_FAMILY,
       },
       networkFirewall: {
         mode: raw.targets?.networkFirewall?.mode ?? 'alert',
@@ -219,8 +219,18 @@ export function parsePolicy(input: unknown = {}, root = 'policy'): Policy {
   };
 }
 
-/** Addresses that must always stay reachable from a VPC. */
-const ALWAYS_PROTECTED: readonly { cidr: string; what: string }[] = [
+/**
+ * Parses an IP address or CIDR from a configuration into its canonical CIDR (`10.20.0.0/16`,
+ * `198.51.100.7/32`). Throws InvalidInputError naming `field` for anything else, a domain included.
+ */
+export function parseNetwork(value: unknown, field: string): string {
+  const indicator = parseIndicator(value, field);
+  if (indicator.kind === 'domain') throw new InvalidInputError('must be an IP address or CIDR', field);
+  return indicator.value;
+}
+
+/** Addresses that must always stay reachable from a VPC, parsed once: every check runs against them all. */
+const ALWAYS_PROTECTED: readonly { cidr: string; what: string; range: CidrRange }[] = [
   { cidr: '169.254.169.253/32', what: 'the Amazon-provided DNS server' },
   { cidr: '169.254.169.254/32', what: 'the instance metadata service' },
   { cidr: '169.254.169.123/32', what: 'the Amazon Time Sync Service' },
@@ -233,18 +243,19 @@ const ALWAYS_PROTECTED: readonly { cidr: string; what: string }[] = [
   { cidr: '::1/128', what: 'the loopback address' },
   { cidr: '0.0.0.0/8', what: '"this network" addresses' },
   { cidr: '::/128', what: 'the unspecified address' },
-];
+].map((entry) => ({ ...entry, range: toRange(entry.cidr) }));
 
 /** Single addresses inside it are fine (one IPv4 host through NAT64); the whole prefix is every IPv4 host. */
 const NAT64_PREFIX = '64:ff9b::/96';
+const NAT64_RANGE = toRange(NAT64_PREFIX);
 
-const PRIVATE_RANGES: readonly string[] = [
+const PRIVATE_RANGES: readonly { cidr: string; range: CidrRange }[] = [
   '10.0.0.0/8',
   '172.16.0.0/12',
   '192.168.0.0/16',
   '100.64.0.0/10',
   'fc00::/7',
-];
+].map((cidr) => ({ cidr, range: toRange(cidr) }));
 
 /** AWS's own service domains: blocking them breaks the workloads and Egress Warden itself. */
 const AWS_DOMAINS: readonly string[] = ['amazonaws.com', 'aws.amazon.com', 'amazon.com', 'amazontrust.com'];
@@ -292,28 +303,29 @@ export function protectionOf(indicator: Indicator, policy: Policy): Protection |
       detail: `${indicator.value} is wider than /${minimum}, the widest network Egress Warden will block`,
     };
   }
-  if (cidrContains(indicator.value, NAT64_PREFIX)) {
+  const range = toRange(indicator.value);
+  if (rangeContains(range, NAT64_RANGE)) {
     return {
       reason: 'guard-rail',
       detail: `${indicator.value} covers the NAT64 prefix ${NAT64_PREFIX}: all IPv4 egress of IPv6-only subnets`,
     };
   }
-  const builtIn = ALWAYS_PROTECTED.find((p) => cidrOverlaps(p.cidr, indicator.value));
+  const builtIn = ALWAYS_PROTECTED.find((p) => rangesOverlap(p.range, range));
   if (builtIn)
     return { reason: 'guard-rail', detail: `${indicator.value} covers ${builtIn.what} (${builtIn.cidr})` };
   if (!guardRails.allowPrivateRanges) {
-    const range = PRIVATE_RANGES.find((p) => cidrOverlaps(p, indicator.value));
-    if (range) {
+    const privateRange = PRIVATE_RANGES.find((p) => rangesOverlap(p.range, range));
+    if (privateRange) {
       return {
         reason: 'guard-rail',
-        detail: `${indicator.value} is in the private range ${range}; set guardRails.allowPrivateRanges to block it`,
+        detail: `${indicator.value} is in the private range ${privateRange.cidr}; set guardRails.allowPrivateRanges to block it`,
       };
     }
   }
-  const own = guardRails.protectedCidrs.find((p) => cidrOverlaps(p, indicator.value));
+  const own = guardRails.protectedCidrs.find((p) => rangesOverlap(toRange(p), range));
   if (own)
     return { reason: 'guard-rail', detail: `${indicator.value} overlaps the protected network ${own}` };
-  const allowed = allowlist.cidrs.find((p) => cidrOverlaps(p, indicator.value));
+  const allowed = allowlist.cidrs.find((p) => rangesOverlap(toRange(p), range));
   if (allowed)
     return {
       reason: 'allowlisted',

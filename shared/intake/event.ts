@@ -4,6 +4,7 @@
  */
 import * as v from 'valibot';
 import { InvalidInputError } from '#domain/errors';
+import { fnv1a32 } from '#domain/hash';
 import type { Policy } from '#domain/policy';
 import { parseWith } from '#domain/validate';
 import type { Command } from './command';
@@ -40,7 +41,10 @@ export function toCommands(event: unknown, policy: Policy, now: Date): Command[]
   const source = envelope.source;
   const detailType = envelope['detail-type'];
   const time = new Date(envelope.time ?? now).toISOString();
-  const id = envelope.id ?? `${source}:${time}:${hash(JSON.stringify(envelope.detail))}`;
+  // An idempotency key for an event without an id (a hand-written sample): the same event gives the same key.
+  const id =
+    envelope.id ??
+    `${source}:${time}:${fnv1a32(JSON.stringify(envelope.detail)).toString(16).padStart(8, '0')}`;
   if (source === 'aws.guardduty' && detailType === 'GuardDuty Finding')
     return guardDutyCommands(envelope.detail, policy);
   if (
@@ -56,14 +60,4 @@ export function toCommands(event: unknown, policy: Policy, now: Date): Command[]
     `${JSON.stringify(source)} / ${JSON.stringify(detailType)} is not an event Egress Warden handles (expected one of: ${known})`,
     'source',
   );
-}
-
-/** FNV-1a, for an idempotency key when an event carries no id. */
-function hash(text: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h.toString(16).padStart(8, '0');
 }

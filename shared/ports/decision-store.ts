@@ -3,21 +3,26 @@ import type { AuditRecord, BreakerState, Decision } from '#domain/decision';
 /**
  * The single source of truth: one decision record per indicator, the append-only audit trail and the
  * breaker. Writes are conditional on the version read, so two writers never lose each other's update.
+ * Any method may also throw ThrottledError or TargetNotFoundError (the table is missing).
  */
 export interface DecisionStore {
   /** The record for an indicator key, in any status; undefined if the indicator was never decided. */
   get(key: string): Promise<Decision | undefined>;
   /**
    * Writes `decision` (whose `version` must be `expectedVersion + 1`, or 1 for a new record) only if the
-   * stored record still has `expectedVersion` (undefined = must not exist yet).
-   * Throws ConcurrentUpdateError when another writer got there first.
+   * stored record still has `expectedVersion` (undefined or 0 = must not exist yet). Undefined fields are not
+   * stored. Throws ConcurrentUpdateError when another writer got there first; InvalidInputError for a wrong
+   * `version`, an `expiresAt` that is not a time or a record over 400 KB, before writing anything.
    */
   put(decision: Decision, expectedVersion: number | undefined): Promise<void>;
   /** Every record with status `active`, in no particular order. */
   listActive(): Promise<Decision[]>;
-  /** Active records whose `expiresAt` is at or before `time` (ISO 8601). */
+  /** Active records whose `expiresAt` is at or before `time` (ISO 8601). Throws InvalidInputError for a bad `time`. */
   listDueBefore(time: string): Promise<Decision[]>;
-  /** Appends audit records; never overwrites one. Idempotent for identical records. */
+  /**
+   * Appends audit records; never overwrites one. Idempotent for identical records. Throws InvalidInputError
+   * (an `at` that is not a time, a record over 400 KB) before writing any of them.
+   */
   appendAudit(records: readonly AuditRecord[]): Promise<void>;
   /** The audit trail of one indicator, oldest first. */
   listAudit(key: string): Promise<AuditRecord[]>;

@@ -12,9 +12,13 @@ export interface NetworkAcls {
    * Creates an egress deny for all protocols. Idempotent when the same entry already holds the number.
    * Throws ConcurrentUpdateError (`NetworkAclEntryAlreadyExists`: another entry holds the number),
    * TargetCapacityError (`NetworkAclEntryLimitExceeded`), TargetNotFoundError (`InvalidNetworkAclID.NotFound`),
-   * ThrottledError (`RequestLimitExceeded`).
+   * ThrottledError (`RequestLimitExceeded`), InvalidInputError (`InvalidParameterValue`: a rule number outside
+   * 1–32766 or not a CIDR, refused before any call).
    */
   createEgressDeny(aclId: string, ruleNumber: number, cidr: string): Promise<void>;
-  /** Deletes an egress entry. Idempotent: an entry already gone is success. Throws TargetNotFoundError. */
+  /**
+   * Deletes an egress entry. Idempotent: an entry already gone is success. Throws TargetNotFoundError,
+   * ThrottledError, InvalidInputError (a rule number outside 1–32766).
+   */
   deleteEgressEntry(aclId: string, ruleNumber: number): Promise<void>;
 }

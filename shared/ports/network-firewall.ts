@@ -2,7 +2,10 @@ import type { RuleGroupSnapshot } from '#domain/target';
 
 /** One stateful AWS Network Firewall rule group (Suricata rules string) that Egress Warden writes. */
 export interface NetworkFirewallRuleGroup {
-  /** Throws TargetNotFoundError, ThrottledError. */
+  /**
+   * The rules string, its update token and the fixed capacity. Throws TargetNotFoundError, ThrottledError,
+   * InvalidInputError (the group is not a STATEFUL rules-string group).
+   */
   describe(): Promise<RuleGroupSnapshot>;
   /**
    * Replaces the whole rules string; returns the new update token. Throws ConcurrentUpdateError

@@ -3,7 +3,7 @@
  * (VPCs with their CIDRs and network ACLs, the rule group's capacity). A VPC's own CIDRs are always protected.
  */
 import * as v from 'valibot';
-import { type Policy, parsePolicy } from '#domain/policy';
+import { type Policy, parseNetwork, parsePolicy } from '#domain/policy';
 import { parseWith } from '#domain/validate';
 
 const ConfigSchema = v.strictObject({
@@ -54,12 +54,18 @@ export const DEFAULT_SIMULATION_CONFIG = {
 /** Validates a simulation configuration (the default when none is given). Throws InvalidInputError naming the field. */
 export function parseSimulationConfig(input: unknown = DEFAULT_SIMULATION_CONFIG): SimulationConfig {
   const raw = parseWith(ConfigSchema, input);
+  const policy = parsePolicy(raw.policy);
   const vpcs = raw.vpcs ?? DEFAULT_SIMULATION_CONFIG.vpcs;
-  const policyInput = (raw.policy ?? {}) as { guardRails?: { protectedCidrs?: string[] } };
-  const protectedCidrs = [
-    ...(policyInput.guardRails?.protectedCidrs ?? []),
-    ...vpcs.flatMap((vpc) => vpc.cidrs),
-  ];
-  const policy = parsePolicy({ ...policyInput, guardRails: { ...policyInput.guardRails, protectedCidrs } });
-  return { policy, vpcs, networkFirewallCapacity: raw.networkFirewall?.capacity ?? 1000 };
+  const vpcCidrs = vpcs.flatMap((vpc, i) =>
+    vpc.cidrs.map((cidr, j) => parseNetwork(cidr, `vpcs[${i}].cidrs[${j}]`)),
+  );
+  const { guardRails } = policy;
+  return {
+    policy: {
+      ...policy,
+      guardRails: { ...guardRails, protectedCidrs: [...guardRails.protectedCidrs, ...vpcCidrs] },
+    },
+    vpcs,
+    networkFirewallCapacity: raw.networkFirewall?.capacity ?? 1000,
+  };
 }

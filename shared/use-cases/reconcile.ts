@@ -3,7 +3,7 @@
  * converges every target to the projection of the active decisions. The only code that writes to a target;
  * running it twice changes nothing the second time.
  */
-import { lifecycleAlert, targetAlert } from '#domain/alert';
+import { type Alert, lifecycleAlert, targetAlert } from '#domain/alert';
 import type { BlockEntry } from '#domain/block';
 import type { Decision } from '#domain/decision';
 import { ConcurrentUpdateError, TargetCapacityError } from '#domain/errors';
@@ -276,8 +276,11 @@ async function recordOverflow(
 ): Promise<void> {
   const newly = new Map<TargetName, string[]>();
   for (const decision of active) {
-    const overflow = targets.filter((t) => t.overflow.includes(decision.key)).map((t) => t.target);
     const before = decision.overflow ?? [];
+    // A target that failed says nothing about what fits: keep what was recorded, or the next run re-alerts.
+    const overflow = targets
+      .filter((t) => (t.status === 'failed' ? before.includes(t.target) : t.overflow.includes(decision.key)))
+      .map((t) => t.target);
     if (overflow.length === before.length && overflow.every((t) => before.includes(t))) continue;
     try {
       await deps.store.put({ ...decision, overflow, version: decision.version + 1 }, decision.version);
@@ -296,10 +299,7 @@ async function recordOverflow(
 }
 
 /** Alerts about the enforcer's own work must not undo that work when the topic is unavailable. */
-async function publishQuietly(
-  deps: Dependencies,
-  alert: Parameters<Dependencies['alerts']['publish']>[0],
-): Promise<void> {
+async function publishQuietly(deps: Dependencies, alert: Alert): Promise<void> {
   try {
     await deps.alerts.publish(alert);
   } catch {

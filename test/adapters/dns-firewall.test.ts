@@ -40,9 +40,9 @@ const $metadata = {};
 const fakeResolver = (options: FakeRoute53ResolverOptions = {}): FakeRoute53Resolver =>
   fakeRoute53Resolver(mock, options);
 
-/** A clock that only moves when the adapter sleeps, and the times at which each request was sent. */
+/** A clock that only moves when the adapter sleeps, and the sleeps it was asked for. */
 function fakeTime() {
-  const time = { now: 0, sleeps: [] as number[], requests: [] as { command: string; at: number }[] };
+  const time = { now: 0, sleeps: [] as number[] };
   const sleep = async (ms: number) => {
     time.sleeps.push(ms);
     time.now += ms;

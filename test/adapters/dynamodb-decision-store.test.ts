@@ -477,6 +477,7 @@ describe('DynamoDbDecisionStore requests', () => {
 
     // Assess
     await expect(attempt).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(attempt).rejects.toMatchObject({ code: 'ValidationException' });
     await expect(attempt).rejects.toThrow(/maximum allowed size/);
   });
 

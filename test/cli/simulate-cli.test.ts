@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimulationResult } from '#shared/simulation/simulate';
 import { EVENTS_DIR } from '../support/events';
+import { ACL_ID, reservedDenyCidrs } from '../support/warden';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ACL_ID = 'acl-0123456789abcdef0';
 
 type CliOutput = Pick<SimulationResult, 'decisions' | 'rejected' | 'targets' | 'alerts'>;
 
@@ -39,10 +39,7 @@ function cli(...args: string[]): Promise<Run> {
 }
 
 function denies(output: CliOutput): string[] {
-  return (output.targets.networkAcls[ACL_ID] ?? [])
-    .filter((e) => e.ruleNumber <= 18 && e.action === 'deny')
-    .map((e) => e.cidr)
-    .sort();
+  return reservedDenyCidrs(output.targets.networkAcls[ACL_ID] ?? []);
 }
 
 describe('egress-warden simulate', () => {

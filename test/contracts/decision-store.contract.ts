@@ -130,6 +130,30 @@ export function describeDecisionStoreContract(label: string, setup: () => Promis
         expect(found && 'requestedBy' in found).toBe(false);
       });
 
+      it('drops optional fields given as undefined, nested ones included', async () => {
+        // Prepare
+        const {
+          requestedBy: _,
+          overflow: __,
+          ...expected
+        } = aDecision({
+          workloads: [{ account: '123456789012', region: 'us-east-1' }],
+        });
+        const withUndefined: Decision = {
+          ...expected,
+          requestedBy: undefined,
+          overflow: undefined,
+          workloads: [{ account: '123456789012', region: 'us-east-1', vpcId: undefined }],
+        };
+
+        // Act
+        await store.put(withUndefined, undefined);
+        const found = await store.get(expected.key);
+
+        // Assess
+        expect(found).toStrictEqual(expected);
+      });
+
       it('keeps what it stored when the caller mutates its objects afterwards', async () => {
         // Prepare
         const decision = aDecision();
@@ -171,6 +195,18 @@ export function describeDecisionStoreContract(label: string, setup: () => Promis
 
         // Assess
         await expectConflict(attempt);
+        expect((await store.get('evil.example.com'))?.reason).toBe('first');
+      });
+
+      it('reads expected version 0 as "no record yet", as the breaker does', async () => {
+        // Prepare
+        await store.put(aDecision({ reason: 'first' }), 0);
+
+        // Act
+        const again = store.put(aDecision({ reason: 'second' }), 0);
+
+        // Assess
+        await expectConflict(again);
         expect((await store.get('evil.example.com'))?.reason).toBe('first');
       });
 

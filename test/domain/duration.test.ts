@@ -87,7 +87,7 @@ describe('parseDuration', () => {
     },
   );
 
-  it('property: every accepted duration is positive and fits a date', () => {
+  it('property: every accepted duration is positive and at most 3650 days', () => {
     const written = fc.oneof(
       fc
         .tuple(fc.integer({ min: 0, max: 999_999 }), fc.constantFrom('s', 'm', 'h', 'd', 'w'))
@@ -106,7 +106,7 @@ describe('parseDuration', () => {
           return;
         }
         expect(ms).toBeGreaterThan(0);
-        expect(Number.isNaN(new Date(Date.now() + ms).getTime())).toBe(false);
+        expect(ms).toBeLessThanOrEqual(3650 * DAY);
       }),
     );
   });

@@ -1,36 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '#domain/errors';
 import { parsePolicy } from '#domain/policy';
-import type { Signal } from '#domain/signal';
-import type { Command } from '#shared/intake/command';
 import { ACCEPTED_EVENTS, toCommands } from '#shared/intake/event';
-import { type GuardDutyEvent, loadEvent, type ManualEvent, type ThreatSignalEvent } from '../support/events';
+import {
+  type GuardDutyEvent,
+  loadEvent,
+  type ManualEvent,
+  onlySignal,
+  type ThreatSignalEvent,
+  thrownBy,
+} from '../support/events';
 
 const policy = parsePolicy({});
 const NOW = new Date('2026-11-28T10:00:00.000Z');
 
-function signalOf(commands: readonly Command[]): Signal {
-  const [command] = commands;
-  if (commands.length !== 1 || command?.kind !== 'signal') {
-    throw new Error(`expected one signal, got ${JSON.stringify(commands)}`);
-  }
-  return command.signal;
-}
-
-/** The error a call throws, failing the test when it does not throw. */
-function errorOf(call: () => unknown): unknown {
-  try {
-    call();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to throw');
-}
-
 describe('toCommands', () => {
   it('routes a GuardDuty finding to the GuardDuty mapping', () => {
     // Act
-    const signal = signalOf(toCommands(loadEvent('guardduty/c2-domain.json'), policy, NOW));
+    const signal = onlySignal(toCommands(loadEvent('guardduty/c2-domain.json'), policy, NOW));
 
     // Assess
     expect(signal).toMatchObject({ source: 'guardduty', indicator: { value: 'guarddutyc2activityb.com' } });
@@ -38,7 +25,7 @@ describe('toCommands', () => {
 
   it('routes a Threat Signal to the detector mapping', () => {
     // Act
-    const signal = signalOf(toCommands(loadEvent('detectors/dns-tunnel-signal.json'), policy, NOW));
+    const signal = onlySignal(toCommands(loadEvent('detectors/dns-tunnel-signal.json'), policy, NOW));
 
     // Assess
     expect(signal).toMatchObject({ source: 'dns-log', detector: 'dns-tunnel' });
@@ -49,7 +36,7 @@ describe('toCommands', () => {
     const event = loadEvent<ManualEvent>('manual/unblock-request.json');
 
     // Act
-    const signal = signalOf(toCommands(event, policy, NOW));
+    const signal = onlySignal(toCommands(event, policy, NOW));
 
     // Assess
     expect(signal).toMatchObject({
@@ -80,7 +67,7 @@ describe('toCommands', () => {
     const { time: _time, ...event } = loadEvent<ManualEvent>('manual/block-request.json');
 
     // Act
-    const signal = signalOf(toCommands(event, policy, NOW));
+    const signal = onlySignal(toCommands(event, policy, NOW));
 
     // Assess
     expect(signal.observedAt).toBe(NOW.toISOString());
@@ -92,9 +79,9 @@ describe('toCommands', () => {
     const other = { ...event, detail: { ...event.detail, indicator: '203.0.113.46' } };
 
     // Act
-    const first = signalOf(toCommands(event, policy, NOW)).evidence.key;
-    const replay = signalOf(toCommands(structuredClone(event), policy, NOW)).evidence.key;
-    const different = signalOf(toCommands(other, policy, NOW)).evidence.key;
+    const first = onlySignal(toCommands(event, policy, NOW)).evidence.key;
+    const replay = onlySignal(toCommands(structuredClone(event), policy, NOW)).evidence.key;
+    const different = onlySignal(toCommands(other, policy, NOW)).evidence.key;
 
     // Assess
     expect(first).toMatch(/^manual:egress-warden\.manual:/);
@@ -118,7 +105,7 @@ describe('toCommands', () => {
     const event = { ...loadEvent<ThreatSignalEvent>('detectors/dns-tunnel-signal.json'), source: 'aws.ec2' };
 
     // Act
-    const error = errorOf(() => toCommands(event, policy, NOW));
+    const error = thrownBy(() => toCommands(event, policy, NOW));
 
     // Assess
     expect(error).toBeInstanceOf(InvalidInputError);
@@ -132,7 +119,7 @@ describe('toCommands', () => {
     const event = { ...loadEvent<GuardDutyEvent>('guardduty/c2-domain.json'), 'detail-type': 'Finding' };
 
     // Act
-    const error = errorOf(() => toCommands(event, policy, NOW));
+    const error = thrownBy(() => toCommands(event, policy, NOW));
 
     // Assess
     expect(error).toMatchObject({ field: 'source' });
@@ -145,7 +132,7 @@ describe('toCommands', () => {
     ['a number', 42],
   ])('rejects an event that is %s', (_label, event) => {
     // Act
-    const error = errorOf(() => toCommands(event, policy, NOW));
+    const error = thrownBy(() => toCommands(event, policy, NOW));
 
     // Assess
     expect(error).toBeInstanceOf(InvalidInputError);
@@ -156,7 +143,7 @@ describe('toCommands', () => {
     const { detail: _detail, ...event } = loadEvent<GuardDutyEvent>('guardduty/c2-domain.json');
 
     // Act
-    const error = errorOf(() => toCommands(event, policy, NOW));
+    const error = thrownBy(() => toCommands(event, policy, NOW));
 
     // Assess
     expect(error).toMatchObject({ field: 'detail' });
@@ -167,7 +154,7 @@ describe('toCommands', () => {
     const event = { ...loadEvent<GuardDutyEvent>('guardduty/c2-domain.json'), time: 'now' };
 
     // Act
-    const error = errorOf(() => toCommands(event, policy, NOW));
+    const error = thrownBy(() => toCommands(event, policy, NOW));
 
     // Assess
     expect(error).toMatchObject({ field: 'time' });

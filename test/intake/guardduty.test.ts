@@ -1,32 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidIndicatorError, InvalidInputError } from '#domain/errors';
 import { parsePolicy } from '#domain/policy';
-import type { Signal } from '#domain/signal';
-import type { Command } from '#shared/intake/command';
 import { guardDutyCommands } from '#shared/intake/guardduty';
-import { type GuardDutyEvent, loadEvent } from '../support/events';
+import { type GuardDutyEvent, loadEvent, signalsOf, thrownBy } from '../support/events';
 
 const policy = parsePolicy({});
 
 const finding = (path: string) => loadEvent<GuardDutyEvent>(`guardduty/${path}`).detail;
-
-/** The signals of the commands, failing the test when any command is not a signal. */
-function signalsOf(commands: readonly Command[]): Signal[] {
-  return commands.map((command) => {
-    if (command.kind !== 'signal') throw new Error(`expected a signal, got ${JSON.stringify(command)}`);
-    return command.signal;
-  });
-}
-
-/** The error a call throws, failing the test when it does not throw. */
-function errorOf(call: () => unknown): unknown {
-  try {
-    call();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to throw');
-}
 
 describe('guardDutyCommands', () => {
   it('turns a DNS finding into one domain signal with the finding as evidence', () => {
@@ -191,7 +171,7 @@ describe('guardDutyCommands', () => {
     const { detail } = loadEvent<GuardDutyEvent>('invalid/guardduty-placeholder-domain.json');
 
     // Act
-    const error = errorOf(() => guardDutyCommands(detail, policy));
+    const error = thrownBy(() => guardDutyCommands(detail, policy));
 
     // Assess
     expect(error).toBeInstanceOf(InvalidIndicatorError);
@@ -205,7 +185,7 @@ describe('guardDutyCommands', () => {
     delete detail.severity;
 
     // Act
-    const error = errorOf(() => guardDutyCommands(detail, policy));
+    const error = thrownBy(() => guardDutyCommands(detail, policy));
 
     // Assess
     expect(error).toBeInstanceOf(InvalidInputError);
@@ -218,7 +198,7 @@ describe('guardDutyCommands', () => {
     detail.updatedAt = 'yesterday';
 
     // Act
-    const error = errorOf(() => guardDutyCommands(detail, policy));
+    const error = thrownBy(() => guardDutyCommands(detail, policy));
 
     // Assess
     expect(error).toMatchObject({ field: 'detail.updatedAt' });
@@ -231,7 +211,7 @@ describe('guardDutyCommands', () => {
     detail.service.action.dnsRequestAction = {};
 
     // Act
-    const error = errorOf(() => guardDutyCommands(detail, policy));
+    const error = thrownBy(() => guardDutyCommands(detail, policy));
 
     // Assess
     expect(error).toMatchObject({ field: 'detail.service.action.dnsRequestAction.domain' });
@@ -244,7 +224,7 @@ describe('guardDutyCommands', () => {
     if (connection) connection.remoteIpDetails = {};
 
     // Act
-    const error = errorOf(() => guardDutyCommands(detail, policy));
+    const error = thrownBy(() => guardDutyCommands(detail, policy));
 
     // Assess
     expect(error).toMatchObject({
@@ -259,7 +239,7 @@ describe('guardDutyCommands', () => {
     if (remote) remote.ipAddressV4 = '198.51.100.077';
 
     // Act
-    const error = errorOf(() => guardDutyCommands(detail, policy));
+    const error = thrownBy(() => guardDutyCommands(detail, policy));
 
     // Assess
     expect(error).toBeInstanceOf(InvalidIndicatorError);

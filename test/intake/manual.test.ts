@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidIndicatorError, InvalidInputError } from '#domain/errors';
-import type { Signal } from '#domain/signal';
 import type { Command } from '#shared/intake/command';
 import { manualCommand } from '#shared/intake/manual';
-import { loadEvent, type ManualDetail, type ManualEvent } from '../support/events';
+import { loadEvent, type ManualDetail, type ManualEvent, signalOf, thrownBy } from '../support/events';
 
 const ID = '7e1d3b2f-4a8c-4d66-8b2f-2c3d4e5f6a01';
 const TIME = '2026-11-28T09:35:00.000Z';
@@ -14,21 +13,6 @@ const unblockDetail = () => loadEvent<ManualEvent>('manual/unblock-request.json'
 
 function block(detail: ManualDetail): Command {
   return manualCommand('Block Request', detail, ID, TIME);
-}
-
-function signalOf(command: Command): Signal {
-  if (command.kind !== 'signal') throw new Error(`expected a signal, got ${JSON.stringify(command)}`);
-  return command.signal;
-}
-
-/** The error a call throws, failing the test when it does not throw. */
-function errorOf(call: () => unknown): unknown {
-  try {
-    call();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to throw');
 }
 
 describe('manualCommand', () => {
@@ -152,7 +136,7 @@ describe('manualCommand', () => {
     delete detail[field];
 
     // Act
-    const error = errorOf(() => block(detail));
+    const error = thrownBy(() => block(detail));
 
     // Assess
     expect(error).toBeInstanceOf(InvalidInputError);
@@ -164,7 +148,7 @@ describe('manualCommand', () => {
     const detail: ManualDetail = { ...unblockDetail(), [field]: '   ' };
 
     // Act
-    const error = errorOf(() => manualCommand('Unblock Request', detail, ID, TIME));
+    const error = thrownBy(() => manualCommand('Unblock Request', detail, ID, TIME));
 
     // Assess
     expect(error).toMatchObject({ field: `detail.${field}` });
@@ -175,7 +159,7 @@ describe('manualCommand', () => {
     const { detail } = loadEvent<ManualEvent>('invalid/manual-missing-requested-by.json');
 
     // Act
-    const error = errorOf(() => block(detail));
+    const error = thrownBy(() => block(detail));
 
     // Assess
     expect((error as Error).message).toBe('detail.requestedBy: is required');
@@ -186,7 +170,7 @@ describe('manualCommand', () => {
     const detail = { ...blockDetail(), permanent: true };
 
     // Act
-    const error = errorOf(() => block(detail));
+    const error = thrownBy(() => block(detail));
 
     // Assess
     expect(error).toBeInstanceOf(InvalidInputError);
@@ -196,7 +180,7 @@ describe('manualCommand', () => {
 
   it('rejects a ttl that is not a duration, naming the value', () => {
     // Act
-    const error = errorOf(() => block({ ...blockDetail(), ttl: 'until friday' }));
+    const error = thrownBy(() => block({ ...blockDetail(), ttl: 'until friday' }));
 
     // Assess
     expect(error).toMatchObject({ field: 'detail.ttl' });
@@ -205,7 +189,7 @@ describe('manualCommand', () => {
 
   it('rejects a field it does not know, so that a typo is never silently dropped', () => {
     // Act
-    const error = errorOf(() => block({ ...blockDetail(), ttlHours: 4 }));
+    const error = thrownBy(() => block({ ...blockDetail(), ttlHours: 4 }));
 
     // Assess
     expect(error).toMatchObject({ field: 'detail.ttlHours' });
@@ -214,7 +198,7 @@ describe('manualCommand', () => {
 
   it('rejects a ttl on an unblock request', () => {
     // Act
-    const error = errorOf(() =>
+    const error = thrownBy(() =>
       manualCommand('Unblock Request', { ...unblockDetail(), ttl: '4h' }, ID, TIME),
     );
 
@@ -224,7 +208,7 @@ describe('manualCommand', () => {
 
   it('rejects a target name it does not know', () => {
     // Act
-    const error = errorOf(() => block({ ...blockDetail(), targets: ['route53'] }));
+    const error = thrownBy(() => block({ ...blockDetail(), targets: ['route53'] }));
 
     // Assess
     expect(error).toBeInstanceOf(InvalidInputError);
@@ -234,7 +218,7 @@ describe('manualCommand', () => {
 
   it('rejects an empty target list', () => {
     // Act
-    const error = errorOf(() => block({ ...blockDetail(), targets: [] }));
+    const error = thrownBy(() => block({ ...blockDetail(), targets: [] }));
 
     // Assess
     expect(error).toMatchObject({ field: 'detail.targets' });
@@ -245,7 +229,7 @@ describe('manualCommand', () => {
     const { detail } = loadEvent<ManualEvent>('invalid/manual-rule-injection.json');
 
     // Act
-    const error = errorOf(() => block(detail));
+    const error = thrownBy(() => block(detail));
 
     // Assess
     expect(error).toBeInstanceOf(InvalidIndicatorError);
@@ -254,7 +238,7 @@ describe('manualCommand', () => {
 
   it('rejects an indicator that is not a string', () => {
     // Act
-    const error = errorOf(() => block({ ...blockDetail(), indicator: undefined }));
+    const error = thrownBy(() => block({ ...blockDetail(), indicator: undefined }));
 
     // Assess
     expect(error).toMatchObject({ field: 'detail.indicator' });

@@ -1,19 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidIndicatorError, InvalidInputError } from '#domain/errors';
 import { threatSignalCommand } from '#shared/intake/threat-signal';
-import { loadEvent, type ThreatSignalEvent } from '../support/events';
+import { loadEvent, type ThreatSignalEvent, thrownBy } from '../support/events';
 
 const sample = () => loadEvent<ThreatSignalEvent>('detectors/dns-tunnel-signal.json');
-
-/** The error a call throws, failing the test when it does not throw. */
-function errorOf(call: () => unknown): unknown {
-  try {
-    call();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to throw');
-}
 
 describe('threatSignalCommand', () => {
   it('turns a detector signal into a block signal', () => {
@@ -69,7 +59,7 @@ describe('threatSignalCommand', () => {
     event.detail.source = 'guardduty';
 
     // Act
-    const error = errorOf(() => threatSignalCommand(event.detail, 'id'));
+    const error = thrownBy(() => threatSignalCommand(event.detail, 'id'));
 
     // Assess
     expect(error).toBeInstanceOf(InvalidInputError);
@@ -82,7 +72,7 @@ describe('threatSignalCommand', () => {
     event.detail.severity = 11;
 
     // Act
-    const error = errorOf(() => threatSignalCommand(event.detail, 'id'));
+    const error = thrownBy(() => threatSignalCommand(event.detail, 'id'));
 
     // Assess
     expect(error).toMatchObject({ field: 'detail.severity' });
@@ -95,7 +85,7 @@ describe('threatSignalCommand', () => {
     delete event.detail.evidence.summary;
 
     // Act
-    const error = errorOf(() => threatSignalCommand(event.detail, 'id'));
+    const error = thrownBy(() => threatSignalCommand(event.detail, 'id'));
 
     // Assess
     expect(error).toMatchObject({ field: 'detail.evidence.summary' });
@@ -108,7 +98,7 @@ describe('threatSignalCommand', () => {
     event.detail.observedAt = '28/11/2026';
 
     // Act
-    const error = errorOf(() => threatSignalCommand(event.detail, 'id'));
+    const error = thrownBy(() => threatSignalCommand(event.detail, 'id'));
 
     // Assess
     expect(error).toMatchObject({ field: 'detail.observedAt' });
@@ -120,7 +110,7 @@ describe('threatSignalCommand', () => {
     event.detail.workload = { account: '1234' };
 
     // Act
-    const error = errorOf(() => threatSignalCommand(event.detail, 'id'));
+    const error = thrownBy(() => threatSignalCommand(event.detail, 'id'));
 
     // Assess
     expect(error).toMatchObject({ field: 'detail.workload.account' });
@@ -132,7 +122,7 @@ describe('threatSignalCommand', () => {
     event.detail.indicator = 'evil.example.org"; sid:1; pass';
 
     // Act
-    const error = errorOf(() => threatSignalCommand(event.detail, 'id'));
+    const error = thrownBy(() => threatSignalCommand(event.detail, 'id'));
 
     // Assess
     expect(error).toBeInstanceOf(InvalidIndicatorError);

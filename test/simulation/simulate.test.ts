@@ -3,12 +3,12 @@ import type { Outcome, SkipReason } from '#domain/decision';
 import { loadEvents } from '#shared/cli/load-events';
 import { parseSimulationConfig } from '#shared/simulation/config';
 import { type SimulationInput, type SimulationResult, simulate } from '#shared/simulation/simulate';
-import { EVENTS_DIR } from '../support/events';
+import { EVENTS_DIR, loadEvent, type ManualEvent } from '../support/events';
+import { ACL_ID, reservedDenyCidrs } from '../support/warden';
 
 /** The newest event time in events/, which the CLI uses as "now" for the bundled samples. */
 const NOW = new Date('2026-11-28T09:53:00.000Z');
 const HOUR = 3_600_000;
-const ACL_ID = 'acl-0123456789abcdef0';
 const in4Hours = new Date(NOW.getTime() + 4 * HOUR).toISOString();
 
 let inputs: SimulationInput[];
@@ -28,10 +28,15 @@ function outcomesFor(result: SimulationResult, indicator: string): (Outcome | `s
 
 /** The deny entries Egress Warden owns (the reserved range 1-18) in the sample ACL, as CIDRs. */
 function reservedDenies(result: SimulationResult): string[] {
-  return (result.targets.networkAcls[ACL_ID] ?? [])
-    .filter((e) => e.ruleNumber <= 18 && e.action === 'deny')
-    .map((e) => e.cidr)
-    .sort();
+  return reservedDenyCidrs(result.targets.networkAcls[ACL_ID] ?? []);
+}
+
+/** A manual Block Request for `indicator`, as a simulation input. */
+function blockRequest(indicator: string): SimulationInput {
+  const event = loadEvent<ManualEvent>('manual/block-request.json');
+  event.id = `block-${indicator}`;
+  event.detail = { ...event.detail, indicator };
+  return { name: `block ${indicator}`, event };
 }
 
 describe('simulate on the bundled sample events', () => {
@@ -173,6 +178,20 @@ describe('simulate on the bundled sample events', () => {
       expect(line).toMatch(/^drop (ip|tls|http) .*msg:"egress-warden block .*sid:\d+;/);
   });
 
+  it('refuses, under the default configuration, the allowlisted range and the protected domain', async () => {
+    // Prepare
+    const requests = [blockRequest('192.0.2.7'), blockRequest('mail.corp.example.com')];
+
+    // Act
+    const refused = await simulate(requests, parseSimulationConfig(), { now: NOW });
+
+    // Assess
+    expect(refused.decisions.map((d) => [d.indicator, d.skipReason])).toEqual([
+      ['192.0.2.7/32', 'allowlisted'],
+      ['mail.corp.example.com', 'guard-rail'],
+    ]);
+  });
+
   it('gives the same result on every run', async () => {
     // Act
     const again = await simulate(inputs, parseSimulationConfig(), { now: NOW });
@@ -201,6 +220,18 @@ describe('simulate, then five hours later', () => {
     ]);
     for (const e of ended) expect(e.reason).toMatch(/^expired at /);
     expect(result.alerts.filter((a) => a.subject.includes('EXPIRED'))).toHaveLength(3);
+  });
+
+  it('lists the blocks that ended among the decisions, as unblocked', () => {
+    // Act
+    const ended = result.decisions.filter((d) => d.reason.startsWith('expired at '));
+
+    // Assess
+    expect(ended.map((d) => [d.indicator, d.outcome]).sort()).toEqual([
+      ['198.51.100.77/32', 'unblocked'],
+      ['guarddutyc2activityb.com', 'unblocked'],
+      ['x7f3a9.tunnel-example.org', 'unblocked'],
+    ]);
   });
 
   it('removes them from every target and keeps the permanent CIDR', () => {

@@ -3,7 +3,7 @@
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createTableInput } from '#adapters/decision-table';
 
@@ -20,7 +20,10 @@ const dynalite = createRequire(import.meta.url)('dynalite') as DynaliteFactory;
 export interface Dynalite {
   readonly endpoint: string;
   readonly client: DynamoDBClient;
-  /** Marshals with `removeUndefinedValues`, as the Lambda wiring does. */
+  /**
+   * A document client with default marshalling, which refuses undefined values: the decision store promises
+   * to drop them itself, and a forgiving client here would hide it if it stopped doing so.
+   */
   readonly doc: DynamoDBDocumentClient;
   /** Creates a decision table (from decision-table.ts) under a fresh name unless one is given; returns the name. */
   createTable(name?: string): Promise<string>;
@@ -29,7 +32,7 @@ export interface Dynalite {
 
 let tables = 0;
 
-/** Starts dynalite on 127.0.0.1 on a free port, with tables that are ready as soon as they are created. */
+/** Starts dynalite on 127.0.0.1 on a free port; `createTable` returns once the table is ACTIVE. */
 export async function startDynalite(): Promise<Dynalite> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
@@ -43,14 +46,20 @@ export async function startDynalite(): Promise<Dynalite> {
     region: 'us-east-1',
     credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
   });
-  const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  const doc = DynamoDBDocumentClient.from(client);
   return {
     endpoint,
     client,
     doc,
     async createTable(name = `decisions-${++tables}`) {
       await client.send(new CreateTableCommand(createTableInput(name)));
-      return name;
+      // dynalite answers CREATING and turns the table ACTIVE on a later tick; until then every request gets
+      // ResourceNotFoundException. Each DescribeTable round trip lets that tick run, so no timer is needed.
+      for (let check = 1; check <= 100; check++) {
+        const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+        if (Table?.TableStatus === 'ACTIVE') return name;
+      }
+      throw new Error(`dynalite table ${name} is still not ACTIVE`);
     },
     async stop() {
       client.destroy();

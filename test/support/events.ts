@@ -1,12 +1,16 @@
 /**
- * The sample events under events/, typed for tests. Each call reads the file again, so a test may change the
- * event it gets without affecting any other test.
+ * The sample events under events/, typed for tests, and what intake makes of them. Each call reads the file
+ * again, so a test may change the event it gets without affecting any other test.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { Signal } from '#domain/signal';
+import type { Command } from '#shared/intake/command';
+
+const EVENTS_URL = new URL('../../events/', import.meta.url);
 
 /** The absolute path of the events/ folder. */
-export const EVENTS_DIR = fileURLToPath(new URL('../../events/', import.meta.url));
+export const EVENTS_DIR = fileURLToPath(EVENTS_URL);
 
 /** The EventBridge envelope every sample has. */
 export interface SampleEvent<Detail = Record<string, unknown>> {
@@ -85,5 +89,35 @@ export type ThreatSignalEvent = SampleEvent<ThreatSignalDetail>;
  * about the file; nothing is validated here, that is what the code under test does.
  */
 export function loadEvent<Event extends SampleEvent<unknown> = SampleEvent>(path: string): Event {
-  return JSON.parse(readFileSync(new URL(path, new URL('../../events/', import.meta.url)), 'utf8')) as Event;
+  return JSON.parse(readFileSync(new URL(path, EVENTS_URL), 'utf8')) as Event;
+}
+
+/** The signal a command carries; fails the test when the command is anything else. */
+export function signalOf(command: Command): Signal {
+  if (command.kind !== 'signal') throw new Error(`expected a signal, got ${JSON.stringify(command)}`);
+  return command.signal;
+}
+
+/** The signals of the commands, failing the test when any command is not a signal. */
+export function signalsOf(commands: readonly Command[]): Signal[] {
+  return commands.map(signalOf);
+}
+
+/** The one signal an event became; fails the test on no command, several, or one that is not a signal. */
+export function onlySignal(commands: readonly Command[]): Signal {
+  const [command] = commands;
+  if (commands.length !== 1 || !command) {
+    throw new Error(`expected one signal, got ${JSON.stringify(commands)}`);
+  }
+  return signalOf(command);
+}
+
+/** The error a call throws, such as intake rejecting an input; fails the test when it does not throw. */
+export function thrownBy(call: () => unknown): unknown {
+  try {
+    call();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the call to throw');
 }

@@ -13,9 +13,11 @@ import type { Signal } from '#domain/signal';
 import type { NetworkAclEntry } from '#domain/target';
 import { toCommands } from '#shared/intake/event';
 import type { Dependencies } from '#shared/use-cases/dependencies';
-import { loadEvent, type ManualEvent, type SampleEvent, type ThreatSignalEvent } from './events';
+import { loadEvent, type ManualEvent, onlySignal, type SampleEvent, type ThreatSignalEvent } from './events';
 
+/** Where the warden's clock starts. */
 export const START = new Date('2026-11-28T10:00:00.000Z');
+/** The ACL and VPC of the samples, also those of the simulation's default configuration. */
 export const ACL_ID = 'acl-0123456789abcdef0';
 export const VPC_ID = 'vpc-0a1b2c3d4e5f60718';
 export const MINUTE = 60_000;
@@ -96,22 +98,24 @@ export function targetState(warden: Warden): {
   };
 }
 
-/** The CIDRs of the deny entries in the reserved range [1, 18]. */
-export function reservedDenies(warden: Warden): string[] {
-  return targetState(warden)
-    .acl.filter((entry) => entry.ruleNumber <= 18 && entry.action === 'deny')
+/** The sorted CIDRs of the deny entries in the default reserved range [1, 18], those Egress Warden owns. */
+export function reservedDenyCidrs(
+  entries: readonly { readonly ruleNumber: number; readonly action: string; readonly cidr: string }[],
+): string[] {
+  return entries
+    .filter((entry) => entry.ruleNumber <= 18 && entry.action === 'deny')
     .map((entry) => entry.cidr)
     .sort();
 }
 
+/** The CIDRs of the deny entries in the reserved range [1, 18] of the warden's ACL. */
+export function reservedDenies(warden: Warden): string[] {
+  return reservedDenyCidrs(targetState(warden).acl);
+}
+
 /** The one signal an event becomes, through the same intake as production; throws otherwise. */
 export function signalFrom(event: SampleEvent<unknown>, warden: Warden): Signal {
-  const commands = toCommands(event, warden.deps.policy, warden.clock.now());
-  const [command] = commands;
-  if (commands.length !== 1 || command?.kind !== 'signal') {
-    throw new Error(`expected one signal, got ${JSON.stringify(commands)}`);
-  }
-  return command.signal;
+  return onlySignal(toCommands(event, warden.deps.policy, warden.clock.now()));
 }
 
 /** A sample event's signal: `guardduty/c2-domain.json` and so on. */

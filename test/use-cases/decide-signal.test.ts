@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidIndicatorError, ThrottledError } from '#domain/errors';
-import { toCommands } from '#shared/intake/event';
+import { ThrottledError } from '#domain/errors';
 import { decideSignal, resetBreaker } from '#shared/use-cases/decide-signal';
-import { type GuardDutyEvent, loadEvent, type ManualEvent } from '../support/events';
+import { type GuardDutyEvent, loadEvent } from '../support/events';
 import {
   createWarden,
   flowSignal,
@@ -102,21 +101,6 @@ describe('decideSignal', () => {
     ]);
   });
 
-  it('never lets a rule-injection attempt reach the store', async () => {
-    // Prepare
-    const warden = createWarden();
-    const event = loadEvent<ManualEvent>('invalid/manual-rule-injection.json');
-    const before = warden.store.snapshot();
-
-    // Act
-    const decide = () => toCommands(event, warden.deps.policy, warden.clock.now());
-
-    // Assess
-    expect(decide).toThrow(InvalidIndicatorError);
-    expect(warden.store.snapshot()).toEqual(before);
-    expect(warden.store.calls).toBe(0);
-  });
-
   it('records one block when two deliveries of a new indicator race', async () => {
     // Prepare
     const warden = createWarden();
@@ -133,7 +117,7 @@ describe('decideSignal', () => {
       'breaker-open',
     );
     expect(await warden.store.listActive()).toHaveLength(1);
-    expect(warden.store.snapshot().breaker.recentBlocks).toHaveLength(1);
+    expect(warden.store.snapshot().breaker.recentBlocks.map((bucket) => bucket.count)).toEqual([1]);
   });
 
   it('unblocks an active block on request', async () => {

@@ -31,7 +31,7 @@ import { type DecisionReport, decideSignal } from '#shared/use-cases/decide-sign
 import type { Dependencies } from '#shared/use-cases/dependencies';
 import { type ReconcileReport, reconcile, type TargetReport } from '#shared/use-cases/reconcile';
 import { type Dynalite, startDynalite } from '../support/dynalite';
-import { loadEvent } from '../support/events';
+import { loadEvent, signalsOf } from '../support/events';
 import { type FakeEc2NetworkAcls, fakeEc2NetworkAcls } from '../support/fakes/ec2-network-acls';
 import {
   type FakeNetworkFirewall,
@@ -139,9 +139,8 @@ async function createWorld(options: { maxDomains?: number } = {}): Promise<World
 async function decideSampleFindings(world: World): Promise<DecisionReport[]> {
   const reports: DecisionReport[] = [];
   for (const path of SAMPLE_FINDINGS) {
-    for (const command of toCommands(loadEvent(path), world.deps.policy, world.clock.now())) {
-      if (command.kind !== 'signal') throw new Error(`${path} did not give a signal but ${command.kind}`);
-      reports.push(await decideSignal(command.signal, world.deps));
+    for (const signal of signalsOf(toCommands(loadEvent(path), world.deps.policy, world.clock.now()))) {
+      reports.push(await decideSignal(signal, world.deps));
     }
   }
   return reports;

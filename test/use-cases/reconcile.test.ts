@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidIndicatorError, ThrottledError } from '#domain/errors';
+import { ThrottledError } from '#domain/errors';
 import type { NetworkAclEntry } from '#domain/target';
-import { toCommands } from '#shared/intake/event';
 import { decideSignal } from '#shared/use-cases/decide-signal';
 import { type ReconcileReport, reconcile } from '#shared/use-cases/reconcile';
 import { type GuardDutyEvent, loadEvent } from '../support/events';
@@ -199,20 +198,17 @@ describe('reconcile', () => {
     expect((await warden.store.get(DOMAIN))?.status).toBe('lifted');
   });
 
-  it('changes nothing for a request to block 0.0.0.0/0 or a rule-injection attempt', async () => {
+  it('changes nothing for a request to block 0.0.0.0/0', async () => {
     // Prepare
     const warden = createWarden();
     const initial = targetState(warden);
     const everything = signalFrom(loadEvent('invalid/manual-block-everything.json'), warden);
-    const injection = loadEvent('invalid/manual-rule-injection.json');
 
     // Act
     await decideSignal(everything, warden.deps);
-    const parseInjection = () => toCommands(injection, warden.deps.policy, warden.clock.now());
     const report = await reconcile(warden.deps);
 
     // Assess
-    expect(parseInjection).toThrow(InvalidIndicatorError);
     expect(warden.store.snapshot().decisions).toEqual([]);
     expect(report.targets.map((t) => t.status)).toEqual(['unchanged', 'unchanged', 'unchanged']);
     expect(targetState(warden)).toEqual(initial);
@@ -373,6 +369,35 @@ describe('reconcile', () => {
       '198.51.100.40/32 (severity 7)',
     ]);
     expect(second.targets.find((t) => t.target === 'networkAcls')).toMatchObject({ status: 'unchanged' });
+  });
+
+  it('keeps the recorded overflow while a target fails, so the overflow alert is not sent again', async () => {
+    // Prepare: 3 entries per family, 2 of them taken by the allow at 100 and the default rule.
+    const policy = policyWith({
+      targets: {
+        dnsFirewall: { mode: 'enforce' },
+        networkAcls: { mode: 'enforce', maxEntriesPerFamily: 3 },
+        networkFirewall: { mode: 'enforce' },
+      },
+    });
+    const warden = createWarden({ policy });
+    await decideSignal(flowSignal('198.51.100.10', 9, warden), warden.deps);
+    await decideSignal(flowSignal('198.51.100.20', 7, warden), warden.deps);
+    await reconcile(warden.deps);
+    const ours = targetState(warden).acl.find((e) => e.cidr === '198.51.100.10/32');
+    await warden.networkAcls.deleteEgressEntry(ACL_ID, ours?.ruleNumber ?? 0);
+    warden.networkAcls.injectFailure(new ThrottledError('Rate exceeded', 'RequestLimitExceeded'));
+
+    // Act
+    const failed = await reconcile(warden.deps);
+    const overflowDuringFailure = (await warden.store.get('198.51.100.20/32'))?.overflow;
+    await reconcile(warden.deps);
+
+    // Assess
+    expect(statusOf(failed).networkAcls).toBe('failed');
+    expect(overflowDuringFailure).toEqual(['networkAcls']);
+    expect(reservedDenies(warden)).toEqual(['198.51.100.10/32']);
+    expect(warden.alerts.published.filter((a) => a.subject.includes('OVERFLOW'))).toHaveLength(1);
   });
 
   it('holds every change in alert mode and writes nothing', async () => {

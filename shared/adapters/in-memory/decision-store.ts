@@ -1,5 +1,4 @@
 import {
-  activeIndexKeys,
   assertNextVersion,
   fromAuditItem,
   fromBreakerItem,
@@ -31,7 +30,8 @@ const CONDITION_FAILED = 'ConditionalCheckFailedException';
  * `ConditionalCheckFailedException`), `version` must be `expectedVersion + 1` (InvalidInputError), items are
  * checked against the 400 KB limit and times must parse (InvalidInputError), identical audit records are
  * written once. Reads are strongly consistent, where the DynamoDB active index may lag by a moment. Values
- * are copied in and out, so callers cannot change stored state by mutating what they passed or got.
+ * are copied in (the `to…Item` builders return deep copies) and out, so callers cannot change stored state by
+ * mutating what they passed or got.
  */
 export class InMemoryDecisionStore implements DecisionStore {
   readonly #items = new Map<string, Record<string, unknown>>();
@@ -76,9 +76,10 @@ export class InMemoryDecisionStore implements DecisionStore {
   async put(decision: Decision, expectedVersion: number | undefined): Promise<void> {
     this.#beginWrite();
     assertNextVersion(decision.version, expectedVersion, `decision for ${decision.key}`);
-    const item = structuredClone(toDecisionItem(decision));
-    const stored = this.#items.get(decision.key);
-    if (expectedVersion === undefined ? stored !== undefined : stored?.version !== expectedVersion) {
+    const item = toDecisionItem(decision);
+    // Version 0 stands for "no record", as for the breaker and in the DynamoDB store's condition.
+    const storedVersion = this.#items.get(decision.key)?.version ?? 0;
+    if (storedVersion !== (expectedVersion ?? 0)) {
       throw new ConcurrentUpdateError(
         `decision for ${decision.key} changed since version ${expectedVersion ?? 'none'} was read`,
         CONDITION_FAILED,
@@ -88,24 +89,20 @@ export class InMemoryDecisionStore implements DecisionStore {
   }
 
   async listActive(): Promise<Decision[]> {
-    return [...this.#items.values()]
-      .map((item) => fromDecisionItem(structuredClone(item)))
-      .filter((decision) => decision.status === 'active');
+    return this.#decisionsWhere((item) => item.status === 'active');
   }
 
   async listDueBefore(time: string): Promise<Decision[]> {
     const limit = toSortableTime(time, 'time');
-    return [...this.#items.values()]
-      .map((item) => fromDecisionItem(structuredClone(item)))
-      .filter((decision) => {
-        const { gsi1sk } = activeIndexKeys(decision);
-        return decision.expiresAt !== null && gsi1sk !== undefined && gsi1sk <= limit;
-      });
+    // The stored item carries the `gsi1sk` the DynamoDB index sorts on; only active items have one.
+    return this.#decisionsWhere(
+      (item) => item.expiresAt !== null && typeof item.gsi1sk === 'string' && item.gsi1sk <= limit,
+    );
   }
 
   async appendAudit(records: readonly AuditRecord[]): Promise<void> {
     this.#beginWrite();
-    const items = records.map((record) => structuredClone(toAuditItem(record)));
+    const items = records.map(toAuditItem);
     for (const item of items) {
       const id = `${String(item.pk)}|${String(item.sk)}`;
       if (!this.#audit.has(id)) this.#audit.set(id, item);
@@ -126,7 +123,7 @@ export class InMemoryDecisionStore implements DecisionStore {
   async putBreaker(state: BreakerState, expectedVersion: number): Promise<void> {
     this.#beginWrite();
     assertNextVersion(state.version, expectedVersion, 'breaker');
-    const item = structuredClone(toBreakerItem(state));
+    const item = toBreakerItem(state);
     const storedVersion = this.#breaker === undefined ? 0 : this.#breaker.version;
     if (storedVersion !== expectedVersion) {
       throw new ConcurrentUpdateError(
@@ -135,6 +132,11 @@ export class InMemoryDecisionStore implements DecisionStore {
       );
     }
     this.#breaker = item;
+  }
+
+  /** Copies of the stored decisions that pass `test`; items are tested before copying, as most do not pass. */
+  #decisionsWhere(test: (item: Record<string, unknown>) => boolean): Decision[] {
+    return [...this.#items.values()].filter(test).map((item) => fromDecisionItem(structuredClone(item)));
   }
 
   #readBreaker(): BreakerState {

@@ -42,8 +42,9 @@ export interface InMemoryNetworkFirewallOptions {
  * A stateful Suricata rule group held in memory, for the local simulation and use-case tests. Enforces the
  * same rules as AWS and the AWS adapter: optimistic locking with an update token (a new UUID-shaped token
  * after every write, numbered rather than random so runs are reproducible), the size limits, the capacity and sid checks,
- * with the same typed errors and codes. The constructor throws InvalidInputError for an impossible capacity
- * or invalid starting rules.
+ * with the same typed errors and codes. The constructor refuses an impossible capacity or starting rules
+ * without valid sids (InvalidInputError) and starting rules over the size limits or the capacity
+ * (TargetCapacityError).
  */
 export class InMemoryNetworkFirewall implements NetworkFirewallRuleGroup {
   /** update() calls made, refused ones included. */

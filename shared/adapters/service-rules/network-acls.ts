@@ -7,7 +7,7 @@ import type { NetworkAclEntry } from '#domain/target';
 export const DEFAULT_MAX_ACL_ENTRIES_PER_FAMILY = 20;
 
 /** The lowest and highest rule numbers EC2 lets a caller write; 32767 and above are EC2's own. */
-export const ACL_RULE_NUMBER_RANGE = { min: 1, max: 32766 } as const;
+const ACL_RULE_NUMBER_RANGE = { min: 1, max: 32766 } as const;
 
 /** The `*` egress rules EC2 puts in every ACL: everything not matched before is denied. */
 export const DEFAULT_EGRESS_DENIES: readonly NetworkAclEntry[] = [

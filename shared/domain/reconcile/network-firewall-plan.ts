@@ -6,6 +6,7 @@
 import type { BlockEntry } from '../block';
 import { type CidrRange, compareRanges, toRange } from '../cidr';
 import { InvalidInputError } from '../errors';
+import { fnv1a32 } from '../hash';
 import type { DomainIndicator, NetworkIndicator } from '../indicator';
 import { NETWORK_FIREWALL_LIMITS, type RuleGroupSnapshot } from '../target';
 import { compareBlockPriority, compareText } from './block-priority';
@@ -282,18 +283,9 @@ function renderDomain(indicator: DomainIndicator, action: RuleAction): RenderedB
 
 /** FNV-1a 32-bit of the key, folded into the SID range, then the next free SID (wrapping) on a collision. */
 function assignSid(key: string, taken: Set<number>): number {
-  let offset = fnv1a(key) % SID_SPAN;
+  let offset = fnv1a32(key) % SID_SPAN;
   while (taken.has(EGRESS_WARDEN_SID_RANGE.first + offset)) offset = (offset + 1) % SID_SPAN;
   const sid = EGRESS_WARDEN_SID_RANGE.first + offset;
   taken.add(sid);
   return sid;
-}
-
-function fnv1a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (const byte of encoder.encode(text)) {
-    hash ^= byte;
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash >>> 0;
 }

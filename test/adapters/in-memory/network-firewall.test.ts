@@ -97,6 +97,17 @@ describe('InMemoryNetworkFirewall', () => {
     expect(build).toThrow(InvalidInputError);
   });
 
+  it('refuses starting rules over its capacity with TargetCapacityError', () => {
+    // Prepare
+    const options = { capacity: 2, rules: denyRules(3) };
+
+    // Act
+    const build = () => new InMemoryNetworkFirewall(options);
+
+    // Assess
+    expect(build).toThrow(TargetCapacityError);
+  });
+
   it('refuses starting rules that AWS would refuse', () => {
     // Prepare
     const options = { capacity: 5, rules: 'drop ip any any -> 192.0.2.1 any (msg:"no sid";)' };

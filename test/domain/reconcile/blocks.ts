@@ -57,7 +57,7 @@ export const ipv6Indicator = fc
   });
 
 /** Domains from a small set of names, with and without the wildcard. */
-export const domainIndicator = fc
+const domainIndicator = fc
   .tuple(
     fc.constantFrom('evil', 'bad', 'c2', 'exfil', 'miner', 'x'),
     fc.constantFrom('example.com', 'example.net', 'com'),
@@ -66,7 +66,7 @@ export const domainIndicator = fc
   .map(([label, parent, wildcard]) => domain(`${wildcard ? '*.' : ''}${label}.${parent}`));
 
 /** A block of any kind, with a random severity and start. */
-export function blockArb(indicator: fc.Arbitrary<Indicator>): fc.Arbitrary<BlockEntry> {
+function blockArb(indicator: fc.Arbitrary<Indicator>): fc.Arbitrary<BlockEntry> {
   return fc
     .tuple(indicator, fc.integer({ min: 0, max: 10 }), sinceArb)
     .map(([value, severity, since]) => block(value, severity, since));
