@@ -32,6 +32,7 @@ import { createHash } from 'node:crypto';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import type { AuditRecord, BreakerState, Decision } from '#domain/decision';
 import { InvalidInputError } from '#domain/errors';
+import { fnv1a32 } from '#domain/hash';
 
 /** The table's shape and limits, for CDK and the tests' CreateTable. */
 export const DECISION_TABLE = {
@@ -115,12 +116,7 @@ export function activePartitions(): string[] {
 
 /** The shard of the active index an indicator key lands in: FNV-1a (32-bit) of its UTF-8 bytes, mod 4. */
 export function activeShard(key: string): number {
-  let hash = 0x811c9dc5;
-  for (const byte of Buffer.from(key, 'utf8')) {
-    hash ^= byte;
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash % DECISION_TABLE.activeShards;
+  return fnv1a32(key) % DECISION_TABLE.activeShards;
 }
 
 /**

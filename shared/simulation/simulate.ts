@@ -23,7 +23,7 @@ export interface SimulationInput {
   readonly event: unknown;
 }
 
-/** The simulation's result; `--json` prints exactly this. */
+/** The simulation's result; `--json` prints all of it but `reconciles`. */
 export interface SimulationResult {
   readonly decisions: readonly DecisionReport[];
   readonly rejected: readonly { input: string; error: string }[];

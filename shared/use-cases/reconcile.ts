@@ -64,7 +64,7 @@ export async function reconcile(deps: Dependencies): Promise<ReconcileReport> {
   }
   const active: Decision[] = [];
   for (const stored of await store.listActive()) {
-    if (stored.expiresAt !== null && stored.expiresAt <= at) continue;
+    if (stored.expiresAt !== null && Date.parse(stored.expiresAt) <= now.getTime()) continue;
     // The store is trusted, but not blindly: a record that does not hold a valid indicator (written by hand,
     // or by an older version) is lifted and reported rather than failing a whole target.
     let decision: Decision;
