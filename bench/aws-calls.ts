@@ -207,9 +207,9 @@ export async function benchAwsCalls(config: AwsCallsConfig): Promise<AwsCallsRes
     const totalWrites = writes.reduce((total, w) => total + w.actual, 0);
     const minimumWrites = writes.reduce((total, w) => total + w.minimum, 0);
 
-    const ownAclEntries = fakes.aclEntries.filter(
-      (e) => e.Egress && (e.RuleNumber ?? 0) >= ruleRange[0] && (e.RuleNumber ?? 0) <= ruleRange[1],
-    );
+    const ownAclEntries = fakes
+      .aclEntries()
+      .filter((e) => (e.RuleNumber ?? 0) >= ruleRange[0] && (e.RuleNumber ?? 0) <= ruleRange[1]);
     return {
       config,
       phases,
