@@ -13,7 +13,7 @@ import { toDnsFirewallEntries } from '#domain/reconcile/dns-firewall-plan';
 import { DNS_FIREWALL_MAX_DOMAINS_PER_CALL } from '#domain/target';
 import { decideSignal } from '#shared/use-cases/decide-signal';
 import type { Dependencies } from '#shared/use-cases/dependencies';
-import { type ReconcileReport, reconcile } from '#shared/use-cases/reconcile';
+import { type ReconcileReport, reconcile } from '#shared/use-cases/enforce/reconcile';
 import {
   ACL_ID,
   COUNTED_COMMANDS,

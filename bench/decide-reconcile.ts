@@ -18,7 +18,7 @@ import { planNetworkAcl } from '#domain/reconcile/network-acl-plan';
 import type { Signal } from '#domain/signal';
 import { decideSignal } from '#shared/use-cases/decide-signal';
 import type { Dependencies } from '#shared/use-cases/dependencies';
-import { type ReconcileReport, reconcile } from '#shared/use-cases/reconcile';
+import { type ReconcileReport, reconcile } from '#shared/use-cases/enforce/reconcile';
 import { benchPolicy, feedSignal, indicatorMix } from './fixtures';
 import { median, peakRss, settledMemory, timed } from './measure';
 

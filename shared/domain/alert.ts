@@ -33,7 +33,8 @@ export function decisionAlert(signal: Signal, result: DecideResult): Alert {
   ];
   const workload = describeWorkload(signal.workload);
   if (workload) lines.push(`Workload: ${workload}.`);
-  if (result.targets.length > 0) lines.push(`Targets: ${result.targets.join(', ')}.`);
+  if (result.targets.length > 0)
+    lines.push(`Targets: ${result.targets.join(', ')}${enforcementNote(result)}.`);
   if (result.outcome === 'blocked' || result.outcome === 'extended') {
     lines.push(`Until: ${result.expiresAt ?? 'permanent, until unblocked'}.`);
     lines.push(undoHint(indicator));
@@ -46,15 +47,36 @@ export function decisionAlert(signal: Signal, result: DecideResult): Alert {
   };
 }
 
-/** The alert when a block ends by itself (`expired`) or is lifted because the indicator is now protected. */
-export function lifecycleAlert(decision: Decision, event: 'expired' | 'lifted', reason: string): Alert {
+/** What became of an ended block on one target: gone, or still there (and why). */
+export interface Removal {
+  readonly target: TargetName;
+  readonly removed: boolean;
+  /** Why it is still there: the target's error, or `not deployed`. */
+  readonly note?: string;
+}
+
+/**
+ * The alert when a block ends by itself (`expired`) or is lifted because the indicator is now protected. Sent
+ * after the targets were written, so it says per target whether the block is gone or still in force.
+ */
+export function lifecycleAlert(
+  decision: Decision,
+  event: 'expired' | 'lifted',
+  reason: string,
+  removals: readonly Removal[],
+): Alert {
   const { indicator } = decision;
+  const where = removals.map((r) =>
+    r.removed
+      ? `removed from ${r.target}`
+      : `STILL IN ${r.target} (${r.note ?? 'not written'}); retried every run`,
+  );
   return {
     subject: `${PREFIX} ${event === 'expired' ? 'EXPIRED' : 'LIFTED'} ${indicator.value}`,
     message: [
       `The block on ${indicator.kind} ${indicator.value} ended: ${reason}.`,
       `It was: ${decision.reason}.`,
-      `Targets: ${decision.targets.join(', ') || 'none'}.`,
+      `Targets: ${where.join('; ') || 'none'}.`,
       `Offences in the repeat window: ${decision.offences.length}; a new offence blocks for longer.`,
     ].join('\n'),
     attributes: attributes(event, decision.severity, indicator, decision.source),
@@ -65,10 +87,11 @@ export function lifecycleAlert(decision: Decision, event: 'expired' | 'lifted', 
 /** The loud alert when the blast-radius breaker trips. */
 export function breakerAlert(state: BreakerState): Alert {
   return {
-    subject: `${PREFIX} BREAKER OPEN: new blocks suspended, targets held`,
+    subject: `${PREFIX} BREAKER OPEN: new automated blocks shadowed`,
     message: [
       `The blast-radius breaker opened at ${state.openedAt}: ${state.reason}.`,
-      'New automated blocks are skipped and no target is written until an operator resets the breaker.',
+      'New automated blocks are shadowed until an operator resets the breaker. Blocks already in force, manual',
+      'blocks, expiries, unblocks and allowlisting still reach the targets.',
       'Review the recent decisions, then reset it with a Reset Breaker request (source egress-warden.manual).',
     ].join('\n'),
     attributes: { outcome: 'breaker-open', severity: 10, indicatorKind: 'none', source: 'egress-warden' },
@@ -100,6 +123,14 @@ export function targetAlert(
 /** Detector names come from events; a line break in one must not break a subject that has to be one line. */
 function oneLine(text: string): string {
   return text.replace(/[\s\p{C}]+/gu, ' ').trim();
+}
+
+/** Decide only records; the enforcer writes the targets on its next run, so the alert says when. */
+function enforcementNote(result: DecideResult): string {
+  if (result.outcome === 'blocked' || result.outcome === 'extended')
+    return ' (written at the next enforce run)';
+  if (result.outcome === 'unblocked') return ' (removed at the next enforce run)';
+  return '';
 }
 
 function headlineOf(result: DecideResult): string {

@@ -14,7 +14,7 @@ import { blockedByRules } from '#domain/reconcile/network-firewall-plan';
 import { toCommands } from '#shared/intake/event';
 import { type DecisionReport, decideSignal, resetBreaker } from '#shared/use-cases/decide-signal';
 import type { Dependencies } from '#shared/use-cases/dependencies';
-import { type ReconcileReport, reconcile } from '#shared/use-cases/reconcile';
+import { type ReconcileReport, reconcile } from '#shared/use-cases/enforce/reconcile';
 import type { SimulationConfig } from './config';
 
 /** One inbound event and where it came from (`file.json` or `file.json[2]`). */

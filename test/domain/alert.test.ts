@@ -46,7 +46,7 @@ describe('decisionAlert', () => {
     expect(lines).toContain(
       'Workload: account 123456789012, region eu-west-1, vpcId vpc-0abc1234def567890, instanceId i-0abc1234def567890.',
     );
-    expect(lines).toContain('Targets: networkAcls, networkFirewall.');
+    expect(lines).toContain('Targets: networkAcls, networkFirewall (written at the next enforce run).');
     expect(lines).toContain(`Until: ${isoAt(4 * HOUR)}.`);
     expect(alert.message).toContain(
       'Undo: send an Unblock Request (source egress-warden.manual) with detail {"indicator":"198.51.100.77/32"',
@@ -191,7 +191,9 @@ describe('lifecycleAlert', () => {
     const decision = activeDecision(IP);
 
     // Act
-    const alert = lifecycleAlert(decision, 'expired', `expired at ${decision.expiresAt}`);
+    const alert = lifecycleAlert(decision, 'expired', `expired at ${decision.expiresAt}`, [
+      { target: 'networkAcls', removed: true },
+    ]);
 
     // Assess
     expect(alert.subject).toBe('[Egress Warden] EXPIRED 198.51.100.77/32');
@@ -201,6 +203,23 @@ describe('lifecycleAlert', () => {
     );
     expect(alert.message).toContain('Offences in the repeat window: 1; a new offence blocks for longer.');
     expect(alert.evidence).toEqual(['An earlier finding']);
+    expect(alert.message).toContain('Targets: removed from networkAcls.');
+  });
+
+  it('says which targets still hold the block when a target could not be written', () => {
+    // Prepare
+    const decision = activeDecision(IP);
+
+    // Act
+    const alert = lifecycleAlert(decision, 'expired', 'expired', [
+      { target: 'networkAcls', removed: true },
+      { target: 'networkFirewall', removed: false, note: 'ThrottledError: Rate exceeded' },
+    ]);
+
+    // Assess
+    expect(alert.message).toContain(
+      'Targets: removed from networkAcls; STILL IN networkFirewall (ThrottledError: Rate exceeded); retried every run.',
+    );
   });
 
   it('says LIFTED for a block lifted by the allowlist', () => {
@@ -208,7 +227,7 @@ describe('lifecycleAlert', () => {
     const decision = activeDecision(IP);
 
     // Act
-    const alert = lifecycleAlert(decision, 'lifted', 'lifted: allowlisted');
+    const alert = lifecycleAlert(decision, 'lifted', 'lifted: allowlisted', []);
 
     // Assess
     expect(alert.subject).toBe('[Egress Warden] LIFTED 198.51.100.77/32');
@@ -217,7 +236,7 @@ describe('lifecycleAlert', () => {
 });
 
 describe('breakerAlert', () => {
-  it('says loudly that new blocks are suspended and how to resume', () => {
+  it('says loudly that new automated blocks are shadowed, that removals still apply, and how to resume', () => {
     // Prepare
     const state = openBreaker();
 
@@ -225,7 +244,8 @@ describe('breakerAlert', () => {
     const alert = breakerAlert(state);
 
     // Assess
-    expect(alert.subject).toBe('[Egress Warden] BREAKER OPEN: new blocks suspended, targets held');
+    expect(alert.subject).toBe('[Egress Warden] BREAKER OPEN: new automated blocks shadowed');
+    expect(alert.message).toContain('expiries, unblocks and allowlisting still reach the targets');
     expect(alert.message).toContain(`opened at ${state.openedAt}: ${state.reason}.`);
     expect(alert.message).toContain('Reset Breaker');
     expect(alert.attributes).toMatchObject({ outcome: 'breaker-open', severity: 10 });

@@ -29,7 +29,7 @@ import { blockedByRules, parseOwnRules } from '#domain/reconcile/network-firewal
 import { toCommands } from '#shared/intake/event';
 import { type DecisionReport, decideSignal } from '#shared/use-cases/decide-signal';
 import type { Dependencies } from '#shared/use-cases/dependencies';
-import { type ReconcileReport, reconcile, type TargetReport } from '#shared/use-cases/reconcile';
+import { type ReconcileReport, reconcile, type TargetReport } from '#shared/use-cases/enforce/reconcile';
 import { type Dynalite, startDynalite } from '../support/dynalite';
 import { loadEvent, signalsOf } from '../support/events';
 import { type FakeEc2NetworkAcls, fakeEc2NetworkAcls } from '../support/fakes/ec2-network-acls';
@@ -190,9 +190,33 @@ describe('reconcile on the AWS adapters', () => {
       { indicator: C2_IP, outcome: 'blocked' },
     ]);
     expect(report.targets).toEqual([
-      { target: 'dnsFirewall', mode: 'enforce', status: 'applied', changes: 1, overflow: [] },
-      { target: 'networkAcls', mode: 'enforce', status: 'applied', changes: 1, overflow: [] },
-      { target: 'networkFirewall', mode: 'enforce', status: 'applied', changes: 1, overflow: [] },
+      {
+        target: 'dnsFirewall',
+        mode: 'enforce',
+        status: 'applied',
+        changes: 1,
+        held: 0,
+        overflow: [],
+        warnings: [],
+      },
+      {
+        target: 'networkAcls',
+        mode: 'enforce',
+        status: 'applied',
+        changes: 1,
+        held: 0,
+        overflow: [],
+        warnings: [],
+      },
+      {
+        target: 'networkFirewall',
+        mode: 'enforce',
+        status: 'applied',
+        changes: 1,
+        held: 0,
+        overflow: [],
+        warnings: [],
+      },
     ]);
     expect(world.resolver.sortedDomains()).toEqual([`*.${C2_DOMAIN}.`, `${C2_DOMAIN}.`]);
     expect(resolverMock).toHaveReceivedCommandExactlyOnceWith(UpdateFirewallDomainsCommand, {
@@ -311,7 +335,9 @@ describe('reconcile on the AWS adapters', () => {
       mode: 'enforce',
       status: 'applied',
       changes: 1,
+      held: 0,
       overflow: [],
+      warnings: [],
     });
     expect(firewallMock).toHaveReceivedCommandTimes(DescribeRuleGroupCommand, 2);
     expect(firewallMock).toHaveReceivedCommandTimes(UpdateRuleGroupCommand, 2);
@@ -368,7 +394,9 @@ describe('reconcile on the AWS adapters', () => {
       mode: 'enforce',
       status: 'failed',
       changes: 0,
+      held: 0,
       overflow: [],
+      warnings: [],
       error: expect.stringMatching(
         /^AccessDeniedException: .*not authorized to perform: route53resolver:UpdateFirewallDomains$/,
       ),
@@ -398,7 +426,9 @@ describe('reconcile on the AWS adapters', () => {
       mode: 'enforce',
       status: 'unchanged',
       changes: 0,
+      held: 0,
       overflow: [C2_DOMAIN],
+      warnings: [],
     });
     expect(resolverMock).toHaveReceivedCommandTimes(UpdateFirewallDomainsCommand, 1);
     expect(world.resolver.sortedDomains()).toEqual([]);

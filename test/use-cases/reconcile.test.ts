@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ThrottledError } from '#domain/errors';
 import type { NetworkAclEntry } from '#domain/target';
 import { decideSignal } from '#shared/use-cases/decide-signal';
-import { type ReconcileReport, reconcile } from '#shared/use-cases/reconcile';
+import { type ReconcileReport, reconcile } from '#shared/use-cases/enforce/reconcile';
 import { type GuardDutyEvent, loadEvent } from '../support/events';
 import {
   ACL_ID,
@@ -400,11 +400,13 @@ describe('reconcile', () => {
     expect(warden.alerts.published.filter((a) => a.subject.includes('OVERFLOW'))).toHaveLength(1);
   });
 
-  it('holds every change in alert mode and writes nothing', async () => {
+  it('holds new blocks in alert mode and writes nothing while nothing ends', async () => {
     // Prepare
-    const warden = createWarden();
+    const warden = createWarden({ policy: policyWith({ targets: {} }) });
+    const alertMode = warden.deps.policy;
+    withPolicy(warden, policyWith());
     await blockDomainAndIp(warden);
-    withPolicy(warden, policyWith({ targets: {} }));
+    withPolicy(warden, alertMode);
     const before = targetState(warden);
 
     // Act
@@ -416,26 +418,90 @@ describe('reconcile', () => {
       ['networkAcls', 'alert', 'held'],
       ['networkFirewall', 'alert', 'held'],
     ]);
-    for (const target of report.targets) expect(target.changes).toBeGreaterThan(0);
+    for (const target of report.targets) {
+      expect(target.held).toBeGreaterThan(0);
+      expect(target.changes).toBe(0);
+    }
     expect(targetState(warden)).toEqual(before);
-    expect([warden.dnsFirewall.calls, warden.networkAcls.calls, warden.networkFirewall.calls]).toEqual([
-      0, 0, 0,
-    ]);
   });
 
-  it('holds every target while the breaker is open', async () => {
+  it('still removes expired blocks from a target in alert mode, and keeps the rest', async () => {
+    // Prepare
+    const warden = createWarden();
+    await blockDomainAndIp(warden);
+    await reconcile(warden.deps);
+    warden.clock.advance(HOUR);
+    await decideSignal(manualSignal('203.0.113.9', warden), warden.deps);
+    await reconcile(warden.deps);
+    withPolicy(warden, policyWith({ targets: {} }));
+
+    // Act
+    warden.clock.advance(3 * HOUR + MINUTE);
+    const report = await reconcile(warden.deps);
+
+    // Assess
+    expect(report.ended.map((e) => e.indicator).sort()).toEqual([IP, DOMAIN].sort());
+    expect(warden.dnsFirewall.snapshot()).toEqual([]);
+    expect(reservedDenies(warden)).toEqual(['203.0.113.9/32']);
+    expect(blockedByFirewall(warden)).toEqual(['203.0.113.9/32']);
+    expect(report.targets.map((t) => t.status)).toEqual(['applied', 'applied', 'applied']);
+    const expired = warden.alerts.published.filter((a) => a.subject.includes('EXPIRED'));
+    expect(expired).toHaveLength(2);
+    for (const alert of expired)
+      expect(alert.message).toMatch(/Targets: removed from \w+(; removed from \w+)*\./);
+  });
+
+  it('keeps enforcing, expiring and unblocking while the breaker is open', async () => {
     // Prepare
     const warden = createWarden({ policy: policyWith({ breaker: { maxNewBlocksPerHour: 2 } }) });
     await blockDomainAndIp(warden);
     const tripped = await decideSignal(flowSignal('198.51.100.9', 9, warden), warden.deps);
-    const before = targetState(warden);
+    const manual = await decideSignal(manualSignal('203.0.113.9', warden), warden.deps);
+
+    // Act
+    const first = await reconcile(warden.deps);
+    const unblock = await decideSignal(manualSignal(IP, warden, 'Unblock Request'), warden.deps);
+    const second = await reconcile(warden.deps);
+
+    // Assess
+    expect((await warden.store.getBreaker()).open).toBe(true);
+    expect(tripped.skipReason).toBe('breaker-open');
+    expect(manual.outcome).toBe('blocked');
+    expect(first.targets.map((t) => t.status)).toEqual(['applied', 'applied', 'applied']);
+    expect(unblock.outcome).toBe('unblocked');
+    expect(second.targets.map((t) => t.status)).toEqual(['unchanged', 'applied', 'applied']);
+    expect(warden.dnsFirewall.snapshot()).toEqual([`*.${DOMAIN}`, DOMAIN]);
+    expect(reservedDenies(warden)).toEqual(['203.0.113.9/32']);
+    expect(blockedByFirewall(warden).sort()).toEqual(['203.0.113.9/32', DOMAIN, DOMAIN].sort());
+  });
+
+  it('empties a target switched off of every entry of ours', async () => {
+    // Prepare
+    const warden = createWarden();
+    await blockDomainAndIp(warden);
+    await reconcile(warden.deps);
+    withPolicy(
+      warden,
+      policyWith({
+        targets: {
+          dnsFirewall: { mode: 'off' },
+          networkAcls: { mode: 'off' },
+          networkFirewall: { mode: 'off' },
+        },
+      }),
+    );
 
     // Act
     const report = await reconcile(warden.deps);
+    const again = await reconcile(warden.deps);
 
     // Assess
-    expect(tripped.skipReason).toBe('breaker-open');
-    expect(report.targets.map((t) => t.status)).toEqual(['held', 'held', 'held']);
-    expect(targetState(warden)).toEqual(before);
+    expect(report.targets.map((t) => [t.mode, t.status])).toEqual([
+      ['off', 'applied'],
+      ['off', 'applied'],
+      ['off', 'applied'],
+    ]);
+    expect(targetState(warden)).toEqual(targetState(createWarden()));
+    expect(again.targets.map((t) => t.status)).toEqual(['off', 'off', 'off']);
   });
 });

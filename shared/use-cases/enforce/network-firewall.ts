@@ -1,0 +1,40 @@
+/** Converges Egress Warden's rules in the Network Firewall rule group to the active blocks. */
+import type { BlockEntry } from '#domain/block';
+import { ConcurrentUpdateError } from '#domain/errors';
+import { blockedByRules, planNetworkFirewall } from '#domain/reconcile/network-firewall-plan';
+import type { NetworkFirewallRuleGroup } from '#ports/network-firewall';
+import { type EnforceOptions, MAX_ATTEMPTS, statusOf, type TargetOutcome } from './outcome';
+
+/**
+ * Rewrites the group when our rules differ from the desired ones, re-reading and re-planning on a stale
+ * update token. Held (alert mode), the new rules keep only the blocks the group already enforces, so removals
+ * still reach it and nothing new is blocked.
+ */
+export async function enforceNetworkFirewall(
+  port: NetworkFirewallRuleGroup,
+  desired: readonly BlockEntry[],
+  { hold }: EnforceOptions,
+): Promise<TargetOutcome> {
+  for (let attempt = 1; ; attempt++) {
+    const snapshot = await port.describe();
+    let plan = planNetworkFirewall(desired, snapshot, {});
+    let held = 0;
+    if (hold && plan.rules !== null) {
+      const enforced = blockedByRules(snapshot.rules);
+      const present = new Set([...enforced.ips, ...enforced.domains]);
+      const kept = desired.filter((block) => present.has(block.indicator.value));
+      const narrowed = planNetworkFirewall(kept, snapshot, {});
+      if (narrowed.rules !== plan.rules) held = 1;
+      plan = { ...narrowed, overflow: plan.overflow };
+    }
+    const overflow = plan.overflow.map((entry) => entry.indicator.value);
+    if (plan.rules === null) return { status: statusOf(0, held), changes: 0, held, overflow };
+    try {
+      await port.update(plan.rules, snapshot.updateToken);
+      return { status: statusOf(1, held), changes: 1, held, overflow };
+    } catch (error) {
+      // Someone else wrote the group since we read it: never overwrite blindly, re-read and re-plan.
+      if (!(error instanceof ConcurrentUpdateError) || attempt >= MAX_ATTEMPTS) throw error;
+    }
+  }
+}

@@ -1,0 +1,53 @@
+/** What one target's enforcer reports, and the helpers every enforcer shares. */
+import type { Alert } from '#domain/alert';
+import type { TargetMode, TargetName } from '#domain/target';
+import type { Dependencies } from '../dependencies';
+
+/** How one target fared in a reconcile run. */
+export interface TargetReport {
+  readonly target: TargetName;
+  readonly mode: TargetMode;
+  /**
+   * `applied`: every change written; `unchanged`: already converged; `held`: alert mode kept back changes that
+   * would block more (removals were still written, see `changes`); `failed`: see `error`; `off`: not deployed,
+   * or switched off with nothing of ours left on it.
+   */
+  readonly status: 'applied' | 'unchanged' | 'held' | 'failed' | 'off';
+  /** Write calls made. */
+  readonly changes: number;
+  /** Write calls kept back because the target is in alert mode. */
+  readonly held: number;
+  /** Indicators that did not fit. */
+  readonly overflow: readonly string[];
+  /** Conditions that need an operator but did not stop the target (a foreign entry, one ACL failing). */
+  readonly warnings: readonly string[];
+  readonly error?: string;
+}
+
+/** What an enforcer returns; the use case adds the target's name and mode. */
+export type TargetOutcome = Omit<TargetReport, 'target' | 'mode' | 'error' | 'warnings'> & {
+  readonly warnings?: readonly string[];
+};
+
+/** How an enforcer runs: `hold` (alert mode) writes only what unblocks, never what blocks more. */
+export interface EnforceOptions {
+  readonly hold: boolean;
+}
+
+/** A target re-plans after a concurrent writer at most this many times per run. */
+export const MAX_ATTEMPTS = 3;
+
+/** The status of a run that wrote `changes` calls and kept `held` back. */
+export function statusOf(changes: number, held: number): TargetOutcome['status'] {
+  if (held > 0) return 'held';
+  return changes > 0 ? 'applied' : 'unchanged';
+}
+
+/** Alerts about the enforcer's own work must not undo that work when the topic is unavailable. */
+export async function publishQuietly(deps: Pick<Dependencies, 'alerts'>, alert: Alert): Promise<void> {
+  try {
+    await deps.alerts.publish(alert);
+  } catch {
+    // Reported by the next run's failure alert or the logs; the target state is what matters.
+  }
+}

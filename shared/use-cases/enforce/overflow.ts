@@ -1,0 +1,44 @@
+/** Overflow bookkeeping: which active blocks did not fit where, recorded on each decision and alerted once. */
+import { targetAlert } from '#domain/alert';
+import type { Decision } from '#domain/decision';
+import { ConcurrentUpdateError } from '#domain/errors';
+import type { TargetName } from '#domain/target';
+import type { Dependencies } from '../dependencies';
+import { publishQuietly, type TargetReport } from './outcome';
+
+/**
+ * Records on each active decision the targets it did not fit in, and alerts once per target when that set
+ * grows. Linear in the active decisions: the overflow of each target is looked up in a set.
+ */
+export async function recordOverflow(
+  active: readonly Decision[],
+  targets: readonly TargetReport[],
+  deps: Pick<Dependencies, 'store' | 'alerts'>,
+): Promise<void> {
+  const overflowing = targets.map((t) => ({ ...t, keys: new Set(t.overflow) }));
+  const newly = new Map<TargetName, string[]>();
+  for (const decision of active) {
+    const before = decision.overflow ?? [];
+    // A target that failed says nothing about what fits: keep what was recorded, or the next run re-alerts.
+    const overflow = overflowing
+      .filter((t) => (t.status === 'failed' ? before.includes(t.target) : t.keys.has(decision.key)))
+      .map((t) => t.target);
+    if (overflow.length === before.length && overflow.every((t) => before.includes(t))) continue;
+    try {
+      await deps.store.put({ ...decision, overflow, version: decision.version + 1 }, decision.version);
+    } catch (error) {
+      if (error instanceof ConcurrentUpdateError) continue;
+      throw error;
+    }
+    for (const target of overflow) {
+      if (before.includes(target)) continue;
+      const lines = newly.get(target) ?? [];
+      lines.push(`${decision.key} (severity ${decision.severity})`);
+      newly.set(target, lines);
+    }
+  }
+  for (const [target, lines] of newly) {
+    const detail = `${lines.length} active block(s) did not fit in ${target}.`;
+    await publishQuietly(deps, targetAlert(target, 'overflow', detail, lines));
+  }
+}
