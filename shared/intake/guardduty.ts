@@ -7,11 +7,10 @@ import { InvalidInputError } from '#domain/errors';
 import { type Indicator, parseIndicator } from '#domain/indicator';
 import type { Policy } from '#domain/policy';
 import type { Signal, Workload } from '#domain/signal';
-import { parseWith } from '#domain/validate';
+import { parseWith, TimestampSchema } from '#domain/validate';
 import type { Command } from './command';
 
 const text = v.pipe(v.string(), v.minLength(1));
-const isoTime = v.pipe(v.string(), v.isoTimestamp());
 
 const FindingSchema = v.looseObject({
   id: text,
@@ -21,7 +20,7 @@ const FindingSchema = v.looseObject({
   severity: v.pipe(v.number(), v.minValue(0), v.maxValue(10)),
   accountId: v.optional(v.string()),
   region: v.optional(v.string()),
-  updatedAt: isoTime,
+  updatedAt: TimestampSchema,
   resource: v.optional(
     v.looseObject({
       instanceDetails: v.optional(
@@ -42,7 +41,7 @@ const FindingSchema = v.looseObject({
   ),
   service: v.looseObject({
     count: v.optional(v.number()),
-    eventLastSeen: v.optional(isoTime),
+    eventLastSeen: v.optional(TimestampSchema),
     additionalInfo: v.optional(v.looseObject({ sample: v.optional(v.unknown()) })),
     evidence: v.optional(
       v.looseObject({
@@ -147,7 +146,7 @@ function toSignal(finding: Finding, indicator: Indicator): Signal {
       ],
     },
     workload: workloadOf(finding),
-    observedAt: new Date(service.eventLastSeen ?? finding.updatedAt).toISOString(),
+    observedAt: service.eventLastSeen ?? finding.updatedAt,
     sample: isSample(service.additionalInfo?.sample),
   };
 }

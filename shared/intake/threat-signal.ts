@@ -11,7 +11,7 @@
  */
 import * as v from 'valibot';
 import { parseIndicator } from '#domain/indicator';
-import { parseWith } from '#domain/validate';
+import { parseWith, TimestampSchema } from '#domain/validate';
 import type { Command } from './command';
 
 const text = (max: number) => v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(max));
@@ -22,7 +22,7 @@ export const ThreatSignalSchema = v.strictObject({
   indicator: v.string(),
   severity: v.pipe(v.number(), v.minValue(0), v.maxValue(10)),
   detector: text(128),
-  observedAt: v.pipe(v.string(), v.isoTimestamp()),
+  observedAt: TimestampSchema,
   evidence: v.strictObject({
     key: v.optional(text(512)),
     summary: text(1024),
@@ -58,7 +58,7 @@ export function threatSignalCommand(detail: unknown, id: string): Command {
         ...(input.evidence.details ? { details: input.evidence.details } : {}),
       },
       workload: input.workload ?? {},
-      observedAt: new Date(input.observedAt).toISOString(),
+      observedAt: input.observedAt,
       sample: input.sample ?? false,
     },
   };

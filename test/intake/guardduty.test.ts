@@ -247,4 +247,21 @@ describe('guardDutyCommands', () => {
       field: 'detail.service.action.networkConnectionAction.remoteIpDetails.ipAddressV4',
     });
   });
+
+  it.each([
+    ['updatedAt', 'detail.updatedAt'],
+    ['eventLastSeen', 'detail.service.eventLastSeen'],
+  ] as const)('rejects the field %s when Date cannot read it (an offset of hours only)', (key, field) => {
+    // Prepare
+    const detail = finding('c2-domain.json');
+    if (key === 'updatedAt') detail.updatedAt = '2026-11-28T09:05:30+05';
+    else detail.service.eventLastSeen = '2026-11-28T09:05:30+05';
+
+    // Act
+    const error = thrownBy(() => guardDutyCommands(detail, policy));
+
+    // Assess
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error).toMatchObject({ field });
+  });
 });
