@@ -76,7 +76,7 @@ type Finding = v.InferOutput<typeof FindingSchema>;
 /** Turns one GuardDuty finding into commands. Throws InvalidInputError naming the field that was wrong. */
 export function guardDutyCommands(detail: unknown, policy: Policy): Command[] {
   const finding = parseWith(FindingSchema, detail, 'detail');
-  const action = policy.guardDuty.findingTypes[finding.type];
+  const action = policy.guardDuty.findingTypes.get(finding.type);
   const label = `${finding.type} ${finding.id}`;
   if (!action) {
     return [

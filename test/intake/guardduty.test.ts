@@ -264,4 +264,25 @@ describe('guardDutyCommands', () => {
     expect(error).toBeInstanceOf(InvalidInputError);
     expect(error).toMatchObject({ field });
   });
+
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])(
+    'ignores a finding of type %j, which only an object prototype knows',
+    (type) => {
+      // Prepare
+      const detail = finding('c2-domain.json');
+      detail.type = type;
+
+      // Act
+      const commands = guardDutyCommands(detail, policy);
+
+      // Assess
+      expect(commands).toEqual([
+        {
+          kind: 'ignored',
+          label: `${type} ${detail.id}`,
+          reason: expect.stringContaining('not an egress finding'),
+        },
+      ]);
+    },
+  );
 });
