@@ -81,7 +81,7 @@ export function parseIndicator(raw: unknown, field = ''): Indicator {
   const text = raw.trim();
   if (text === '') return reject('must not be empty');
   if (text.length > MAX_RAW_LENGTH) return reject(`is longer than ${MAX_RAW_LENGTH} characters`);
-  if (text.toLowerCase().startsWith(PLACEHOLDER_PREFIX)) {
+  if (isGuardDutyPlaceholder(text)) {
     return reject('is a GuardDuty sample placeholder, not a real indicator');
   }
   const forbidden = forbiddenCharacterRule(text);
@@ -93,6 +93,20 @@ export function parseIndicator(raw: unknown, field = ''): Indicator {
   if (notation) return reject(notation);
   if (/^[0-9.]+$/.test(text)) return toNetwork(parseIPv4(text, reject), undefined);
   return parseDomain(text, reject);
+}
+
+/** True for GuardDuty's sample placeholder (`GeneratedFindingDomainName`), which is never a real indicator. */
+export function isGuardDutyPlaceholder(raw: string): boolean {
+  return raw.trim().toLowerCase().startsWith(PLACEHOLDER_PREFIX);
+}
+
+/**
+ * The registered domain (eTLD+1, Public Suffix List with its private section) of a name as a resolver saw it:
+ * lower case, any labels, underscores included; null for a public suffix or what is no name at all. The
+ * result is not validated: parse it before it goes anywhere.
+ */
+export function registeredDomainOf(name: string): string | null {
+  return getDomain(name, { allowPrivateDomains: true, extractHostname: false, validateHostname: false });
 }
 
 /** The canonical text of an indicator, as it is written to targets, keys and messages. */
@@ -330,6 +344,6 @@ function parseDomain(text: string, reject: Reject): DomainIndicator {
     kind: 'domain',
     value,
     wildcard,
-    registeredDomain: getDomain(name, { allowPrivateDomains: true, extractHostname: false }),
+    registeredDomain: registeredDomainOf(name),
   };
 }

@@ -6,7 +6,8 @@
  * { "source": "dns-log" | "flow-log" | "feed", "indicator": "evil.example.com", "severity": 8,
  *   "detector": "dns-tunnel", "observedAt": "2026-11-28T10:00:00Z",
  *   "evidence": { "key": "optional idempotency key", "summary": "one line", "details": ["log line", …] },
- *   "workload": { "account", "region", "vpcId", "subnetId", "instanceId", "eniId" }, "sample": false }
+ *   "workload": { "account", "region", "vpcId", "subnetId", "instanceId", "eniId", "functionName",
+ *                 "functionArn", "cluster", "container", "image" }, "sample": false }
  * ```
  */
 import * as v from 'valibot';
@@ -36,6 +37,11 @@ export const ThreatSignalSchema = v.strictObject({
       subnetId: v.optional(v.string()),
       instanceId: v.optional(v.string()),
       eniId: v.optional(v.string()),
+      functionName: v.optional(v.string()),
+      functionArn: v.optional(v.string()),
+      cluster: v.optional(v.string()),
+      container: v.optional(v.string()),
+      image: v.optional(v.string()),
     }),
   ),
   sample: v.optional(v.boolean()),

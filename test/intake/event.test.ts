@@ -236,7 +236,7 @@ function replaceAt(event: unknown, path: readonly number[], value: unknown): unk
   const [position = 0, ...rest] = path;
   const existing = Object.keys(event);
   const chosen = existing[position % Math.max(1, existing.length)] ?? 'extra';
-  const copy: Record<string, unknown> = Array.isArray(event) ? [...event] : { ...event };
+  const copy = (Array.isArray(event) ? [...event] : { ...event }) as Record<string, unknown>;
   copy[chosen] = replaceAt((event as Record<string, unknown>)[chosen], rest, value);
   return copy;
 }

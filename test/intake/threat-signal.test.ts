@@ -131,4 +131,21 @@ describe('threatSignalCommand', () => {
     expect(error).toBeInstanceOf(InvalidIndicatorError);
     expect(error).toMatchObject({ field: 'detail.indicator' });
   });
+
+  it('keeps a workload that names a Lambda function or a container', () => {
+    // Prepare
+    const event = sample();
+    event.detail.workload = {
+      functionName: 'orders-export',
+      cluster: 'payments',
+      container: 'api',
+      image: 'example/api:1',
+    };
+
+    // Act
+    const command = threatSignalCommand(event.detail, 'id');
+
+    // Assess
+    expect(command).toMatchObject({ signal: { workload: event.detail.workload } });
+  });
 });
