@@ -36,7 +36,8 @@ const THROTTLING_CODES = new Set([
 ]);
 const NOT_FOUND_CODES = new Set(['NotFoundException', 'NotFound']);
 const EVIDENCE_HEADER = '\n\nEvidence:\n';
-const ELLIPSIS = '…';
+// Plain ASCII: SNS documents both "UTF-8" and "ASCII" subjects, and some subscribers rewrite non-ASCII ones.
+const ELLIPSIS = '...';
 
 /**
  * Publishes alerts to one SNS topic, shaped to fit SNS: a one-line subject under 100 characters, a message
@@ -98,7 +99,7 @@ export class SnsAlerts implements AlertSink {
 /**
  * A subject SNS accepts: line breaks and control characters become spaces, runs of white space one space, and
  * the result is cut to at most 99 UTF-16 code units (the stricter of the ways to count characters), ending
- * with `…` when cut, never inside a character or an emoji. Empty when nothing printable is left.
+ * with `...` when cut, never inside a character or an emoji. Empty when nothing printable is left.
  */
 function toSubject(subject: string): string {
   const oneLine = subject

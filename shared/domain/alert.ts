@@ -28,7 +28,7 @@ export function decisionAlert(signal: Signal, result: DecideResult): Alert {
   const lines = [
     `${headline} ${indicator.kind} ${indicator.value}.`,
     `Why: ${result.reason}.`,
-    `Source: ${signal.source}, seen by ${signal.detector}, severity ${signal.severity} (${severityLabel(signal.severity)})${signal.sample ? ', sample finding' : ''}.`,
+    `Source: ${signal.source}, seen by ${signal.detector}, severity ${signal.severity} (${severityLabel(signal.severity)})${signal.sample ? ', sample finding' : ''}${signal.archived ? ', archived finding' : ''}.`,
     `Observed: ${signal.observedAt}.`,
   ];
   const workload = describeWorkload(signal.workload);
@@ -41,9 +41,9 @@ export function decisionAlert(signal: Signal, result: DecideResult): Alert {
   }
   return {
     subject: oneLine(`${PREFIX} ${headline.toUpperCase()} ${indicator.value} (${signal.detector})`),
-    message: lines.join('\n'),
+    message: body(lines),
     attributes: attributes(result.outcome, signal.severity, indicator, signal.source),
-    evidence: [signal.evidence.summary, ...(signal.evidence.details ?? [])],
+    evidence: [signal.evidence.summary, ...(signal.evidence.details ?? [])].map(printable),
   };
 }
 
@@ -72,15 +72,15 @@ export function lifecycleAlert(
       : `STILL IN ${r.target} (${r.note ?? 'not written'}); retried every run`,
   );
   return {
-    subject: `${PREFIX} ${event === 'expired' ? 'EXPIRED' : 'LIFTED'} ${indicator.value}`,
-    message: [
+    subject: oneLine(`${PREFIX} ${event === 'expired' ? 'EXPIRED' : 'LIFTED'} ${indicator.value}`),
+    message: body([
       `The block on ${indicator.kind} ${indicator.value} ended: ${reason}.`,
       `It was: ${decision.reason}.`,
       `Targets: ${where.join('; ') || 'none'}.`,
       `Offences in the repeat window: ${decision.offences.length}; a new offence blocks for longer.`,
-    ].join('\n'),
+    ]),
     attributes: attributes(event, decision.severity, indicator, decision.source),
-    evidence: decision.evidence.map((e) => e.summary),
+    evidence: decision.evidence.map((e) => printable(e.summary)),
   };
 }
 
@@ -88,12 +88,12 @@ export function lifecycleAlert(
 export function breakerAlert(state: BreakerState): Alert {
   return {
     subject: `${PREFIX} BREAKER OPEN: new automated blocks shadowed`,
-    message: [
+    message: body([
       `The blast-radius breaker opened at ${state.openedAt}: ${state.reason}.`,
       'New automated blocks are shadowed until an operator resets the breaker. Blocks already in force, manual',
       'blocks, expiries, unblocks and allowlisting still reach the targets.',
       'Review the recent decisions, then reset it with a Reset Breaker request (source egress-warden.manual).',
-    ].join('\n'),
+    ]),
     attributes: { outcome: 'breaker-open', severity: 10, indicatorKind: 'none', source: 'egress-warden' },
   };
 }
@@ -110,19 +110,40 @@ export function targetAlert(
       ? `${PREFIX} OVERFLOW on ${target}: blocks that do not fit`
       : `${PREFIX} FAILED to update ${target}`;
   return {
-    subject,
-    message:
+    subject: oneLine(subject),
+    message: body([
+      detail,
       problem === 'overflow'
-        ? `${detail}\nThese blocks stay recorded and are enforced where they fit elsewhere; free room or raise the limit.`
-        : `${detail}\nThe other targets were updated; the next reconcile retries this one.`,
+        ? 'These blocks stay recorded and are enforced where they fit elsewhere; free room or raise the limit.'
+        : 'The other targets were updated; the next reconcile retries this one.',
+    ]),
     attributes: { outcome: problem, severity: 8, indicatorKind: 'none', source: 'egress-warden' },
-    evidence: lines,
+    evidence: lines.map(printable),
   };
 }
 
-/** Detector names come from events; a line break in one must not break a subject that has to be one line. */
+/**
+ * Line breaks (`\n`, `\r`, U+0085, U+2028, U+2029…), other control characters, NUL and format characters
+ * (bidirectional overrides and isolates, U+200E/F, zero-width ones) in free text, written as `\uXXXX` escapes.
+ * Reasons, names and evidence come from events and operators: without this one of them could add lines of
+ * its own to an alert ("Until: …", "UNBLOCKED …") or reorder what a reader sees. Escaped rather than
+ * dropped, so that nothing is lost silently.
+ */
+function printable(text: string): string {
+  return text.replace(/[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/gu, (char) => {
+    const code = char.codePointAt(0) ?? 0;
+    return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** The message: the template's lines, each made printable, so that it has exactly those lines. */
+function body(lines: readonly string[]): string {
+  return lines.map(printable).join('\n');
+}
+
+/** A subject is one line: free text in it made printable, runs of white space one space. */
 function oneLine(text: string): string {
-  return text.replace(/[\s\p{C}]+/gu, ' ').trim();
+  return printable(text).replace(/\s+/g, ' ').trim();
 }
 
 /** Decide only records; the enforcer writes the targets on its next run, so the alert says when. */

@@ -1,4 +1,4 @@
-/** Durations as people write them: `30m`, `4h`, `7d`, or ISO 8601 (`PT4H`, `P7D`, `P1DT12H`). */
+/** Durations as people write them: `30m`, `4h`, `7d`, or ISO 8601 (`PT4H`, `P7D`, `P1DT12H`), in any case. */
 import { InvalidInputError } from './errors';
 
 const MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
@@ -12,7 +12,8 @@ const ISO = /^P(?:(\d{1,5})W)?(?:(\d{1,5})D)?(?:T(?:(\d{1,6})H)?(?:(\d{1,7})M)?(
 export function parseDuration(raw: unknown, field: string): number {
   if (typeof raw !== 'string')
     throw new InvalidInputError('must be a duration string such as "4h" or "PT4H"', field);
-  const value = raw.trim();
+  // Units in any case: `4H` means what `4h` and `PT4H` mean.
+  const value = raw.trim().toLowerCase();
   const short = SHORT.exec(value);
   if (short) return check(Number(short[1]) * MS[short[2] as keyof typeof MS], raw, field);
   const iso = ISO.exec(value.toUpperCase());

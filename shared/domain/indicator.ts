@@ -81,7 +81,7 @@ export function parseIndicator(raw: unknown, field = ''): Indicator {
   const text = raw.trim();
   if (text === '') return reject('must not be empty');
   if (text.length > MAX_RAW_LENGTH) return reject(`is longer than ${MAX_RAW_LENGTH} characters`);
-  if (text.toLowerCase().startsWith(PLACEHOLDER_PREFIX)) {
+  if (isGuardDutyPlaceholder(text)) {
     return reject('is a GuardDuty sample placeholder, not a real indicator');
   }
   const forbidden = forbiddenCharacterRule(text);
@@ -89,8 +89,24 @@ export function parseIndicator(raw: unknown, field = ''): Indicator {
 
   if (text.includes('/')) return parseCidr(text, reject);
   if (text.includes(':')) return toNetwork(parseIPv6(text, reject), undefined);
+  const notation = ipv4NotationRule(text);
+  if (notation) return reject(notation);
   if (/^[0-9.]+$/.test(text)) return toNetwork(parseIPv4(text, reject), undefined);
   return parseDomain(text, reject);
+}
+
+/** True for GuardDuty's sample placeholder (`GeneratedFindingDomainName`), which is never a real indicator. */
+export function isGuardDutyPlaceholder(raw: string): boolean {
+  return raw.trim().toLowerCase().startsWith(PLACEHOLDER_PREFIX);
+}
+
+/**
+ * The registered domain (eTLD+1, Public Suffix List with its private section) of a name as a resolver saw it:
+ * lower case, any labels, underscores included; null for a public suffix or what is no name at all. The
+ * result is not validated: parse it before it goes anywhere.
+ */
+export function registeredDomainOf(name: string): string | null {
+  return getDomain(name, { allowPrivateDomains: true, extractHostname: false, validateHostname: false });
 }
 
 /** The canonical text of an indicator, as it is written to targets, keys and messages. */
@@ -148,6 +164,31 @@ function forbiddenCharacterRule(text: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/** An IPv4 number as the URL standard and inet_aton read one: decimal, octal (leading 0) or hex (`0x`). */
+const IPV4_NUMBER = /^(?:0x[0-9a-f]*|[0-9]+)$/i;
+
+/**
+ * Why `text` is refused as an IPv4 address written in another notation (`0x7f.0.0.1`, `0x7f000001`,
+ * `017.0.0.1`, `1.2.3`, full-width digits), or undefined when it is not one. Browsers, curl and inet_aton
+ * read these as addresses (`0x7f000001` is 127.0.0.1), so they are neither names nor addresses we can block
+ * as written; saying so beats a puzzling domain error. Four plain decimal numbers are left to parseIPv4.
+ */
+function ipv4NotationRule(text: string): string | undefined {
+  const nonAscii = /\P{ASCII}/u.test(text);
+  // NFKC turns full-width digits and letters into ASCII; IDNA also reads these three as dots.
+  const ascii = nonAscii ? text.normalize('NFKC').replace(/[\u3002\uff0e\uff61]/g, '.') : text;
+  const labels = (ascii.endsWith('.') ? ascii.slice(0, -1) : ascii).split('.');
+  if (labels.length > 4 || !labels.every((label) => IPV4_NUMBER.test(label))) return undefined;
+  const forms = [
+    ...(nonAscii ? ['non-ASCII'] : []),
+    ...(labels.some((label) => /^0x/i.test(label)) ? ['hex'] : []),
+    ...(labels.some((label) => /^0[0-9]/.test(label)) ? ['octal'] : []),
+    ...(labels.length < 4 ? ['short'] : []),
+  ];
+  if (forms.length === 0) return undefined;
+  return `looks like an IPv4 address written in ${forms.join(', ')} form, which systems read differently: write it as four decimal numbers, such as 198.51.100.7`;
 }
 
 interface Address {
@@ -303,6 +344,6 @@ function parseDomain(text: string, reject: Reject): DomainIndicator {
     kind: 'domain',
     value,
     wildcard,
-    registeredDomain: getDomain(name, { allowPrivateDomains: true, extractHostname: false }),
+    registeredDomain: registeredDomainOf(name),
   };
 }

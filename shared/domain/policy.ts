@@ -38,7 +38,8 @@ export interface Policy {
     readonly minSeverity: number;
     /** Findings below the threshold but at or above this one raise an alert saying what would be blocked. */
     readonly alertMinSeverity: number;
-    readonly findingTypes: Readonly<Record<string, FindingAction>>;
+    /** Finding type → action, own entries only: a type is looked up with `get`, never by indexing. */
+    readonly findingTypes: ReadonlyMap<string, FindingAction>;
   };
   /** The same thresholds for signals from the log detectors and feeds. */
   readonly detectors: { readonly minSeverity: number; readonly alertMinSeverity: number };
@@ -70,6 +71,7 @@ export interface Policy {
 const mode = v.picklist(['enforce', 'alert', 'off']);
 const severity = v.pipe(v.number(), v.minValue(0), v.maxValue(10));
 const duration = v.string();
+const FindingActionSchema = v.picklist(['domain', 'registered-domain', 'remote-ip', 'ignore']);
 
 const PolicySchema = v.strictObject({
   guardRails: v.optional(
@@ -88,8 +90,13 @@ const PolicySchema = v.strictObject({
     v.strictObject({
       minSeverity: v.optional(severity),
       alertMinSeverity: v.optional(severity),
+      // Checked entry by entry in parsePolicy: v.record drops the keys `__proto__`, `constructor` and
+      // `prototype` without a word, and each of them is a valid (if unlikely) finding type name.
       findingTypes: v.optional(
-        v.record(v.string(), v.picklist(['domain', 'registered-domain', 'remote-ip', 'ignore'])),
+        v.custom<Readonly<Record<string, unknown>>>(
+          (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+          'must be an object mapping finding types to domain, registered-domain, remote-ip or ignore',
+        ),
       ),
     }),
   ),
@@ -153,10 +160,11 @@ export function parsePolicy(input: unknown = {}, root = 'policy'): Policy {
         throw new InvalidInputError('must be a domain name', field(`${path}[${i}]`));
       return indicator.value.replace(/^\*\./, '');
     });
-  const findingTypes: Record<string, FindingAction> = { ...DEFAULT_FINDING_TYPES };
-  for (const [type, action] of Object.entries(raw.guardDuty?.findingTypes ?? {})) {
-    if (action === 'ignore') delete findingTypes[type];
-    else findingTypes[type] = action;
+  const findingTypes = new Map(DEFAULT_FINDING_TYPES);
+  for (const [type, value] of Object.entries(raw.guardDuty?.findingTypes ?? {})) {
+    const action = parseWith(FindingActionSchema, value, field(`guardDuty.findingTypes.${type}`));
+    if (action === 'ignore') findingTypes.delete(type);
+    else findingTypes.set(type, action);
   }
   const ladderMs = (raw.blockDurations ?? ['4h', '8h', '24h', '7d']).map((d, i) =>
     parseDuration(d, field(`blockDurations[${i}]`)),

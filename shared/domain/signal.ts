@@ -16,6 +16,13 @@ export interface Workload {
   readonly subnetId?: string;
   readonly instanceId?: string;
   readonly eniId?: string;
+  /** A Lambda function (GuardDuty Lambda findings). */
+  readonly functionName?: string;
+  readonly functionArn?: string;
+  /** The ECS or EKS cluster, the container and its image (Runtime Monitoring findings). */
+  readonly cluster?: string;
+  readonly container?: string;
+  readonly image?: string;
 }
 
 /** What backs a signal up. */
@@ -57,5 +64,7 @@ export interface Signal {
   readonly observedAt: string;
   /** GuardDuty sample findings ("Generate sample findings") go the whole way in shadow mode. */
   readonly sample: boolean;
+  /** An analyst archived the GuardDuty finding (as benign); GuardDuty still publishes it. */
+  readonly archived?: boolean;
   readonly request?: ManualRequest;
 }

@@ -6,7 +6,7 @@ import * as v from 'valibot';
 import { InvalidInputError } from '#domain/errors';
 import { fnv1a32 } from '#domain/hash';
 import type { Policy } from '#domain/policy';
-import { parseWith } from '#domain/validate';
+import { parseWith, TimestampSchema } from '#domain/validate';
 import type { Command } from './command';
 import { guardDutyCommands } from './guardduty';
 import { MANUAL_SOURCE, manualCommand } from './manual';
@@ -16,7 +16,7 @@ const EnvelopeSchema = v.looseObject({
   id: v.optional(v.string()),
   source: v.pipe(v.string(), v.minLength(1)),
   'detail-type': v.pipe(v.string(), v.minLength(1)),
-  time: v.optional(v.pipe(v.string(), v.isoTimestamp())),
+  time: v.optional(TimestampSchema),
   detail: v.looseObject({}),
 });
 
@@ -40,7 +40,7 @@ export function toCommands(event: unknown, policy: Policy, now: Date): Command[]
   const envelope = parseWith(EnvelopeSchema, event);
   const source = envelope.source;
   const detailType = envelope['detail-type'];
-  const time = new Date(envelope.time ?? now).toISOString();
+  const time = envelope.time ?? now.toISOString();
   // An idempotency key for an event without an id (a hand-written sample): the same event gives the same key.
   const id =
     envelope.id ??

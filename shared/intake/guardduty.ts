@@ -2,16 +2,26 @@
  * GuardDuty findings (EventBridge `source: aws.guardduty`, `detail-type: GuardDuty Finding`) → signals.
  * The finding is read in its EventBridge wire form (camelCase keys).
  */
+import { domainToASCII } from 'node:url';
 import * as v from 'valibot';
-import { InvalidInputError } from '#domain/errors';
-import { type Indicator, parseIndicator } from '#domain/indicator';
+import { InvalidIndicatorError, InvalidInputError } from '#domain/errors';
+import type { FindingAction } from '#domain/finding-types';
+import {
+  type DomainIndicator,
+  type Indicator,
+  isGuardDutyPlaceholder,
+  isSubdomainOrSame,
+  parseIndicator,
+  registeredDomainOf,
+} from '#domain/indicator';
 import type { Policy } from '#domain/policy';
 import type { Signal, Workload } from '#domain/signal';
-import { parseWith } from '#domain/validate';
+import { parseWith, TimestampSchema } from '#domain/validate';
 import type { Command } from './command';
 
 const text = v.pipe(v.string(), v.minLength(1));
-const isoTime = v.pipe(v.string(), v.isoTimestamp());
+const name = v.optional(v.string());
+const container = v.looseObject({ name, image: name });
 
 const FindingSchema = v.looseObject({
   id: text,
@@ -21,7 +31,7 @@ const FindingSchema = v.looseObject({
   severity: v.pipe(v.number(), v.minValue(0), v.maxValue(10)),
   accountId: v.optional(v.string()),
   region: v.optional(v.string()),
-  updatedAt: isoTime,
+  updatedAt: TimestampSchema,
   resource: v.optional(
     v.looseObject({
       instanceDetails: v.optional(
@@ -38,11 +48,27 @@ const FindingSchema = v.looseObject({
           ),
         }),
       ),
+      lambdaDetails: v.optional(
+        v.looseObject({
+          functionName: name,
+          functionArn: name,
+          vpcConfig: v.optional(v.looseObject({ vpcId: name, subnetIds: v.optional(v.array(v.string())) })),
+        }),
+      ),
+      ecsClusterDetails: v.optional(
+        v.looseObject({
+          name,
+          taskDetails: v.optional(v.looseObject({ containers: v.optional(v.array(container)) })),
+        }),
+      ),
+      eksClusterDetails: v.optional(v.looseObject({ name, vpcId: name })),
+      containerDetails: v.optional(container),
     }),
   ),
   service: v.looseObject({
     count: v.optional(v.number()),
-    eventLastSeen: v.optional(isoTime),
+    archived: v.optional(v.boolean()),
+    eventLastSeen: v.optional(TimestampSchema),
     additionalInfo: v.optional(v.looseObject({ sample: v.optional(v.unknown()) })),
     evidence: v.optional(
       v.looseObject({
@@ -58,7 +84,7 @@ const FindingSchema = v.looseObject({
     ),
     action: v.optional(
       v.looseObject({
-        dnsRequestAction: v.optional(v.looseObject({ domain: v.optional(v.string()) })),
+        dnsRequestAction: v.optional(v.looseObject({ domain: name, domainWithSuffix: name })),
         networkConnectionAction: v.optional(
           v.looseObject({
             connectionDirection: v.optional(v.string()),
@@ -77,7 +103,7 @@ type Finding = v.InferOutput<typeof FindingSchema>;
 /** Turns one GuardDuty finding into commands. Throws InvalidInputError naming the field that was wrong. */
 export function guardDutyCommands(detail: unknown, policy: Policy): Command[] {
   const finding = parseWith(FindingSchema, detail, 'detail');
-  const action = policy.guardDuty.findingTypes[finding.type];
+  const action = policy.guardDuty.findingTypes.get(finding.type);
   const label = `${finding.type} ${finding.id}`;
   if (!action) {
     return [
@@ -88,45 +114,137 @@ export function guardDutyCommands(detail: unknown, policy: Policy): Command[] {
       },
     ];
   }
-  const indicators: Indicator[] = [];
   if (action === 'remote-ip') {
     const connection = finding.service.action?.networkConnectionAction;
     if (!connection) {
-      throw new InvalidInputError(
-        `is required for finding type ${finding.type}`,
-        'detail.service.action.networkConnectionAction',
-      );
+      // Some Runtime and Lambda findings describe the connection elsewhere, or not at all.
+      return [
+        {
+          kind: 'ignored',
+          label,
+          reason: `the finding has no networkConnectionAction: no remote address to block`,
+        },
+      ];
     }
     if (connection.connectionDirection !== 'OUTBOUND') {
       const direction = connection.connectionDirection ?? 'missing';
-      return [
-        { kind: 'ignored', label, reason: `connection direction is ${direction}, not OUTBOUND: not egress` },
-      ];
+      const why =
+        direction === 'UNKNOWN'
+          ? 'GuardDuty could not tell who started the connection (UNKNOWN): not treated as egress'
+          : `connection direction is ${direction}, not OUTBOUND: not egress`;
+      return [{ kind: 'ignored', label, reason: why }];
     }
     const remote = connection.remoteIpDetails;
     const field = 'detail.service.action.networkConnectionAction.remoteIpDetails';
+    const indicators: Indicator[] = [];
     if (remote?.ipAddressV4) indicators.push(parseIndicator(remote.ipAddressV4, `${field}.ipAddressV4`));
     if (remote?.ipAddressV6) indicators.push(parseIndicator(remote.ipAddressV6, `${field}.ipAddressV6`));
     if (indicators.length === 0)
       throw new InvalidInputError('has neither ipAddressV4 nor ipAddressV6', field);
-  } else {
-    const field = 'detail.service.action.dnsRequestAction.domain';
-    const domain = finding.service.action?.dnsRequestAction?.domain;
-    if (!domain) throw new InvalidInputError(`is required for finding type ${finding.type}`, field);
-    const parsed = parseIndicator(domain, field);
-    if (parsed.kind !== 'domain')
-      throw new InvalidInputError(`${JSON.stringify(domain)} is not a domain name`, field);
-    // Exfiltration varies the queried labels, so the zone is what has to be blocked.
-    const zone =
-      action === 'registered-domain' && parsed.registeredDomain
-        ? parseIndicator(parsed.registeredDomain, field)
-        : parsed;
-    indicators.push(zone);
+    return indicators.map((indicator) => ({ kind: 'signal', signal: toSignal(finding, indicator) }));
   }
-  return indicators.map((indicator) => ({ kind: 'signal', signal: toSignal(finding, indicator) }));
+  const { indicator, note } = dnsTarget(finding, action);
+  return [{ kind: 'signal', signal: toSignal(finding, indicator, note) }];
 }
 
-function toSignal(finding: Finding, indicator: Indicator): Signal {
+const DOMAIN_FIELD = 'detail.service.action.dnsRequestAction.domain';
+
+/** Longest queried name looked at for a fallback: DNS allows 253 characters, so this is generous. */
+const MAX_QUERIED_NAME = 1_000;
+
+/** What a DNS finding blocks, with a note for the evidence when that is not the queried name as written. */
+function dnsTarget(
+  finding: Finding,
+  action: Exclude<FindingAction, 'remote-ip'>,
+): { indicator: DomainIndicator; note?: string } {
+  const dns = finding.service.action?.dnsRequestAction;
+  const queried = dns?.domain;
+  if (!queried) throw new InvalidInputError(`is required for finding type ${finding.type}`, DOMAIN_FIELD);
+  return action === 'registered-domain'
+    ? zoneOf(queried, dns?.domainWithSuffix)
+    : queriedNameOrParent(queried);
+}
+
+/**
+ * The registered domain of an exfiltration query. The queried labels are the payload (base64url and the
+ * like, so `_` and odd labels are expected) and are not blocked: only the zone has to be a valid entry.
+ * GuardDuty's `domainWithSuffix` is taken when it is a valid name that the query lies under and not a public
+ * suffix (its list may lack the private section: `cloudfront.net`); otherwise the zone is computed.
+ */
+function zoneOf(
+  queried: string,
+  withSuffix: string | undefined,
+): { indicator: DomainIndicator; note: string } {
+  const query = looseName(queried);
+  const given = withSuffix === undefined ? undefined : domainOrUndefined(withSuffix);
+  const fromGuardDuty =
+    given && !given.wildcard && given.registeredDomain !== null && isSubdomainOrSame(query, given.value);
+  const registered = registeredDomainOf(query);
+  const zone = fromGuardDuty ? given : domainOnly(registered ?? queried);
+  const source = fromGuardDuty ? "GuardDuty's domainWithSuffix" : 'the Public Suffix List';
+  return {
+    indicator: zone,
+    note: `queried name ${quoted(queried)}: blocking its registered domain ${zone.value} (by ${source}), because the labels of an exfiltration query change with every query`,
+  };
+}
+
+/**
+ * The queried name, or when it is not a valid DNS Firewall entry (an underscore, a label DNS Firewall refuses)
+ * its nearest parent that is, down to the registered domain and never above it: a public suffix is no fallback.
+ */
+function queriedNameOrParent(queried: string): { indicator: DomainIndicator; note?: string } {
+  try {
+    return { indicator: domainOnly(queried) };
+  } catch (error) {
+    if (!(error instanceof InvalidIndicatorError) || isGuardDutyPlaceholder(queried)) throw error;
+    const query = looseName(queried);
+    const registered = query.length <= MAX_QUERIED_NAME ? registeredDomainOf(query) : null;
+    if (registered === null) throw error;
+    const labels = query.split('.');
+    const lowest = labels.length - registered.split('.').length;
+    for (let start = 1; start <= lowest; start++) {
+      const parent = domainOrUndefined(labels.slice(start).join('.'));
+      if (parent && parent.registeredDomain !== null) {
+        return {
+          indicator: parent,
+          note: `queried name ${quoted(queried)} is not a valid DNS Firewall entry (${error.rule}): blocking its nearest valid parent ${parent.value}`,
+        };
+      }
+    }
+    throw error;
+  }
+}
+
+/** A name as a resolver saw it: trimmed, lower case, without the final dot, IDNs in punycode when possible. */
+function looseName(raw: string): string {
+  let loose = raw.trim().toLowerCase();
+  if (loose.endsWith('.')) loose = loose.slice(0, -1);
+  return /\P{ASCII}/u.test(loose) ? domainToASCII(loose) || loose : loose;
+}
+
+/** Parses a domain for the domain field; an address or a CIDR is refused there. */
+function domainOnly(raw: string): DomainIndicator {
+  const parsed = parseIndicator(raw, DOMAIN_FIELD);
+  if (parsed.kind !== 'domain')
+    throw new InvalidInputError(`${quoted(raw)} is not a domain name`, DOMAIN_FIELD);
+  return parsed;
+}
+
+function domainOrUndefined(raw: string): DomainIndicator | undefined {
+  try {
+    return domainOnly(raw);
+  } catch (error) {
+    if (error instanceof InvalidInputError) return undefined;
+    throw error;
+  }
+}
+
+/** A value quoted for evidence, cut so that a huge one cannot flood a record or an alert. */
+function quoted(value: string): string {
+  return JSON.stringify(value.length > 256 ? `${value.slice(0, 256)}…` : value);
+}
+
+function toSignal(finding: Finding, indicator: Indicator, note?: string): Signal {
   const { service } = finding;
   const threats = (service.evidence?.threatIntelligenceDetails ?? []).map(
     (t) => `threat list ${t.threatListName ?? 'unknown'}: ${(t.threatNames ?? []).join(', ') || 'unnamed'}`,
@@ -141,27 +259,41 @@ function toSignal(finding: Finding, indicator: Indicator): Signal {
       key: `guardduty:${finding.id}`,
       summary: finding.title ?? finding.type,
       details: [
+        ...(note ? [note] : []),
         ...(finding.arn ? [finding.arn] : []),
         ...(service.count !== undefined ? [`seen ${service.count} times`] : []),
         ...threats,
       ],
     },
     workload: workloadOf(finding),
-    observedAt: new Date(service.eventLastSeen ?? finding.updatedAt).toISOString(),
+    observedAt: service.eventLastSeen ?? finding.updatedAt,
     sample: isSample(service.additionalInfo?.sample),
+    ...(service.archived === true ? { archived: true } : {}),
   };
 }
 
+/** Where the finding happened: an EC2 instance, a Lambda function, or an ECS or EKS container. */
 function workloadOf(finding: Finding): Workload {
-  const instance = finding.resource?.instanceDetails;
+  const resource = finding.resource;
+  const instance = resource?.instanceDetails;
   const eni = instance?.networkInterfaces?.[0];
-  const workload: Record<string, string | undefined> = {
+  const lambda = resource?.lambdaDetails;
+  const ecs = resource?.ecsClusterDetails;
+  const eks = resource?.eksClusterDetails;
+  const container = resource?.containerDetails ?? ecs?.taskDetails?.containers?.[0];
+  const workload: Record<keyof Workload, string | undefined> = {
     account: finding.accountId,
     region: finding.region,
-    vpcId: eni?.vpcId,
-    subnetId: eni?.subnetId,
+    vpcId: eni?.vpcId ?? lambda?.vpcConfig?.vpcId ?? eks?.vpcId,
+    // A VPC Lambda function runs in any of its subnets; the finding does not say which.
+    subnetId: eni?.subnetId ?? lambda?.vpcConfig?.subnetIds?.join(', '),
     instanceId: instance?.instanceId,
     eniId: eni?.networkInterfaceId,
+    functionName: lambda?.functionName,
+    functionArn: lambda?.functionArn,
+    cluster: ecs?.name ?? eks?.name,
+    container: container?.name,
+    image: container?.image,
   };
   return Object.fromEntries(Object.entries(workload).filter(([, value]) => value)) as Workload;
 }

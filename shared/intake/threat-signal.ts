@@ -6,12 +6,13 @@
  * { "source": "dns-log" | "flow-log" | "feed", "indicator": "evil.example.com", "severity": 8,
  *   "detector": "dns-tunnel", "observedAt": "2026-11-28T10:00:00Z",
  *   "evidence": { "key": "optional idempotency key", "summary": "one line", "details": ["log line", …] },
- *   "workload": { "account", "region", "vpcId", "subnetId", "instanceId", "eniId" }, "sample": false }
+ *   "workload": { "account", "region", "vpcId", "subnetId", "instanceId", "eniId", "functionName",
+ *                 "functionArn", "cluster", "container", "image" }, "sample": false }
  * ```
  */
 import * as v from 'valibot';
 import { parseIndicator } from '#domain/indicator';
-import { parseWith } from '#domain/validate';
+import { parseWith, TimestampSchema } from '#domain/validate';
 import type { Command } from './command';
 
 const text = (max: number) => v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(max));
@@ -22,7 +23,7 @@ export const ThreatSignalSchema = v.strictObject({
   indicator: v.string(),
   severity: v.pipe(v.number(), v.minValue(0), v.maxValue(10)),
   detector: text(128),
-  observedAt: v.pipe(v.string(), v.isoTimestamp()),
+  observedAt: TimestampSchema,
   evidence: v.strictObject({
     key: v.optional(text(512)),
     summary: text(1024),
@@ -36,6 +37,11 @@ export const ThreatSignalSchema = v.strictObject({
       subnetId: v.optional(v.string()),
       instanceId: v.optional(v.string()),
       eniId: v.optional(v.string()),
+      functionName: v.optional(v.string()),
+      functionArn: v.optional(v.string()),
+      cluster: v.optional(v.string()),
+      container: v.optional(v.string()),
+      image: v.optional(v.string()),
     }),
   ),
   sample: v.optional(v.boolean()),
@@ -58,7 +64,7 @@ export function threatSignalCommand(detail: unknown, id: string): Command {
         ...(input.evidence.details ? { details: input.evidence.details } : {}),
       },
       workload: input.workload ?? {},
-      observedAt: new Date(input.observedAt).toISOString(),
+      observedAt: input.observedAt,
       sample: input.sample ?? false,
     },
   };

@@ -102,8 +102,8 @@ export async function simulate(
         } else await resetBreaker(command.requestedBy, command.reason, deps);
       }
     } catch (error) {
-      if (!(error instanceof InvalidInputError)) throw error;
-      rejected.push({ input: input.name, error: error.message });
+      // One input's failure, expected or not, is that input's alone: the rest of the run goes on.
+      rejected.push({ input: input.name, error: describeFailure(error) });
     }
   }
 
@@ -133,4 +133,11 @@ export async function simulate(
     alerts: alerts.snapshot().map(({ subject, message }) => ({ subject, message })),
     reconciles,
   };
+}
+
+/** An invalid input says what was wrong with it; anything else is named as unexpected, with its type. */
+function describeFailure(error: unknown): string {
+  if (error instanceof InvalidInputError) return error.message;
+  if (error instanceof Error) return `unexpected ${error.name} while handling this input: ${error.message}`;
+  return `unexpected failure while handling this input: ${String(error)}`;
 }

@@ -122,7 +122,7 @@ describe('SnsAlerts', () => {
       expect(published().Subject).toBe(subject);
     });
 
-    it('cuts a 150-character subject to 99 characters ending with an ellipsis', async () => {
+    it('cuts a 150-character subject to 99 characters ending with three ASCII dots, not U+2026', async () => {
       // Prepare
       const subject = `Blocked ${'very-long-label.'.repeat(9)}example.com`.padEnd(150, 'x').slice(0, 150);
 
@@ -133,8 +133,9 @@ describe('SnsAlerts', () => {
       const sent = published().Subject ?? '';
       expect(subject).toHaveLength(150);
       expect(sent).toHaveLength(99);
-      expect(sent.endsWith('…')).toBe(true);
-      expect(subject.startsWith(sent.slice(0, -1))).toBe(true);
+      expect(sent.endsWith('...')).toBe(true);
+      expect(sent).toMatch(/^[\x20-\x7e]+$/);
+      expect(subject.startsWith(sent.slice(0, -3))).toBe(true);
     });
 
     it('never cuts inside an emoji, even one made of several code points', async () => {
@@ -147,7 +148,7 @@ describe('SnsAlerts', () => {
 
       // Assess
       const sent = published().Subject ?? '';
-      expect(sent).toBe(`${'a'.repeat(95)}…`);
+      expect(sent).toBe(`${'a'.repeat(95)}...`);
       expect(hasLoneSurrogate(sent)).toBe(false);
     });
 

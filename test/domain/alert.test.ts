@@ -164,7 +164,7 @@ describe('decisionAlert', () => {
     expect(alert.message).not.toContain(signal.evidence.details?.[0]);
   });
 
-  it('keeps the subject on one line when the detector name has line breaks', () => {
+  it('keeps the subject on one line, showing the line breaks of a detector name as escapes', () => {
     // Prepare
     const signal = detectorSignal(IP, { detector: 'dns\r\ntunnel\u2028x\tz' });
 
@@ -172,7 +172,121 @@ describe('decisionAlert', () => {
     const { alert } = alertFor(signal);
 
     // Assess
-    expect(alert.subject).toBe('[Egress Warden] BLOCKED 198.51.100.77/32 (dns tunnel x z)');
+    expect(alert.subject).toBe(
+      '[Egress Warden] BLOCKED 198.51.100.77/32 (dns\\u000d\\u000atunnel\\u2028x\\u0009z)',
+    );
+  });
+
+  it('cannot be made to show a forged line by an operator reason with a line break', () => {
+    // Prepare
+    const reason = 'false positive\nUntil: 2099-01-01T00:00:00.000Z.\u2028UNBLOCKED everything';
+    const signal = manualUnblock(IP, { request: { requestedBy: 'bob@example.com', reason } });
+
+    // Act
+    const { alert } = alertFor(signal, enforcingPolicy(), activeDecision(IP));
+
+    // Assess
+    const lines = alert.message.split('\n');
+    expect(lines.some((line) => line.startsWith('Until:'))).toBe(false);
+    expect(lines).toContain(
+      'Why: unblocked by bob@example.com: false positive\\u000aUntil: 2099-01-01T00:00:00.000Z.\\u2028UNBLOCKED everything.',
+    );
+  });
+
+  it('shows bidirectional overrides, NUL and C1 controls as escapes instead of passing them on', () => {
+    // Prepare
+    const summary = 'ok \u202eKCOLBNU\u202c \u2066x\u2069 \u200e\u0000\u0085\u009b end';
+    const signal = detectorSignal(IP, { evidence: { key: 'k', summary, details: ['a\rb'] } });
+
+    // Act
+    const { alert } = alertFor(signal);
+
+    // Assess
+    expect(alert.evidence).toEqual([
+      'ok \\u202eKCOLBNU\\u202c \\u2066x\\u2069 \\u200e\\u0000\\u0085\\u009b end',
+      'a\\u000db',
+    ]);
+  });
+
+  it('names the Lambda function, cluster and container of the workload', () => {
+    // Prepare
+    const signal = guardDutySignal(IP, {
+      workload: {
+        account: '123456789012',
+        functionName: 'orders-export',
+        cluster: 'payments',
+        container: 'api',
+      },
+    });
+
+    // Act
+    const { alert } = alertFor(signal);
+
+    // Assess
+    expect(alert.message.split('\n')).toContain(
+      'Workload: account 123456789012, functionName orders-export, cluster payments, container api.',
+    );
+  });
+
+  it('says that a finding was archived by an analyst', () => {
+    // Prepare
+    const signal = guardDutySignal(IP, { archived: true });
+
+    // Act
+    const { alert } = alertFor(signal);
+
+    // Assess
+    expect(alert.message).toContain('severity 8 (High), archived finding.');
+  });
+
+  it('property: whatever free text a signal carries, the body has exactly the lines the template writes', () => {
+    const dangerous = fc.constantFrom(
+      '\n',
+      '\r',
+      '\r\n',
+      '\u2028',
+      '\u2029',
+      '\u0085',
+      '\u000b',
+      '\u000c',
+      '\u0000',
+      '\u001b[2K',
+      '\u202e',
+      '\u2067',
+      '\u200f',
+      'Until: 2099-01-01.',
+      'UNBLOCKED',
+    );
+    const text = fc
+      .array(fc.oneof(dangerous, fc.string({ unit: 'binary', maxLength: 8 })), { maxLength: 6 })
+      .map((parts) => `x${parts.join('')}`);
+    const reference = alertFor(
+      manualUnblock(IP, { workload: { vpcId: 'v' }, detector: 'd' }),
+      enforcingPolicy(),
+      activeDecision(IP),
+    ).alert;
+    fc.assert(
+      fc.property(text, text, text, text, text, (reason, requestedBy, detector, summary, vpcId) => {
+        // Prepare
+        const signal = manualUnblock(IP, {
+          request: { requestedBy, reason },
+          detector,
+          evidence: { key: 'k', summary, details: [reason] },
+          workload: { vpcId },
+        });
+
+        // Act
+        const { alert } = alertFor(signal, enforcingPolicy(), activeDecision(IP));
+
+        // Assess
+        const lines = alert.message.split('\n');
+        expect(lines.map((line) => line.split(' ')[0])).toEqual(
+          reference.message.split('\n').map((line) => line.split(' ')[0]),
+        );
+        for (const part of [alert.subject, ...lines, ...(alert.evidence ?? [])])
+          expect(part).not.toMatch(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u);
+      }),
+    );
   });
 
   it('property: the subject never has a line break or a control character', () => {
@@ -233,6 +347,22 @@ describe('lifecycleAlert', () => {
     expect(alert.subject).toBe('[Egress Warden] LIFTED 198.51.100.77/32');
     expect(alert.attributes).toMatchObject({ indicatorKind: 'ip', source: 'guardduty' });
   });
+
+  it('shows a line break in the recorded reason as an escape', () => {
+    // Prepare
+    const decision = activeDecision(IP, { reason: 'blocked\nUNBLOCKED by nobody' });
+
+    // Act
+    const alert = lifecycleAlert(decision, 'expired', 'expired\u2028now');
+
+    // Assess
+    expect(alert.message.split('\n')).toEqual([
+      'The block on ip 198.51.100.77/32 ended: expired\\u2028now.',
+      'It was: blocked\\u000aUNBLOCKED by nobody.',
+      'Targets: networkAcls, networkFirewall.',
+      'Offences in the repeat window: 1; a new offence blocks for longer.',
+    ]);
+  });
 });
 
 describe('breakerAlert', () => {
@@ -249,6 +379,18 @@ describe('breakerAlert', () => {
     expect(alert.message).toContain(`opened at ${state.openedAt}: ${state.reason}.`);
     expect(alert.message).toContain('Reset Breaker');
     expect(alert.attributes).toMatchObject({ outcome: 'breaker-open', severity: 10 });
+  });
+
+  it('keeps to its three lines whatever the reason says', () => {
+    // Prepare
+    const state = { ...openBreaker(), reason: 'tripped\nNew automated blocks resume now.' };
+
+    // Act
+    const alert = breakerAlert(state);
+
+    // Assess
+    expect(alert.message.split('\n')).toHaveLength(3);
+    expect(alert.message).toContain('tripped\\u000aNew automated blocks resume now.');
   });
 });
 
@@ -268,5 +410,15 @@ describe('targetAlert', () => {
     expect(alert.message.startsWith('3 blocks do not fit\n')).toBe(true);
     expect(alert.attributes.outcome).toBe(problem);
     expect(alert.evidence).toEqual(lines);
+  });
+
+  it('keeps the detail and every evidence line on their own lines', () => {
+    // Act
+    const alert = targetAlert('dnsFirewall', 'failure', 'AccessDenied\r\nThe other targets', ['a\nb']);
+
+    // Assess
+    expect(alert.message.split('\n')).toHaveLength(2);
+    expect(alert.message.startsWith('AccessDenied\\u000d\\u000aThe other targets\n')).toBe(true);
+    expect(alert.evidence).toEqual(['a\\u000ab']);
   });
 });

@@ -30,6 +30,10 @@ describe('parseDuration', () => {
     ['PT30S', 30_000],
     ['P1W', 7 * DAY],
     ['pt4h', 4 * HOUR],
+    ['4H', 4 * HOUR],
+    ['7D', 7 * DAY],
+    ['30M', 30 * MINUTE],
+    ['p1dT12h', 36 * HOUR],
     [' 4h ', 4 * HOUR],
     ['3650d', 3650 * DAY],
   ])('reads %j as %d ms', (raw, expected) => {
@@ -49,7 +53,6 @@ describe('parseDuration', () => {
     ['-4h', 'is not a duration'],
     ['4.5h', 'is not a duration'],
     ['4 hours', 'is not a duration'],
-    ['4H', 'is not a duration'],
     ['', 'is not a duration'],
     ['P', 'is not a duration'],
     ['PT', 'is not a duration'],
@@ -86,6 +89,33 @@ describe('parseDuration', () => {
       expect(error.message.startsWith(expected)).toBe(true);
     },
   );
+
+  it('property: the case of the letters never changes what a duration means', () => {
+    const written = fc.oneof(
+      fc
+        .tuple(fc.integer({ min: 1, max: 9_999 }), fc.constantFrom('s', 'm', 'h', 'd', 'w'))
+        .map(([n, unit]) => `${n}${unit}`),
+      fc.tuple(fc.nat(99), fc.nat(99), fc.nat(99)).map(([d, h, m]) => `P${d}DT${h}H${m}M`),
+    );
+    fc.assert(
+      fc.property(written, fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }), (raw, upper) => {
+        // Prepare
+        const mixed = [...raw].map((char, i) => (upper[i % 12] ? char.toUpperCase() : char.toLowerCase()));
+
+        // Act
+        const outcome = (text: string) => {
+          try {
+            return parseDuration(text, FIELD);
+          } catch (error) {
+            return (error as Error).constructor.name;
+          }
+        };
+
+        // Assess
+        expect(outcome(mixed.join(''))).toBe(outcome(raw));
+      }),
+    );
+  });
 
   it('property: every accepted duration is positive and at most 3650 days', () => {
     const written = fc.oneof(

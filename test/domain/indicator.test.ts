@@ -50,6 +50,11 @@ const domainInput = fc
 const ipv4Cidr = fc.tuple(fc.ipV4(), fc.integer({ min: 0, max: 32 })).map(([ip, len]) => `${ip}/${len}`);
 const ipv6Cidr = fc.tuple(fc.ipV6(), fc.integer({ min: 0, max: 128 })).map(([ip, len]) => `${ip}/${len}`);
 
+/** The rule broken by an IPv4 address written as something other than four decimal numbers. */
+function notation(form: string): string {
+  return `looks like an IPv4 address written in ${form} form, which systems read differently: write it as four decimal numbers, such as 198.51.100.7`;
+}
+
 describe('parseIndicator', () => {
   describe('input', () => {
     it.each([
@@ -187,17 +192,24 @@ describe('parseIndicator', () => {
     });
 
     it.each([
-      ['010.0.0.1', 'octet "010" must not have leading zeros'],
-      ['0177.0.0.1', 'octet "0177" must not have leading zeros'],
-      ['1.2.3.00', 'octet "00" must not have leading zeros'],
+      ['010.0.0.1', notation('octal')],
+      ['0177.0.0.1', notation('octal')],
+      ['017.0.0.1', notation('octal')],
+      ['1.2.3.00', notation('octal')],
       ['256.0.0.1', 'octet "256" is greater than 255'],
-      ['1.2.3', 'is not a dotted-quad IPv4 address (four decimal numbers separated by dots)'],
+      ['1.2.3', notation('short')],
       ['1.2.3.4.5', 'is not a dotted-quad IPv4 address (four decimal numbers separated by dots)'],
       ['1.2..4', 'is not a dotted-quad IPv4 address (four decimal numbers separated by dots)'],
       ['1.2.3.4.', 'is not a dotted-quad IPv4 address (four decimal numbers separated by dots)'],
-      ['3325256781', 'is not a dotted-quad IPv4 address (four decimal numbers separated by dots)'],
-      ['0x7f.0.0.1', 'top-level label "1" must not be all digits'],
-      ['0x7f000001', 'must have at least two labels, such as "example.com"'],
+      ['3325256781', notation('short')],
+      ['0x7f.0.0.1', notation('hex')],
+      ['0X7F.0.0.1', notation('hex')],
+      ['0x7f000001', notation('hex, short')],
+      ['0x7f.1', notation('hex, short')],
+      ['0x7f.0.0.1.', notation('hex')],
+      ['１２７.0.0.1', notation('non-ASCII')],
+      ['０x7f.0.0.1', notation('non-ASCII, hex')],
+      ['１２７。0。0。1', notation('non-ASCII')],
     ])('rejects %s', (raw, expected) => {
       // Act
       const rule = ruleBrokenBy(raw);
@@ -413,7 +425,6 @@ describe('parseIndicator', () => {
       ['soft\u00adhyphen.example', 'contains a control or invisible character (U+00AD)'],
       ['xn--zz.bücher.example', 'is not a valid internationalised domain name'],
       ['bücher.0x7f', 'is not a valid internationalised domain name'],
-      ['１２７.0.0.1', 'top-level label "1" must not be all digits'],
     ])('rejects %s', (raw, expected) => {
       // Act
       const rule = ruleBrokenBy(raw);

@@ -133,15 +133,48 @@ describe('parsePolicy', () => {
       const { findingTypes } = parsePolicy(input).guardDuty;
 
       // Assess
-      expect(findingTypes['Custom:EC2/Example']).toBe('remote-ip');
-      expect(findingTypes['Trojan:EC2/DropPoint!DNS']).toBe('registered-domain');
-      expect(findingTypes).not.toHaveProperty(['UnauthorizedAccess:EC2/SSHBruteForce']);
-      expect(findingTypes['Backdoor:EC2/C&CActivity.B']).toBe('remote-ip');
+      expect(findingTypes.get('Custom:EC2/Example')).toBe('remote-ip');
+      expect(findingTypes.get('Trojan:EC2/DropPoint!DNS')).toBe('registered-domain');
+      expect(findingTypes.has('UnauthorizedAccess:EC2/SSHBruteForce')).toBe(false);
+      expect(findingTypes.get('Backdoor:EC2/C&CActivity.B')).toBe('remote-ip');
+    });
+
+    it('knows no type an object prototype would answer for', () => {
+      // Act
+      const { findingTypes } = parsePolicy({}).guardDuty;
+
+      // Assess
+      for (const type of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'])
+        expect(findingTypes.get(type)).toBeUndefined();
+    });
+
+    it('takes __proto__, constructor and prototype from a JSON configuration as plain type names', () => {
+      // Prepare
+      const input = JSON.parse(
+        '{"guardDuty":{"findingTypes":{"__proto__":"domain","constructor":"remote-ip","prototype":"registered-domain"}}}',
+      );
+
+      // Act
+      const { findingTypes } = parsePolicy(input).guardDuty;
+
+      // Assess
+      expect(findingTypes.get('__proto__')).toBe('domain');
+      expect(findingTypes.get('constructor')).toBe('remote-ip');
+      expect(findingTypes.get('prototype')).toBe('registered-domain');
+      expect(Object.getPrototypeOf({})).toBe(Object.prototype);
+    });
+
+    it('rejects finding types that are not an object of names to actions, naming the field', () => {
+      // Act
+      const error = rejectionOf({ guardDuty: { findingTypes: ['domain'] } });
+
+      // Assess
+      expect(error).toMatchObject({ field: 'policy.guardDuty.findingTypes' });
     });
 
     it('leaves the built-in mapping untouched', () => {
       // Prepare
-      const before = { ...DEFAULT_FINDING_TYPES };
+      const before = new Map(DEFAULT_FINDING_TYPES);
 
       // Act
       parsePolicy({ guardDuty: { findingTypes: { 'Backdoor:EC2/C&CActivity.B': 'ignore' } } });

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '#domain/errors';
 import { parsePolicy } from '#domain/policy';
@@ -159,4 +160,83 @@ describe('toCommands', () => {
     // Assess
     expect(error).toMatchObject({ field: 'time' });
   });
+
+  it.each(['2026-11-28T10:00:00+05', '2026-11-28T10:00:00 +05:00', '2026-02-30T10:00:00Z'])(
+    'rejects an event time %j that Date cannot read as written, naming the field',
+    (time) => {
+      // Prepare
+      const event = { ...loadEvent<ManualEvent>('manual/block-request.json'), time };
+
+      // Act
+      const error = thrownBy(() => toCommands(event, policy, NOW));
+
+      // Assess
+      expect(error).toBeInstanceOf(InvalidInputError);
+      expect(error).toMatchObject({ field: 'time' });
+    },
+  );
+
+  it('reads an event time with an offset as the instant it names', () => {
+    // Prepare
+    const event = {
+      ...loadEvent<ManualEvent>('manual/block-request.json'),
+      time: '2026-11-28T11:40:00+02:00',
+    };
+
+    // Act
+    const signal = onlySignal(toCommands(event, policy, NOW));
+
+    // Assess
+    expect(signal.observedAt).toBe('2026-11-28T09:40:00.000Z');
+  });
+
+  it('property: any JSON value either becomes commands or is an InvalidInputError', () => {
+    // Prepare: real samples with one field replaced by any JSON value, and any JSON value as a whole event.
+    const samples = [
+      'guardduty/c2-domain.json',
+      'guardduty/c2-ip-outbound.json',
+      'manual/block-request.json',
+      'manual/unblock-request.json',
+      'detectors/dns-tunnel-signal.json',
+    ];
+    // Timestamps in the grammar the schemas once accepted, many of which Date cannot read.
+    const timestamp = fc.stringMatching(
+      /^\d{4}-(?:0[1-9]|1[0-2])-(?:[12]\d|0[1-9]|3[01])[T ](?:[01]\d|2[0-3])(?::[0-5]\d){2}(?:\.\d{1,9})?(?:Z| ?[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)$/,
+    );
+    const mutated = fc
+      .tuple(
+        fc.constantFrom(...samples),
+        fc.array(fc.nat(), { maxLength: 4 }),
+        fc.oneof(fc.jsonValue(), timestamp),
+      )
+      .map(([path, keys, value]) => replaceAt(loadEvent(path), keys, value));
+    const anyEvent = fc.oneof(fc.jsonValue(), mutated, fc.object());
+
+    fc.assert(
+      fc.property(anyEvent, (event) => {
+        // Act
+        let outcome: unknown;
+        try {
+          outcome = toCommands(event, policy, NOW);
+        } catch (error) {
+          outcome = error;
+        }
+
+        // Assess
+        if (!Array.isArray(outcome)) expect(outcome).toBeInstanceOf(InvalidInputError);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
 });
+
+/** `event` with the value at a path replaced; each step picks one of the fields there by its position. */
+function replaceAt(event: unknown, path: readonly number[], value: unknown): unknown {
+  if (path.length === 0 || typeof event !== 'object' || event === null) return value;
+  const [position = 0, ...rest] = path;
+  const existing = Object.keys(event);
+  const chosen = existing[position % Math.max(1, existing.length)] ?? 'extra';
+  const copy = (Array.isArray(event) ? [...event] : { ...event }) as Record<string, unknown>;
+  copy[chosen] = replaceAt((event as Record<string, unknown>)[chosen], rest, value);
+  return copy;
+}

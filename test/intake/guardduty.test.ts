@@ -247,4 +247,280 @@ describe('guardDutyCommands', () => {
       field: 'detail.service.action.networkConnectionAction.remoteIpDetails.ipAddressV4',
     });
   });
+
+  it.each([
+    ['updatedAt', 'detail.updatedAt'],
+    ['eventLastSeen', 'detail.service.eventLastSeen'],
+  ] as const)('rejects the field %s when Date cannot read it (an offset of hours only)', (key, field) => {
+    // Prepare
+    const detail = finding('c2-domain.json');
+    if (key === 'updatedAt') detail.updatedAt = '2026-11-28T09:05:30+05';
+    else detail.service.eventLastSeen = '2026-11-28T09:05:30+05';
+
+    // Act
+    const error = thrownBy(() => guardDutyCommands(detail, policy));
+
+    // Assess
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error).toMatchObject({ field });
+  });
+
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])(
+    'ignores a finding of type %j, which only an object prototype knows',
+    (type) => {
+      // Prepare
+      const detail = finding('c2-domain.json');
+      detail.type = type;
+
+      // Act
+      const commands = guardDutyCommands(detail, policy);
+
+      // Assess
+      expect(commands).toEqual([
+        {
+          kind: 'ignored',
+          label: `${type} ${detail.id}`,
+          reason: expect.stringContaining('not an egress finding'),
+        },
+      ]);
+    },
+  );
+
+  describe('DNS findings whose queried name is not a valid DNS Firewall entry', () => {
+    /** A DNS finding of `type` for the queried name `domain`, with GuardDuty's `domainWithSuffix` if given. */
+    function dnsFinding(type: string, domain: string, domainWithSuffix?: string) {
+      const detail = finding('c2-domain.json');
+      detail.type = type;
+      detail.service.action.dnsRequestAction = { domain, ...(domainWithSuffix ? { domainWithSuffix } : {}) };
+      return detail;
+    }
+
+    it.each([
+      ['an underscore (base64url tunnelling)', 'aGVsbG8_d29ybGQ.t.evil-tunnel.com', 'evil-tunnel.com'],
+      ['a DKIM-style label', 'mail._domainkey.evil-tunnel.com', 'evil-tunnel.com'],
+      ['a label ending in a hyphen', 'x--bad-.evil-tunnel.com', 'evil-tunnel.com'],
+      ['upper case and a trailing dot', 'ABC_DEF.Evil-Tunnel.COM.', 'evil-tunnel.com'],
+      ['a private suffix', 'a_b.tenant.cloudfront.net', 'tenant.cloudfront.net'],
+    ])('blocks the registered domain of an exfiltration query with %s', (_label, domain, expected) => {
+      // Prepare
+      const detail = dnsFinding('Trojan:EC2/DNSDataExfiltration', domain);
+
+      // Act
+      const [signal] = signalsOf(guardDutyCommands(detail, policy));
+
+      // Assess
+      expect(signal?.indicator).toMatchObject({ kind: 'domain', value: expected });
+      expect(signal?.evidence.details?.[0]).toContain(`registered domain ${expected}`);
+    });
+
+    it("takes GuardDuty's domainWithSuffix for an exfiltration query when it is valid", () => {
+      // Prepare
+      const detail = dnsFinding(
+        'Trojan:EC2/DNSDataExfiltration',
+        'a_b.c.evil-tunnel.co.uk',
+        'evil-tunnel.co.uk',
+      );
+
+      // Act
+      const [signal] = signalsOf(guardDutyCommands(detail, policy));
+
+      // Assess
+      expect(signal?.indicator).toMatchObject({ kind: 'domain', value: 'evil-tunnel.co.uk' });
+    });
+
+    it.each([
+      ['not a name', 'evil"; pass'],
+      ['a public suffix', 'co.uk'],
+      ['a name the query is not under', 'other.example'],
+    ])('computes the registered domain itself when domainWithSuffix is %s', (_label, domainWithSuffix) => {
+      // Prepare
+      const detail = dnsFinding('Trojan:EC2/DNSDataExfiltration', 'a_b.evil-tunnel.co.uk', domainWithSuffix);
+
+      // Act
+      const [signal] = signalsOf(guardDutyCommands(detail, policy));
+
+      // Assess
+      expect(signal?.indicator).toMatchObject({ kind: 'domain', value: 'evil-tunnel.co.uk' });
+    });
+
+    it('blocks the nearest valid parent of a queried name that is not valid, and says so in the evidence', () => {
+      // Prepare
+      const detail = dnsFinding('Backdoor:EC2/C&CActivity.B!DNS', 'x_y.c2.evil.example.com');
+
+      // Act
+      const [signal] = signalsOf(guardDutyCommands(detail, policy));
+
+      // Assess
+      expect(signal?.indicator).toMatchObject({ kind: 'domain', value: 'c2.evil.example.com' });
+      expect(signal?.evidence.details?.[0]).toMatch(
+        /^queried name "x_y\.c2\.evil\.example\.com" is not a valid DNS Firewall entry \(.*underscore.*\): blocking its nearest valid parent c2\.evil\.example\.com$/,
+      );
+    });
+
+    it('falls back no further than the registered domain', () => {
+      // Prepare
+      const detail = dnsFinding('Backdoor:EC2/C&CActivity.B!DNS', 'a_b.evil.co.uk');
+
+      // Act
+      const [signal] = signalsOf(guardDutyCommands(detail, policy));
+
+      // Assess
+      expect(signal?.indicator).toMatchObject({ kind: 'domain', value: 'evil.co.uk' });
+    });
+
+    it.each([
+      ['the registered domain itself is invalid', 'x.bad_zone.com'],
+      ['the name is a public suffix with a bad label', 'a_b.co.uk'],
+      ['there is no name at all', '_'],
+    ])('still rejects the finding when %s, naming the field', (_label, domain) => {
+      // Prepare
+      const detail = dnsFinding('Backdoor:EC2/C&CActivity.B!DNS', domain);
+
+      // Act
+      const error = thrownBy(() => guardDutyCommands(detail, policy));
+
+      // Assess
+      expect(error).toBeInstanceOf(InvalidInputError);
+      expect(error).toMatchObject({ field: 'detail.service.action.dnsRequestAction.domain' });
+    });
+
+    it('blocks a valid queried name as it is, with no fallback note', () => {
+      // Prepare
+      const detail = dnsFinding('Backdoor:EC2/C&CActivity.B!DNS', 'c2.evil.example.com');
+
+      // Act
+      const [signal] = signalsOf(guardDutyCommands(detail, policy));
+
+      // Assess
+      expect(signal?.indicator.value).toBe('c2.evil.example.com');
+      expect(signal?.evidence.details?.join('\n')).not.toContain('not a valid DNS Firewall entry');
+    });
+  });
+
+  it.each([['Trojan:Runtime/DriveBySourceTraffic!DNS'], ['UnauthorizedAccess:Runtime/MetadataDNSRebind']])(
+    'blocks the queried domain of the Runtime Monitoring finding %s',
+    (type) => {
+      // Prepare
+      const detail = finding('c2-domain.json');
+      detail.type = type;
+
+      // Act
+      const [signal] = signalsOf(guardDutyCommands(detail, policy));
+
+      // Assess
+      expect(signal?.indicator.value).toBe('guarddutyc2activityb.com');
+    },
+  );
+
+  it('marks a finding an analyst archived as archived', () => {
+    // Prepare
+    const detail = finding('c2-domain.json');
+    detail.service.archived = true;
+
+    // Act
+    const [signal] = signalsOf(guardDutyCommands(detail, policy));
+
+    // Assess
+    expect(signal?.archived).toBe(true);
+  });
+
+  it('leaves a finding that is not archived unmarked', () => {
+    // Act
+    const [signal] = signalsOf(guardDutyCommands(finding('c2-domain.json'), policy));
+
+    // Assess
+    expect(signal?.archived).toBeUndefined();
+  });
+
+  it('keeps the workload of a Lambda finding: function, VPC and subnets', () => {
+    // Prepare
+    const detail = finding('c2-ip-outbound.json');
+    detail.type = 'Backdoor:Lambda/C&CActivity.B';
+    detail.resource = {
+      resourceType: 'Lambda',
+      lambdaDetails: {
+        functionName: 'orders-export',
+        functionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:orders-export',
+        vpcConfig: { vpcId: 'vpc-0a1b2c3d4e5f60718', subnetIds: ['subnet-0aaa', 'subnet-0bbb'] },
+      },
+    };
+
+    // Act
+    const [signal] = signalsOf(guardDutyCommands(detail, policy));
+
+    // Assess
+    expect(signal?.workload).toEqual({
+      account: '123456789012',
+      region: 'eu-west-1',
+      vpcId: 'vpc-0a1b2c3d4e5f60718',
+      subnetId: 'subnet-0aaa, subnet-0bbb',
+      functionName: 'orders-export',
+      functionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:orders-export',
+    });
+  });
+
+  it.each([
+    [
+      'an ECS task',
+      {
+        ecsClusterDetails: {
+          name: 'payments',
+          taskDetails: { containers: [{ name: 'api', image: 'example/api:1.4' }] },
+        },
+      },
+      { cluster: 'payments', container: 'api', image: 'example/api:1.4' },
+    ],
+    [
+      'an EKS pod',
+      {
+        eksClusterDetails: { name: 'platform', vpcId: 'vpc-0a1b2c3d4e5f60718' },
+        containerDetails: { name: 'worker', image: 'example/worker:2' },
+      },
+      { cluster: 'platform', vpcId: 'vpc-0a1b2c3d4e5f60718', container: 'worker', image: 'example/worker:2' },
+    ],
+  ])('keeps the workload of a Runtime Monitoring finding on %s', (_label, resource, expected) => {
+    // Prepare
+    const detail = finding('c2-domain.json');
+    detail.type = 'Backdoor:Runtime/C&CActivity.B!DNS';
+    detail.resource = { resourceType: 'Container', ...resource };
+
+    // Act
+    const [signal] = signalsOf(guardDutyCommands(detail, policy));
+
+    // Assess
+    expect(signal?.workload).toEqual({ account: '123456789012', region: 'eu-west-1', ...expected });
+  });
+
+  it('ignores, with a reason, a remote-IP finding that describes no network connection', () => {
+    // Prepare
+    const detail = finding('c2-ip-outbound.json');
+    delete detail.service.action.networkConnectionAction;
+
+    // Act
+    const commands = guardDutyCommands(detail, policy);
+
+    // Assess
+    expect(commands).toEqual([
+      {
+        kind: 'ignored',
+        label: `${detail.type} ${detail.id}`,
+        reason: expect.stringContaining('no networkConnectionAction'),
+      },
+    ]);
+  });
+
+  it('ignores, with a reason, a connection whose direction GuardDuty could not tell', () => {
+    // Prepare
+    const detail = finding('c2-ip-outbound.json');
+    const connection = detail.service.action.networkConnectionAction;
+    if (connection) connection.connectionDirection = 'UNKNOWN';
+
+    // Act
+    const commands = guardDutyCommands(detail, policy);
+
+    // Assess
+    expect(commands).toEqual([
+      { kind: 'ignored', label: `${detail.type} ${detail.id}`, reason: expect.stringMatching(/UNKNOWN/) },
+    ]);
+  });
 });

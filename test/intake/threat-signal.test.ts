@@ -92,17 +92,20 @@ describe('threatSignalCommand', () => {
     expect((error as Error).message).toMatch(/is required/);
   });
 
-  it('rejects an observedAt that is not a timestamp', () => {
-    // Prepare
-    const event = sample();
-    event.detail.observedAt = '28/11/2026';
+  it.each(['28/11/2026', '2026-11-28T09:44:10 +05:00'])(
+    'rejects an observedAt %j that Date cannot read as written',
+    (observedAt) => {
+      // Prepare
+      const event = sample();
+      event.detail.observedAt = observedAt;
 
-    // Act
-    const error = thrownBy(() => threatSignalCommand(event.detail, 'id'));
+      // Act
+      const error = thrownBy(() => threatSignalCommand(event.detail, 'id'));
 
-    // Assess
-    expect(error).toMatchObject({ field: 'detail.observedAt' });
-  });
+      // Assess
+      expect(error).toMatchObject({ field: 'detail.observedAt' });
+    },
+  );
 
   it('rejects a workload account that is not a 12-digit id', () => {
     // Prepare
@@ -127,5 +130,22 @@ describe('threatSignalCommand', () => {
     // Assess
     expect(error).toBeInstanceOf(InvalidIndicatorError);
     expect(error).toMatchObject({ field: 'detail.indicator' });
+  });
+
+  it('keeps a workload that names a Lambda function or a container', () => {
+    // Prepare
+    const event = sample();
+    event.detail.workload = {
+      functionName: 'orders-export',
+      cluster: 'payments',
+      container: 'api',
+      image: 'example/api:1',
+    };
+
+    // Act
+    const command = threatSignalCommand(event.detail, 'id');
+
+    // Assess
+    expect(command).toMatchObject({ signal: { workload: event.detail.workload } });
   });
 });

@@ -201,6 +201,37 @@ describe('simulate on the bundled sample events', () => {
   });
 });
 
+describe('simulate with an input that fails unexpectedly', () => {
+  it('reports that input as rejected and goes on with the others', async () => {
+    // Prepare: an event whose fields cannot even be read, between two good requests.
+    const unreadable = new Proxy(
+      {},
+      {
+        get() {
+          throw new TypeError('field cannot be read');
+        },
+        ownKeys() {
+          throw new TypeError('fields cannot be listed');
+        },
+      },
+    );
+    const requests = [
+      blockRequest('198.51.100.10'),
+      { name: 'unreadable.json', event: unreadable },
+      blockRequest('198.51.100.11'),
+    ];
+
+    // Act
+    const result = await simulate(requests, parseSimulationConfig(), { now: NOW });
+
+    // Assess
+    expect(result.rejected).toEqual([
+      { input: 'unreadable.json', error: expect.stringContaining('cannot be') },
+    ]);
+    expect(result.decisions.map((d) => d.indicator)).toEqual(['198.51.100.10/32', '198.51.100.11/32']);
+  });
+});
+
 describe('simulate, then five hours later', () => {
   let result: SimulationResult;
 

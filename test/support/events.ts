@@ -36,18 +36,20 @@ export interface GuardDutyFinding {
   region: string;
   updatedAt?: string;
   resource: {
-    instanceDetails: {
+    instanceDetails?: {
       instanceId: string;
       networkInterfaces: { networkInterfaceId: string; subnetId: string; vpcId: string }[];
     };
+    [details: string]: unknown;
   };
   service: {
     count?: number;
     eventLastSeen?: string;
+    archived?: boolean;
     additionalInfo: { sample?: unknown };
     action: {
       actionType: string;
-      dnsRequestAction?: { domain?: string };
+      dnsRequestAction?: { domain?: string; domainWithSuffix?: string };
       networkConnectionAction?: {
         connectionDirection?: string;
         remoteIpDetails?: { ipAddressV4?: string; ipAddressV6?: string };
