@@ -65,7 +65,7 @@ const PSH = 0x08;
 function framesOf(flow: TcpFlow): Uint8Array[] {
   const clientIsn = 1000;
   const serverIsn = 5000;
-  const out = (seq: number, ack: number, flags: number, payload = new Uint8Array()) =>
+  const out = (seq: number, ack: number, flags: number, payload: Uint8Array = new Uint8Array()) =>
     frame(flow.client, flow.server, tcp(flow.clientPort, flow.serverPort, seq, ack, flags, payload));
   const back = (seq: number, ack: number, flags: number) =>
     frame(flow.server, flow.client, tcp(flow.serverPort, flow.clientPort, seq, ack, flags, new Uint8Array()));

@@ -31,7 +31,7 @@ function sidOf(rule: string): number {
 function sidsByIdentity(rules: string): Map<string, number> {
   return new Map(
     parseOwnRules(rules).own.map((rule) => [
-      /msg:"egress-warden block ([^"]+)"/.exec(rule)?.[1],
+      /msg:"egress-warden block ([^"]+)"/.exec(rule)?.[1] ?? rule,
       sidOf(rule),
     ]),
   );
