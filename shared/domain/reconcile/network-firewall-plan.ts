@@ -230,7 +230,7 @@ function trimTrailingBlankLines(lines: readonly string[]): string[] {
   return lines.slice(0, end);
 }
 
-/** Room for the listed values of a rule of `kind`: what is left of the rule length after its fixed text. */
+/** The length of the fixed text of a rule of `kind` (everything but its values), at its longest ordinal and SID. */
 function overheadOf(kind: Kind, action: RuleAction): number {
   return ruleText(kind, action, LONGEST_ORDINAL, '', EGRESS_WARDEN_SID_RANGE.last).length;
 }
