@@ -16,6 +16,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const { benchAwsCalls } = await import('./aws-calls');
 const { benchAclPlannerScaling, benchBreakerCost, benchDecideReconcile } = await import('./decide-reconcile');
 const { formatMiB, formatNumber, formatTable, round } = await import('./measure');
+const { benchNetworkFirewallRoom } = await import('./network-firewall-room');
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '5' }, ips: { type: 'string', default: '3000' } },
@@ -185,6 +186,41 @@ console.log(
   }.`,
 );
 
+// Bench 3: the room of one Network Firewall rule group ---------------------------------------------------
+progress('Bench 3: Network Firewall rule group room');
+const room = benchNetworkFirewallRoom();
+console.log(
+  `\nBench 3 — room of one Network Firewall rule group (capacity ${formatNumber(room.limits.capacity)}, ` +
+    `${formatNumber(room.limits.bytes)} bytes); ~30-character domains, addresses half IPv4 /32, half IPv6 /128`,
+);
+console.log(
+  formatTable([
+    ['measure', 'one rule per indicator', 'grouped rules'],
+    ['domains alone', formatNumber(room.before.domainsAlone), formatNumber(room.after.domainsAlone)],
+    ['addresses alone', formatNumber(room.before.addressesAlone), formatNumber(room.after.addressesAlone)],
+    [
+      'domains beside 1,000 addresses',
+      formatNumber(room.before.domainsBesideAddresses),
+      formatNumber(room.after.domainsBesideAddresses),
+    ],
+    [
+      'bytes per domain',
+      formatNumber(room.before.bytesPerDomain, 1),
+      formatNumber(room.after.bytesPerDomain, 1),
+    ],
+    [
+      'bytes per address',
+      formatNumber(room.before.bytesPerAddress, 1),
+      formatNumber(room.after.bytesPerAddress, 1),
+    ],
+    [
+      'rules for 10,000 domains + 1,000 addresses',
+      formatNumber(room.before.rulesFor10kDomains1kAddresses),
+      formatNumber(room.after.rulesFor10kDomains1kAddresses),
+    ],
+  ]),
+);
+
 const elapsedSeconds = (performance.now() - started) / 1000;
 console.log(`\nTotal bench time ${elapsedSeconds.toFixed(0)} s.`);
 
@@ -203,6 +239,7 @@ const results = {
   aclPlannerScaling: scaling,
   breakerCost: breaker,
   awsCalls: bench2,
+  networkFirewallRoom: room,
   elapsedSeconds,
 };
 const resultsFile = new URL('./results.json', import.meta.url);

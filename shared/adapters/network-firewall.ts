@@ -1,5 +1,6 @@
 import {
   DescribeRuleGroupCommand,
+  type EncryptionConfiguration,
   type NetworkFirewallClient,
   type RuleGroup,
   UpdateRuleGroupCommand,
@@ -9,6 +10,7 @@ import { assertWithinRuleGroupLimits } from '#adapters/service-rules/network-fir
 import {
   ConcurrentUpdateError,
   InvalidInputError,
+  ServiceUnavailableError,
   TargetCapacityError,
   TargetNotFoundError,
   ThrottledError,
@@ -32,18 +34,29 @@ interface Revision {
   readonly token: string;
   readonly ruleGroup: RuleGroup;
   readonly capacity: number;
+  /** Top-level members of UpdateRuleGroup: an update without them resets them (a CMK to an AWS-owned key). */
+  readonly encryptionConfiguration: EncryptionConfiguration | undefined;
+  readonly description: string | undefined;
 }
 
-const RETRYABLE_CODES = new Set(['ThrottlingException', 'InternalServerError']);
+// InsufficientCapacityException is AWS out of capacity (HTTP 500, "try your request later"), not a full group.
+const RETRYABLE_CODES = new Set([
+  'ThrottlingException',
+  'InternalServerError',
+  'InsufficientCapacityException',
+]);
 
 /**
  * The Network Firewall rule group port on AWS: DescribeRuleGroup → UpdateRuleGroup with the update token.
  *
  * Only a STATEFUL group whose rules source is a Suricata rules string is accepted (InvalidInputError
  * otherwise). An update replaces the rules string and keeps the rest of the group as the describe that issued
- * the token returned it (rule variables, reference sets, rule order). Size limits and capacity are checked
- * before any write, so a plan that cannot fit never reaches AWS. Throttling and server errors are retried with
- * backoff; a stale token is never retried here, because only the caller can re-describe and re-plan.
+ * the token returned it (rule variables, reference sets, rule order), and sends the group's
+ * `EncryptionConfiguration` and `Description` back with it: UpdateRuleGroup resets what it is not sent, and
+ * a customer-managed KMS key would become an AWS-owned one (hashicorp/terraform-provider-aws#30816). Size
+ * limits and capacity are checked before any write, so a plan that cannot fit never reaches AWS. Throttling,
+ * server errors and AWS being out of capacity are retried with backoff; a stale token is never retried here,
+ * because only the caller can re-describe and re-plan.
  */
 export class AwsNetworkFirewallRuleGroup implements NetworkFirewallRuleGroup {
   readonly #client: NetworkFirewallClient;
@@ -79,10 +92,11 @@ export class AwsNetworkFirewallRuleGroup implements NetworkFirewallRuleGroup {
   /**
    * Replaces the rules string with one UpdateRuleGroup and returns the new token. A token this adapter did not
    * just see costs one DescribeRuleGroup first, to learn the group it belongs to. Throws TargetCapacityError
-   * before any write (`InvalidRequestException`: a rule over 8,192 characters or over 2,000,000 bytes;
-   * `InsufficientCapacityException`: more rules than the capacity), ConcurrentUpdateError
-   * (`InvalidTokenException`), TargetCapacityError (AWS's own capacity refusals), InvalidInputError (a rule
-   * AWS rejects), TargetNotFoundError, ThrottledError.
+   * before any write (`RuleGroupLimitExceeded`: a rule over 8,192 characters, over 2,000,000 bytes or more
+   * rules than the capacity), ConcurrentUpdateError (`InvalidTokenException`), TargetCapacityError (AWS's own
+   * refusal, `InvalidRequestException … capacity exceeded`, or `LimitExceededException`), InvalidInputError (a
+   * rule AWS rejects), TargetNotFoundError, ThrottledError, ServiceUnavailableError (AWS out of capacity,
+   * `InsufficientCapacityException`, after the retries).
    */
   async update(rules: string, updateToken: string): Promise<string> {
     const base = this.#last?.token === updateToken ? this.#last : await this.#read();
@@ -102,11 +116,13 @@ export class AwsNetworkFirewallRuleGroup implements NetworkFirewallRuleGroup {
           Type: 'STATEFUL',
           UpdateToken: updateToken,
           RuleGroup: ruleGroup,
+          ...(base.encryptionConfiguration ? { EncryptionConfiguration: base.encryptionConfiguration } : {}),
+          ...(base.description === undefined ? {} : { Description: base.description }),
         }),
       ),
     );
     const token = this.#required(response.UpdateToken, 'UpdateRuleGroup', 'UpdateToken');
-    this.#last = { token, ruleGroup, capacity: base.capacity };
+    this.#last = { ...base, token, ruleGroup };
     return token;
   }
 
@@ -129,6 +145,8 @@ export class AwsNetworkFirewallRuleGroup implements NetworkFirewallRuleGroup {
       ruleGroup,
       // AWS always reports the capacity; the largest one keeps the pre-check from refusing what AWS may take.
       capacity: response.RuleGroupResponse?.Capacity ?? NETWORK_FIREWALL_LIMITS.maxCapacity,
+      encryptionConfiguration: response.RuleGroupResponse?.EncryptionConfiguration,
+      description: response.RuleGroupResponse?.Description,
     };
     this.#last = revision;
     return revision;
@@ -165,6 +183,7 @@ export class AwsNetworkFirewallRuleGroup implements NetworkFirewallRuleGroup {
       case 'ThrottlingException':
         return new ThrottledError(message, code, options);
       case 'InsufficientCapacityException':
+        return new ServiceUnavailableError(message, code, options);
       case 'LimitExceededException':
         return new TargetCapacityError(message, code, options);
       case 'InvalidRequestException':

@@ -72,6 +72,14 @@ export class ThrottledError extends ServiceError {
   readonly retryable = true;
 }
 
+/**
+ * The service failed on its side (AWS out of capacity for the request, a server error) and bounded retries
+ * did not get through. Nothing is wrong with the request: try again later.
+ */
+export class ServiceUnavailableError extends ServiceError {
+  readonly retryable = true;
+}
+
 /** The container (ACL, domain list, rule group, topic, table) does not exist. Fix the configuration. */
 export class TargetNotFoundError extends ServiceError {
   readonly retryable = false;

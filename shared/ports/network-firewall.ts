@@ -10,7 +10,8 @@ export interface NetworkFirewallRuleGroup {
   /**
    * Replaces the whole rules string; returns the new update token. Throws ConcurrentUpdateError
    * (`InvalidTokenException`: the token is stale, re-describe), TargetCapacityError (over capacity or over a
-   * size limit), InvalidInputError (a rule the service rejects), TargetNotFoundError, ThrottledError.
+   * size limit), InvalidInputError (a rule the service rejects), TargetNotFoundError, ThrottledError,
+   * ServiceUnavailableError (the service itself is out of capacity: try later).
    */
   update(rules: string, updateToken: string): Promise<string>;
 }

@@ -15,9 +15,11 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { AwsNetworkFirewallRuleGroup } from '#adapters/network-firewall';
+import { RULE_GROUP_LIMIT_EXCEEDED } from '#adapters/service-rules/network-firewall';
 import {
   ConcurrentUpdateError,
   InvalidInputError,
+  ServiceUnavailableError,
   TargetCapacityError,
   TargetNotFoundError,
   ThrottledError,
@@ -48,13 +50,21 @@ beforeEach(() => {
   nfw.reset();
 });
 
-describeNetworkFirewallContract('AwsNetworkFirewallRuleGroup', ({ capacity, rules = '' }) => {
+describeNetworkFirewallContract('AwsNetworkFirewallRuleGroup', ({ capacity, rules = '', settings = {} }) => {
   const fake = new FakeNetworkFirewall(capacity, { RulesSource: { RulesString: rules } });
+  fake.description = settings.description;
+  if (settings.kmsKeyId) fake.encryptionConfiguration = { Type: 'CUSTOMER_KMS', KeyId: settings.kmsKeyId };
   backWithFake(fake);
   return {
     ruleGroup: new AwsNetworkFirewallRuleGroup({ client, ruleGroupArn: ARN, sleep: noWait }),
     writeAsSomeoneElse: (next) => fake.writeAsSomeoneElse(next),
     storedRules: () => fake.rules,
+    storedSettings: () => ({
+      ...(fake.description === undefined ? {} : { description: fake.description }),
+      ...(fake.encryptionConfiguration.Type === 'CUSTOMER_KMS'
+        ? { kmsKeyId: fake.encryptionConfiguration.KeyId }
+        : {}),
+    }),
   };
 });
 
@@ -244,6 +254,73 @@ describe('AwsNetworkFirewallRuleGroup', () => {
       expect(fake.ruleGroup.RuleVariables).toEqual(RICH_GROUP.RuleVariables);
     });
 
+    it('sends the customer-managed key and the description on every update, chained ones included', async () => {
+      // Prepare
+      const fake = new FakeNetworkFirewall(100, RICH_GROUP);
+      const key = { Type: 'CUSTOMER_KMS', KeyId: 'arn:aws:kms:us-east-1:123456789012:key/abcd' } as const;
+      fake.encryptionConfiguration = key;
+      fake.description = 'Egress Warden blocks';
+      backWithFake(fake);
+      const ruleGroup = adapter();
+      const first = await ruleGroup.update(denyRules(1), (await ruleGroup.describe()).updateToken);
+
+      // Act
+      await ruleGroup.update(denyRules(2), first);
+
+      // Assess
+      expect(nfw).toHaveReceivedCommandTimes(UpdateRuleGroupCommand, 2);
+      for (const call of [1, 2]) {
+        expect(nfw).toHaveReceivedNthCommandWith(UpdateRuleGroupCommand, call, {
+          EncryptionConfiguration: key,
+          Description: 'Egress Warden blocks',
+        });
+      }
+      expect(fake.encryptionConfiguration).toEqual(key);
+      expect(fake.description).toBe('Egress Warden blocks');
+    });
+
+    it('retries AWS being out of capacity (InsufficientCapacityException) and then writes', async () => {
+      // Prepare
+      const sleep = vi.fn(noWait);
+      const fake = new FakeNetworkFirewall(10, RICH_GROUP);
+      backWithFake(fake);
+      nfw
+        .on(UpdateRuleGroupCommand)
+        .rejectsOnce(new InsufficientCapacityException({ $metadata, message: 'try your request later' }))
+        .callsFake((input) => fake.update(input));
+      const ruleGroup = adapter(4, sleep);
+      const { updateToken } = await ruleGroup.describe();
+
+      // Act
+      const token = await ruleGroup.update(denyRules(1), updateToken);
+
+      // Assess
+      expect(token).toBe(fake.token);
+      expect(fake.rules).toBe(denyRules(1));
+      expect(sleep).toHaveBeenCalledTimes(1);
+    });
+
+    it('reports AWS out of capacity after the retries as a retryable ServiceUnavailableError, not a full group', async () => {
+      // Prepare
+      backWithFake(new FakeNetworkFirewall(10, RICH_GROUP));
+      const failure = new InsufficientCapacityException({ $metadata, message: 'try your request later' });
+      nfw.on(UpdateRuleGroupCommand).rejects(failure);
+      const ruleGroup = adapter(3);
+      const { updateToken } = await ruleGroup.describe();
+
+      // Act
+      const attempt = ruleGroup.update(denyRules(1), updateToken);
+
+      // Assess
+      await expect(attempt).rejects.toBeInstanceOf(ServiceUnavailableError);
+      await expect(attempt).rejects.toMatchObject({
+        code: 'InsufficientCapacityException',
+        retryable: true,
+        cause: failure,
+      });
+      expect(nfw).toHaveReceivedCommandTimes(UpdateRuleGroupCommand, 3);
+    });
+
     it('chains updates on its own tokens without describing again', async () => {
       // Prepare
       const fake = new FakeNetworkFirewall(100, RICH_GROUP);
@@ -293,13 +370,9 @@ describe('AwsNetworkFirewallRuleGroup', () => {
     });
 
     it.each([
-      ['more rules than the capacity', denyRules(4), 'InsufficientCapacityException'],
-      [
-        'a rule over 8,192 characters',
-        denyRule(1, 'x.example.com', 'm'.repeat(8192)),
-        'InvalidRequestException',
-      ],
-    ])('refuses %s before calling AWS', async (_, rules, code) => {
+      ['more rules than the capacity', denyRules(4)],
+      ['a rule over 8,192 characters', denyRule(1, 'x.example.com', 'm'.repeat(8192))],
+    ])('refuses %s before calling AWS, with its own code', async (_, rules) => {
       // Prepare
       backWithFake(new FakeNetworkFirewall(3, RICH_GROUP));
       const ruleGroup = adapter();
@@ -309,7 +382,10 @@ describe('AwsNetworkFirewallRuleGroup', () => {
       const attempt = ruleGroup.update(rules, updateToken);
 
       // Assess
-      await expect(attempt).rejects.toMatchObject({ name: 'TargetCapacityError', code });
+      await expect(attempt).rejects.toMatchObject({
+        name: 'TargetCapacityError',
+        code: RULE_GROUP_LIMIT_EXCEEDED,
+      });
       expect(nfw).toHaveReceivedCommandTimes(UpdateRuleGroupCommand, 0);
     });
 
@@ -393,11 +469,6 @@ describe('AwsNetworkFirewallRuleGroup', () => {
         }),
         TargetCapacityError,
         'InvalidRequestException',
-      ],
-      [
-        new InsufficientCapacityException({ $metadata, message: 'no room' }),
-        TargetCapacityError,
-        'InsufficientCapacityException',
       ],
       [
         new LimitExceededException({ $metadata, message: 'limit' }),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { RULE_GROUP_LIMIT_EXCEEDED } from '#adapters/service-rules/network-firewall';
 import { ConcurrentUpdateError, InvalidInputError, TargetCapacityError } from '#domain/errors';
 import { NETWORK_FIREWALL_LIMITS } from '#domain/target';
 import type { NetworkFirewallRuleGroup } from '#ports/network-firewall';
@@ -10,12 +11,21 @@ export interface NetworkFirewallHarness {
   writeAsSomeoneElse(rules: string): void;
   /** The rules string the service holds now, read without the adapter. */
   storedRules(): string;
+  /** The group's description and customer-managed KMS key as the service holds them now. */
+  storedSettings(): GroupSettings;
 }
 
-/** Builds a fresh rule group of `capacity` holding `rules` (empty when omitted). */
+/** The members of a rule group that an update must leave as they are. */
+export interface GroupSettings {
+  readonly description?: string;
+  readonly kmsKeyId?: string;
+}
+
+/** Builds a fresh rule group of `capacity` holding `rules` (empty when omitted), with `settings`. */
 export type NetworkFirewallSetup = (options: {
   capacity: number;
   rules?: string;
+  settings?: GroupSettings;
 }) => NetworkFirewallHarness | Promise<NetworkFirewallHarness>;
 
 const UUID = /^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/;
@@ -78,6 +88,26 @@ export function describeNetworkFirewallContract(label: string, setup: NetworkFir
       expect(token).toMatch(UUID);
       expect(token).not.toBe(before.updateToken);
       expect(after.updateToken).toBe(token);
+    });
+
+    it('keeps the description and the customer-managed KMS key over every update', async () => {
+      // Prepare
+      const settings = {
+        description: 'Egress Warden blocks',
+        kmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/0f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0',
+      };
+      const harness = await setup({ capacity: 100, settings });
+      const first = await harness.ruleGroup.update(
+        denyRules(1),
+        (await harness.ruleGroup.describe()).updateToken,
+      );
+
+      // Act
+      await harness.ruleGroup.update(denyRules(2), first);
+
+      // Assess
+      expect(harness.storedRules()).toBe(denyRules(2));
+      expect(harness.storedSettings()).toEqual(settings);
     });
 
     it('takes the returned token for the next update without describing again', async () => {
@@ -164,7 +194,7 @@ export function describeNetworkFirewallContract(label: string, setup: NetworkFir
       // Assess
       await expect(attempt).rejects.toBeInstanceOf(TargetCapacityError);
       await expect(attempt).rejects.toMatchObject({
-        code: 'InsufficientCapacityException',
+        code: RULE_GROUP_LIMIT_EXCEEDED,
         retryable: false,
       });
       expect(harness.storedRules()).toBe(denyRules(1));
@@ -187,7 +217,7 @@ export function describeNetworkFirewallContract(label: string, setup: NetworkFir
 
       // Assess
       await expect(attempt).rejects.toBeInstanceOf(TargetCapacityError);
-      await expect(attempt).rejects.toMatchObject({ code: 'InvalidRequestException' });
+      await expect(attempt).rejects.toMatchObject({ code: RULE_GROUP_LIMIT_EXCEEDED });
       expect(harness.storedRules()).toHaveLength(NETWORK_FIREWALL_LIMITS.maxRuleLength);
     });
 
@@ -220,7 +250,7 @@ export function describeNetworkFirewallContract(label: string, setup: NetworkFir
       expect(Buffer.byteLength(wide)).toBeGreaterThan(NETWORK_FIREWALL_LIMITS.maxRulesBytes);
       await expect(attempt).rejects.toMatchObject({
         name: 'TargetCapacityError',
-        code: 'InvalidRequestException',
+        code: RULE_GROUP_LIMIT_EXCEEDED,
       });
       expect(harness.storedRules()).toBe(denyRules(1));
     });

@@ -173,7 +173,7 @@ describe('simulate on the bundled sample events', () => {
     expect(ips).toEqual(['198.51.100.77/32']);
     expect(domains).toEqual(['guarddutyc2activityb.com', 'x7f3a9.tunnel-example.org']);
     const lines = rules.split('\n');
-    expect(lines).toHaveLength(5);
+    expect(lines).toHaveLength(3);
     for (const line of lines)
       expect(line).toMatch(/^drop (ip|tls|http) .*msg:"egress-warden block .*sid:\d+;/);
   });

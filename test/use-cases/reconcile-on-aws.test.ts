@@ -240,7 +240,7 @@ describe('reconcile on the AWS adapters', () => {
     expect(rules).toHaveLength(3);
     expect(rules.every((rule) => rule.startsWith('drop '))).toBe(true);
     expect(rules.find((rule) => rule.startsWith('drop ip '))).toMatch(
-      `drop ip $HOME_NET any -> ${C2_IP} any (msg:"egress-warden block ${C2_IP}";`,
+      `drop ip any any -> [${C2_IP}] any (msg:"egress-warden block ip 1";`,
     );
     const subjects = world.sns.published.map((message) => message.subject ?? '');
     expect(subjects).toHaveLength(2);

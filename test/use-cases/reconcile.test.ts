@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ThrottledError } from '#domain/errors';
+import { blockedByRules } from '#domain/reconcile/network-firewall-plan';
 import type { NetworkAclEntry } from '#domain/target';
 import { decideSignal } from '#shared/use-cases/decide-signal';
 import { type ReconcileReport, reconcile } from '#shared/use-cases/enforce/reconcile';
@@ -39,7 +40,7 @@ function blockedByFirewall(warden: Warden): string[] {
     .snapshot()
     .rules.split('\n')
     .filter((line) => line.startsWith('drop '))
-    .map((line) => /msg:"egress-warden block ([^"]+)"/.exec(line)?.[1] ?? line);
+    .flatMap((line) => Object.values(blockedByRules(line)).flat());
 }
 
 describe('reconcile', () => {

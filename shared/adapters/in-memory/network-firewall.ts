@@ -36,6 +36,8 @@ export interface InMemoryNetworkFirewallOptions {
   readonly capacity: number;
   /** The rules the group starts with; empty when omitted. */
   readonly rules?: string;
+  /** The group's description and customer-managed KMS key, which updates leave as they are. */
+  readonly settings?: { readonly description?: string; readonly kmsKeyId?: string };
 }
 
 /**
@@ -49,6 +51,8 @@ export interface InMemoryNetworkFirewallOptions {
 export class InMemoryNetworkFirewall implements NetworkFirewallRuleGroup {
   /** update() calls made, refused ones included. */
   calls = 0;
+  /** The group's description and KMS key: only the rules change on update, as the AWS adapter ensures. */
+  readonly settings: { readonly description?: string; readonly kmsKeyId?: string };
   readonly #capacity: number;
   readonly #instance = ++instances;
   #rules: string;
@@ -57,7 +61,7 @@ export class InMemoryNetworkFirewall implements NetworkFirewallRuleGroup {
   #failure: Error | undefined;
 
   constructor(options: InMemoryNetworkFirewallOptions) {
-    const { capacity, rules = '' } = options;
+    const { capacity, rules = '', settings = {} } = options;
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > NETWORK_FIREWALL_LIMITS.maxCapacity) {
       throw new InvalidInputError(
         `${capacity} is not a rule group capacity: use an integer from 1 to ${NETWORK_FIREWALL_LIMITS.maxCapacity}`,
@@ -65,6 +69,7 @@ export class InMemoryNetworkFirewall implements NetworkFirewallRuleGroup {
       );
     }
     this.#capacity = capacity;
+    this.settings = { ...settings };
     this.#check(rules);
     this.#rules = rules;
     this.#token = this.#nextToken();

@@ -2,12 +2,34 @@
  * Reconciliation plan for the stateful Network Firewall rule group. The group may also hold rules that are
  * not ours; they are kept as they are, in their order, ahead of ours. Our rules are recognised by a
  * `msg:"egress-warden …"` AND a SID in EGRESS_WARDEN_SID_RANGE, so a foreign rule is never rewritten.
+ *
+ * Our rules are grouped, so that one group holds tens of thousands of blocks within its 2,000,000 bytes
+ * (a rule per indicator bound at about 4,300 domains):
+ *
+ * ```
+ * drop ip any any -> [198.51.100.7/32,2001:db8::/32] any (msg:"egress-warden block ip 1"; sid:…; rev:1;)
+ * drop tls any any -> any any (msg:"egress-warden block tls 1"; flow:to_server; tls.sni; pcre:"/(?:^|\.)(?:evil\.example\.org|bad\.example\.net)\.?$/i"; sid:…; rev:1;)
+ * drop tls any any -> any any (msg:"egress-warden block tls-wildcard 1"; flow:to_server; tls.sni; pcre:"/\.(?:evil\.example\.com)\.?$/i"; sid:…; rev:1;)
+ * drop http any any -> any any (msg:"egress-warden block http 1"; flow:to_server; http.host; pcre:"/(?:^|\.)(?:evil\.example\.org|bad\.example\.net)\.?$/"; sid:…; rev:1;)
+ * ```
+ *
+ * * The names are anchored at the end and at a label boundary, and `\.?` takes the final dot that Suricata 7
+ *   keeps in `tls.sni` and `http.host` (`evil.example.org.` is the same name). A name blocks itself and its
+ *   subdomains; a wildcard `*.x` (its own rules) only names with a label before `x`. SNI is matched without
+ *   regard to case (`/i`); Suricata lowercases `http.host` and strips its port.
+ * * No rule names `$HOME_NET` or `$EXTERNAL_NET`: the firewall policy's default HOME_NET is the firewall's
+ *   own VPC, so rules bound to it see nothing of IPv6 or of centrally inspected (Transit Gateway) traffic.
+ *   Direction comes from `flow:to_server`; an address is blocked as a destination from anywhere.
+ * * Every embedded value is validated first (canonical CIDRs; names of `[a-z0-9_-]` labels) and every regex
+ *   metacharacter escaped, so no value can end the pattern, the option or the rule.
+ * * Rules are packed in sorted order (addresses by range, names by text), each up to the 8,192-character
+ *   limit. A rule's identity is its kind and ordinal (its `msg`); a rule keeps the SID that the group already
+ *   gives that identity, and a new identity gets a hash of it into the range, probed to the next free SID.
  */
 import type { BlockEntry } from '../block';
-import { type CidrRange, compareRanges, toRange } from '../cidr';
+import { type CidrRange, compareRanges, formatRange, toRange } from '../cidr';
 import { InvalidInputError } from '../errors';
 import { fnv1a32 } from '../hash';
-import type { DomainIndicator, NetworkIndicator } from '../indicator';
 import { NETWORK_FIREWALL_LIMITS, type RuleGroupSnapshot } from '../target';
 import { compareBlockPriority, compareText } from './block-priority';
 
@@ -47,25 +69,28 @@ export interface ParsedRules {
   readonly own: string[];
 }
 
-interface RenderedBlock {
-  /** Networks sort before domains, by address; domains by name. */
+/** The kinds of our rules, in the order they are written. */
+const KINDS = ['ip', 'tls', 'tls-wildcard', 'http', 'http-wildcard'] as const;
+type Kind = (typeof KINDS)[number];
+
+/** One value to embed in a rule of a kind, and the text it takes there (escaped, for names). */
+interface Item {
   readonly sortKey: CidrRange | string;
-  readonly rules: { readonly key: string; readonly text: (sid: number) => string }[];
+  readonly text: string;
 }
 
 const SID_SPAN = EGRESS_WARDEN_SID_RANGE.last - EGRESS_WARDEN_SID_RANGE.first + 1;
 const OWN_MESSAGE = 'msg:"egress-warden ';
 const SID_PATTERN = /(?:^|[(;\s])sid\s*:\s*(\d+)\s*;/;
+const NAME = /^(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*$/;
+/** More rules than a group can ever hold, so the longest ordinal is an upper bound for every rule. */
+const LONGEST_ORDINAL = 99_999;
 const encoder = new TextEncoder();
 
 /**
- * Renders our Suricata rules for the blocks in `desired`: one `ip` rule per IP or CIDR, and a `tls` (SNI) and
- * an `http` (Host) rule per domain that match the domain and its subdomains (a wildcard `*.x` only the
- * subdomains). Rules are sorted (networks by address, then domains by name, TLS before HTTP) and each SID is
- * a hash of `<protocol>:<value>` into EGRESS_WARDEN_SID_RANGE, probed linearly in that order on a collision,
- * so adding or removing one block does not renumber the others. Blocks that would break the group limits
- * (rule length, 2,000,000 bytes, 30,000 rules) go to `overflow`, lowest priority first to go. Throws
- * InvalidInputError for an indicator that could inject rule syntax (it cannot come out of the parser).
+ * Renders our Suricata rules for `desired` into an empty group (see the module comment for their shape).
+ * Blocks that would break the group limits (2,000,000 bytes, 30,000 rules) go to `overflow`, best first.
+ * Throws InvalidInputError for an indicator that could inject rule syntax (it cannot come out of the parser).
  */
 export function renderSuricataRules(
   desired: readonly BlockEntry[],
@@ -75,14 +100,16 @@ export function renderSuricataRules(
     rules: NETWORK_FIREWALL_LIMITS.maxCapacity,
     bytes: NETWORK_FIREWALL_LIMITS.maxRulesBytes,
     takenSids: new Set(),
+    sidsByIdentity: new Map(),
   });
 }
 
 /**
  * Plans the new rules string of the group: foreign lines kept in order at the top, then our rules for
- * `desired`, sorted. The total rule count stays within `actual.capacity` and the string within the size
- * limits; blocks that do not fit go to `overflow` best first, a domain's two rules together. `rules` is null
- * when the result equals `actual.rules`, so running it twice writes once. Pure and deterministic.
+ * `desired`. The total rule count stays within `actual.capacity` and the string within the size limits;
+ * blocks that do not fit go to `overflow` best first. Each of our rules keeps the SID it has in `actual`.
+ * `rules` is null when the result equals `actual.rules`, so running it twice writes once. Pure and
+ * deterministic.
  */
 export function planNetworkFirewall(
   desired: readonly BlockEntry[],
@@ -94,10 +121,19 @@ export function planNetworkFirewall(
   // A blank line ends a foreign rule left open by a trailing backslash, so it cannot swallow our first rule.
   if (splitLines(foreign).open) foreign.push('');
   const foreignBytes = foreign.reduce((sum, line) => sum + encoder.encode(line).length + 1, 0);
+  const sidsByIdentity = new Map<string, number>();
+  for (const line of parsed.own) {
+    const identity = identityOf(line);
+    const sid = sidsIn(line)[0];
+    if (identity !== undefined && sid !== undefined && !sidsByIdentity.has(identity)) {
+      sidsByIdentity.set(identity, sid);
+    }
+  }
   const { rules, overflow } = renderWithin(desired, options.action ?? 'drop', {
     rules: Math.min(actual.capacity, NETWORK_FIREWALL_LIMITS.maxCapacity) - parsed.foreignRuleCount,
     bytes: NETWORK_FIREWALL_LIMITS.maxRulesBytes - foreignBytes,
     takenSids: new Set(foreign.flatMap((line) => sidsIn(line))),
+    sidsByIdentity,
   });
   const text = [...foreign, ...rules].join('\n');
   return {
@@ -119,18 +155,30 @@ export function parseOwnRules(rules: string): ParsedRules {
 
 /**
  * The IPs/CIDRs and domains that our rules in a rules string block (action `drop` or `reject`; `alert` rules
- * block nothing), each sorted and listed once. Used to show what a rule group enforces.
+ * block nothing), each sorted and listed once, read from what the rules match: an `ip` rule's destinations,
+ * a `tls`/`http` rule's pattern (`*.x` when it matches subdomains only). Rules of the earlier one-rule-per-
+ * indicator shape (a `content` with or without `dotprefix`) are read too, so a group not yet rewritten is
+ * shown as it is. Used to show what a rule group enforces.
  */
 export function blockedByRules(rules: string): { ips: string[]; domains: string[] } {
   const ips = new Set<string>();
   const domains = new Set<string>();
   for (const line of parseOwnRules(rules).own) {
-    const match = /^\s*(drop|reject)\s+(\S+)\s.*msg:"egress-warden block ([^"]+)"/.exec(line);
-    if (!match) continue;
-    const [, , protocol, value] = match;
-    if (value === undefined) continue;
-    if (protocol === 'ip') ips.add(value);
-    else domains.add(value);
+    const header = /^\s*(drop|reject)\s+(\S+)\s+\S+\s+\S+\s+->\s+(\S+)\s/.exec(line);
+    if (!header) continue;
+    const [, , protocol, destination = ''] = header;
+    if (protocol === 'ip') {
+      for (const cidr of destination.replace(/^\[|\]$/g, '').split(',')) ips.add(cidr);
+      continue;
+    }
+    const pattern = /pcre:"\/(\(\?:\^\|\\\.\)|\\\.)\(\?:([^)"]*)\)\\\.\?\$\/i?";/.exec(line);
+    if (pattern) {
+      const wildcard = pattern[1] === '\\.' ? '*.' : '';
+      for (const name of (pattern[2] ?? '').split('|')) domains.add(wildcard + name.replace(/\\(.)/g, '$1'));
+      continue;
+    }
+    const content = /content:"\.?([^"]+)"/.exec(line)?.[1];
+    if (content !== undefined) domains.add(line.includes('dotprefix;') ? content : `*.${content}`);
   }
   return {
     ips: [...ips].sort(compareNetworkText),
@@ -166,6 +214,11 @@ function isOwnRule(line: string): boolean {
   return sid !== undefined && sid >= EGRESS_WARDEN_SID_RANGE.first && sid <= EGRESS_WARDEN_SID_RANGE.last;
 }
 
+/** The identity of one of our grouped rules, its kind and ordinal (`tls 3`); none for any other line. */
+function identityOf(line: string): string | undefined {
+  return /msg:"egress-warden block ([a-z-]+ \d+)";/.exec(line)?.[1];
+}
+
 function sidsIn(line: string): number[] {
   const match = SID_PATTERN.exec(line);
   return match?.[1] === undefined ? [] : [Number(match[1])];
@@ -177,43 +230,202 @@ function trimTrailingBlankLines(lines: readonly string[]): string[] {
   return lines.slice(0, end);
 }
 
-/** Chooses blocks best first within the budget, then renders the chosen ones in sorted order with SIDs. */
+/** The length of the fixed text of a rule of `kind` (everything but its values), at its longest ordinal and SID. */
+function overheadOf(kind: Kind, action: RuleAction): number {
+  return ruleText(kind, action, LONGEST_ORDINAL, '', EGRESS_WARDEN_SID_RANGE.last).length;
+}
+
+/** Running totals of the values chosen for one kind, enough to bound the rules they pack into. */
+interface KindTotals {
+  /** Sum over the values of their text length plus one separator. */
+  units: number;
+  /** The largest such value. */
+  largest: number;
+}
+
+/**
+ * Chooses blocks best first within the budget, then packs the chosen values in sorted order into rules and
+ * gives each rule its SID. Packing is next-fit, so every rule but the last is more than full minus one value:
+ * `units / (room - largest) + 1` rules per kind is an upper bound, checked before a block is taken.
+ */
 function renderWithin(
   desired: readonly BlockEntry[],
   action: RuleAction,
-  budget: { rules: number; bytes: number; takenSids: ReadonlySet<number> },
+  budget: {
+    rules: number;
+    bytes: number;
+    takenSids: ReadonlySet<number>;
+    sidsByIdentity: ReadonlyMap<string, number>;
+  },
 ): { rules: string[]; overflow: BlockEntry[] } {
-  const chosen = new Map<string, RenderedBlock>();
+  const overhead = new Map(KINDS.map((kind) => [kind, overheadOf(kind, action)]));
+  const totals = new Map<Kind, KindTotals>(KINDS.map((kind) => [kind, { units: 0, largest: 0 }]));
+  const chosen = new Map<Kind, Map<string, Item>>(KINDS.map((kind) => [kind, new Map()]));
   const overflow: BlockEntry[] = [];
-  let rulesLeft = budget.rules;
-  let bytesLeft = budget.bytes;
+  const bound = (kind: Kind, next: KindTotals) => {
+    if (next.units === 0) return { rules: 0, bytes: 0 };
+    const fixed = overhead.get(kind) ?? 0;
+    // A rule holds `room` units: its values and their separators, plus the separator its last value lacks.
+    const room = NETWORK_FIREWALL_LIMITS.maxRuleLength - fixed + 1;
+    const rules = Math.floor(next.units / (room - next.largest)) + 1;
+    return { rules, bytes: rules * fixed + next.units };
+  };
+  let used = { rules: 0, bytes: 0 };
   for (const block of [...desired].sort(compareBlockPriority)) {
-    const key = `${block.indicator.kind === 'domain' ? 'domain' : 'ip'}:${block.indicator.value}`;
-    if (chosen.has(key)) continue;
-    const rendered = renderBlock(block, action);
-    // The longest SID has as many digits as the last one, so this size is an upper bound.
-    const texts = rendered.rules.map((rule) => rule.text(EGRESS_WARDEN_SID_RANGE.last));
-    const bytes = texts.reduce((sum, text) => sum + text.length + 1, 0);
-    const fits =
-      texts.every((text) => text.length <= NETWORK_FIREWALL_LIMITS.maxRuleLength) &&
-      texts.length <= rulesLeft &&
-      bytes <= bytesLeft;
-    if (!fits) {
+    const placements = placementsOf(block);
+    if (placements.every(([kind, item]) => chosen.get(kind)?.has(item.text))) continue;
+    let next = used;
+    const updated: [Kind, KindTotals][] = [];
+    for (const [kind, item] of placements) {
+      const current = totals.get(kind) ?? { units: 0, largest: 0 };
+      const units = item.text.length + 1;
+      const after = { units: current.units + units, largest: Math.max(current.largest, units) };
+      const before = bound(kind, current);
+      const grown = bound(kind, after);
+      next = {
+        rules: next.rules - before.rules + grown.rules,
+        bytes: next.bytes - before.bytes + grown.bytes,
+      };
+      updated.push([kind, after]);
+    }
+    const fitsOneRule = placements.every(
+      ([kind, item]) => (overhead.get(kind) ?? 0) + item.text.length <= NETWORK_FIREWALL_LIMITS.maxRuleLength,
+    );
+    if (!fitsOneRule || next.rules > budget.rules || next.bytes > budget.bytes) {
       overflow.push(block);
       continue;
     }
-    chosen.set(key, rendered);
-    rulesLeft -= texts.length;
-    bytesLeft -= bytes;
+    used = next;
+    for (const [kind, after] of updated) totals.set(kind, after);
+    for (const [kind, item] of placements) chosen.get(kind)?.set(item.text, item);
   }
-  const ordered = [...chosen.values()].sort((a, b) => compareSortKeys(a.sortKey, b.sortKey));
-  const taken = new Set(budget.takenSids);
-  const rules = ordered.flatMap((block) => block.rules.map((rule) => rule.text(assignSid(rule.key, taken))));
-  // Defence in depth: a chosen set that breaks a limit is a bug, and the service would reject it anyway.
+  const packed = KINDS.flatMap((kind) =>
+    pack(kind, [...(chosen.get(kind)?.values() ?? [])], overhead.get(kind) ?? 0),
+  );
+  const sids = assignSids(
+    packed.map((rule) => rule.identity),
+    budget,
+  );
+  const rules = packed.map((rule, index) =>
+    ruleText(rule.kind, action, rule.ordinal, rule.list, sids[index] ?? 0),
+  );
+  // Defence in depth: a packing that breaks a limit is a bug, and the service would reject it anyway.
   if (rules.some((rule) => rule.length > NETWORK_FIREWALL_LIMITS.maxRuleLength)) {
     throw new Error('a rendered Suricata rule is longer than the rule length limit');
   }
   return { rules, overflow };
+}
+
+/** Packs the values of one kind, sorted, into as few rules as next-fit gives, numbered from 1. */
+function pack(
+  kind: Kind,
+  items: Item[],
+  overhead: number,
+): { kind: Kind; ordinal: number; identity: string; list: string }[] {
+  const separator = kind === 'ip' ? ',' : '|';
+  const sorted = items.sort((a, b) => compareSortKeys(a.sortKey, b.sortKey));
+  const lists: string[][] = [];
+  let current: string[] = [];
+  let length = 0;
+  for (const item of sorted) {
+    const added = current.length === 0 ? item.text.length : item.text.length + 1;
+    if (current.length > 0 && overhead + length + added > NETWORK_FIREWALL_LIMITS.maxRuleLength) {
+      lists.push(current);
+      current = [];
+      length = 0;
+    }
+    length += current.length === 0 ? item.text.length : item.text.length + 1;
+    current.push(item.text);
+  }
+  if (current.length > 0) lists.push(current);
+  return lists.map((list, index) => ({
+    kind,
+    ordinal: index + 1,
+    identity: `${kind} ${index + 1}`,
+    list: list.join(separator),
+  }));
+}
+
+/**
+ * SIDs for the rules, in order: first the SID the group already gives the identity (unless a foreign rule
+ * took it since), then, for new identities, FNV-1a of the identity folded into the range, probed to the next
+ * free SID (wrapping).
+ */
+function assignSids(
+  identities: readonly string[],
+  budget: { takenSids: ReadonlySet<number>; sidsByIdentity: ReadonlyMap<string, number> },
+): number[] {
+  const taken = new Set(budget.takenSids);
+  const sids = identities.map((identity) => {
+    const kept = budget.sidsByIdentity.get(identity);
+    if (kept === undefined || taken.has(kept)) return undefined;
+    taken.add(kept);
+    return kept;
+  });
+  return identities.map((identity, index) => {
+    const kept = sids[index];
+    if (kept !== undefined) return kept;
+    let offset = fnv1a32(identity) % SID_SPAN;
+    while (taken.has(EGRESS_WARDEN_SID_RANGE.first + offset)) offset = (offset + 1) % SID_SPAN;
+    const sid = EGRESS_WARDEN_SID_RANGE.first + offset;
+    taken.add(sid);
+    return sid;
+  });
+}
+
+function ruleText(kind: Kind, action: RuleAction, ordinal: number, list: string, sid: number): string {
+  const tail = `sid:${sid}; rev:1;)`;
+  const msg = `msg:"egress-warden block ${kind} ${ordinal}";`;
+  if (kind === 'ip') return `${action} ip any any -> [${list}] any (${msg} ${tail}`;
+  const [protocol, buffer, flags] = kind.startsWith('tls')
+    ? ['tls', 'tls.sni', 'i']
+    : ['http', 'http.host', ''];
+  // A wildcard needs a label before the name; a name matches itself or after a dot. `\.?` takes the final dot.
+  const anchor = kind.endsWith('-wildcard') ? '\\.' : '(?:^|\\.)';
+  return `${action} ${protocol} any any -> any any (${msg} flow:to_server; ${buffer}; pcre:"/${anchor}(?:${list})\\.?$/${flags}"; ${tail}`;
+}
+
+/** Where a block's value goes: an address into the `ip` rules, a name into a TLS and an HTTP rule. */
+function placementsOf(block: BlockEntry): [Kind, Item][] {
+  const { indicator } = block;
+  if (indicator.kind !== 'domain') {
+    const range = canonicalRange(indicator.value);
+    return [['ip', { sortKey: range, text: indicator.value }]];
+  }
+  const name = indicator.value;
+  // A quote, semicolon, slash, backslash or pipe would end the pattern, the option or the rule early.
+  if (!NAME.test(name)) {
+    throw new InvalidInputError(
+      `${JSON.stringify(name)} cannot be written into a Suricata rule`,
+      'indicator',
+    );
+  }
+  const wildcard = name.startsWith('*.');
+  const bare = wildcard ? name.slice(2) : name;
+  const item = { sortKey: bare, text: escapeRegex(bare) };
+  return wildcard
+    ? [
+        ['tls-wildcard', item],
+        ['http-wildcard', item],
+      ]
+    : [
+        ['tls', item],
+        ['http', item],
+      ];
+}
+
+/** The range of a canonical CIDR; anything else (which could carry rule syntax) is refused. */
+function canonicalRange(cidr: string): CidrRange {
+  const range = toRange(cidr);
+  if (formatRange(range) !== cidr) {
+    throw new InvalidInputError(`${JSON.stringify(cidr)} is not a canonical CIDR`, 'indicator');
+  }
+  return range;
+}
+
+/** Escapes every PCRE metacharacter, so a value is always matched as literal text. */
+function escapeRegex(text: string): string {
+  return text.replace(/[\\^$.|?*+()[\]{}/]/g, (character) => `\\${character}`);
 }
 
 function compareSortKeys(a: CidrRange | string, b: CidrRange | string): number {
@@ -227,65 +439,4 @@ function compareNetworkText(a: string, b: string): number {
   } catch {
     return compareText(a, b);
   }
-}
-
-function renderBlock(block: BlockEntry, action: RuleAction): RenderedBlock {
-  const { indicator } = block;
-  return indicator.kind === 'domain' ? renderDomain(indicator, action) : renderNetwork(indicator, action);
-}
-
-function renderNetwork(indicator: NetworkIndicator, action: RuleAction): RenderedBlock {
-  // toRange accepts only canonical CIDRs, so nothing but digits, dots, colons and hex reaches the rule.
-  const cidr = indicator.value;
-  return {
-    sortKey: toRange(cidr),
-    rules: [
-      {
-        key: `ip:${cidr}`,
-        text: (sid) =>
-          `${action} ip $HOME_NET any -> ${cidr} any (msg:"egress-warden block ${cidr}"; sid:${sid}; rev:1;)`,
-      },
-    ],
-  };
-}
-
-function renderDomain(indicator: DomainIndicator, action: RuleAction): RenderedBlock {
-  const domain = indicator.value;
-  // A quote, semicolon, backslash or pipe would end the content or the rule early.
-  if (!/^(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*$/.test(domain)) {
-    throw new InvalidInputError(
-      `${JSON.stringify(domain)} cannot be written into a Suricata rule`,
-      'indicator',
-    );
-  }
-  const wildcard = domain.startsWith('*.');
-  const content = wildcard ? domain.slice(1) : `.${domain}`;
-  // dotprefix puts a dot before the buffer, so `.evil.com` + endswith matches the apex and every subdomain.
-  const dotprefix = wildcard ? '' : ' dotprefix;';
-  const tail = `msg:"egress-warden block ${domain}"; flow:to_server, established;`;
-  return {
-    sortKey: domain,
-    rules: [
-      {
-        key: `tls:${domain}`,
-        text: (sid) =>
-          `${action} tls $HOME_NET any -> $EXTERNAL_NET any (tls.sni;${dotprefix} content:"${content}"; nocase; endswith; ${tail} sid:${sid}; rev:1;)`,
-      },
-      {
-        // http.host is lowercased by Suricata and rejects nocase.
-        key: `http:${domain}`,
-        text: (sid) =>
-          `${action} http $HOME_NET any -> $EXTERNAL_NET any (http.host;${dotprefix} content:"${content}"; endswith; ${tail} sid:${sid}; rev:1;)`,
-      },
-    ],
-  };
-}
-
-/** FNV-1a 32-bit of the key, folded into the SID range, then the next free SID (wrapping) on a collision. */
-function assignSid(key: string, taken: Set<number>): number {
-  let offset = fnv1a32(key) % SID_SPAN;
-  while (taken.has(EGRESS_WARDEN_SID_RANGE.first + offset)) offset = (offset + 1) % SID_SPAN;
-  const sid = EGRESS_WARDEN_SID_RANGE.first + offset;
-  taken.add(sid);
-  return sid;
 }

@@ -14,6 +14,7 @@ describeNetworkFirewallContract('InMemoryNetworkFirewall', (options) => {
     ruleGroup,
     writeAsSomeoneElse: (rules) => ruleGroup.writeAsSomeoneElse(rules),
     storedRules: () => ruleGroup.snapshot().rules,
+    storedSettings: () => ruleGroup.settings,
   };
 });
 

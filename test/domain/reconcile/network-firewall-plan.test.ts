@@ -14,10 +14,10 @@ import { anyBlocks, block, domain, network } from './blocks';
 
 const SPAN = EGRESS_WARDEN_SID_RANGE.last - EGRESS_WARDEN_SID_RANGE.first + 1;
 
-/** The documented SID derivation, written out independently: FNV-1a 32-bit folded into the range. */
-function expectedSlot(key: string): number {
+/** The documented SID of a new rule identity, written out independently: FNV-1a 32-bit folded into the range. */
+function expectedSlot(identity: string): number {
   let hash = 0x811c9dc5;
-  for (const byte of new TextEncoder().encode(key)) {
+  for (const byte of new TextEncoder().encode(identity)) {
     hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
   }
   return EGRESS_WARDEN_SID_RANGE.first + (hash % SPAN);
@@ -27,9 +27,14 @@ function sidOf(rule: string): number {
   return Number(/sid:(\d+);/.exec(rule)?.[1]);
 }
 
-/** Maps each rule, without its SID, to its SID. */
-function sidsByRule(rules: readonly string[]): Map<string, number> {
-  return new Map(rules.map((rule) => [rule.replace(/sid:\d+;/, ''), sidOf(rule)]));
+/** Maps each of our rules' identity (`tls 1`) to its SID. */
+function sidsByIdentity(rules: string): Map<string, number> {
+  return new Map(
+    parseOwnRules(rules).own.map((rule) => [
+      /msg:"egress-warden block ([^"]+)"/.exec(rule)?.[1] ?? rule,
+      sidOf(rule),
+    ]),
+  );
 }
 
 function snapshot(rules: string, capacity = 1000): RuleGroupSnapshot {
@@ -44,62 +49,98 @@ const FOREIGN = [
   'alert ip any any -> any any (msg:"audit"; sid:1950000000; rev:1;)',
 ];
 
+/** `count` distinct domains of about 30 characters, like the benchmark's. */
+function manyDomains(count: number, severity = 5) {
+  return Array.from({ length: count }, (_, index) =>
+    block(domain(`feed-${index.toString(36).padStart(5, '0')}.bench-egress.example`), severity),
+  );
+}
+
+/** `count` distinct addresses, half IPv4 /32 and half IPv6 /128. */
+function manyAddresses(count: number, severity = 5) {
+  return Array.from({ length: count }, (_, index) =>
+    block(
+      network(
+        index % 2 === 0
+          ? formatRange({ family: 4, network: 0xc6120000n + BigInt(index), prefixLength: 32 })
+          : formatRange({ family: 6, network: (0x20010db8n << 96n) + BigInt(index), prefixLength: 128 }),
+      ),
+      severity,
+    ),
+  );
+}
+
 describe('renderSuricataRules', () => {
-  it('writes one ip rule per IPv4 or IPv6 network', () => {
+  it('writes every address into one ip rule to the blocked networks from anywhere, IPv4 and IPv6 together', () => {
     // Act
     const { rules } = renderSuricataRules([
-      block(network('198.51.100.7/32')),
       block(network('2001:db8::/32')),
+      block(network('198.51.100.7/32')),
     ]);
 
     // Assess
     expect(rules).toEqual([
-      `drop ip $HOME_NET any -> 198.51.100.7/32 any (msg:"egress-warden block 198.51.100.7/32"; sid:${expectedSlot('ip:198.51.100.7/32')}; rev:1;)`,
-      `drop ip $HOME_NET any -> 2001:db8::/32 any (msg:"egress-warden block 2001:db8::/32"; sid:${expectedSlot('ip:2001:db8::/32')}; rev:1;)`,
+      `drop ip any any -> [198.51.100.7/32,2001:db8::/32] any (msg:"egress-warden block ip 1"; sid:${expectedSlot('ip 1')}; rev:1;)`,
     ]);
   });
 
-  it('writes a TLS SNI and an HTTP Host rule per domain that match the domain and its subdomains', () => {
+  it('writes one TLS SNI and one HTTP Host rule for all names, each matched with or without its final dot', () => {
     // Act
-    const { rules } = renderSuricataRules([block(domain('evil.example.com'))]);
+    const { rules } = renderSuricataRules([
+      block(domain('evil.example.org')),
+      block(domain('bad-host_1.example.net')),
+    ]);
 
     // Assess
     expect(rules).toEqual([
-      `drop tls $HOME_NET any -> $EXTERNAL_NET any (tls.sni; dotprefix; content:".evil.example.com"; nocase; endswith; msg:"egress-warden block evil.example.com"; flow:to_server, established; sid:${expectedSlot('tls:evil.example.com')}; rev:1;)`,
-      `drop http $HOME_NET any -> $EXTERNAL_NET any (http.host; dotprefix; content:".evil.example.com"; endswith; msg:"egress-warden block evil.example.com"; flow:to_server, established; sid:${expectedSlot('http:evil.example.com')}; rev:1;)`,
+      `drop tls any any -> any any (msg:"egress-warden block tls 1"; flow:to_server; tls.sni; pcre:"/(?:^|\\.)(?:bad-host_1\\.example\\.net|evil\\.example\\.org)\\.?$/i"; sid:${expectedSlot('tls 1')}; rev:1;)`,
+      `drop http any any -> any any (msg:"egress-warden block http 1"; flow:to_server; http.host; pcre:"/(?:^|\\.)(?:bad-host_1\\.example\\.net|evil\\.example\\.org)\\.?$/"; sid:${expectedSlot('http 1')}; rev:1;)`,
     ]);
   });
 
-  it('matches only the subdomains of a wildcard, without dotprefix', () => {
+  it('writes wildcards in their own rules, which require a label before the name', () => {
     // Act
     const { rules } = renderSuricataRules([block(domain('*.evil.example.com'))]);
 
     // Assess
+    expect(rules).toHaveLength(2);
     expect(rules[0]).toContain(
-      '(tls.sni; content:".evil.example.com"; nocase; endswith; msg:"egress-warden block *.evil.example.com";',
+      '(msg:"egress-warden block tls-wildcard 1"; flow:to_server; tls.sni; pcre:"/\\.(?:evil\\.example\\.com)\\.?$/i";',
     );
-    expect(rules[1]).toContain('(http.host; content:".evil.example.com"; endswith;');
-    expect(rules.join('\n')).not.toContain('dotprefix');
+    expect(rules[1]).toContain(
+      '(msg:"egress-warden block http-wildcard 1"; flow:to_server; http.host; pcre:"/\\.(?:evil\\.example\\.com)\\.?$/";',
+    );
+  });
+
+  it('never names $HOME_NET or $EXTERNAL_NET, which the rule group does not define', () => {
+    fc.assert(
+      fc.property(anyBlocks, (desired) => {
+        // Act
+        const { rules } = renderSuricataRules(desired);
+
+        // Assess
+        for (const rule of rules) expect(rule).toMatch(/^drop (ip|tls|http) any any -> \S+ any \(/);
+      }),
+    );
   });
 
   it('writes alert rules in shadow mode', () => {
     // Act
     const { rules } = renderSuricataRules(
       [block(network('198.51.100.7/32')), block(domain('evil.example.com'))],
-      {
-        action: 'alert',
-      },
+      { action: 'alert' },
     );
 
     // Assess
     expect(rules.map((rule) => rule.split(' ')[0])).toEqual(['alert', 'alert', 'alert']);
   });
 
-  it('sorts networks by address, IPv4 first, then domains by name with TLS before HTTP', () => {
+  it('orders rules by kind (addresses, TLS, TLS wildcards, HTTP, HTTP wildcards) and values by address or name', () => {
     // Prepare
     const desired = [
       block(domain('b.example.com'), 9),
       block(network('2001:db8::1/128')),
+      block(domain('*.w.example.com')),
       block(domain('a.example.com')),
       block(network('198.51.100.10/32')),
       block(network('198.51.100.9/32')),
@@ -109,20 +150,18 @@ describe('renderSuricataRules', () => {
     const { rules } = renderSuricataRules(desired);
 
     // Assess
-    expect(rules.map((rule) => /block (\S+)"/.exec(rule)?.[1])).toEqual([
-      '198.51.100.9/32',
-      '198.51.100.10/32',
-      '2001:db8::1/128',
-      'a.example.com',
-      'a.example.com',
-      'b.example.com',
-      'b.example.com',
+    expect(rules.map((rule) => /block (\S+ \d+)"/.exec(rule)?.[1])).toEqual([
+      'ip 1',
+      'tls 1',
+      'tls-wildcard 1',
+      'http 1',
+      'http-wildcard 1',
     ]);
-    expect(rules[3]).toMatch(/^drop tls /);
-    expect(rules[4]).toMatch(/^drop http /);
+    expect(rules[0]).toContain('[198.51.100.9/32,198.51.100.10/32,2001:db8::1/128]');
+    expect(rules[1]).toContain('(?:a\\.example\\.com|b\\.example\\.com)');
   });
 
-  it('writes one set of rules for an indicator blocked twice', () => {
+  it('writes an indicator blocked twice once', () => {
     // Act
     const { rules, overflow } = renderSuricataRules([
       block(network('198.51.100.7/32'), 3),
@@ -130,44 +169,97 @@ describe('renderSuricataRules', () => {
     ]);
 
     // Assess
-    expect(rules).toHaveLength(1);
+    expect(rules).toEqual([expect.stringContaining('-> [198.51.100.7/32] any')]);
     expect(overflow).toEqual([]);
   });
 
-  it('gives the next free SID to the later rule of a genuine hash collision', () => {
+  it('fits 10,000 domains and 1,000 addresses in one group of capacity 30,000 and 2,000,000 bytes', () => {
     // Prepare
-    const seen = new Map<number, string>();
-    let pair: [string, string] | undefined;
-    for (let offset = 0n; !pair; offset++) {
-      const cidr = formatRange({ family: 4, network: 0x0a000000n + offset, prefixLength: 32 });
-      const slot = expectedSlot(`ip:${cidr}`);
-      const other = seen.get(slot);
-      if (other) pair = [other, cidr];
-      seen.set(slot, cidr);
-    }
-    const [first, second] = pair;
+    const desired = [...manyDomains(10_000), ...manyAddresses(1_000)];
 
     // Act
-    const { rules } = renderSuricataRules([block(network(second)), block(network(first))]);
+    const { rules, overflow } = renderSuricataRules(desired);
 
     // Assess
-    expect(rules.map(sidOf)).toEqual([expectedSlot(`ip:${first}`), expectedSlot(`ip:${first}`) + 1]);
+    expect(overflow).toEqual([]);
+    expect(rules.length).toBeLessThanOrEqual(NETWORK_FIREWALL_LIMITS.maxCapacity);
+    expect(new TextEncoder().encode(rules.join('\n')).length).toBeLessThanOrEqual(
+      NETWORK_FIREWALL_LIMITS.maxRulesBytes,
+    );
+    for (const rule of rules) expect(rule.length).toBeLessThanOrEqual(NETWORK_FIREWALL_LIMITS.maxRuleLength);
+    expect(blockedByRules(rules.join('\n')).domains).toHaveLength(10_000);
+    expect(blockedByRules(rules.join('\n')).ips).toHaveLength(1_000);
   });
 
-  it('keeps the SID of every other rule when one indicator is added or removed', () => {
-    fc.assert(
-      fc.property(anyBlocks, anyBlocks, (kept, changed) => {
-        // Act
-        const before = sidsByRule(renderSuricataRules(kept).rules);
-        const after = sidsByRule(renderSuricataRules([...kept, ...changed.slice(0, 1)]).rules);
+  it('keeps the whole string within 2,000,000 bytes and reports the lowest priority blocks as overflow', () => {
+    // Prepare
+    const label = 'x'.repeat(60);
+    const desired = Array.from({ length: 8_000 }, (_, index) =>
+      block(domain(`${label}.${label}.${label}.n${index}.example`), index % 10),
+    );
 
-        // Assess
-        for (const [rule, sid] of before) expect(after.get(rule)).toBe(sid);
-      }),
+    // Act
+    const { rules, overflow } = renderSuricataRules(desired);
+
+    // Assess
+    expect(new TextEncoder().encode(rules.join('\n')).length).toBeLessThanOrEqual(
+      NETWORK_FIREWALL_LIMITS.maxRulesBytes,
+    );
+    expect(blockedByRules(rules.join('\n')).domains.length + overflow.length).toBe(desired.length);
+    expect(overflow.length).toBeGreaterThan(0);
+    expect(Math.max(...overflow.map((entry) => entry.severity))).toBeLessThanOrEqual(
+      Math.min(...desired.filter((entry) => !overflow.includes(entry)).map((entry) => entry.severity)),
     );
   });
 
-  it('gives unique SIDs inside the reserved range', () => {
+  it('keeps every rule within 8,192 characters', () => {
+    // Prepare
+    const longest = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(57)}.com`;
+
+    // Act
+    const { rules } = renderSuricataRules([
+      ...manyDomains(2_000),
+      block(domain(longest)),
+      ...manyAddresses(2_000),
+    ]);
+
+    // Assess
+    expect(rules.length).toBeGreaterThan(5);
+    for (const rule of rules) expect(rule.length).toBeLessThanOrEqual(NETWORK_FIREWALL_LIMITS.maxRuleLength);
+  });
+
+  it.each([
+    ['a quote', 'evil.example.com"; sid:1; (pass'],
+    ['a semicolon', 'evil;example.com'],
+    ['a space', 'evil example.com'],
+    ['a slash', 'evil.example.com/i'],
+    ['a pipe', 'evil.example.com|com'],
+    ['a parenthesis', 'evil.example.com)|(.'],
+    ['uppercase', 'Evil.example.com'],
+  ])('refuses a domain with %s, which could inject rule or pattern syntax', (_case, value) => {
+    // Act
+    const render = () =>
+      renderSuricataRules([block({ kind: 'domain', value, wildcard: false, registeredDomain: null })]);
+
+    // Assess
+    expect(render).toThrow(InvalidInputError);
+  });
+
+  it.each([
+    ['rule syntax', '198.51.100.0/24 any -> any any ('],
+    ['a list', '198.51.100.0/24,0.0.0.0/0'],
+    ['uppercase hex', '2001:DB8::/32'],
+  ])('refuses a network that is not a canonical CIDR: %s', (_case, value) => {
+    // Act
+    const render = () => renderSuricataRules([block({ kind: 'cidr', value, family: 4, prefixLength: 24 })]);
+
+    // Assess
+    expect(render).toThrow(InvalidInputError);
+  });
+});
+
+describe('rule SIDs', () => {
+  it('gives a new rule the hash of its kind and ordinal, unique and inside the reserved range', () => {
     fc.assert(
       fc.property(anyBlocks, (desired) => {
         // Act
@@ -183,66 +275,71 @@ describe('renderSuricataRules', () => {
     );
   });
 
-  it('keeps the whole string within 2,000,000 bytes and reports the lowest priority blocks as overflow', () => {
+  it('keeps the SID an existing rule carries when a new rule hashes onto it', () => {
     // Prepare
-    const desired = Array.from({ length: 20_000 }, (_, index) =>
-      block(
-        network(formatRange({ family: 6, network: (0x20010db8n << 96n) + BigInt(index), prefixLength: 128 })),
-        index % 10,
-      ),
+    const taken = expectedSlot('ip 1');
+    const existing = renderSuricataRules([block(domain('evil.example.com'))]).rules.map((rule) =>
+      rule.includes('block tls 1') ? rule.replace(/sid:\d+;/, `sid:${taken};`) : rule,
     );
 
     // Act
-    const { rules, overflow } = renderSuricataRules(desired);
+    const plan = planNetworkFirewall(
+      [block(domain('evil.example.com')), block(network('198.51.100.7/32'))],
+      snapshot(existing.join('\n')),
+    );
 
     // Assess
-    expect(new TextEncoder().encode(rules.join('\n')).length).toBeLessThanOrEqual(
-      NETWORK_FIREWALL_LIMITS.maxRulesBytes,
-    );
-    expect(rules.length + overflow.length).toBe(desired.length);
-    expect(overflow.length).toBeGreaterThan(0);
-    expect(Math.max(...overflow.map((entry) => entry.severity))).toBeLessThanOrEqual(
-      Math.min(...desired.filter((entry) => !overflow.includes(entry)).map((entry) => entry.severity)),
+    const sids = sidsByIdentity(plan.rules ?? '');
+    expect(sids.get('tls 1')).toBe(taken);
+    expect(sids.get('http 1')).toBe(expectedSlot('http 1'));
+    expect(sids.get('ip 1')).toBe(taken + 1);
+  });
+
+  it('keeps the SID of every rule that stays when blocks come and go', () => {
+    fc.assert(
+      fc.property(anyBlocks, anyBlocks, (kept, changed) => {
+        // Prepare
+        const before = planNetworkFirewall([...changed, ...kept], snapshot('')).rules ?? '';
+
+        // Act
+        const after =
+          planNetworkFirewall([...kept, ...changed.slice(1, 3)], snapshot(before)).rules ?? before;
+
+        // Assess
+        const old = sidsByIdentity(before);
+        for (const [identity, sid] of sidsByIdentity(after)) {
+          if (old.has(identity)) expect(sid).toBe(old.get(identity));
+        }
+      }),
     );
   });
 
-  it('keeps every rule within 8,192 characters', () => {
+  it('gives the next free SID to a new rule whose hash a foreign rule holds', () => {
     // Prepare
-    const longest = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(57)}.com`;
+    const slot = expectedSlot('ip 1');
+    const foreign = `pass ip any any -> any any (msg:"other"; sid:${slot}; rev:1;)`;
 
     // Act
-    const { rules } = renderSuricataRules([
-      block(domain(longest)),
-      block(network('2001:db8:1:2:3:4:5:6/128')),
-    ]);
+    const plan = planNetworkFirewall([block(network('198.51.100.7/32'))], snapshot(foreign));
 
     // Assess
-    for (const rule of rules) expect(rule.length).toBeLessThanOrEqual(NETWORK_FIREWALL_LIMITS.maxRuleLength);
+    expect(plan.rules?.split('\n').map(sidOf)).toEqual([slot, slot + 1]);
   });
 
-  it.each([
-    ['a quote', 'evil.example.com"; sid:1; (pass'],
-    ['a semicolon', 'evil;example.com'],
-    ['a space', 'evil example.com'],
-    ['uppercase', 'Evil.example.com'],
-  ])('refuses a domain with %s, which could inject rule syntax', (_case, value) => {
+  it('moves our rule off a SID that a foreign rule has taken since', () => {
+    // Prepare
+    const ours = renderSuricataRules([block(network('198.51.100.7/32'))]).rules;
+    const foreign = `pass ip any any -> any any (msg:"other"; sid:${sidOf(ours[0] ?? '')}; rev:1;)`;
+
     // Act
-    const render = () =>
-      renderSuricataRules([block({ kind: 'domain', value, wildcard: false, registeredDomain: null })]);
+    const plan = planNetworkFirewall(
+      [block(network('198.51.100.7/32'))],
+      snapshot([foreign, ...ours].join('\n')),
+    );
 
     // Assess
-    expect(render).toThrow(InvalidInputError);
-  });
-
-  it('refuses a network that is not a canonical CIDR', () => {
-    // Act
-    const render = () =>
-      renderSuricataRules([
-        block({ kind: 'cidr', value: '198.51.100.0/24 any -> any any (', family: 4, prefixLength: 24 }),
-      ]);
-
-    // Assess
-    expect(render).toThrow(InvalidInputError);
+    const sids = plan.rules?.split('\n').map(sidOf) ?? [];
+    expect(new Set(sids).size).toBe(2);
   });
 });
 
@@ -259,6 +356,22 @@ describe('planNetworkFirewall', () => {
     // Assess
     expect(plan.rules).toBe([...FOREIGN, ...renderSuricataRules(desired).rules].join('\n'));
     expect(plan.ruleCount).toBe(4);
+  });
+
+  it('replaces our rules of the one-rule-per-indicator shape with grouped ones', () => {
+    // Prepare
+    const legacy = [
+      `drop ip $HOME_NET any -> 198.51.100.7/32 any (msg:"egress-warden block 198.51.100.7/32"; sid:${EGRESS_WARDEN_SID_RANGE.first + 7}; rev:1;)`,
+      `drop tls $HOME_NET any -> $EXTERNAL_NET any (tls.sni; dotprefix; content:".evil.example.com"; nocase; endswith; msg:"egress-warden block evil.example.com"; flow:to_server, established; sid:${EGRESS_WARDEN_SID_RANGE.first + 8}; rev:1;)`,
+    ].join('\n');
+    const desired = [block(network('198.51.100.7/32')), block(domain('evil.example.com'))];
+
+    // Act
+    const plan = planNetworkFirewall(desired, snapshot(legacy));
+
+    // Assess
+    expect(blockedByRules(legacy)).toEqual({ ips: ['198.51.100.7/32'], domains: ['evil.example.com'] });
+    expect(plan.rules).toBe(renderSuricataRules(desired).rules.join('\n'));
   });
 
   it('gives the last room to an address before a domain of equal rank, which DNS Firewall blocks anyway', () => {
@@ -328,7 +441,7 @@ describe('planNetworkFirewall', () => {
     expect(second).toEqual({ rules: null, ruleCount: 6, overflow: [] });
   });
 
-  it('rewrites our rules when the action changes to shadow mode', () => {
+  it('rewrites our rules when the action changes to shadow mode, keeping their SIDs', () => {
     // Prepare
     const desired = [block(network('198.51.100.7/32'))];
     const enforced = planNetworkFirewall(desired, snapshot('')).rules ?? '';
@@ -337,7 +450,7 @@ describe('planNetworkFirewall', () => {
     const plan = planNetworkFirewall(desired, snapshot(enforced), { action: 'alert' });
 
     // Assess
-    expect(plan.rules).toMatch(/^alert ip /);
+    expect(plan.rules).toBe(enforced.replace(/^drop /, 'alert '));
   });
 
   it('removes all our rules when nothing is desired, keeping the foreign ones', () => {
@@ -352,25 +465,26 @@ describe('planNetworkFirewall', () => {
     expect(blockedByRules(plan.rules ?? '')).toEqual({ ips: [], domains: [] });
   });
 
-  it('fits foreign and our rules in the capacity, a domain taking its two rules together', () => {
+  it('fits foreign and our rules in the capacity, the names sharing their two rules', () => {
     // Prepare
     const top = block(domain('top.example.com'), 9);
     const second = block(domain('second.example.com'), 7);
+    const wildcard = block(domain('*.wild.example.com'), 6);
     const small = block(network('198.51.100.7/32'), 3);
 
     // Act
-    const plan = planNetworkFirewall([small, second, top], snapshot(FOREIGN.join('\n'), 6));
+    const plan = planNetworkFirewall([small, wildcard, second, top], snapshot(FOREIGN.join('\n'), 6));
 
     // Assess
     expect(plan.ruleCount).toBe(6);
-    expect(plan.overflow).toEqual([second]);
+    expect(plan.overflow).toEqual([wildcard]);
     expect(blockedByRules(plan.rules ?? '')).toEqual({
       ips: ['198.51.100.7/32'],
-      domains: ['top.example.com'],
+      domains: ['second.example.com', 'top.example.com'],
     });
   });
 
-  it('reports overflow best first when the capacity is short', () => {
+  it('reports overflow best first when the size is short', () => {
     // Prepare
     const desired = [
       block(network('198.51.100.1/32'), 2, '2026-11-02T00:00:00.000Z'),
@@ -378,9 +492,12 @@ describe('planNetworkFirewall', () => {
       block(network('198.51.100.3/32'), 5, '2026-11-03T00:00:00.000Z'),
       block(network('198.51.100.4/32'), 8, '2026-11-01T00:00:00.000Z'),
     ];
+    const [one = ''] = renderSuricataRules(desired.slice(3)).rules;
+    // Room for that one rule as the planner bounds it: a five-digit ordinal, and a newline after each line.
+    const bulky = `# ${'x'.repeat(NETWORK_FIREWALL_LIMITS.maxRulesBytes - one.length - 8)}`;
 
     // Act
-    const plan = planNetworkFirewall(desired, snapshot('', 1));
+    const plan = planNetworkFirewall(desired, snapshot(bulky));
 
     // Assess
     expect(plan.overflow.map((entry) => entry.indicator.value)).toEqual([
@@ -413,18 +530,6 @@ describe('planNetworkFirewall', () => {
     expect(plan.overflow).toEqual(desired);
   });
 
-  it('does not reuse a SID that a foreign rule holds', () => {
-    // Prepare
-    const slot = expectedSlot('ip:198.51.100.7/32');
-    const foreign = `pass ip any any -> any any (msg:"other"; sid:${slot}; rev:1;)`;
-
-    // Act
-    const plan = planNetworkFirewall([block(network('198.51.100.7/32'))], snapshot(foreign));
-
-    // Assess
-    expect(plan.rules?.split('\n').map(sidOf)).toEqual([slot, slot + 1]);
-  });
-
   it('drops trailing blank lines once and is then stable', () => {
     // Prepare
     const desired = [block(network('198.51.100.7/32'))];
@@ -446,6 +551,7 @@ describe('blockedByRules', () => {
       block(network('2001:db8::/32')),
       block(network('198.51.100.7/32')),
       block(domain('*.evil.example.com')),
+      block(domain('bad-host_1.example.net')),
     ]).rules;
     const alerting = renderSuricataRules([block(domain('watch.example.com'))], { action: 'alert' }).rules;
 
@@ -453,7 +559,10 @@ describe('blockedByRules', () => {
     const blocked = blockedByRules([...FOREIGN, ...dropping, ...alerting].join('\n'));
 
     // Assess
-    expect(blocked).toEqual({ ips: ['198.51.100.7/32', '2001:db8::/32'], domains: ['*.evil.example.com'] });
+    expect(blocked).toEqual({
+      ips: ['198.51.100.7/32', '2001:db8::/32'],
+      domains: ['*.evil.example.com', 'bad-host_1.example.net'],
+    });
   });
 });
 

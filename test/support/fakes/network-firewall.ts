@@ -4,6 +4,7 @@ import {
   DescribeRuleGroupCommand,
   type DescribeRuleGroupCommandInput,
   type DescribeRuleGroupResponse,
+  type EncryptionConfiguration,
   InvalidRequestException,
   InvalidTokenException,
   type NetworkFirewallClient,
@@ -28,11 +29,16 @@ const $metadata = {};
 /**
  * One rule group as the Network Firewall API keeps it: an optimistic update token that every write replaces
  * (`InvalidTokenException` for a stale one), a capacity fixed at creation and unique SIDs
- * (`InvalidRequestException`), and the whole group replaced on each update.
+ * (`InvalidRequestException`), and the whole group replaced on each update: like AWS, an update that does
+ * not send the `EncryptionConfiguration` puts the group back on an AWS-owned key, and one without a
+ * `Description` clears it.
  */
 export class FakeNetworkFirewall extends FakeAwsService {
   token = randomUUID();
   ruleGroup: RuleGroup;
+  /** The group's key; AWS reports an AWS-owned key when none was chosen. */
+  encryptionConfiguration: EncryptionConfiguration = { Type: 'AWS_OWNED_KMS_KEY' };
+  description: string | undefined;
 
   constructor(
     readonly capacity: number,
@@ -82,6 +88,10 @@ export class FakeNetworkFirewall extends FakeAwsService {
       });
     }
     this.ruleGroup = structuredClone(input.RuleGroup ?? { RulesSource: undefined });
+    this.encryptionConfiguration = structuredClone(
+      input.EncryptionConfiguration ?? { Type: 'AWS_OWNED_KMS_KEY' },
+    );
+    this.description = input.Description;
     this.token = randomUUID();
     return { UpdateToken: this.token, RuleGroupResponse: this.#response() };
   }
@@ -100,6 +110,8 @@ export class FakeNetworkFirewall extends FakeAwsService {
       Type: this.type,
       Capacity: this.capacity,
       ConsumedCapacity: suricataRules(this.rules).length,
+      EncryptionConfiguration: structuredClone(this.encryptionConfiguration),
+      ...(this.description === undefined ? {} : { Description: this.description }),
     };
   }
 
