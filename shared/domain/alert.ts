@@ -90,8 +90,8 @@ export function breakerAlert(state: BreakerState): Alert {
     subject: `${PREFIX} BREAKER OPEN: new automated blocks shadowed`,
     message: body([
       `The blast-radius breaker opened at ${state.openedAt}: ${state.reason}.`,
-      'New automated blocks are shadowed until an operator resets the breaker. Blocks already in force, manual',
-      'blocks, expiries, unblocks and allowlisting still reach the targets.',
+      'New automated blocks are shadowed until an operator resets the breaker; blocks already in force, manual ' +
+        'blocks, expiries, unblocks and allowlisting still reach the targets.',
       'Review the recent decisions, then reset it with a Reset Breaker request (source egress-warden.manual).',
     ]),
     attributes: { outcome: 'breaker-open', severity: 10, indicatorKind: 'none', source: 'egress-warden' },

@@ -353,13 +353,15 @@ describe('lifecycleAlert', () => {
     const decision = activeDecision(IP, { reason: 'blocked\nUNBLOCKED by nobody' });
 
     // Act
-    const alert = lifecycleAlert(decision, 'expired', 'expired\u2028now');
+    const alert = lifecycleAlert(decision, 'expired', 'expired\u2028now', [
+      { target: 'networkAcls', removed: false, note: 'ThrottledError\nUNBLOCKED' },
+    ]);
 
     // Assess
     expect(alert.message.split('\n')).toEqual([
       'The block on ip 198.51.100.77/32 ended: expired\\u2028now.',
       'It was: blocked\\u000aUNBLOCKED by nobody.',
-      'Targets: networkAcls, networkFirewall.',
+      'Targets: STILL IN networkAcls (ThrottledError\\u000aUNBLOCKED); retried every run.',
       'Offences in the repeat window: 1; a new offence blocks for longer.',
     ]);
   });
