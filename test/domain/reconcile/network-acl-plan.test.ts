@@ -661,12 +661,7 @@ describe('applyNetworkAclPlan', () => {
 
   it('refuses a plan made for another ACL', () => {
     // Prepare
-    const plan: Pick<NetworkAclPlan, 'aclId' | 'steps'> = {
-      aclId: 'acl-other',
-      steps: [],
-      overflow: [],
-      merged: [],
-    };
+    const plan: Pick<NetworkAclPlan, 'aclId' | 'steps'> = { aclId: 'acl-other', steps: [] };
 
     // Act
     const run = () => applyNetworkAclPlan(aclWith(), plan);
