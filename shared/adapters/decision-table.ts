@@ -8,6 +8,7 @@
  * | decision | `IND#<key>`   | `DECISION`                | every Decision field (`indicator` as a map, …), `version`; while active also `gsi1pk`, `gsi1sk` |
  * | audit    | `IND#<key>`   | `AUDIT#<at>#<hash>`       | every AuditRecord field, `ttl`                     |
  * | breaker  | `BREAKER`     | `STATE`                   | every BreakerState field, `version`                |
+ * | ACL ledger | `NACL`      | `LEDGER`                  | `acls` (list of `{aclId, entries}`, each entry `"<rule> <cidr>"`), `version` |
  *
  * * **Active index.** The sparse global secondary index `active` (`gsi1pk`, `gsi1sk`, all attributes
  *   projected) holds active decisions only: `gsi1pk = ACTIVE#<n>` with n = FNV-1a(key) mod 4, so no single
@@ -27,12 +28,16 @@
  * * **Offence history** lives on the decision itself (`offences`), so escalation needs one read.
  * * **Item size.** DynamoDB refuses items over 400 KB; both stores measure each item the way DynamoDB does
  *   and refuse it with InvalidInputError before writing.
+ * * **ACL ledger.** One item for every managed ACL, entries stored as short strings (`"17 203.0.113.0/24"`,
+ *   about 20 bytes each) and bounded to MAX_LEDGER_ENTRIES_PER_ACL_FAMILY per ACL and IP family: at EC2's
+ *   default 20-entry quota an ACL takes under 1 KB, so a few hundred ACLs fit in the 400 KB item.
  */
 import { createHash } from 'node:crypto';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import type { AuditRecord, BreakerState, Decision } from '#domain/decision';
 import { InvalidInputError } from '#domain/errors';
 import { fnv1a32 } from '#domain/hash';
+import type { NetworkAclLedger, OwnedAclEntry } from '#domain/target';
 
 /** The table's shape and limits, for CDK and the tests' CreateTable. */
 export const DECISION_TABLE = {
@@ -60,6 +65,13 @@ export const PERMANENT_SORT_KEY = '9999-12-31T23:59:59.999Z';
 const DECISION_SORT_KEY = 'DECISION';
 const AUDIT_PREFIX = 'AUDIT#';
 const BREAKER_KEY = { pk: 'BREAKER', sk: 'STATE' } as const;
+const LEDGER_KEY = { pk: 'NACL', sk: 'LEDGER' } as const;
+
+/**
+ * The most ledger entries one ACL may hold per IP family: EC2's 40-entry maximum, twice, because an entry
+ * and the replacement written over it are both recorded while the replace is in flight.
+ */
+export const MAX_LEDGER_ENTRIES_PER_ACL_FAMILY = 80;
 const DAY_SECONDS = 86_400;
 const TABLE_ATTRIBUTES = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'ttl']);
 
@@ -97,6 +109,11 @@ export function decisionKey(key: string): { pk: string; sk: string } {
 /** The primary key of the breaker. */
 export function breakerKey(): { pk: string; sk: string } {
   return { ...BREAKER_KEY };
+}
+
+/** The primary key of the network ACL ledger. */
+export function networkAclLedgerKey(): { pk: string; sk: string } {
+  return { ...LEDGER_KEY };
 }
 
 /** The partition holding an indicator's decision and audit trail. */
@@ -192,6 +209,61 @@ export function toAuditItem(record: AuditRecord): Record<string, unknown> {
 /** The item stored for the breaker; a deep copy. */
 export function toBreakerItem(state: BreakerState): Record<string, unknown> {
   return checkedItem({ ...withoutUndefined(state), ...breakerKey() });
+}
+
+/**
+ * The item stored for the network ACL ledger, entries as `"<rule> <cidr>"` strings. Throws InvalidInputError
+ * (naming the ACL and the value) for an ACL listed twice, an empty ACL id, a rule number outside 1–32766, a
+ * CIDR that is empty or holds a space, more than MAX_LEDGER_ENTRIES_PER_ACL_FAMILY entries of one family in
+ * one ACL, or an item over 400 KB.
+ */
+export function toNetworkAclLedgerItem(ledger: NetworkAclLedger): Record<string, unknown> {
+  const seen = new Set<string>();
+  const acls = ledger.acls.map(({ aclId, entries }) => {
+    if (aclId.trim() === '' || seen.has(aclId)) {
+      throw new InvalidInputError(`ACL id ${JSON.stringify(aclId)} is empty or listed twice`, 'acls.aclId');
+    }
+    seen.add(aclId);
+    const perFamily = { 4: 0, 6: 0 };
+    const encoded = entries.map((entry) => {
+      if (!Number.isInteger(entry.ruleNumber) || entry.ruleNumber < 1 || entry.ruleNumber > 32766) {
+        throw new InvalidInputError(
+          `rule number ${entry.ruleNumber} of ${aclId} is outside 1–32766`,
+          'acls.entries.ruleNumber',
+        );
+      }
+      if (entry.cidr === '' || /\s/.test(entry.cidr)) {
+        throw new InvalidInputError(
+          `CIDR ${JSON.stringify(entry.cidr)} of ${aclId} is not a CIDR`,
+          'acls.entries.cidr',
+        );
+      }
+      perFamily[entry.cidr.includes(':') ? 6 : 4]++;
+      return `${entry.ruleNumber} ${entry.cidr}`;
+    });
+    for (const family of [4, 6] as const) {
+      if (perFamily[family] > MAX_LEDGER_ENTRIES_PER_ACL_FAMILY) {
+        throw new InvalidInputError(
+          `${aclId} has ${perFamily[family]} IPv${family} ledger entries, over ${MAX_LEDGER_ENTRIES_PER_ACL_FAMILY}`,
+          'acls.entries',
+        );
+      }
+    }
+    return { aclId, entries: encoded };
+  });
+  return checkedItem({ acls, version: ledger.version, ...networkAclLedgerKey() });
+}
+
+/** The network ACL ledger read back from its item. */
+export function fromNetworkAclLedgerItem(item: Record<string, unknown>): NetworkAclLedger {
+  const acls = (item.acls as { aclId: string; entries: string[] }[]).map(({ aclId, entries }) => ({
+    aclId,
+    entries: entries.map((text): OwnedAclEntry => {
+      const space = text.indexOf(' ');
+      return { ruleNumber: Number(text.slice(0, space)), cidr: text.slice(space + 1) };
+    }),
+  }));
+  return { acls, version: Number(item.version) };
 }
 
 /** A decision read back from its item. */

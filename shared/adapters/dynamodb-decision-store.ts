@@ -16,10 +16,13 @@ import {
   fromAuditItem,
   fromBreakerItem,
   fromDecisionItem,
+  fromNetworkAclLedgerItem,
   indicatorPartition,
+  networkAclLedgerKey,
   toAuditItem,
   toBreakerItem,
   toDecisionItem,
+  toNetworkAclLedgerItem,
   toSortableTime,
 } from '#adapters/decision-table';
 import { awsErrorCode, withRetry } from '#adapters/retry';
@@ -30,6 +33,7 @@ import {
   TargetNotFoundError,
   ThrottledError,
 } from '#domain/errors';
+import type { NetworkAclLedger } from '#domain/target';
 import type { DecisionStore } from '#ports/decision-store';
 
 /** Options of the DynamoDB decision store. */
@@ -56,13 +60,13 @@ const THROTTLING_CODES = new Set([
 /**
  * The decision store on one DynamoDB table (layout in decision-table.ts).
  *
- * * `put` and `putBreaker` are conditional PutItems: `attribute_not_exists(pk)` for a new record, otherwise
+ * * `put`, `putBreaker` and `putNetworkAclLedger` are conditional PutItems: `attribute_not_exists(pk)` for a new record, otherwise
  *   `#version = :expected`. A lost race is ConcurrentUpdateError (code `ConditionalCheckFailedException`);
  *   a `version` other than `expectedVersion + 1` is InvalidInputError before anything is sent.
  * * `appendAudit` writes one conditional PutItem per record, in order (BatchWriteItem has no conditions);
  *   an identical record already stored counts as written, so the call is idempotent and safe to retry after
  *   a partial failure.
- * * `get` and `getBreaker` read consistently; `listActive` and `listDueBefore` read the eventually
+ * * `get`, `getBreaker` and `getNetworkAclLedger` read consistently; `listActive` and `listDueBefore` read the eventually
  *   consistent `active` index. Every Query is paginated to the end.
  * * Throttling (`ProvisionedThroughputExceededException`, `ThrottlingException`, `RequestLimitExceeded`) is
  *   retried with backoff (on top of the SDK client's own retries), then ThrottledError. A missing table is
@@ -192,6 +196,24 @@ export class DynamoDbDecisionStore implements DecisionStore {
       toBreakerItem(state),
       expectedVersion,
       `breaker changed since version ${expectedVersion} was read`,
+    );
+  }
+
+  async getNetworkAclLedger(): Promise<NetworkAclLedger> {
+    const { Item } = await this.#call('GetItem', () =>
+      this.#client.send(
+        new GetCommand({ TableName: this.#tableName, Key: networkAclLedgerKey(), ConsistentRead: true }),
+      ),
+    );
+    return Item === undefined ? { acls: [], version: 0 } : fromNetworkAclLedgerItem(Item);
+  }
+
+  async putNetworkAclLedger(ledger: NetworkAclLedger, expectedVersion: number): Promise<void> {
+    assertNextVersion(ledger.version, expectedVersion, 'network ACL ledger');
+    await this.#conditionalPut(
+      toNetworkAclLedgerItem(ledger),
+      expectedVersion,
+      `network ACL ledger changed since version ${expectedVersion} was read`,
     );
   }
 

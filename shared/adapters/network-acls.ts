@@ -10,6 +10,7 @@ import {
   type EC2Client,
   type NetworkAclEntry as Ec2NetworkAclEntry,
   type Filter,
+  ReplaceNetworkAclEntryCommand,
 } from '@aws-sdk/client-ec2';
 import { awsErrorCode, withRetry } from '#adapters/retry';
 import {
@@ -49,8 +50,9 @@ const PAGE_SIZE = 1000;
  * NetworkAcls on EC2. Writes only egress denies for all protocols, and deletes only egress entries.
  *
  * Guarantees: createEgressDeny is idempotent (EC2's `NetworkAclEntryAlreadyExists` is answered by reading the
- * ACL back: the same deny at that number is success, anything else ConcurrentUpdateError); deleteEgressEntry
- * is idempotent (`InvalidNetworkAclEntry.NotFound` is success). Rule numbers and CIDRs are checked before any
+ * ACL back: the same deny at that number is success, anything else ConcurrentUpdateError); replaceEgressDeny
+ * swaps the entry in place (ReplaceNetworkAclEntry), an entry gone being ConcurrentUpdateError
+ * (`InvalidNetworkAclEntry.NotFound`); deleteEgressEntry is idempotent (`InvalidNetworkAclEntry.NotFound` is success). Rule numbers and CIDRs are checked before any
  * call (InvalidInputError, `InvalidParameterValue`). `RequestLimitExceeded` is retried with bounded backoff,
  * then ThrottledError. `NetworkAclEntryLimitExceeded` is TargetCapacityError, `InvalidNetworkAclID.NotFound`
  * TargetNotFoundError; any other error propagates unchanged.
@@ -128,6 +130,34 @@ export class Ec2NetworkAcls implements NetworkAcls {
       throw new ConcurrentUpdateError(
         `rule ${ruleNumber} of ${aclId} already holds ${held}`,
         'NetworkAclEntryAlreadyExists',
+        { cause: error },
+      );
+    }
+  }
+
+  /** See NetworkAcls.replaceEgressDeny. */
+  async replaceEgressDeny(aclId: string, ruleNumber: number, cidr: string): Promise<void> {
+    assertWritableRuleNumber(ruleNumber);
+    const wanted = canonicalAclCidr(cidr);
+    try {
+      await this.#send('ReplaceNetworkAclEntry', () =>
+        this.#client.send(
+          new ReplaceNetworkAclEntryCommand({
+            NetworkAclId: aclId,
+            RuleNumber: ruleNumber,
+            Protocol: '-1',
+            RuleAction: 'deny',
+            // EC2 replaces the ingress entry unless told otherwise.
+            Egress: true,
+            ...(wanted.family === 4 ? { CidrBlock: wanted.cidr } : { Ipv6CidrBlock: wanted.cidr }),
+          }),
+        ),
+      );
+    } catch (error) {
+      if (awsErrorCode(error) !== 'InvalidNetworkAclEntry.NotFound') throw mapError(error, aclId);
+      throw new ConcurrentUpdateError(
+        `rule ${ruleNumber} of ${aclId} no longer exists, so it cannot be replaced`,
+        'InvalidNetworkAclEntry.NotFound',
         { cause: error },
       );
     }

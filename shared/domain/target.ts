@@ -26,6 +26,34 @@ export interface NetworkAcl {
   readonly egress: readonly NetworkAclEntry[];
 }
 
+/**
+ * An egress entry Egress Warden wrote (or is about to write) in one ACL. EC2 entries carry no tag, so this
+ * record is the only proof of ownership: a live entry is ours only when it is a deny for all protocols with
+ * exactly this number and CIDR.
+ */
+export interface OwnedAclEntry {
+  readonly ruleNumber: number;
+  /** Canonical CIDR, as EC2 reports it. */
+  readonly cidr: string;
+}
+
+/** The owned entries of one ACL. */
+export interface AclLedgerEntries {
+  readonly aclId: string;
+  /** Sorted by rule number, then CIDR. */
+  readonly entries: readonly OwnedAclEntry[];
+}
+
+/**
+ * The ledger of every network ACL entry Egress Warden wrote, kept in the decision store as one small item
+ * and written conditionally on `version` like the breaker.
+ */
+export interface NetworkAclLedger {
+  /** Sorted by ACL id; an ACL with no owned entry is left out. */
+  readonly acls: readonly AclLedgerEntries[];
+  readonly version: number;
+}
+
 /** What DescribeRuleGroup returns that matters here. */
 export interface RuleGroupSnapshot {
   /** The Suricata rules string (may hold rules that are not ours). */

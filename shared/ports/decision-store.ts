@@ -1,8 +1,9 @@
 import type { AuditRecord, BreakerState, Decision } from '#domain/decision';
+import type { NetworkAclLedger } from '#domain/target';
 
 /**
- * The single source of truth: one decision record per indicator, the append-only audit trail and the
- * breaker. Writes are conditional on the version read, so two writers never lose each other's update.
+ * The single source of truth: one decision record per indicator, the append-only audit trail, the breaker
+ * and the ledger of the network ACL entries Egress Warden wrote. Writes are conditional on the version read, so two writers never lose each other's update.
  * Any method may also throw ThrottledError or TargetNotFoundError (the table is missing).
  */
 export interface DecisionStore {
@@ -30,4 +31,12 @@ export interface DecisionStore {
   getBreaker(): Promise<BreakerState>;
   /** Conditional on `expectedVersion` like `put`. Throws ConcurrentUpdateError. */
   putBreaker(state: BreakerState, expectedVersion: number): Promise<void>;
+  /** The network ACL ledger; empty with version 0 when none was ever written. */
+  getNetworkAclLedger(): Promise<NetworkAclLedger>;
+  /**
+   * Conditional on `expectedVersion` like `putBreaker`. Throws ConcurrentUpdateError; InvalidInputError before
+   * writing anything for a wrong `version`, an ACL listed twice, a rule number outside 1–32766, an empty CIDR,
+   * or more than MAX_LEDGER_ENTRIES_PER_ACL_FAMILY entries of one IP family in one ACL.
+   */
+  putNetworkAclLedger(ledger: NetworkAclLedger, expectedVersion: number): Promise<void>;
 }

@@ -2,8 +2,8 @@ import type { NetworkAcl } from '#domain/target';
 
 /**
  * The network ACLs Egress Warden manages (chosen by id or by VPC in the configuration). It only ever writes
- * egress deny entries for all protocols, and the reconciliation core only asks it to touch rule numbers in
- * the reserved range.
+ * egress deny entries for all protocols; the reconciliation core only asks it to delete or replace entries
+ * that its ledger says Egress Warden wrote.
  */
 export interface NetworkAcls {
   /** The managed ACLs with their egress entries, sorted by ACL id. Throws TargetNotFoundError. */
@@ -16,6 +16,13 @@ export interface NetworkAcls {
    * 1–32766 or not a CIDR, refused before any call).
    */
   createEgressDeny(aclId: string, ruleNumber: number, cidr: string): Promise<void>;
+  /**
+   * Replaces the egress entry at `ruleNumber` with a deny for all protocols on `cidr`, in place: no moment
+   * passes without an entry at that number. Idempotent when the entry already is that deny. Throws
+   * ConcurrentUpdateError (`InvalidNetworkAclEntry.NotFound`: no entry holds the number any more),
+   * TargetCapacityError, TargetNotFoundError, ThrottledError and InvalidInputError as createEgressDeny does.
+   */
+  replaceEgressDeny(aclId: string, ruleNumber: number, cidr: string): Promise<void>;
   /**
    * Deletes an egress entry. Idempotent: an entry already gone is success. Throws TargetNotFoundError,
    * ThrottledError, InvalidInputError (a rule number outside 1–32766).

@@ -5,6 +5,7 @@ import {
   type DescribeNetworkAclsCommandOutput,
   EC2Client,
   type NetworkAclEntry as Ec2NetworkAclEntry,
+  ReplaceNetworkAclEntryCommand,
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -436,6 +437,86 @@ describe('Ec2NetworkAcls', () => {
       // Assess
       await expect(outcome).rejects.toBe(denied);
       expect(ec2).toHaveReceivedCommandTimes(CreateNetworkAclEntryCommand, 1);
+    });
+  });
+
+  describe('replaceEgressDeny', () => {
+    it('sends an egress deny for all protocols, IPv4 with CidrBlock and IPv6 with Ipv6CidrBlock', async () => {
+      // Prepare
+      ec2.on(ReplaceNetworkAclEntryCommand).resolves({});
+      const acls = new Ec2NetworkAcls({ client, aclIds: [ACL] });
+
+      // Act
+      await acls.replaceEgressDeny(ACL, 7, '198.51.100.77/24');
+      await acls.replaceEgressDeny(ACL, 8, '2001:DB8::1/64');
+
+      // Assess
+      expect(ec2.commandCalls(ReplaceNetworkAclEntryCommand).map((call) => call.args[0].input)).toEqual([
+        {
+          NetworkAclId: ACL,
+          RuleNumber: 7,
+          Protocol: '-1',
+          RuleAction: 'deny',
+          Egress: true,
+          CidrBlock: '198.51.100.0/24',
+        },
+        {
+          NetworkAclId: ACL,
+          RuleNumber: 8,
+          Protocol: '-1',
+          RuleAction: 'deny',
+          Egress: true,
+          Ipv6CidrBlock: '2001:db8::/64',
+        },
+      ]);
+    });
+
+    it.each([
+      ['NetworkAclEntryLimitExceeded', TargetCapacityError],
+      ['InvalidNetworkAclID.NotFound', TargetNotFoundError],
+      ['InvalidParameterValue', InvalidInputError],
+      ['InvalidNetworkAclEntry.NotFound', ConcurrentUpdateError],
+    ])('maps %s as createEgressDeny does', async (code, type) => {
+      // Prepare
+      ec2.on(ReplaceNetworkAclEntryCommand).rejects(ec2Error(code));
+      const acls = new Ec2NetworkAcls({ client, aclIds: [ACL] });
+
+      // Act
+      const outcome = acls.replaceEgressDeny(ACL, 10, '198.51.100.0/24');
+
+      // Assess
+      await expect(outcome).rejects.toBeInstanceOf(type);
+      await expect(outcome).rejects.toMatchObject({ code });
+    });
+
+    it('retries RequestLimitExceeded and then raises ThrottledError', async () => {
+      // Prepare
+      ec2.on(ReplaceNetworkAclEntryCommand).rejects(ec2Error('RequestLimitExceeded'));
+      const { sleep, waits } = recordingSleep();
+      const acls = new Ec2NetworkAcls({ client, aclIds: [ACL], sleep, maxAttempts: 2 });
+
+      // Act
+      const outcome = acls.replaceEgressDeny(ACL, 10, '198.51.100.0/24');
+
+      // Assess
+      await expect(outcome).rejects.toBeInstanceOf(ThrottledError);
+      expect(ec2).toHaveReceivedCommandTimes(ReplaceNetworkAclEntryCommand, 2);
+      expect(waits).toHaveLength(1);
+    });
+
+    it('sends nothing for an invalid rule number or CIDR', async () => {
+      // Prepare
+      const acls = new Ec2NetworkAcls({ client, aclIds: [ACL] });
+
+      // Act
+      const outcomes = [
+        acls.replaceEgressDeny(ACL, 32767, '198.51.100.0/24'),
+        acls.replaceEgressDeny(ACL, 10, '198.51.100.7'),
+      ];
+
+      // Assess
+      for (const outcome of outcomes) await expect(outcome).rejects.toBeInstanceOf(InvalidInputError);
+      expect(ec2).not.toHaveReceivedCommand(ReplaceNetworkAclEntryCommand);
     });
   });
 

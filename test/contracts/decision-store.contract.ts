@@ -3,9 +3,10 @@
  * that the simulation and production cannot drift apart.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { activeShard } from '#adapters/decision-table';
+import { activeShard, MAX_LEDGER_ENTRIES_PER_ACL_FAMILY } from '#adapters/decision-table';
 import type { AuditRecord, BreakerState, Decision } from '#domain/decision';
 import { ConcurrentUpdateError, InvalidInputError } from '#domain/errors';
+import type { NetworkAclLedger } from '#domain/target';
 import type { DecisionStore } from '#ports/decision-store';
 
 /** A decision with every field set, optional ones included. */
@@ -582,6 +583,123 @@ export function describeDecisionStoreContract(label: string, setup: () => Promis
         // Assess
         await expect(attempt).rejects.toBeInstanceOf(InvalidInputError);
         expect((await store.getBreaker()).version).toBe(0);
+      });
+    });
+
+    describe('network ACL ledger', () => {
+      const ledger: NetworkAclLedger = {
+        acls: [
+          {
+            aclId: 'acl-0a1b2c3d4e5f60001',
+            entries: [
+              { ruleNumber: 1, cidr: '198.51.100.7/32' },
+              { ruleNumber: 2, cidr: '2001:db8::/32' },
+            ],
+          },
+          { aclId: 'acl-0a1b2c3d4e5f60002', entries: [{ ruleNumber: 18, cidr: '203.0.113.0/24' }] },
+        ],
+        version: 1,
+      };
+
+      it('is empty at version 0 before anyone wrote it', async () => {
+        // Act
+        const read = await store.getNetworkAclLedger();
+
+        // Assess
+        expect(read).toStrictEqual({ acls: [], version: 0 });
+      });
+
+      it('reads back what was written, version by version', async () => {
+        // Prepare
+        const emptied: NetworkAclLedger = { acls: [], version: 2 };
+
+        // Act
+        await store.putNetworkAclLedger(ledger, 0);
+        const afterFirst = await store.getNetworkAclLedger();
+        await store.putNetworkAclLedger(emptied, 1);
+
+        // Assess
+        expect(afterFirst).toStrictEqual(ledger);
+        expect(await store.getNetworkAclLedger()).toStrictEqual(emptied);
+      });
+
+      it('refuses a write made from a stale version', async () => {
+        // Prepare
+        await store.putNetworkAclLedger(ledger, 0);
+
+        // Act
+        const attempt = store.putNetworkAclLedger({ acls: [], version: 1 }, 0);
+
+        // Assess
+        await expectConflict(attempt);
+        expect(await store.getNetworkAclLedger()).toStrictEqual(ledger);
+      });
+
+      it('rejects a version that does not follow the expected one', async () => {
+        // Act
+        const attempt = store.putNetworkAclLedger({ ...ledger, version: 2 }, 0);
+
+        // Assess
+        await expect(attempt).rejects.toBeInstanceOf(InvalidInputError);
+        expect((await store.getNetworkAclLedger()).version).toBe(0);
+      });
+
+      it.each([
+        ['an ACL listed twice', [ledger.acls[0], ledger.acls[0]]],
+        [
+          'a rule number outside 1–32766',
+          [{ aclId: 'acl-1', entries: [{ ruleNumber: 32767, cidr: '0.0.0.0/0' }] }],
+        ],
+        ['an empty CIDR', [{ aclId: 'acl-1', entries: [{ ruleNumber: 1, cidr: '' }] }]],
+      ])('rejects %s and writes nothing', async (_, acls) => {
+        // Act
+        const attempt = store.putNetworkAclLedger({ acls: acls as NetworkAclLedger['acls'], version: 1 }, 0);
+
+        // Assess
+        await expect(attempt).rejects.toBeInstanceOf(InvalidInputError);
+        expect((await store.getNetworkAclLedger()).version).toBe(0);
+      });
+
+      it('holds the bounded number of entries per ACL and family, and refuses one more', async () => {
+        // Prepare
+        const full = Array.from({ length: MAX_LEDGER_ENTRIES_PER_ACL_FAMILY }, (_, index) => ({
+          ruleNumber: index + 1,
+          cidr: `198.51.100.${index}/32`,
+        }));
+        const bounded: NetworkAclLedger = { acls: [{ aclId: 'acl-1', entries: full }], version: 1 };
+        const over = [...full, { ruleNumber: 200, cidr: '203.0.113.0/32' }];
+
+        // Act
+        await store.putNetworkAclLedger(bounded, 0);
+        const attempt = store.putNetworkAclLedger(
+          { acls: [{ aclId: 'acl-1', entries: over }], version: 2 },
+          1,
+        );
+
+        // Assess
+        await expect(attempt).rejects.toBeInstanceOf(InvalidInputError);
+        expect(await store.getNetworkAclLedger()).toStrictEqual(bounded);
+      });
+
+      it('fits 300 ACLs at the default quota, each with 19 IPv4 and 19 IPv6 entries', async () => {
+        // Prepare
+        const acls = Array.from({ length: 300 }, (_, acl) => ({
+          aclId: `acl-${acl.toString(16).padStart(17, '0')}`,
+          entries: Array.from({ length: 38 }, (_, index) => ({
+            ruleNumber: index + 1,
+            cidr:
+              index < 19
+                ? `198.51.${100 + (acl % 100)}.${index * 13}/32`
+                : `2001:db8:${acl.toString(16)}:${index.toString(16)}::abcd:${index.toString(16)}/128`,
+          })),
+        }));
+        const large: NetworkAclLedger = { acls, version: 1 };
+
+        // Act
+        await store.putNetworkAclLedger(large, 0);
+
+        // Assess
+        expect(await store.getNetworkAclLedger()).toStrictEqual(large);
       });
     });
   });

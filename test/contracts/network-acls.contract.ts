@@ -230,6 +230,88 @@ export function describeNetworkAclsContract(label: string, setup: NetworkAclsSet
       });
     });
 
+    describe('replaceEgressDeny', () => {
+      it('swaps the entry at the number for a deny on another CIDR, canonicalised as EC2 does', async () => {
+        // Prepare
+        const acls = await setup([{ aclId: ACL, vpcId: VPC, egress: [deny(10, '198.51.100.0/25')] }]);
+
+        // Act
+        await acls.replaceEgressDeny(ACL, 10, '198.51.100.77/24');
+
+        // Assess
+        expect(await egressOf(acls)).toEqual([deny(10, '198.51.100.0/24'), IPV4_DEFAULT, IPV6_DEFAULT]);
+      });
+
+      it('succeeds without change when the entry already is that deny', async () => {
+        // Prepare
+        const acls = await setup([{ aclId: ACL, vpcId: VPC, egress: [deny(11, '2001:db8::/32')] }]);
+
+        // Act
+        await acls.replaceEgressDeny(ACL, 11, '2001:DB8::/32');
+
+        // Assess
+        expect(await egressOf(acls)).toEqual([deny(11, '2001:db8::/32'), IPV4_DEFAULT, IPV6_DEFAULT]);
+      });
+
+      it('works in a family at its quota, since the count does not change', async () => {
+        // Prepare
+        const acls = await setup([{ aclId: ACL, vpcId: VPC, egress: [deny(1, '198.51.100.1/32')] }], {
+          maxEntriesPerFamily: 2,
+        });
+
+        // Act
+        await acls.replaceEgressDeny(ACL, 1, '198.51.100.0/31');
+
+        // Assess
+        expect(await egressOf(acls)).toEqual([deny(1, '198.51.100.0/31'), IPV4_DEFAULT, IPV6_DEFAULT]);
+      });
+
+      it('refuses a number that holds no entry with ConcurrentUpdateError and creates nothing', async () => {
+        // Prepare
+        const acls = await setup([{ aclId: ACL, vpcId: VPC }]);
+
+        // Act
+        const outcome = acls.replaceEgressDeny(ACL, 10, '198.51.100.0/24');
+
+        // Assess
+        await expect(outcome).rejects.toBeInstanceOf(ConcurrentUpdateError);
+        await expect(outcome).rejects.toMatchObject({ code: 'InvalidNetworkAclEntry.NotFound' });
+        expect(await egressOf(acls)).toEqual([IPV4_DEFAULT, IPV6_DEFAULT]);
+      });
+
+      it.each([
+        [0, '198.51.100.0/24'],
+        [32767, '198.51.100.0/24'],
+        [10, '198.51.100.7'],
+        [10, 'evil.example.com'],
+      ])('refuses rule number %s with CIDR %j with InvalidInputError', async (ruleNumber, cidr) => {
+        // Prepare
+        const acls = await setup([{ aclId: ACL, vpcId: VPC, egress: [deny(10, '203.0.113.0/24')] }]);
+
+        // Act
+        const outcome = acls.replaceEgressDeny(ACL, ruleNumber, cidr);
+
+        // Assess
+        await expect(outcome).rejects.toMatchObject({
+          name: 'InvalidInputError',
+          code: 'InvalidParameterValue',
+        });
+        expect(await egressOf(acls)).toEqual([deny(10, '203.0.113.0/24'), IPV4_DEFAULT, IPV6_DEFAULT]);
+      });
+
+      it('reports an unknown ACL with TargetNotFoundError', async () => {
+        // Prepare
+        const acls = await setup([{ aclId: ACL, vpcId: VPC }]);
+
+        // Act
+        const outcome = acls.replaceEgressDeny(OTHER_ACL, 10, '198.51.100.0/24');
+
+        // Assess
+        await expect(outcome).rejects.toBeInstanceOf(TargetNotFoundError);
+        await expect(outcome).rejects.toMatchObject({ code: 'InvalidNetworkAclID.NotFound' });
+      });
+    });
+
     describe('deleteEgressEntry', () => {
       it('removes the entry at the number and leaves the others', async () => {
         // Prepare

@@ -295,18 +295,22 @@ describe('reconcile', () => {
     expect(reservedDenies(warden)).toEqual([IP]);
   });
 
-  it('removes an allow that someone wrote in the reserved range, ahead of the denies', async () => {
+  it('keeps an allow that someone wrote in the reserved range, writes no useless deny and fails loudly', async () => {
     // Prepare
     const stray: NetworkAclEntry = { ruleNumber: 1, cidr: '0.0.0.0/0', action: 'allow', protocol: '-1' };
     const warden = createWarden({ egress: [stray, ...USUAL_EGRESS] });
     await blockDomainAndIp(warden);
 
     // Act
-    await reconcile(warden.deps);
+    const report = await reconcile(warden.deps);
 
     // Assess
     const reserved = targetState(warden).acl.filter((e) => e.ruleNumber <= 18);
-    expect(reserved).toEqual([expect.objectContaining({ cidr: IP, action: 'deny', protocol: '-1' })]);
+    expect(reserved).toEqual([stray]);
+    expect(report.targets.find((t) => t.target === 'networkAcls')).toMatchObject({
+      status: 'failed',
+      error: expect.stringContaining('allow rule 1 (0.0.0.0/0)'),
+    });
   });
 
   it('never touches entries outside the reserved range', async () => {

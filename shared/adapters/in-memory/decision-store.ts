@@ -3,13 +3,16 @@ import {
   fromAuditItem,
   fromBreakerItem,
   fromDecisionItem,
+  fromNetworkAclLedgerItem,
   toAuditItem,
   toBreakerItem,
   toDecisionItem,
+  toNetworkAclLedgerItem,
   toSortableTime,
 } from '#adapters/decision-table';
 import type { AuditRecord, BreakerState, Decision } from '#domain/decision';
 import { ConcurrentUpdateError } from '#domain/errors';
+import type { NetworkAclLedger } from '#domain/target';
 import type { DecisionStore } from '#ports/decision-store';
 
 /** The whole state of an InMemoryDecisionStore, as copies. */
@@ -37,10 +40,11 @@ export class InMemoryDecisionStore implements DecisionStore {
   readonly #items = new Map<string, Record<string, unknown>>();
   readonly #audit = new Map<string, Record<string, unknown>>();
   #breaker: Record<string, unknown> | undefined;
+  #ledger: Record<string, unknown> | undefined;
   #failure: Error | undefined;
   #calls = 0;
 
-  /** Write calls made (`put`, `appendAudit`, `putBreaker`), failed ones included. */
+  /** Write calls made (`put`, `appendAudit`, `putBreaker`, `putNetworkAclLedger`), failed ones included. */
   get calls(): number {
     return this.#calls;
   }
@@ -132,6 +136,25 @@ export class InMemoryDecisionStore implements DecisionStore {
       );
     }
     this.#breaker = item;
+  }
+
+  async getNetworkAclLedger(): Promise<NetworkAclLedger> {
+    if (this.#ledger === undefined) return { acls: [], version: 0 };
+    return fromNetworkAclLedgerItem(structuredClone(this.#ledger));
+  }
+
+  async putNetworkAclLedger(ledger: NetworkAclLedger, expectedVersion: number): Promise<void> {
+    this.#beginWrite();
+    assertNextVersion(ledger.version, expectedVersion, 'network ACL ledger');
+    const item = toNetworkAclLedgerItem(ledger);
+    const storedVersion = this.#ledger === undefined ? 0 : this.#ledger.version;
+    if (storedVersion !== expectedVersion) {
+      throw new ConcurrentUpdateError(
+        `network ACL ledger changed since version ${expectedVersion} was read`,
+        CONDITION_FAILED,
+      );
+    }
+    this.#ledger = item;
   }
 
   /** Copies of the stored decisions that pass `test`; items are tested before copying, as most do not pass. */

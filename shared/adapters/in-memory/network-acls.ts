@@ -41,14 +41,15 @@ interface StoredAcl {
 
 /**
  * The NetworkAcls port in memory. Same guarantees and errors as the EC2 adapter: creating the same deny twice
- * and deleting an absent entry succeed; a number held by anything else is ConcurrentUpdateError
+ * and deleting an absent entry succeed; replacing an absent entry is ConcurrentUpdateError
+ * (`InvalidNetworkAclEntry.NotFound`); a number held by anything else is ConcurrentUpdateError
  * (`NetworkAclEntryAlreadyExists`); a full family is TargetCapacityError (`NetworkAclEntryLimitExceeded`); an
  * unknown ACL is TargetNotFoundError (`InvalidNetworkAclID.NotFound`); a bad rule number or CIDR is
  * InvalidInputError (`InvalidParameterValue`).
  */
 export class InMemoryNetworkAcls implements NetworkAcls {
   /**
-   * Write calls that reached EC2's rules (creates and deletes, refused ones included); calls with an invalid
+   * Write calls that reached EC2's rules (creates, replaces and deletes, refused ones included); calls with an invalid
    * rule number or CIDR are not counted, as the EC2 adapter refuses them without calling EC2.
    */
   calls = 0;
@@ -116,6 +117,31 @@ export class InMemoryNetworkAcls implements NetworkAcls {
         `${aclId} already has ${used} IPv${wanted.family} egress entries (limit ${this.#maxEntriesPerFamily})`,
         'NetworkAclEntryLimitExceeded',
       );
+    }
+    acl.egress.set(ruleNumber, { ruleNumber, cidr: wanted.cidr, action: 'deny', protocol: '-1' });
+  }
+
+  /** See NetworkAcls.replaceEgressDeny. */
+  async replaceEgressDeny(aclId: string, ruleNumber: number, cidr: string): Promise<void> {
+    assertWritableRuleNumber(ruleNumber);
+    const wanted = canonicalAclCidr(cidr);
+    this.#beginWrite();
+    const acl = this.#find(aclId);
+    const existing = acl.egress.get(ruleNumber);
+    if (!existing) {
+      throw new ConcurrentUpdateError(
+        `rule ${ruleNumber} of ${aclId} no longer exists, so it cannot be replaced`,
+        'InvalidNetworkAclEntry.NotFound',
+      );
+    }
+    if (familyOf(existing.cidr) !== wanted.family) {
+      const used = [...acl.egress.values()].filter((entry) => familyOf(entry.cidr) === wanted.family).length;
+      if (used >= this.#maxEntriesPerFamily) {
+        throw new TargetCapacityError(
+          `${aclId} already has ${used} IPv${wanted.family} egress entries (limit ${this.#maxEntriesPerFamily})`,
+          'NetworkAclEntryLimitExceeded',
+        );
+      }
     }
     acl.egress.set(ruleNumber, { ruleNumber, cidr: wanted.cidr, action: 'deny', protocol: '-1' });
   }

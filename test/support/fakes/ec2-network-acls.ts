@@ -10,6 +10,8 @@ import {
   type EC2Client,
   EC2ServiceException,
   type NetworkAclEntry as Ec2NetworkAclEntry,
+  ReplaceNetworkAclEntryCommand,
+  type ReplaceNetworkAclEntryCommandInput,
 } from '@aws-sdk/client-ec2';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
 import type { InMemoryNetworkAclSeed } from '#adapters/in-memory/network-acls';
@@ -32,13 +34,16 @@ export interface FakeEc2NetworkAclsOptions {
 interface StoredAcl {
   readonly vpcId: string;
   readonly entries: Ec2NetworkAclEntry[];
+  /** The egress entries after each successful write, as `"<rule> <action> <cidr>"` lines sorted by rule. */
+  readonly history: string[][];
 }
 
 /**
  * Network ACLs as EC2 keeps them: both directions, the default `*` rules (32767 and 32768) and an ingress
  * allow, a per-family quota (`NetworkAclEntryLimitExceeded`), EC2's canonicalisation and error codes
  * (`NetworkAclEntryAlreadyExists`, `InvalidNetworkAclEntry.NotFound`, `InvalidNetworkAclID.NotFound`,
- * `InvalidParameterValue`), and pages of `pageSize` ACLs.
+ * `InvalidParameterValue`), ReplaceNetworkAclEntry in place, pages of `pageSize` ACLs, and the history of
+ * each ACL's egress entries after every write.
  */
 export class FakeEc2NetworkAcls extends FakeAwsService {
   readonly #acls = new Map<string, StoredAcl>();
@@ -71,7 +76,7 @@ export class FakeEc2NetworkAcls extends FakeAwsService {
         Protocol: '6',
         CidrBlock: '10.0.0.0/16',
       });
-      this.#acls.set(seed.aclId, { vpcId: seed.vpcId, entries });
+      this.#acls.set(seed.aclId, { vpcId: seed.vpcId, entries, history: [] });
     }
   }
 
@@ -128,6 +133,29 @@ export class FakeEc2NetworkAcls extends FakeAwsService {
       Protocol: input.Protocol,
       ...(family === 6 ? { Ipv6CidrBlock: cidr } : { CidrBlock: cidr }),
     });
+    this.#record(acl);
+    return { $metadata: {} };
+  }
+
+  /** ReplaceNetworkAclEntry: swaps the entry at the number in one step; `Egress` absent means ingress. */
+  async replace(input: ReplaceNetworkAclEntryCommandInput): Promise<{ $metadata: object }> {
+    this.throwIfInjected(ReplaceNetworkAclEntryCommand);
+    const acl = this.#find(input.NetworkAclId);
+    const egress = input.Egress ?? false;
+    const { cidr, family } = canonicalAclCidr(input.CidrBlock ?? input.Ipv6CidrBlock ?? '');
+    if ((family === 6) !== (input.Ipv6CidrBlock !== undefined)) throw ec2Error('InvalidParameterValue');
+    const index = acl.entries.findIndex(
+      (entry) => entry.Egress === egress && entry.RuleNumber === input.RuleNumber,
+    );
+    if (index < 0) throw ec2Error('InvalidNetworkAclEntry.NotFound');
+    acl.entries[index] = {
+      Egress: egress,
+      RuleNumber: input.RuleNumber,
+      RuleAction: input.RuleAction,
+      Protocol: input.Protocol,
+      ...(family === 6 ? { Ipv6CidrBlock: cidr } : { CidrBlock: cidr }),
+    };
+    this.#record(acl);
     return { $metadata: {} };
   }
 
@@ -140,7 +168,13 @@ export class FakeEc2NetworkAcls extends FakeAwsService {
     );
     if (index < 0) throw ec2Error('InvalidNetworkAclEntry.NotFound');
     acl.entries.splice(index, 1);
+    this.#record(acl);
     return { $metadata: {} };
+  }
+
+  /** The egress entries of `aclId` after each successful write, oldest first (copies). */
+  history(aclId: string): string[][] {
+    return this.#find(aclId).history.map((state) => [...state]);
   }
 
   /** The egress entries of `aclId` as EC2 holds them, sorted by rule number (copies). */
@@ -149,6 +183,15 @@ export class FakeEc2NetworkAcls extends FakeAwsService {
       .entries.filter((entry) => entry.Egress)
       .map((entry) => ({ ...entry }))
       .sort((a, b) => (a.RuleNumber ?? 0) - (b.RuleNumber ?? 0));
+  }
+
+  #record(acl: StoredAcl): void {
+    acl.history.push(
+      acl.entries
+        .filter((entry) => entry.Egress)
+        .sort((a, b) => (a.RuleNumber ?? 0) - (b.RuleNumber ?? 0))
+        .map((entry) => `${entry.RuleNumber} ${entry.RuleAction} ${entry.CidrBlock ?? entry.Ipv6CidrBlock}`),
+    );
   }
 
   #find(aclId: string | undefined): StoredAcl {
@@ -171,6 +214,9 @@ export function fakeEc2NetworkAcls(
   mock
     .on(CreateNetworkAclEntryCommand)
     .callsFake((input: CreateNetworkAclEntryCommandInput) => fake.create(input));
+  mock
+    .on(ReplaceNetworkAclEntryCommand)
+    .callsFake((input: ReplaceNetworkAclEntryCommandInput) => fake.replace(input));
   mock
     .on(DeleteNetworkAclEntryCommand)
     .callsFake((input: DeleteNetworkAclEntryCommandInput) => fake.delete(input));
