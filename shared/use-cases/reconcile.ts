@@ -7,8 +7,8 @@ import { type Alert, lifecycleAlert, targetAlert } from '#domain/alert';
 import type { BlockEntry } from '#domain/block';
 import type { Decision } from '#domain/decision';
 import { ConcurrentUpdateError, TargetCapacityError } from '#domain/errors';
+import { mayMergeUnder, protectionOf } from '#domain/guard-rails';
 import { parseIndicator } from '#domain/indicator';
-import { protectionOf } from '#domain/policy';
 import { planDnsFirewall, toDnsFirewallEntries } from '#domain/reconcile/dns-firewall-plan';
 import { planNetworkAcl } from '#domain/reconcile/network-acl-plan';
 import { planNetworkFirewall } from '#domain/reconcile/network-firewall-plan';
@@ -214,7 +214,7 @@ async function enforceNetworkAcls(
   desired: BlockEntry[],
   write: boolean,
 ): Promise<Outcome> {
-  const options = deps.policy.targets.networkAcls;
+  const options = { ...deps.policy.targets.networkAcls, mayMerge: mayMergeUnder(deps.policy) };
   const overflow = new Set<string>();
   let changes = 0;
   let planned = 0;

@@ -38,6 +38,8 @@ export interface NetworkAclPlanOptions {
    * (the EC2 quota: 20 by default, up to 40). Default 20.
    */
   readonly maxEntriesPerFamily?: number;
+  /** Vetoes a merge of two desired CIDRs into their parent (the guard rails' mayMergeUnder). Default: none. */
+  readonly mayMerge?: (parent: CidrRange) => boolean;
 }
 
 /** The rule numbers Egress Warden uses unless configured otherwise: low, so its denies run before allows. */
@@ -80,7 +82,7 @@ export function planNetworkAcl(
   validateOptions(low, high, maxEntries);
   const inRange = (ruleNumber: number) => ruleNumber >= low && ruleNumber <= high;
 
-  const { candidates, merged } = aggregate(desired);
+  const { candidates, merged } = aggregate(desired, options.mayMerge);
   const outside = countByFamily(acl.egress.filter((entry) => !inRange(entry.ruleNumber)));
   const quota = { 4: Math.max(0, maxEntries - outside[4]), 6: Math.max(0, maxEntries - outside[6]) };
   let pool = high - low + 1;
@@ -193,7 +195,10 @@ function countByFamily(entries: readonly NetworkAclEntry[]): { 4: number; 6: num
 }
 
 /** Aggregates the desired networks and returns them best first, with the merges that were made. */
-function aggregate(desired: readonly BlockEntry[]): {
+function aggregate(
+  desired: readonly BlockEntry[],
+  mayMerge?: (parent: CidrRange) => boolean,
+): {
   candidates: Candidate[];
   merged: { cidr: string; from: string[] }[];
 } {
@@ -202,7 +207,7 @@ function aggregate(desired: readonly BlockEntry[]): {
   const ranges = new Map(values.map((value) => [value, toRange(value)]));
   // aggregateCidrs returns disjoint networks sorted by address, so each part's owner is the last aggregated
   // network that starts at or before it: one binary search per part instead of a scan of every pair.
-  const aggregated = aggregateCidrs(values).map((cidr) => ({ cidr, range: toRange(cidr) }));
+  const aggregated = aggregateCidrs(values, mayMerge).map((cidr) => ({ cidr, range: toRange(cidr) }));
   const ownerOf = (value: string): number => {
     const range = ranges.get(value) as CidrRange;
     let low = 0;
