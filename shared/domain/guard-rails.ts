@@ -154,6 +154,18 @@ function isUnder(name: string, parent: string): boolean {
   return name === parent || name.endsWith(`.${parent}`);
 }
 
+/** The configured CIDR lists, parsed once per list: decide and enforce check them on every indicator. */
+const parsedLists = new WeakMap<readonly string[], readonly Listed[]>();
+
+function parsed(cidrs: readonly string[]): readonly Listed[] {
+  let list = parsedLists.get(cidrs);
+  if (!list) {
+    list = cidrs.map(listed);
+    parsedLists.set(cidrs, list);
+  }
+  return list;
+}
+
 function networkProtection(range: CidrRange, policy: Policy): Protection | null {
   const own = guardRailOf(range, policy);
   if (own) return own;
@@ -161,17 +173,21 @@ function networkProtection(range: CidrRange, policy: Policy): Protection | null 
     const embedded = embeddedProtection(range, policy);
     if (embedded) return embedded;
   }
-  const text = formatRange(range);
-  const allowed = policy.allowlist.cidrs.find((p) => rangesOverlap(toRange(p), range));
+  const allowed = parsed(policy.allowlist.cidrs).find((p) => rangesOverlap(p.range, range));
   if (allowed)
-    return { reason: 'allowlisted', detail: `${text} overlaps the allowlisted network ${allowed}` };
+    return {
+      reason: 'allowlisted',
+      detail: `${formatRange(range)} overlaps the allowlisted network ${allowed.cidr}`,
+    };
   return null;
 }
 
 function guardRailOf(range: CidrRange, policy: Policy): Protection | null {
   const { guardRails } = policy;
-  const text = formatRange(range);
-  const refuse = (detail: string): Protection => ({ reason: 'guard-rail', detail: `${text} ${detail}` });
+  const refuse = (detail: string): Protection => ({
+    reason: 'guard-rail',
+    detail: `${formatRange(range)} ${detail}`,
+  });
   const minimum = range.family === 4 ? guardRails.minPrefixLengthV4 : guardRails.minPrefixLengthV6;
   if (range.prefixLength < minimum)
     return refuse(`is wider than /${minimum}, the widest network Egress Warden will block`);
@@ -186,8 +202,8 @@ function guardRailOf(range: CidrRange, policy: Policy): Protection | null {
         `is in the private range ${privateRange.cidr}; set guardRails.allowPrivateRanges to block it`,
       );
   }
-  const vpc = guardRails.vpcCidrs.find((p) => rangesOverlap(toRange(p), range));
-  if (vpc) return refuse(`overlaps the VPC network ${vpc}`);
+  const vpc = parsed(guardRails.vpcCidrs).find((p) => rangesOverlap(p.range, range));
+  if (vpc) return refuse(`overlaps the VPC network ${vpc.cidr}`);
   const aws = guardRails.awsIpRanges.lookup(range);
   const single = range.prefixLength === (range.family === 4 ? 32 : 128);
   if (aws && !(single && aws.rentable)) {
@@ -198,8 +214,8 @@ function guardRailOf(range: CidrRange, policy: Policy): Protection | null {
         : `overlaps ${what}: AWS's own service space`,
     );
   }
-  const protectedCidr = guardRails.protectedCidrs.find((p) => rangesOverlap(toRange(p), range));
-  if (protectedCidr) return refuse(`overlaps the protected network ${protectedCidr}`);
+  const protectedCidr = parsed(guardRails.protectedCidrs).find((p) => rangesOverlap(p.range, range));
+  if (protectedCidr) return refuse(`overlaps the protected network ${protectedCidr.cidr}`);
   return null;
 }
 
