@@ -13,14 +13,17 @@ export const BENCH_MAX_NEW_BLOCKS_PER_HOUR = 1_000_000;
 
 /** Every target enforcing, the breaker out of the way, network ACLs at EC2's default quota. */
 export function benchPolicy(): Policy {
-  return parsePolicy({
-    targets: {
-      dnsFirewall: { mode: 'enforce' },
-      networkAcls: { mode: 'enforce', maxEntriesPerFamily: 20 },
-      networkFirewall: { mode: 'enforce' },
+  return parsePolicy(
+    {
+      targets: {
+        dnsFirewall: { mode: 'enforce' },
+        networkAcls: { mode: 'enforce', maxEntriesPerFamily: 20 },
+        networkFirewall: { mode: 'enforce' },
+      },
+      breaker: { maxNewBlocksPerHour: BENCH_MAX_NEW_BLOCKS_PER_HOUR },
     },
-    breaker: { maxNewBlocksPerHour: BENCH_MAX_NEW_BLOCKS_PER_HOUR },
-  });
+    { vpcCidrs: ['10.20.0.0/16'] },
+  );
 }
 
 /** The `index`-th benchmark domain; `set` keeps separate batches apart. */

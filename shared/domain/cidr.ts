@@ -93,8 +93,16 @@ export function rangesOverlap(a: CidrRange, b: CidrRange): boolean {
  * The smallest list of CIDRs that covers exactly the same addresses: contained networks and duplicates are
  * dropped and sibling halves are merged into their parent, repeatedly. Never widens the cover. Sorted by
  * family (IPv4 first), then address, then prefix length. Throws InvalidInputError for a non-canonical CIDR.
+ *
+ * `mayMerge` is asked before two halves become their parent; when it says no, the halves stay apart. The
+ * guard rails use it so that two blockable halves never become a network they would refuse (the two halves
+ * of the NAT64 `/96`, two single EC2 addresses). It should be monotone (refusing a network refuses every
+ * network that contains it), which the guard rails are: then the result is still the smallest cover.
  */
-export function aggregateCidrs(cidrs: readonly string[]): string[] {
+export function aggregateCidrs(
+  cidrs: readonly string[],
+  mayMerge: (parent: CidrRange) => boolean = () => true,
+): string[] {
   const ranges = cidrs.map(toRange).sort(compareRanges);
   const merged: CidrRange[] = [];
   for (const range of ranges) {
@@ -106,11 +114,18 @@ export function aggregateCidrs(cidrs: readonly string[]): string[] {
       const left = merged.at(-2);
       if (!left || !right) break;
       const parent = siblingParent(left, right);
-      if (!parent) break;
+      if (!parent || !mayMerge(parent)) break;
       merged.splice(-2, 2, parent);
     }
   }
   return merged.map(formatRange);
+}
+
+/** The last address of a range: its network with every host bit set. */
+export function lastAddress(range: CidrRange): bigint {
+  return (
+    range.network | (~netmask(range.family, range.prefixLength) & ((1n << BigInt(BITS[range.family])) - 1n))
+  );
 }
 
 /** Orders ranges by family (IPv4 first), then network address, then prefix length (wider first). */

@@ -4,7 +4,8 @@
  */
 import type { AuditRecord, BreakerState, Decision, Outcome, SkipReason } from './decision';
 import { formatDuration } from './duration';
-import { escalatedDurationMs, modeOf, type Policy, protectionOf, targetsFor, thresholdsFor } from './policy';
+import { protectionOf } from './guard-rails';
+import { escalatedDurationMs, modeOf, type Policy, targetsFor, thresholdsFor } from './policy';
 import type { Signal, Workload } from './signal';
 import type { TargetName } from './target';
 

@@ -1,14 +1,14 @@
 /**
- * The policy: one validated configuration object with safe defaults, and the checks that use it. Guard rails
- * are built in and cannot be configured away; the allowlist, thresholds, durations, target modes and the
- * breaker are the user's.
+ * The policy: one validated configuration object with safe defaults, and the checks that use it. The guard
+ * rails (`guard-rails.ts`) are built in and cannot be configured away; the allowlist, thresholds, durations,
+ * target modes and the breaker are the user's.
  */
 import * as v from 'valibot';
-import { type CidrRange, rangeContains, rangesOverlap, toRange } from './cidr';
+import { type AwsIpRanges, awsIpRangesSnapshot } from './aws-ip-ranges';
 import { parseDuration } from './duration';
 import { InvalidInputError } from './errors';
 import { DEFAULT_FINDING_TYPES, type FindingAction } from './finding-types';
-import { type Indicator, isSubdomainOrSame, parseIndicator } from './indicator';
+import { type Indicator, parseIndicator } from './indicator';
 import {
   DEFAULT_NETWORK_ACL_MAX_ENTRIES_PER_FAMILY,
   DEFAULT_NETWORK_ACL_RULE_RANGE,
@@ -22,12 +22,16 @@ const DAY = 24 * HOUR;
 
 export interface Policy {
   readonly guardRails: {
-    /** CIDRs shorter than these prefixes are never blocked (too wide). */
+    /** CIDRs shorter than these prefixes are never blocked (too wide): /16 and /48 by default. */
     readonly minPrefixLengthV4: number;
     readonly minPrefixLengthV6: number;
     /** Private, shared (CGNAT) and unique-local ranges may be blocked only when this is true. */
     readonly allowPrivateRanges: boolean;
-    /** The VPCs' own CIDRs, NAT addresses and anything else that must stay reachable. */
+    /** The managed VPCs' own IPv4 and IPv6 CIDRs, from the context (never from the user's configuration). */
+    readonly vpcCidrs: readonly string[];
+    /** AWS's published service space: the snapshot shipped with the package, or a fresher copy. */
+    readonly awsIpRanges: AwsIpRanges;
+    /** NAT addresses, on-premises networks and anything else the operator wants to stay reachable. */
     readonly protectedCidrs: readonly string[];
     /** The operator's own domains; with their subdomains. */
     readonly protectedDomains: readonly string[];
@@ -145,10 +149,25 @@ const PolicySchema = v.strictObject({
 export type PolicyInput = v.InferInput<typeof PolicySchema>;
 
 /**
- * Validates a policy configuration and fills in the defaults. A fresh deployment watches: every target
- * defaults to `alert` until the operator switches it to `enforce`. Throws InvalidInputError naming the field.
+ * What the policy needs from the deployment rather than from the user. Required, so that no entry point (a
+ * Lambda, the CLI, the simulation) can build a policy that forgets the VPCs it protects.
  */
-export function parsePolicy(input: unknown = {}, root = 'policy'): Policy {
+export interface PolicyContext {
+  /**
+   * The IPv4 and IPv6 CIDR blocks of every VPC Egress Warden enforces in (`readVpcCidrs` reads them from
+   * EC2). Their own addresses are never blocked: NACL egress denies also apply between subnets.
+   */
+  readonly vpcCidrs: readonly string[];
+  /** AWS's ranges fresher than the snapshot shipped with the package (`readAwsIpRanges` reads a file). */
+  readonly awsIpRanges?: AwsIpRanges;
+}
+
+/**
+ * Validates a policy configuration and fills in the defaults. A fresh deployment watches: every target
+ * defaults to `alert` until the operator switches it to `enforce`. Throws InvalidInputError naming the field
+ * (`context.vpcCidrs[i]` for a bad VPC CIDR).
+ */
+export function parsePolicy(input: unknown, context: PolicyContext, root = 'policy'): Policy {
   const raw = parseWith(PolicySchema, input ?? {}, root);
   const field = (path: string) => `${root}.${path}`;
   const cidrs = (values: readonly string[] | undefined, path: string) =>
@@ -180,8 +199,10 @@ export function parsePolicy(input: unknown = {}, root = 'policy'): Policy {
   return {
     guardRails: {
       minPrefixLengthV4: raw.guardRails?.minPrefixLengthV4 ?? 16,
-      minPrefixLengthV6: raw.guardRails?.minPrefixLengthV6 ?? 32,
+      minPrefixLengthV6: raw.guardRails?.minPrefixLengthV6 ?? 48,
       allowPrivateRanges: raw.guardRails?.allowPrivateRanges ?? false,
+      vpcCidrs: context.vpcCidrs.map((value, i) => parseNetwork(value, `context.vpcCidrs[${i}]`)),
+      awsIpRanges: context.awsIpRanges ?? awsIpRangesSnapshot(),
       protectedCidrs: cidrs(raw.guardRails?.protectedCidrs, 'guardRails.protectedCidrs'),
       protectedDomains: domains(raw.guardRails?.protectedDomains, 'guardRails.protectedDomains'),
     },
@@ -235,111 +256,6 @@ export function parseNetwork(value: unknown, field: string): string {
   const indicator = parseIndicator(value, field);
   if (indicator.kind === 'domain') throw new InvalidInputError('must be an IP address or CIDR', field);
   return indicator.value;
-}
-
-/** Addresses that must always stay reachable from a VPC, parsed once: every check runs against them all. */
-const ALWAYS_PROTECTED: readonly { cidr: string; what: string; range: CidrRange }[] = [
-  { cidr: '169.254.169.253/32', what: 'the Amazon-provided DNS server' },
-  { cidr: '169.254.169.254/32', what: 'the instance metadata service' },
-  { cidr: '169.254.169.123/32', what: 'the Amazon Time Sync Service' },
-  { cidr: 'fd00:ec2::253/128', what: 'the Amazon-provided DNS server (IPv6)' },
-  { cidr: 'fd00:ec2::254/128', what: 'the instance metadata service (IPv6)' },
-  { cidr: 'fd00:ec2::123/128', what: 'the Amazon Time Sync Service (IPv6)' },
-  { cidr: '169.254.0.0/16', what: 'link-local addresses' },
-  { cidr: 'fe80::/10', what: 'link-local addresses' },
-  { cidr: '127.0.0.0/8', what: 'loopback addresses' },
-  { cidr: '::1/128', what: 'the loopback address' },
-  { cidr: '0.0.0.0/8', what: '"this network" addresses' },
-  { cidr: '::/128', what: 'the unspecified address' },
-].map((entry) => ({ ...entry, range: toRange(entry.cidr) }));
-
-/** Single addresses inside it are fine (one IPv4 host through NAT64); the whole prefix is every IPv4 host. */
-const NAT64_PREFIX = '64:ff9b::/96';
-const NAT64_RANGE = toRange(NAT64_PREFIX);
-
-const PRIVATE_RANGES: readonly { cidr: string; range: CidrRange }[] = [
-  '10.0.0.0/8',
-  '172.16.0.0/12',
-  '192.168.0.0/16',
-  '100.64.0.0/10',
-  'fc00::/7',
-].map((cidr) => ({ cidr, range: toRange(cidr) }));
-
-/** AWS's own service domains: blocking them breaks the workloads and Egress Warden itself. */
-const AWS_DOMAINS: readonly string[] = ['amazonaws.com', 'aws.amazon.com', 'amazon.com', 'amazontrust.com'];
-
-/** Why an indicator may not be blocked, or null when it may. */
-export interface Protection {
-  readonly reason: 'guard-rail' | 'allowlisted';
-  readonly detail: string;
-}
-
-/**
- * Checks the built-in guard rails, the protected lists and the allowlist. An indicator is protected when it
- * overlaps a protected network or when it and a protected domain cover one another (blocking `example.com`
- * would also block an allowlisted `partner.example.com`). Run at decision time and again at enforcement time.
- */
-export function protectionOf(indicator: Indicator, policy: Policy): Protection | null {
-  const { guardRails, allowlist } = policy;
-  if (indicator.kind === 'domain') {
-    const name = indicator.value.replace(/^\*\./, '');
-    if (indicator.registeredDomain === null) {
-      return {
-        reason: 'guard-rail',
-        detail: `${indicator.value} is a public suffix: blocking it would block every site under it`,
-      };
-    }
-    const related = (other: string) => isSubdomainOrSame(name, other) || isSubdomainOrSame(other, name);
-    const aws = AWS_DOMAINS.find(related);
-    if (aws)
-      return { reason: 'guard-rail', detail: `${indicator.value} overlaps the AWS service domain ${aws}` };
-    const own = guardRails.protectedDomains.find(related);
-    if (own)
-      return { reason: 'guard-rail', detail: `${indicator.value} overlaps the protected domain ${own}` };
-    const allowed = allowlist.domains.find(related);
-    if (allowed)
-      return {
-        reason: 'allowlisted',
-        detail: `${indicator.value} overlaps the allowlisted domain ${allowed}`,
-      };
-    return null;
-  }
-  const minimum = indicator.family === 4 ? guardRails.minPrefixLengthV4 : guardRails.minPrefixLengthV6;
-  if (indicator.prefixLength < minimum) {
-    return {
-      reason: 'guard-rail',
-      detail: `${indicator.value} is wider than /${minimum}, the widest network Egress Warden will block`,
-    };
-  }
-  const range = toRange(indicator.value);
-  if (rangeContains(range, NAT64_RANGE)) {
-    return {
-      reason: 'guard-rail',
-      detail: `${indicator.value} covers the NAT64 prefix ${NAT64_PREFIX}: all IPv4 egress of IPv6-only subnets`,
-    };
-  }
-  const builtIn = ALWAYS_PROTECTED.find((p) => rangesOverlap(p.range, range));
-  if (builtIn)
-    return { reason: 'guard-rail', detail: `${indicator.value} covers ${builtIn.what} (${builtIn.cidr})` };
-  if (!guardRails.allowPrivateRanges) {
-    const privateRange = PRIVATE_RANGES.find((p) => rangesOverlap(p.range, range));
-    if (privateRange) {
-      return {
-        reason: 'guard-rail',
-        detail: `${indicator.value} is in the private range ${privateRange.cidr}; set guardRails.allowPrivateRanges to block it`,
-      };
-    }
-  }
-  const own = guardRails.protectedCidrs.find((p) => rangesOverlap(toRange(p), range));
-  if (own)
-    return { reason: 'guard-rail', detail: `${indicator.value} overlaps the protected network ${own}` };
-  const allowed = allowlist.cidrs.find((p) => rangesOverlap(toRange(p), range));
-  if (allowed)
-    return {
-      reason: 'allowlisted',
-      detail: `${indicator.value} overlaps the allowlisted network ${allowed}`,
-    };
-  return null;
 }
 
 /** The targets that can block this kind of indicator and are not switched off. */

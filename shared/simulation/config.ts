@@ -1,6 +1,7 @@
 /**
  * The simulation's configuration: the policy plus the little of an AWS account the in-memory targets need
- * (VPCs with their CIDRs and network ACLs, the rule group's capacity). A VPC's own CIDRs are always protected.
+ * (VPCs with their IPv4 and IPv6 CIDRs and network ACLs, the rule group's capacity). The VPCs' CIDRs are the
+ * policy context's `vpcCidrs`, as in a deployment.
  */
 import * as v from 'valibot';
 import { type Policy, parseNetwork, parsePolicy } from '#domain/policy';
@@ -54,17 +55,12 @@ export const DEFAULT_SIMULATION_CONFIG = {
 /** Validates a simulation configuration (the default when none is given). Throws InvalidInputError naming the field. */
 export function parseSimulationConfig(input: unknown = DEFAULT_SIMULATION_CONFIG): SimulationConfig {
   const raw = parseWith(ConfigSchema, input);
-  const policy = parsePolicy(raw.policy);
   const vpcs = raw.vpcs ?? DEFAULT_SIMULATION_CONFIG.vpcs;
   const vpcCidrs = vpcs.flatMap((vpc, i) =>
     vpc.cidrs.map((cidr, j) => parseNetwork(cidr, `vpcs[${i}].cidrs[${j}]`)),
   );
-  const { guardRails } = policy;
   return {
-    policy: {
-      ...policy,
-      guardRails: { ...guardRails, protectedCidrs: [...guardRails.protectedCidrs, ...vpcCidrs] },
-    },
+    policy: parsePolicy(raw.policy, { vpcCidrs }),
     vpcs,
     networkFirewallCapacity: raw.networkFirewall?.capacity ?? 1000,
   };

@@ -16,6 +16,7 @@ import {
   manualUnblock,
   NOW,
   openBreaker,
+  VPC_CONTEXT,
 } from '../support/signals';
 
 const IP = '198.51.100.77';
@@ -80,7 +81,7 @@ describe('decisionAlert', () => {
 
   it.each([
     ['a sample finding', guardDutySignal(IP, { sample: true }), enforcingPolicy(), 'shadow'],
-    ['a target in alert mode', guardDutySignal(IP), parsePolicy(), 'shadow'],
+    ['a target in alert mode', guardDutySignal(IP), parsePolicy({}, VPC_CONTEXT), 'shadow'],
     ['a finding below the threshold', guardDutySignal(IP, { severity: 5 }), enforcingPolicy(), 'skipped'],
   ])('says "Would block" for %s, with no undo', (_, signal, policy, outcome) => {
     // Prepare

@@ -223,6 +223,53 @@ describe('aggregateCidrs', () => {
     expect(aggregateCidrs([])).toEqual([]);
   });
 
+  it('keeps two halves apart when the merge is vetoed, and asks about every parent it would make', () => {
+    // Prepare
+    const asked: string[] = [];
+    const mayMerge = (parent: CidrRange) => {
+      asked.push(formatRange(parent));
+      return parent.prefixLength >= 24;
+    };
+
+    // Act
+    const result = aggregateCidrs(
+      ['198.51.100.0/25', '198.51.100.128/25', '198.51.101.0/24', '192.0.2.0/25', '192.0.2.128/25'],
+      mayMerge,
+    );
+
+    // Assess
+    expect(result).toEqual(['192.0.2.0/24', '198.51.100.0/24', '198.51.101.0/24']);
+    expect(asked).toEqual(['192.0.2.0/24', '198.51.100.0/24', '198.51.100.0/23']);
+  });
+
+  it('never returns a network the veto refused, and still covers exactly the same addresses', () => {
+    const refuse = fc.integer({ min: 0, max: 32 });
+    fc.assert(
+      fc.property(
+        fc.array(nearbyCidr, { maxLength: 40 }),
+        refuse,
+        fc.array(randomAddress, { maxLength: 20 }),
+        (cidrs, shortest, random) => {
+          // Prepare
+          const mayMerge = (parent: CidrRange) => parent.prefixLength >= shortest;
+
+          // Act
+          const result = aggregateCidrs(cidrs, mayMerge);
+
+          // Assess
+          const inputs = new Set(cidrs);
+          for (const cidr of result) {
+            if (!inputs.has(cidr)) expect(mayMerge(toRange(cidr))).toBe(true);
+          }
+          for (const address of probeAddresses(cidrs, random)) {
+            expect(coveredBy(result, address)).toBe(coveredBy(cidrs, address));
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('covers exactly the same addresses as its input', () => {
     fc.assert(
       fc.property(

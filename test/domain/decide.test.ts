@@ -21,6 +21,7 @@ import {
   NOW,
   openBreaker,
   shifted,
+  VPC_CONTEXT,
 } from '../support/signals';
 
 const IP = '198.51.100.77';
@@ -252,7 +253,11 @@ describe('decide', () => {
       const previous = expired(
         activeDecision(IP, { expiresAt: isoAt(-DAY), offences: [isoAt(-DAY - 4 * HOUR)] }),
       );
-      const watching = decide(findingAt(NOW, 'watched'), previous, context({ policy: parsePolicy() }));
+      const watching = decide(
+        findingAt(NOW, 'watched'),
+        previous,
+        context({ policy: parsePolicy({}, VPC_CONTEXT) }),
+      );
       const now = shifted(HOUR);
 
       // Act
@@ -574,7 +579,7 @@ describe('decide', () => {
 
     it('records a block on targets in alert mode only as shadow: a fresh deployment watches', () => {
       // Prepare
-      const policy = parsePolicy();
+      const policy = parsePolicy({}, VPC_CONTEXT);
 
       // Act
       const result = decide(guardDutySignal(IP), undefined, context({ policy }));
@@ -589,7 +594,7 @@ describe('decide', () => {
 
     it('blocks on the enforcing targets only when the others are in alert mode', () => {
       // Prepare
-      const policy = parsePolicy({ targets: { networkFirewall: { mode: 'enforce' } } });
+      const policy = parsePolicy({ targets: { networkFirewall: { mode: 'enforce' } } }, VPC_CONTEXT);
 
       // Act
       const result = decide(guardDutySignal(IP), undefined, context({ policy }));

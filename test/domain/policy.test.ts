@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { awsIpRangesSnapshot, parseAwsIpRanges } from '#domain/aws-ip-ranges';
 import { InvalidIndicatorError, InvalidInputError } from '#domain/errors';
 import { DEFAULT_FINDING_TYPES } from '#domain/finding-types';
 import { parseIndicator } from '#domain/indicator';
@@ -9,16 +10,15 @@ import {
   type Policy,
   type PolicyInput,
   parsePolicy,
-  protectionOf,
   targetsFor,
   thresholdsFor,
 } from '#domain/policy';
-import { DAY, HOUR } from '../support/signals';
+import { DAY, HOUR, VPC_CONTEXT } from '../support/signals';
 
 /** The InvalidInputError a policy input is rejected with; fails the test when it is accepted. */
 function rejectionOf(input: unknown): InvalidInputError {
   try {
-    parsePolicy(input);
+    parsePolicy(input, VPC_CONTEXT);
   } catch (error) {
     if (error instanceof InvalidInputError) return error;
     throw error;
@@ -26,29 +26,22 @@ function rejectionOf(input: unknown): InvalidInputError {
   throw new Error(`${JSON.stringify(input)} was accepted`);
 }
 
-function protect(indicator: string, input: PolicyInput = {}) {
-  return protectionOf(parseIndicator(indicator), parsePolicy(input));
-}
-
-/** The most permissive configuration there is: whatever it still protects, nothing can unprotect. */
-const PERMISSIVE: PolicyInput = {
-  guardRails: { minPrefixLengthV4: 8, minPrefixLengthV6: 16, allowPrivateRanges: true },
-};
-
 describe('parsePolicy', () => {
   it('fills in safe defaults: every target watches, thresholds High and Medium, the 4h–7d ladder', () => {
     // Prepare
     const input = {};
 
     // Act
-    const policy = parsePolicy(input);
+    const policy = parsePolicy(input, VPC_CONTEXT);
 
     // Assess
     expect(policy).toEqual<Policy>({
       guardRails: {
         minPrefixLengthV4: 16,
-        minPrefixLengthV6: 32,
+        minPrefixLengthV6: 48,
         allowPrivateRanges: false,
+        vpcCidrs: ['10.20.0.0/16'],
+        awsIpRanges: awsIpRangesSnapshot(),
         protectedCidrs: [],
         protectedDomains: [],
       },
@@ -69,12 +62,42 @@ describe('parsePolicy', () => {
     });
   });
 
-  it.each([undefined, null])('treats %s as an empty configuration', (input) => {
+  it('takes the VPC CIDRs, IPv6 included, from the context, canonical', () => {
     // Prepare
-    const expected = parsePolicy({});
+    const context = { vpcCidrs: ['10.20.0.0/16', '2600:1F18:5:A00::/56'] };
 
     // Act
-    const policy = parsePolicy(input);
+    const policy = parsePolicy({}, context);
+
+    // Assess
+    expect(policy.guardRails.vpcCidrs).toEqual(['10.20.0.0/16', '2600:1f18:5:a00::/56']);
+  });
+
+  it('takes fresher AWS ranges from the context instead of the snapshot', () => {
+    // Prepare
+    const fresher = parseAwsIpRanges(
+      {
+        syncToken: '1',
+        createDate: '2030-01-01-00-00-00',
+        prefixes: [{ ip_prefix: '198.51.100.0/24', region: 'us-east-1', service: 'S3' }],
+        ipv6_prefixes: [],
+      },
+      'ip-ranges.json',
+    );
+
+    // Act
+    const policy = parsePolicy({}, { ...VPC_CONTEXT, awsIpRanges: fresher });
+
+    // Assess
+    expect(policy.guardRails.awsIpRanges).toBe(fresher);
+  });
+
+  it.each([undefined, null])('treats %s as an empty configuration', (input) => {
+    // Prepare
+    const expected = parsePolicy({}, VPC_CONTEXT);
+
+    // Act
+    const policy = parsePolicy(input, VPC_CONTEXT);
 
     // Assess
     expect(policy).toEqual(expected);
@@ -96,7 +119,7 @@ describe('parsePolicy', () => {
     };
 
     // Act
-    const policy = parsePolicy(input);
+    const policy = parsePolicy(input, VPC_CONTEXT);
 
     // Assess
     expect(policy.guardRails.protectedCidrs).toEqual(['10.0.0.0/16', '2001:db8::/56', '10.1.2.3/32']);
@@ -130,7 +153,7 @@ describe('parsePolicy', () => {
       };
 
       // Act
-      const { findingTypes } = parsePolicy(input).guardDuty;
+      const { findingTypes } = parsePolicy(input, VPC_CONTEXT).guardDuty;
 
       // Assess
       expect(findingTypes.get('Custom:EC2/Example')).toBe('remote-ip');
@@ -141,7 +164,7 @@ describe('parsePolicy', () => {
 
     it('knows no type an object prototype would answer for', () => {
       // Act
-      const { findingTypes } = parsePolicy({}).guardDuty;
+      const { findingTypes } = parsePolicy({}, VPC_CONTEXT).guardDuty;
 
       // Assess
       for (const type of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'])
@@ -155,7 +178,7 @@ describe('parsePolicy', () => {
       );
 
       // Act
-      const { findingTypes } = parsePolicy(input).guardDuty;
+      const { findingTypes } = parsePolicy(input, VPC_CONTEXT).guardDuty;
 
       // Assess
       expect(findingTypes.get('__proto__')).toBe('domain');
@@ -177,7 +200,7 @@ describe('parsePolicy', () => {
       const before = new Map(DEFAULT_FINDING_TYPES);
 
       // Act
-      parsePolicy({ guardDuty: { findingTypes: { 'Backdoor:EC2/C&CActivity.B': 'ignore' } } });
+      parsePolicy({ guardDuty: { findingTypes: { 'Backdoor:EC2/C&CActivity.B': 'ignore' } } }, VPC_CONTEXT);
 
       // Assess
       expect(DEFAULT_FINDING_TYPES).toEqual(before);
@@ -287,6 +310,23 @@ describe('parsePolicy', () => {
       expect((error as InvalidIndicatorError).rule).toContain('out of range');
     });
 
+    it('a VPC CIDR of the context that is not a network, naming it', () => {
+      // Prepare
+      const context = { vpcCidrs: ['10.20.0.0/16', 'vpc.example.com'] };
+
+      // Act
+      let error: unknown;
+      try {
+        parsePolicy({}, context);
+      } catch (caught) {
+        error = caught;
+      }
+
+      // Assess
+      expect(error).toBeInstanceOf(InvalidInputError);
+      expect((error as InvalidInputError).field).toBe('context.vpcCidrs[1]');
+    });
+
     it('a field under another root when the caller names one', () => {
       // Prepare
       const input = { repeatWindow: 'soon' };
@@ -294,310 +334,13 @@ describe('parsePolicy', () => {
       // Act
       let field = '';
       try {
-        parsePolicy(input, 'config.policy');
+        parsePolicy(input, VPC_CONTEXT, 'config.policy');
       } catch (error) {
         field = (error as InvalidInputError).field;
       }
 
       // Assess
       expect(field).toBe('config.policy.repeatWindow');
-    });
-  });
-});
-
-describe('protectionOf', () => {
-  describe('built-in guard rails', () => {
-    it.each([
-      ['0.0.0.0/0', 'wider than /16'],
-      ['::/0', 'wider than /32'],
-      ['198.48.0.0/15', 'wider than /16'],
-      ['2001:db8::/31', 'wider than /32'],
-      ['169.254.169.253', 'the Amazon-provided DNS server'],
-      ['169.254.169.254', 'the instance metadata service'],
-      ['169.254.169.123', 'the Amazon Time Sync Service'],
-      ['fd00:ec2::253', 'the Amazon-provided DNS server (IPv6)'],
-      ['fd00:ec2::254', 'the instance metadata service (IPv6)'],
-      ['::ffff:169.254.169.254', 'the instance metadata service'],
-      ['169.254.169.0/24', 'the Amazon-provided DNS server'],
-      ['fd00:ec2::/64', 'the Amazon-provided DNS server (IPv6)'],
-      ['169.254.10.20', 'link-local'],
-      ['fe80::1', 'link-local'],
-      ['127.0.0.1', 'loopback'],
-      ['10.1.2.3', 'private range 10.0.0.0/8'],
-      ['172.16.5.4', 'private range 172.16.0.0/12'],
-      ['172.31.0.0/16', 'private range 172.16.0.0/12'],
-      ['192.168.1.1', 'private range 192.168.0.0/16'],
-      ['100.64.0.1', 'private range 100.64.0.0/10'],
-      ['fd12:3456::1', 'private range fc00::/7'],
-    ])('never blocks %s (%s)', (indicator, detail) => {
-      // Prepare
-      const input = {};
-
-      // Act
-      const protection = protect(indicator, input);
-
-      // Assess
-      expect(protection?.reason).toBe('guard-rail');
-      expect(protection?.detail).toContain(detail);
-    });
-
-    it.each([
-      '198.51.100.77',
-      '203.0.113.0/24',
-      '198.51.0.0/16',
-      '2001:db8::1',
-      '2001:db8::/32',
-      '172.32.0.1',
-    ])('lets %s be blocked', (indicator) => {
-      // Prepare
-      const input = {};
-
-      // Act
-      const protection = protect(indicator, input);
-
-      // Assess
-      expect(protection).toBeNull();
-    });
-
-    it.each([
-      '0.0.0.0/0',
-      '::/0',
-      '169.254.169.253',
-      '169.254.169.254',
-      'fd00:ec2::253',
-      'fd00:ec2::254',
-      '169.254.0.0/16',
-      'fe80::/10',
-      '169.0.0.0/8',
-    ])('protects %s even under the most permissive configuration', (indicator) => {
-      // Prepare
-      const input = PERMISSIVE;
-
-      // Act
-      const protection = protect(indicator, input);
-
-      // Assess
-      expect(protection?.reason).toBe('guard-rail');
-    });
-
-    it('applies the configured minimum prefix lengths', () => {
-      // Prepare
-      const input = { guardRails: { minPrefixLengthV4: 24, minPrefixLengthV6: 64 } };
-
-      // Act
-      const v4 = [protect('198.51.100.0/23', input), protect('198.51.100.0/24', input)];
-      const v6 = [protect('2001:db8::/48', input), protect('2001:db8::/64', input)];
-
-      // Assess
-      expect(v4[0]?.detail).toContain('wider than /24');
-      expect(v4[1]).toBeNull();
-      expect(v6[0]?.detail).toContain('wider than /64');
-      expect(v6[1]).toBeNull();
-    });
-
-    it('lets private ranges be blocked only when allowed, and never the protected CIDRs', () => {
-      // Prepare
-      const input = { guardRails: { allowPrivateRanges: true, protectedCidrs: ['10.0.0.0/16'] } };
-
-      // Act
-      const elsewhere = protect('10.20.0.5', input);
-      const ownVpc = protect('10.0.3.4', input);
-      const coveringVpc = protect('10.0.0.0/16', input);
-
-      // Assess
-      expect(elsewhere).toBeNull();
-      expect(ownVpc).toEqual({
-        reason: 'guard-rail',
-        detail: '10.0.3.4/32 overlaps the protected network 10.0.0.0/16',
-      });
-      expect(coveringVpc?.reason).toBe('guard-rail');
-    });
-
-    it('protects a network that contains a protected CIDR', () => {
-      // Prepare
-      const input = { guardRails: { protectedCidrs: ['198.51.100.7'] } };
-
-      // Act
-      const protection = protect('198.51.100.0/24', input);
-
-      // Assess
-      expect(protection?.detail).toBe('198.51.100.0/24 overlaps the protected network 198.51.100.7/32');
-    });
-
-    it('protects the whole NAT64 prefix but lets one IPv4 host behind it be blocked', () => {
-      // Prepare
-      const prefix = '64:ff9b::/96';
-      const oneHost = '64:ff9b::c633:644d';
-
-      // Act
-      const whole = protect(prefix);
-      const single = protect(oneHost);
-
-      // Assess
-      expect(whole?.reason).toBe('guard-rail');
-      expect(whole?.detail).toContain('NAT64');
-      expect(single).toBeNull();
-    });
-
-    it.each([
-      'amazonaws.com',
-      's3.amazonaws.com',
-      '*.amazonaws.com',
-      'my-bucket.s3.eu-west-1.amazonaws.com',
-      'ec2.eu-west-1.amazonaws.com',
-      'aws.amazon.com',
-      'console.aws.amazon.com',
-      'amazon.com',
-      '*.amazon.com',
-      'amazontrust.com',
-    ])('never blocks the AWS domain %s', (indicator) => {
-      // Prepare
-      const input = {};
-
-      // Act
-      const protection = protect(indicator, input);
-
-      // Assess
-      expect(protection?.reason).toBe('guard-rail');
-    });
-
-    it.each(['co.uk', '*.co.uk', 'cloudfront.net', 'github.io'])(
-      'never blocks the public suffix %s',
-      (indicator) => {
-        // Prepare
-        const input = {};
-
-        // Act
-        const protection = protect(indicator, input);
-
-        // Assess
-        expect(protection).toEqual({
-          reason: 'guard-rail',
-          detail: `${indicator} is a public suffix: blocking it would block every site under it`,
-        });
-      },
-    );
-
-    it.each(['evil.example.com', '*.evil.example.com', 'd111111abcdef8.cloudfront.net', 'notamazonaws.com'])(
-      'lets %s be blocked',
-      (indicator) => {
-        // Prepare
-        const input = {};
-
-        // Act
-        const protection = protect(indicator, input);
-
-        // Assess
-        expect(protection).toBeNull();
-      },
-    );
-
-    it.each([
-      'corp.example.org',
-      'api.corp.example.org',
-      '*.corp.example.org',
-      'example.org',
-      '*.example.org',
-    ])('never blocks %s, which overlaps the protected domain corp.example.org', (indicator) => {
-      // Prepare
-      const input = { guardRails: { protectedDomains: ['corp.example.org'] } };
-
-      // Act
-      const protection = protect(indicator, input);
-
-      // Assess
-      expect(protection).toEqual({
-        reason: 'guard-rail',
-        detail: `${indicator} overlaps the protected domain corp.example.org`,
-      });
-    });
-
-    it('property: never lets a network containing the metadata service be blocked, whatever the configuration', () => {
-      const configuration = fc.record({
-        minPrefixLengthV4: fc.integer({ min: 8, max: 32 }),
-        minPrefixLengthV6: fc.integer({ min: 16, max: 128 }),
-        allowPrivateRanges: fc.boolean(),
-      });
-      const metadata = fc.oneof(
-        fc.integer({ min: 0, max: 32 }).map((length) => `169.254.169.254/${length}`),
-        fc.integer({ min: 0, max: 128 }).map((length) => `fd00:ec2::254/${length}`),
-        fc.integer({ min: 96, max: 128 }).map((length) => `::ffff:169.254.169.254/${length}`),
-      );
-      fc.assert(
-        fc.property(configuration, metadata, fc.boolean(), (guardRails, cidr, allowlisted) => {
-          const indicator = parseIndicator(cidr);
-          const policy = parsePolicy({
-            guardRails,
-            allowlist: allowlisted ? { cidrs: ['198.51.100.0/24'] } : {},
-          });
-          expect(protectionOf(indicator, policy)?.reason).toBe('guard-rail');
-        }),
-      );
-    });
-  });
-
-  describe('the allowlist', () => {
-    const input = { allowlist: { domains: ['partner.example.net'], cidrs: ['203.0.113.0/24'] } };
-
-    it.each([
-      'partner.example.net',
-      'api.partner.example.net',
-      '*.partner.example.net',
-      'example.net',
-      '*.example.net',
-    ])('protects %s, which overlaps partner.example.net', (indicator) => {
-      // Prepare
-      const policy = input;
-
-      // Act
-      const protection = protect(indicator, policy);
-
-      // Assess
-      expect(protection?.reason).toBe('allowlisted');
-      expect(protection?.detail).toContain('partner.example.net');
-    });
-
-    it.each(['203.0.113.7', '203.0.113.128/25', '203.0.112.0/23'])(
-      'protects %s, which overlaps 203.0.113.0/24',
-      (indicator) => {
-        // Prepare
-        const policy = input;
-
-        // Act
-        const protection = protect(indicator, policy);
-
-        // Assess
-        expect(protection?.reason).toBe('allowlisted');
-        expect(protection?.detail).toContain('203.0.113.0/24');
-      },
-    );
-
-    it.each([
-      'other.example.net',
-      'partner.example.com',
-      'xpartner.example.net',
-      '203.0.114.1',
-      '203.0.112.0/24',
-    ])('lets %s be blocked', (indicator) => {
-      // Prepare
-      const policy = input;
-
-      // Act
-      const protection = protect(indicator, policy);
-
-      // Assess
-      expect(protection).toBeNull();
-    });
-
-    it('reports a guard rail before the allowlist', () => {
-      // Prepare
-      const policy = { allowlist: { cidrs: ['169.254.169.254'] } };
-
-      // Act
-      const protection = protect('169.254.169.254', policy);
-
-      // Assess
-      expect(protection?.reason).toBe('guard-rail');
     });
   });
 });
@@ -612,7 +355,7 @@ describe('targetsFor', () => {
     ['2001:db8::1', { targets: { networkAcls: { mode: 'off' }, networkFirewall: { mode: 'off' } } }, []],
   ])('picks the targets that can block %s (%j)', (indicator, input, expected) => {
     // Prepare
-    const policy = parsePolicy(input);
+    const policy = parsePolicy(input, VPC_CONTEXT);
 
     // Act
     const targets = targetsFor(parseIndicator(indicator), policy);
@@ -625,7 +368,7 @@ describe('targetsFor', () => {
 describe('modeOf', () => {
   it('reads the mode of a target', () => {
     // Prepare
-    const policy = parsePolicy({ targets: { networkAcls: { mode: 'enforce' } } });
+    const policy = parsePolicy({ targets: { networkAcls: { mode: 'enforce' } } }, VPC_CONTEXT);
 
     // Act
     const modes = [modeOf('networkAcls', policy), modeOf('dnsFirewall', policy)];
@@ -638,10 +381,13 @@ describe('modeOf', () => {
 describe('thresholdsFor', () => {
   it('gives GuardDuty, the detectors and operators their own thresholds', () => {
     // Prepare
-    const policy = parsePolicy({
-      guardDuty: { minSeverity: 8, alertMinSeverity: 5 },
-      detectors: { minSeverity: 6, alertMinSeverity: 3 },
-    });
+    const policy = parsePolicy(
+      {
+        guardDuty: { minSeverity: 8, alertMinSeverity: 5 },
+        detectors: { minSeverity: 6, alertMinSeverity: 3 },
+      },
+      VPC_CONTEXT,
+    );
 
     // Act
     const thresholds = (['guardduty', 'dns-log', 'flow-log', 'feed', 'manual'] as const).map((s) =>
@@ -662,7 +408,7 @@ describe('thresholdsFor', () => {
 describe('escalatedDurationMs', () => {
   it('climbs the ladder one step per prior offence and stays on the last step', () => {
     // Prepare
-    const policy = parsePolicy();
+    const policy = parsePolicy({}, VPC_CONTEXT);
 
     // Act
     const durations = [0, 1, 2, 3, 4, 100].map((prior) => escalatedDurationMs(prior, policy));
@@ -677,7 +423,7 @@ describe('escalatedDurationMs', () => {
       .map((hours) => [...hours].sort((a, b) => a - b).map((h) => `${h}h`));
     fc.assert(
       fc.property(ladder, fc.nat(20), (blockDurations, prior) => {
-        const policy = parsePolicy({ blockDurations });
+        const policy = parsePolicy({ blockDurations }, VPC_CONTEXT);
         const cap = policy.durations.ladderMs.at(-1) ?? 0;
         const duration = escalatedDurationMs(prior, policy);
         expect(duration).toBeLessThanOrEqual(cap);

@@ -11,8 +11,9 @@ import {
   type ThreatSignalEvent,
   thrownBy,
 } from '../support/events';
+import { VPC_CONTEXT } from '../support/signals';
 
-const policy = parsePolicy({});
+const policy = parsePolicy({}, VPC_CONTEXT);
 const NOW = new Date('2026-11-28T10:00:00.000Z');
 
 describe('toCommands', () => {
@@ -92,7 +93,10 @@ describe('toCommands', () => {
 
   it('passes the policy on: a finding type it switches off is ignored', () => {
     // Prepare
-    const quiet = parsePolicy({ guardDuty: { findingTypes: { 'Backdoor:EC2/C&CActivity.B': 'ignore' } } });
+    const quiet = parsePolicy(
+      { guardDuty: { findingTypes: { 'Backdoor:EC2/C&CActivity.B': 'ignore' } } },
+      VPC_CONTEXT,
+    );
 
     // Act
     const commands = toCommands(loadEvent<GuardDutyEvent>('guardduty/c2-ip-outbound.json'), quiet, NOW);

@@ -3,8 +3,9 @@ import { InvalidIndicatorError, InvalidInputError } from '#domain/errors';
 import { parsePolicy } from '#domain/policy';
 import { guardDutyCommands } from '#shared/intake/guardduty';
 import { type GuardDutyEvent, loadEvent, signalsOf, thrownBy } from '../support/events';
+import { VPC_CONTEXT } from '../support/signals';
 
-const policy = parsePolicy({});
+const policy = parsePolicy({}, VPC_CONTEXT);
 
 const finding = (path: string) => loadEvent<GuardDutyEvent>(`guardduty/${path}`).detail;
 
@@ -133,9 +134,12 @@ describe('guardDutyCommands', () => {
 
   it('ignores a finding type the policy switches off', () => {
     // Prepare
-    const quiet = parsePolicy({
-      guardDuty: { findingTypes: { 'Backdoor:EC2/C&CActivity.B!DNS': 'ignore' } },
-    });
+    const quiet = parsePolicy(
+      {
+        guardDuty: { findingTypes: { 'Backdoor:EC2/C&CActivity.B!DNS': 'ignore' } },
+      },
+      VPC_CONTEXT,
+    );
 
     // Act
     const commands = guardDutyCommands(finding('c2-domain.json'), quiet);

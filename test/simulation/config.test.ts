@@ -16,18 +16,19 @@ function errorOf(input: unknown): string {
 }
 
 describe('parseSimulationConfig', () => {
-  it('protects the VPC CIDRs as well as the protected CIDRs of the policy', () => {
+  it('gives the VPC CIDRs, IPv6 included, to the policy as its VPC context, beside the protected CIDRs', () => {
     // Prepare
     const input = {
       policy: { guardRails: { protectedCidrs: ['198.51.100.0/24'] } },
-      vpcs: [{ ...VPC, cidrs: ['10.30.0.0/16'] }],
+      vpcs: [{ ...VPC, cidrs: ['10.30.0.0/16', '2600:1f18:5:a00::/56'] }],
     };
 
     // Act
     const config = parseSimulationConfig(input);
 
     // Assess
-    expect(config.policy.guardRails.protectedCidrs).toEqual(['198.51.100.0/24', '10.30.0.0/16']);
+    expect(config.policy.guardRails.vpcCidrs).toEqual(['10.30.0.0/16', '2600:1f18:5:a00::/56']);
+    expect(config.policy.guardRails.protectedCidrs).toEqual(['198.51.100.0/24']);
   });
 
   it('names the VPC CIDR that is not a CIDR', () => {

@@ -4,7 +4,7 @@
  */
 import type { BlockCount, BreakerState, Decision } from '#domain/decision';
 import { parseIndicator } from '#domain/indicator';
-import { type Policy, type PolicyInput, parsePolicy } from '#domain/policy';
+import { type Policy, type PolicyContext, type PolicyInput, parsePolicy } from '#domain/policy';
 import type { ManualRequest, Signal } from '#domain/signal';
 
 export const MINUTE = 60_000;
@@ -117,17 +117,23 @@ export function openBreaker(version = 7): BreakerState {
   };
 }
 
+/** What the tests' deployment knows: one VPC, 10.20.0.0/16, whose addresses the guard rails protect. */
+export const VPC_CONTEXT: PolicyContext = { vpcCidrs: ['10.20.0.0/16'] };
+
 /** The policy with every target enforcing, plus `input` (whose target settings win). */
 export function enforcingPolicy(input: PolicyInput = {}): Policy {
   const targets = input.targets ?? {};
-  return parsePolicy({
-    ...input,
-    targets: {
-      dnsFirewall: { mode: 'enforce', ...targets.dnsFirewall },
-      networkAcls: { mode: 'enforce', ...targets.networkAcls },
-      networkFirewall: { mode: 'enforce', ...targets.networkFirewall },
+  return parsePolicy(
+    {
+      ...input,
+      targets: {
+        dnsFirewall: { mode: 'enforce', ...targets.dnsFirewall },
+        networkAcls: { mode: 'enforce', ...targets.networkAcls },
+        networkFirewall: { mode: 'enforce', ...targets.networkFirewall },
+      },
     },
-  });
+    VPC_CONTEXT,
+  );
 }
 
 /** The record as the enforcer leaves it when a block runs out: `expired`, a minute after its expiry. */

@@ -14,6 +14,7 @@ import type { NetworkAclEntry } from '#domain/target';
 import { toCommands } from '#shared/intake/event';
 import type { Dependencies } from '#shared/use-cases/dependencies';
 import { loadEvent, type ManualEvent, onlySignal, type SampleEvent, type ThreatSignalEvent } from './events';
+import { VPC_CONTEXT } from './signals';
 
 /** Where the warden's clock starts. */
 export const START = new Date('2026-11-28T10:00:00.000Z');
@@ -35,9 +36,9 @@ const ENFORCE_ALL = {
   networkFirewall: { mode: 'enforce' },
 } as const;
 
-/** A policy with every target enforcing and the VPC's CIDR protected; `input` replaces top-level sections. */
+/** A policy with every target enforcing in the VPC 10.20.0.0/16; `input` replaces top-level sections. */
 export function policyWith(input: PolicyInput = {}): Policy {
-  return parsePolicy({ guardRails: { protectedCidrs: ['10.20.0.0/16'] }, targets: ENFORCE_ALL, ...input });
+  return parsePolicy({ targets: ENFORCE_ALL, ...input }, VPC_CONTEXT);
 }
 
 export interface Warden {

@@ -44,6 +44,7 @@ import {
   fakeRoute53Resolver,
 } from '../support/fakes/route53-resolver';
 import { type FakeSns, fakeSns, TOPIC_ARN } from '../support/fakes/sns';
+import { VPC_CONTEXT } from '../support/signals';
 
 const C2_DOMAIN = 'guarddutyc2activityb.com';
 const C2_IP = '198.51.100.77/32';
@@ -67,14 +68,17 @@ const snsMock = mockClient(snsClient);
 
 const noWait = async () => {};
 
-const policy = parsePolicy({
-  guardRails: { protectedCidrs: ['10.20.0.0/16'] },
-  targets: {
-    dnsFirewall: { mode: 'enforce' },
-    networkAcls: { mode: 'enforce' },
-    networkFirewall: { mode: 'enforce' },
+const policy = parsePolicy(
+  {
+    guardRails: { protectedCidrs: ['10.20.0.0/16'] },
+    targets: {
+      dnsFirewall: { mode: 'enforce' },
+      networkAcls: { mode: 'enforce' },
+      networkFirewall: { mode: 'enforce' },
+    },
   },
-});
+  VPC_CONTEXT,
+);
 
 /** Egress Warden wired on the AWS adapters, and the fakes behind them. */
 interface World {

@@ -82,6 +82,8 @@ export interface NetworkAclPlanOptions {
    * our current entries already blocks. The rest is counted in `held`.
    */
   readonly hold?: boolean;
+  /** Vetoes a merge of two desired CIDRs into their parent (the guard rails' mayMergeUnder). Default: none. */
+  readonly mayMerge?: (parent: CidrRange) => boolean;
 }
 
 /** The rule numbers Egress Warden uses unless configured otherwise: low, so its denies run before allows. */
@@ -151,7 +153,7 @@ export function planNetworkAcl(
   const allows = parsedAllows(foreignEntries);
   const limitOf = (range: CidrRange) => allows.find((allow) => rangeContains(allow.range, range))?.entry;
 
-  const { candidates, merged } = aggregate(desired);
+  const { candidates, merged } = aggregate(desired, options.mayMerge);
   const foreignCount = countByFamily(foreignEntries);
   const quota = {
     4: Math.max(0, maxEntries - foreignCount[4]),
@@ -499,7 +501,10 @@ function countByFamily(entries: readonly NetworkAclEntry[]): { 4: number; 6: num
 }
 
 /** Aggregates the desired networks and returns them best first, with the merges that were made. */
-function aggregate(desired: readonly BlockEntry[]): {
+function aggregate(
+  desired: readonly BlockEntry[],
+  mayMerge?: (parent: CidrRange) => boolean,
+): {
   candidates: Candidate[];
   merged: { cidr: string; from: string[] }[];
 } {
@@ -508,7 +513,7 @@ function aggregate(desired: readonly BlockEntry[]): {
   const ranges = new Map(values.map((value) => [value, toRange(value)]));
   // aggregateCidrs returns disjoint networks sorted by address, so each part's owner is the last aggregated
   // network that starts at or before it: one binary search per part instead of a scan of every pair.
-  const aggregated = aggregateCidrs(values).map((cidr) => ({ cidr, range: toRange(cidr) }));
+  const aggregated = aggregateCidrs(values, mayMerge).map((cidr) => ({ cidr, range: toRange(cidr) }));
   const ownerOf = (value: string): number => {
     const range = ranges.get(value) as CidrRange;
     let low = 0;

@@ -4,11 +4,13 @@
  */
 import type { BlockEntry } from '#domain/block';
 import { ConcurrentUpdateError, InvalidInputError } from '#domain/errors';
+import { mayMergeUnder } from '#domain/guard-rails';
 import {
   changeLedger,
   claimedBy,
   entryFamily,
   type NetworkAclPlan,
+  type NetworkAclPlanOptions,
   type NetworkAclStep,
   ownedIn,
   planNetworkAcl,
@@ -58,6 +60,7 @@ export async function enforceNetworkAcls(
     try {
       const result = await enforceAcl(port, ledger, acl, desired, {
         ...options,
+        mayMerge: mayMergeUnder(deps.policy),
         hold,
         report: (plan) => {
           for (const entry of plan.overflow) overflow.add(entry.indicator.value);
@@ -94,6 +97,8 @@ interface AclOptions {
   readonly ruleRange: readonly [number, number];
   readonly maxEntriesPerFamily: number;
   readonly hold: boolean;
+  /** Vetoes a merge into a network the guard rails would refuse. */
+  readonly mayMerge: NetworkAclPlanOptions['mayMerge'];
   /** Receives the plan that was carried out (the last one, after any re-plan). */
   readonly report: (plan: NetworkAclPlan) => void;
   readonly warn: (warning: string) => void;

@@ -1,0 +1,232 @@
+/**
+ * AWS's published IP ranges (`ip-ranges.json`) as the guard rails need them: which networks are AWS's own
+ * service space, and which single addresses anyone can rent (EC2, Global Accelerator) and so stay blockable.
+ * Parsed once into a sorted array of disjoint segments, so that a check is one binary search, not a scan of
+ * some 11,000 prefixes.
+ */
+import * as v from 'valibot';
+import { AWS_IP_RANGES_SNAPSHOT } from './aws-ip-ranges-snapshot';
+import { type CidrRange, lastAddress, toRange } from './cidr';
+import { InvalidInputError } from './errors';
+import { parseIndicator } from './indicator';
+import { parseWith } from './validate';
+
+/**
+ * Services whose addresses customers rent one at a time: an attacker can run a host on an EC2 Elastic IP or
+ * behind an accelerator's two static addresses, so a single such address may be blocked. Every other service
+ * (S3, DynamoDB, CloudFront's shared edges, API Gateway, Route 53, the `AMAZON` space not listed under EC2…)
+ * is AWS's own or shared by many customers, and stays reachable.
+ */
+const RENTABLE_SERVICES: ReadonlySet<string> = new Set(['EC2', 'GLOBALACCELERATOR']);
+
+/** `AMAZON` lists every prefix again; it says nothing about a prefix that another service also lists. */
+const SUPERSET_SERVICE = 'AMAZON';
+
+/** One published prefix: `ip_prefix` or `ipv6_prefix` with its `service` and `region`. */
+export interface AwsIpPrefix {
+  readonly cidr: string;
+  readonly service: string;
+  readonly region: string;
+}
+
+/** The published prefix that decides about a network, as lookup finds it. */
+export interface AwsIpMatch {
+  /** The canonical CIDR as published. */
+  readonly cidr: string;
+  /** The services that list it, `AMAZON` left out unless it is the only one. */
+  readonly services: readonly string[];
+  readonly region: string;
+  /** True when only EC2 or Global Accelerator (and `AMAZON`) list it: one address there may be blocked. */
+  readonly rentable: boolean;
+}
+
+/** AWS's ranges, indexed. */
+export interface AwsIpRanges {
+  /** Where the data came from (`snapshot …` or a file path) and its `syncToken` and `createDate`. */
+  readonly source: string;
+  readonly syncToken: string;
+  readonly createDate: string;
+  /** Distinct published prefixes. */
+  readonly size: number;
+  /**
+   * For a single address, the most specific published prefix that contains it; for a wider network, a
+   * published prefix that overlaps it (the most specific one at the overlap); null when none does.
+   */
+  lookup(range: CidrRange): AwsIpMatch | null;
+}
+
+/** The compact form shipped with the package: space-separated CIDRs per `SERVICE region`. */
+export interface AwsIpRangesSnapshot {
+  readonly source: string;
+  readonly syncToken: string;
+  readonly createDate: string;
+  readonly groups: Readonly<Record<string, string>>;
+}
+
+const IpRangesSchema = v.object({
+  syncToken: v.string(),
+  createDate: v.string(),
+  prefixes: v.pipe(
+    v.array(v.object({ ip_prefix: v.string(), region: v.string(), service: v.string() })),
+    v.minLength(1, 'must list at least one prefix: an empty file would lift every AWS guard rail'),
+  ),
+  ipv6_prefixes: v.array(v.object({ ipv6_prefix: v.string(), region: v.string(), service: v.string() })),
+});
+
+/**
+ * Parses the content of AWS's `ip-ranges.json` (already read and JSON-decoded) and indexes it. `source` says
+ * where it came from, for messages. Throws InvalidInputError naming the field and the value that is wrong.
+ */
+export function parseAwsIpRanges(json: unknown, source: string): AwsIpRanges {
+  const raw = parseWith(IpRangesSchema, json, 'ip-ranges');
+  const prefixes: AwsIpPrefix[] = [
+    ...raw.prefixes.map((p, i) => ({
+      cidr: canonicalCidr(p.ip_prefix, `ip-ranges.prefixes[${i}].ip_prefix`, 4),
+      service: p.service,
+      region: p.region,
+    })),
+    ...raw.ipv6_prefixes.map((p, i) => ({
+      cidr: canonicalCidr(p.ipv6_prefix, `ip-ranges.ipv6_prefixes[${i}].ipv6_prefix`, 6),
+      service: p.service,
+      region: p.region,
+    })),
+  ];
+  return indexAwsIpRanges(
+    `${source} (syncToken ${raw.syncToken}, createDate ${raw.createDate})`,
+    raw.syncToken,
+    raw.createDate,
+    prefixes,
+  );
+}
+
+let snapshot: AwsIpRanges | undefined;
+
+/** The ranges shipped with the package, indexed on first use and then shared. */
+export function awsIpRangesSnapshot(): AwsIpRanges {
+  if (!snapshot) {
+    const { source, syncToken, createDate, groups } = AWS_IP_RANGES_SNAPSHOT;
+    const prefixes = Object.entries(groups).flatMap(([key, cidrs]) => {
+      const [service = '', region = ''] = key.split(' ');
+      return cidrs.split(' ').map((cidr) => ({ cidr, service, region }));
+    });
+    snapshot = indexAwsIpRanges(
+      `the snapshot shipped with the package (syncToken ${syncToken}, createDate ${createDate}, ${source})`,
+      syncToken,
+      createDate,
+      prefixes,
+    );
+  }
+  return snapshot;
+}
+
+function canonicalCidr(value: string, field: string, family: 4 | 6): string {
+  const indicator = parseIndicator(value, field);
+  if (indicator.kind === 'domain' || indicator.family !== family) {
+    throw new InvalidInputError(`${JSON.stringify(value)} is not an IPv${family} CIDR`, field);
+  }
+  return indicator.value;
+}
+
+interface Segment {
+  readonly start: bigint;
+  readonly end: bigint;
+  readonly match: AwsIpMatch;
+}
+
+interface Published {
+  readonly range: CidrRange;
+  readonly end: bigint;
+  readonly match: AwsIpMatch;
+}
+
+/**
+ * Builds the index: published prefixes are nested or disjoint, so the address space splits into disjoint
+ * segments, each owned by the most specific prefix that covers it.
+ */
+function indexAwsIpRanges(
+  source: string,
+  syncToken: string,
+  createDate: string,
+  prefixes: readonly AwsIpPrefix[],
+): AwsIpRanges {
+  const byCidr = new Map<string, { services: Set<string>; regions: Set<string> }>();
+  for (const { cidr, service, region } of prefixes) {
+    const entry = byCidr.get(cidr) ?? { services: new Set(), regions: new Set() };
+    entry.services.add(service);
+    entry.regions.add(region);
+    byCidr.set(cidr, entry);
+  }
+  const published: Published[] = [...byCidr].map(([cidr, { services, regions }]) => {
+    const named = [...services].filter((service) => service !== SUPERSET_SERVICE).sort();
+    const range = toRange(cidr);
+    return {
+      range,
+      end: lastAddress(range),
+      match: {
+        cidr,
+        services: named.length > 0 ? named : [SUPERSET_SERVICE],
+        region: [...regions].sort().join(', '),
+        rentable: named.length > 0 && named.every((service) => RENTABLE_SERVICES.has(service)),
+      },
+    };
+  });
+  const segments = { 4: segmentsOf(published, 4), 6: segmentsOf(published, 6) };
+  return {
+    source,
+    syncToken,
+    createDate,
+    size: published.length,
+    lookup(range) {
+      const list = segments[range.family];
+      const start = range.network;
+      const end = lastAddress(range);
+      // The last segment starting at or before the query's end is the only one that can reach into it.
+      let low = 0;
+      let high = list.length - 1;
+      let found = -1;
+      while (low <= high) {
+        const middle = (low + high) >> 1;
+        if ((list[middle] as Segment).start <= end) {
+          found = middle;
+          low = middle + 1;
+        } else {
+          high = middle - 1;
+        }
+      }
+      const segment = list[found];
+      return segment && segment.end >= start ? segment.match : null;
+    },
+  };
+}
+
+function segmentsOf(published: readonly Published[], family: 4 | 6): Segment[] {
+  const sorted = published
+    .filter((p) => p.range.family === family)
+    .sort((a, b) =>
+      a.range.network === b.range.network
+        ? a.range.prefixLength - b.range.prefixLength
+        : a.range.network < b.range.network
+          ? -1
+          : 1,
+    );
+  const segments: Segment[] = [];
+  const open: Published[] = [];
+  let cursor = 0n;
+  const emit = (start: bigint, end: bigint, owner: Published) => {
+    if (start <= end) segments.push({ start, end, match: owner.match });
+  };
+  const close = () => {
+    const top = open.pop() as Published;
+    emit(cursor, top.end, top);
+    cursor = top.end + 1n;
+  };
+  for (const prefix of sorted) {
+    while (open.length > 0 && (open.at(-1) as Published).end < prefix.range.network) close();
+    const parent = open.at(-1);
+    if (parent) emit(cursor, prefix.range.network - 1n, parent);
+    open.push(prefix);
+    cursor = prefix.range.network;
+  }
+  while (open.length > 0) close();
+  return segments;
+}
