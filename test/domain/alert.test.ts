@@ -132,7 +132,8 @@ describe('decisionAlert', () => {
 
     // Assess
     expect(alert.subject).toBe('[Egress Warden] UNBLOCKED 198.51.100.77/32 (manual)');
-    expect(alert.message).toContain('Why: unblocked by bob@example.com: false positive.');
+    expect(alert.message).toContain('Why: unblocked by bob@example.com: false positive; re-blocking from');
+    expect(alert.message).toMatch(/is suppressed until 2026-12-05T10:00:00.000Z\.$/m);
     expect(alert.attributes.outcome).toBe('unblocked');
   });
 
