@@ -132,6 +132,7 @@ function headlineOf(result: DecideResult): string {
     case 'shadow':
       return 'Would block';
     case 'skipped':
+      if (result.skipReason === 'not-blocked') return 'Did not unblock';
       return result.skipReason === 'below-threshold' || result.skipReason === 'breaker-open'
         ? 'Would block'
         : 'Did not block';

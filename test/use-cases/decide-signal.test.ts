@@ -303,6 +303,9 @@ describe('decideSignal', () => {
       `203.0.113.45/32 is not blocked itself, but the active block on 203.0.113.0/24 (until ${at(7 * 24 * HOUR)}) ` +
         'covers it; unblock 203.0.113.0/24 instead',
     );
+    expect(warden.alerts.published.at(-1)?.subject).toBe(
+      '[Egress Warden] DID NOT UNBLOCK 203.0.113.45/32 (manual)',
+    );
     expect(warden.alerts.published.at(-1)?.message).toContain('unblock 203.0.113.0/24 instead');
     expect(await warden.store.listActive()).toHaveLength(1);
   });
@@ -369,7 +372,7 @@ describe('decideSignal', () => {
     expect(Math.max(...timers.waits)).toBeLessThanOrEqual(1000);
   });
 
-  it('waits a random, growing and bounded time between attempts on a lost conditional write', async () => {
+  it('waits at random below a doubling ceiling after each lost conditional write', async () => {
     // Prepare
     const warden = createWarden();
     const timers = new VirtualTimers();
