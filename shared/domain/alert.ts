@@ -98,6 +98,25 @@ export function breakerAlert(state: BreakerState): Alert {
   };
 }
 
+/** The alert when an operator closes the breaker: who, when, why, and what it had held back. */
+export function breakerClosedAlert(
+  previous: BreakerState,
+  requestedBy: string,
+  reason: string,
+  at: string,
+): Alert {
+  return {
+    subject: `${PREFIX} BREAKER CLOSED by ${oneLine(requestedBy)}: new automated blocks resume`,
+    message: [
+      `The blast-radius breaker was closed at ${at} by ${requestedBy}: ${reason}.`,
+      `It had opened at ${previous.openedAt ?? 'an unknown time'}: ${previous.reason ?? 'no reason recorded'}.`,
+      'New automated blocks are decided again; signals skipped while it was open are not replayed, but a ' +
+        're-published finding blocks as usual.',
+    ].join('\n'),
+    attributes: { outcome: 'breaker-closed', severity: 5, indicatorKind: 'none', source: 'egress-warden' },
+  };
+}
+
 /** The alert when blocks do not fit a target (overflow) or a target could not be written. */
 export function targetAlert(
   target: TargetName,
@@ -165,6 +184,7 @@ function headlineOf(result: DecideResult): string {
     case 'shadow':
       return 'Would block';
     case 'skipped':
+      if (result.skipReason === 'not-blocked') return 'Did not unblock';
       return result.skipReason === 'below-threshold' || result.skipReason === 'breaker-open'
         ? 'Would block'
         : 'Did not block';

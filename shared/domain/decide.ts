@@ -2,24 +2,43 @@
  * decide: applies the policy to one signal, given the indicator's current record and the breaker, and says
  * what changes. Pure: the caller reads the store, calls decide, and writes what comes back.
  */
-import type { AuditRecord, BreakerState, Decision, Outcome, SkipReason } from './decision';
+import { formatRange, toRange } from './cidr';
+import type { AuditRecord, BreakerState, Decision, Outcome, SkipReason, Suppression } from './decision';
 import { formatDuration } from './duration';
 import { protectionOf } from './guard-rails';
+import type { Indicator } from './indicator';
 import { escalatedDurationMs, modeOf, type Policy, targetsFor, thresholdsFor } from './policy';
+import { boundAudit, boundDecision } from './record-budget';
 import type { Signal, Workload } from './signal';
 import type { TargetName } from './target';
 
-/** How many evidence entries, seen keys, workloads and offences a record keeps (newest win). */
+/**
+ * How many evidence entries, seen keys, workloads, offences and suppressions a record keeps (newest win);
+ * `record-budget.ts` also keeps each list within a byte budget.
+ */
 const KEEP_EVIDENCE = 20;
 const KEEP_OFFENCES = 20;
 const KEEP_SEEN = 100;
 const KEEP_WORKLOADS = 20;
+const KEEP_SUPPRESSIONS = 20;
 const MINUTE = 60_000;
+/**
+ * How far ahead of our clock an event time may be. Beyond it the time is not believed: a signal dated 2099
+ * would otherwise make every later signal with its evidence key a duplicate.
+ */
+const CLOCK_SKEW_MS = 5 * MINUTE;
+/** How many suppressed evidence keys an unblock's reason names. */
+const NAMED_KEYS = 3;
 
 export interface DecideContext {
   readonly policy: Policy;
   readonly now: Date;
   readonly breaker: BreakerState;
+  /**
+   * For an unblock of an indicator that is not blocked itself: the records of the indicators that would
+   * cover it (those of {@link coveringKeys} that exist), in any status.
+   */
+  readonly covering?: readonly Decision[];
 }
 
 export interface DecideResult {
@@ -40,31 +59,78 @@ export interface DecideResult {
   readonly notify: boolean;
 }
 
-/** Decides one signal. */
-export function decide(signal: Signal, current: Decision | undefined, context: DecideContext): DecideResult {
-  return signal.intent === 'unblock'
-    ? decideUnblock(signal, current, context)
-    : decideBlock(signal, current, context);
+/**
+ * Decides one signal. An event time more than 5 minutes ahead of `now` is replaced by `now` (the reason and
+ * the audit say so), and whatever the record accumulates is kept within its byte budget.
+ */
+export function decide(input: Signal, current: Decision | undefined, context: DecideContext): DecideResult {
+  const { signal, note } = withBelievableTime(input, context.now);
+  const result =
+    signal.intent === 'unblock'
+      ? decideUnblock(signal, current, context)
+      : decideBlock(signal, current, context);
+  return withinBudget(note === undefined ? result : annotated(result, note), context.now.toISOString());
 }
 
-function decideUnblock(signal: Signal, current: Decision | undefined, { now }: DecideContext): DecideResult {
+/**
+ * The indicators whose active block would also block `indicator`, narrowest first: for a name, its parents
+ * up to the registered domain and their `*.` forms (and, for `*.x`, `x` itself, whose block writes `*.x`
+ * too); for an address or network, every wider prefix down to the widest the guard rails allow.
+ */
+export function coveringKeys(indicator: Indicator, policy: Policy): string[] {
+  if (indicator.kind === 'domain') {
+    const bare = indicator.value.replace(/^\*\./, '');
+    const keys = indicator.wildcard ? [bare] : [];
+    const registered = indicator.registeredDomain;
+    if (registered === null || !bare.endsWith(`.${registered}`)) return keys;
+    for (let name = bare; name !== registered; ) {
+      name = name.slice(name.indexOf('.') + 1);
+      keys.push(name, `*.${name}`);
+    }
+    return keys;
+  }
+  const { family, network, prefixLength } = toRange(indicator.value);
+  const bits = family === 4 ? 32 : 128;
+  const widest = family === 4 ? policy.guardRails.minPrefixLengthV4 : policy.guardRails.minPrefixLengthV6;
+  const keys: string[] = [];
+  for (let length = prefixLength - 1; length >= widest; length--) {
+    const hostBits = (1n << BigInt(bits - length)) - 1n;
+    keys.push(formatRange({ family, network: network & ~hostBits, prefixLength: length }));
+  }
+  return keys;
+}
+
+function decideUnblock(signal: Signal, current: Decision | undefined, context: DecideContext): DecideResult {
+  const { now, policy } = context;
   const at = now.toISOString();
   const actor = signal.request?.requestedBy ?? signal.source;
   // A replayed unblock request (an archive replay) must not lift a block made after it.
-  if (current && isReplay(signal, current)) {
+  if (current && isReplay(signal, current, now)) {
     return skip('duplicate', `already decided on ${signal.evidence.key}; nothing new observed`, [], false);
   }
-  if (!current || !isActive(current, at)) {
-    return skip('not-blocked', `${signal.indicator.value} is not blocked; nothing to unblock`, [], false);
-  }
-  const reason = `unblocked by ${actor}: ${signal.request?.reason ?? signal.evidence.summary}`;
+  if (!current || !isActive(current, at)) return notBlocked(signal, context);
+  // Every evidence key already seen may not block again for a while: GuardDuty re-publishes a finding every
+  // 6 hours while the activity goes on, and the operator has just said it is not a threat. New evidence may.
+  const until = new Date(now.getTime() + policy.durations.unblockSuppressionMs).toISOString();
+  const keys = Object.keys(current.seen);
+  const suppressions: Suppression[] = keepNewest(
+    [
+      ...(current.suppressions ?? []).filter((s) => s.until > at && !keys.includes(s.key)),
+      ...keys.map((key) => ({ key, by: actor, at, until })),
+    ],
+    KEEP_SUPPRESSIONS,
+  );
+  const reason = `unblocked by ${actor}: ${signal.request?.reason ?? signal.evidence.summary}${suppressionNote(keys, until)}`;
   const decision: Decision = {
     ...current,
     status: 'unblocked',
     reason,
     updatedAt: at,
+    // An unblocked block is not an offence: the operator says it should not have happened.
+    offences: current.offences.slice(0, -1),
     evidence: keepNewest([...current.evidence, signal.evidence], KEEP_EVIDENCE),
-    seen: remember(current.seen, signal),
+    seen: remember(current.seen, signal, now),
+    suppressions,
     version: current.version + 1,
   };
   return {
@@ -78,17 +144,55 @@ function decideUnblock(signal: Signal, current: Decision | undefined, { now }: D
   };
 }
 
+/** Nothing to unblock: said plainly, or, when a wider active block covers the indicator, naming that block. */
+function notBlocked(signal: Signal, { covering = [], now }: DecideContext): DecideResult {
+  const { value } = signal.indicator;
+  const covers = covering.filter((decision) => isActive(decision, now.toISOString()));
+  if (covers.length === 0)
+    return skip('not-blocked', `${value} is not blocked; nothing to unblock`, [], false);
+  const blocks = covers.map(
+    (d) => `${d.key} (${d.expiresAt === null ? 'permanent' : `until ${d.expiresAt}`})`,
+  );
+  const many = covers.length > 1;
+  return skip(
+    'not-blocked',
+    `${value} is not blocked itself, but the active block${many ? 's' : ''} on ${blocks.join(' and ')} ` +
+      `cover${many ? '' : 's'} it; unblock ${covers.map((d) => d.key).join(' and ')} instead`,
+    covers.reduce<TargetName[]>((targets, d) => union(targets, d.targets), []),
+    true,
+  );
+}
+
+function suppressionNote(keys: readonly string[], until: string): string {
+  if (keys.length === 0) return '';
+  const named = [...keys].reverse().slice(0, NAMED_KEYS);
+  const more = keys.length > NAMED_KEYS ? ` and ${keys.length - NAMED_KEYS} more` : '';
+  return `; re-blocking from the evidence already seen (${named.join(', ')}${more}) is suppressed until ${until}`;
+}
+
 function decideBlock(signal: Signal, current: Decision | undefined, context: DecideContext): DecideResult {
   const { policy, now } = context;
   const { indicator } = signal;
   const at = now.toISOString();
   const manual = signal.source === 'manual';
 
-  if (current && isReplay(signal, current)) {
+  if (current && isReplay(signal, current, now)) {
     return skip(
       'duplicate',
       `already decided on ${signal.evidence.key}; nothing new observed`,
       current.targets,
+      false,
+    );
+  }
+
+  // An operator's own block is never held back by an earlier unblock.
+  const suppression = manual ? undefined : suppressionOf(signal.evidence.key, current, at);
+  if (suppression) {
+    return skip(
+      'suppressed',
+      `suppressed: ${suppression.key} was unblocked by ${suppression.by} at ${suppression.at}; ` +
+        `it may not block ${indicator.value} again until ${suppression.until}`,
+      [],
       false,
     );
   }
@@ -120,8 +224,14 @@ function decideBlock(signal: Signal, current: Decision | undefined, context: Dec
   }
 
   const enforcing = applicable.filter((target) => modeOf(target, policy) === 'enforce');
-  if (signal.sample || enforcing.length === 0) {
-    const why = signal.sample ? 'a GuardDuty sample finding' : `${applicable.join(', ')} in alert mode`;
+  if (signal.sample || signal.archived === true || enforcing.length === 0) {
+    const why = signal.archived
+      ? 'an archived GuardDuty finding'
+      : signal.sample
+        ? signal.source === 'guardduty'
+          ? 'a GuardDuty sample finding'
+          : 'a sample signal'
+        : `${applicable.join(', ')} in alert mode`;
     const reason = `shadow: ${why}; would have blocked ${indicator.value} for ${describe(duration)}`;
     // Already blocked for real: a shadow decision must not overwrite the active record.
     if (active) return { outcome: 'shadow', reason, targets: applicable, expiresAt, audit: [], notify: true };
@@ -153,7 +263,7 @@ function decideBlock(signal: Signal, current: Decision | undefined, context: Dec
       updatedAt: at,
       expiresAt: later,
       evidence: keepNewest([...current.evidence, signal.evidence], KEEP_EVIDENCE),
-      seen: remember(current.seen, signal),
+      seen: remember(current.seen, signal, now),
       workloads: withWorkload(current.workloads, signal.workload),
       version: current.version + 1,
     };
@@ -220,9 +330,61 @@ function isActive(decision: Decision, at: string): boolean {
   return decision.status === 'active' && (decision.expiresAt === null || decision.expiresAt > at);
 }
 
-function isReplay(signal: Signal, current: Decision): boolean {
-  const seen = current.seen[signal.evidence.key];
-  return seen !== undefined && seen >= signal.observedAt;
+/**
+ * True when this evidence was already acted on at this time or later. A seen time beyond the clock skew (a
+ * record written before event times were clamped) is not believed, so it cannot block later signals for ever.
+ */
+function isReplay(signal: Signal, current: Decision, now: Date): boolean {
+  const seen = seenAt(current.seen, signal.evidence.key);
+  return seen !== undefined && seen >= signal.observedAt && !isBeyondSkew(seen, now);
+}
+
+/** The time an evidence key was acted on; an own property only, so that a key like `constructor` is just a key. */
+function seenAt(seen: Readonly<Record<string, string>>, key: string): string | undefined {
+  return Object.hasOwn(seen, key) ? seen[key] : undefined;
+}
+
+/** The unblock that still keeps this evidence key from blocking, if any. */
+function suppressionOf(key: string, current: Decision | undefined, at: string): Suppression | undefined {
+  return current?.suppressions?.find((s) => s.key === key && s.until > at);
+}
+
+function isBeyondSkew(time: string, now: Date): boolean {
+  return Date.parse(time) > now.getTime() + CLOCK_SKEW_MS;
+}
+
+/** The signal with an unbelievable (future) event time replaced by `now`, and a note saying so. */
+function withBelievableTime(signal: Signal, now: Date): { signal: Signal; note?: string } {
+  if (!isBeyondSkew(signal.observedAt, now)) return { signal };
+  const used = now.toISOString();
+  return {
+    signal: { ...signal, observedAt: used },
+    note: `observed time ${signal.observedAt} is in the future; used ${used}`,
+  };
+}
+
+/** The result with `note` added to its reason, to the reason of the record it writes, and to its audit. */
+function annotated(result: DecideResult, note: string): DecideResult {
+  const { decision } = result;
+  return {
+    ...result,
+    reason: `${result.reason}; ${note}`,
+    ...(decision ? { decision: { ...decision, reason: `${decision.reason}; ${note}` } } : {}),
+    audit: result.audit.map((entry) => ({ ...entry, reason: `${entry.reason}; ${note}` })),
+  };
+}
+
+/** The result with its record and audit within their byte budgets, and suppressions that ended dropped. */
+function withinBudget(result: DecideResult, at: string): DecideResult {
+  const { decision } = result;
+  if (!decision) return { ...result, audit: result.audit.map(boundAudit) };
+  const { suppressions, ...rest } = decision;
+  const live = suppressions?.filter((s) => s.until > at) ?? [];
+  return {
+    ...result,
+    decision: boundDecision(live.length > 0 ? { ...rest, suppressions: live } : rest),
+    audit: result.audit.map(boundAudit),
+  };
 }
 
 /**
@@ -304,9 +466,10 @@ function record(
     updatedAt: at,
     offences: fields.offences ?? priorOffences(current, context),
     evidence: keepNewest([...(current?.evidence ?? []), signal.evidence], KEEP_EVIDENCE),
-    seen: remember(current?.seen ?? {}, signal),
+    seen: remember(current?.seen ?? {}, signal, context.now),
     workloads: withWorkload([], signal.workload),
     ...(signal.request ? { requestedBy: signal.request.requestedBy } : {}),
+    ...(current?.suppressions ? { suppressions: current.suppressions } : {}),
     version: (current?.version ?? 0) + 1,
     status: fields.status,
     reason: fields.reason,
@@ -349,8 +512,15 @@ function actorOf(signal: Signal): string {
   return signal.request?.requestedBy ?? `${signal.source}:${signal.detector}`;
 }
 
-function remember(seen: Readonly<Record<string, string>>, signal: Signal): Record<string, string> {
-  const entries = Object.entries({ ...seen, [signal.evidence.key]: signal.observedAt });
+/**
+ * `seen` with this signal's key at its time, the newest {@link KEEP_SEEN} kept. Times beyond the clock skew
+ * (from before event times were clamped) become `now`, so that they neither block nor outlive real ones.
+ */
+function remember(seen: Readonly<Record<string, string>>, signal: Signal, now: Date): Record<string, string> {
+  const entries = Object.entries(seen)
+    .filter(([key]) => key !== signal.evidence.key)
+    .map(([key, time]): [string, string] => [key, isBeyondSkew(time, now) ? now.toISOString() : time]);
+  entries.push([signal.evidence.key, signal.observedAt]);
   entries.sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
   return Object.fromEntries(entries.slice(-KEEP_SEEN));
 }

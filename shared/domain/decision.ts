@@ -36,18 +36,38 @@ export interface Decision {
   readonly updatedAt: string;
   /** null = permanent. */
   readonly expiresAt: string | null;
-  /** Start times of blocks within the escalation window, oldest first. */
+  /**
+   * Start times of blocks within the escalation window, oldest first. A block an operator unblocked is not
+   * an offence: the unblock takes its start out again.
+   */
   readonly offences: readonly string[];
-  /** Newest last, capped. */
+  /** Newest last, within a byte budget (`record-budget.ts`); long details are cut with a notice. */
   readonly evidence: readonly Evidence[];
   /** Evidence key → latest `observedAt` acted on; makes replays and re-publications idempotent. */
   readonly seen: Readonly<Record<string, string>>;
   readonly workloads: readonly Workload[];
+  /** Evidence that may not block this indicator again for a while, because an operator unblocked it. */
+  readonly suppressions?: readonly Suppression[];
   readonly requestedBy?: string;
   /** Targets this active block did not fit in at the last reconcile (reported once when it changes). */
   readonly overflow?: readonly TargetName[];
   /** Incremented on every write; the store refuses a write made from a stale copy. */
   readonly version: number;
+}
+
+/**
+ * An operator unblocked the indicator while this evidence (a GuardDuty finding id, a detector's key) was
+ * known: until `until`, that evidence does not block it again. GuardDuty re-publishes a finding every 6 hours
+ * while the activity goes on; without this, a false positive the operator lifted would come straight back.
+ */
+export interface Suppression {
+  /** The evidence key. */
+  readonly key: string;
+  /** Who unblocked. */
+  readonly by: string;
+  /** When the unblock was decided. */
+  readonly at: string;
+  readonly until: string;
 }
 
 /** What deciding one signal came to. */
@@ -60,6 +80,7 @@ export type SkipReason =
   | 'below-threshold'
   | 'breaker-open'
   | 'duplicate'
+  | 'suppressed'
   | 'not-blocked'
   | 'not-handled'
   | 'no-target';

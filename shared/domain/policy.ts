@@ -53,6 +53,8 @@ export interface Policy {
     readonly repeatWindowMs: number;
     /** A manual block without `ttl` or `permanent`. */
     readonly manualDefaultMs: number;
+    /** How long an operator's Unblock keeps the evidence already seen from blocking the indicator again. */
+    readonly unblockSuppressionMs: number;
   };
   readonly targets: {
     readonly dnsFirewall: { readonly mode: TargetMode; readonly maxDomains: number };
@@ -110,6 +112,7 @@ const PolicySchema = v.strictObject({
   blockDurations: v.optional(v.pipe(v.array(duration), v.minLength(1))),
   repeatWindow: v.optional(duration),
   manualDefaultTtl: v.optional(duration),
+  unblockSuppression: v.optional(duration),
   targets: v.optional(
     v.strictObject({
       dnsFirewall: v.optional(
@@ -227,6 +230,11 @@ export function parsePolicy(input: unknown, context: PolicyContext, root = 'poli
         raw.manualDefaultTtl === undefined
           ? DAY
           : parseDuration(raw.manualDefaultTtl, field('manualDefaultTtl')),
+      // A week: GuardDuty re-publishes an active finding every 6 hours, and the longest automatic block is 7d.
+      unblockSuppressionMs:
+        raw.unblockSuppression === undefined
+          ? 7 * DAY
+          : parseDuration(raw.unblockSuppression, field('unblockSuppression')),
     },
     targets: {
       dnsFirewall: {

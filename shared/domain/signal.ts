@@ -64,7 +64,7 @@ export interface Signal {
   readonly observedAt: string;
   /** GuardDuty sample findings ("Generate sample findings") go the whole way in shadow mode. */
   readonly sample: boolean;
-  /** An analyst archived the GuardDuty finding (as benign); GuardDuty still publishes it. */
+  /** A GuardDuty finding an analyst archived (`service.archived`): decided in shadow mode only. */
   readonly archived?: boolean;
   readonly request?: ManualRequest;
 }

@@ -6,14 +6,19 @@
  * { "source": "dns-log" | "flow-log" | "feed", "indicator": "evil.example.com", "severity": 8,
  *   "detector": "dns-tunnel", "observedAt": "2026-11-28T10:00:00Z",
  *   "evidence": { "key": "optional idempotency key", "summary": "one line", "details": ["log line", …] },
+ *   (details: at most 50 lines of 4,096 characters, and 16 KiB of UTF-8 in all)
  *   "workload": { "account", "region", "vpcId", "subnetId", "instanceId", "eniId", "functionName",
  *                 "functionArn", "cluster", "container", "image" }, "sample": false }
  * ```
  */
 import * as v from 'valibot';
 import { parseIndicator } from '#domain/indicator';
+import { utf8Length } from '#domain/record-budget';
 import { parseWith, TimestampSchema } from '#domain/validate';
 import type { Command } from './command';
+
+/** The most a signal's detail lines may take together. */
+const MAX_DETAILS_BYTES = 16 * 1024;
 
 const text = (max: number) => v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(max));
 
@@ -27,7 +32,17 @@ export const ThreatSignalSchema = v.strictObject({
   evidence: v.strictObject({
     key: v.optional(text(512)),
     summary: text(1024),
-    details: v.optional(v.pipe(v.array(v.pipe(v.string(), v.maxLength(4096))), v.maxLength(50))),
+    details: v.optional(
+      v.pipe(
+        v.array(v.pipe(v.string(), v.maxLength(4096))),
+        v.maxLength(50),
+        // So that one signal fits the decision record's evidence budget without being cut.
+        v.check(
+          (lines) => lines.reduce((sum, line) => sum + utf8Length(line), 0) <= MAX_DETAILS_BYTES,
+          'must not exceed 16,384 bytes of UTF-8 in all',
+        ),
+      ),
+    ),
   }),
   workload: v.optional(
     v.strictObject({

@@ -1,7 +1,7 @@
 /** Use case: decide one signal and record the result (store, audit trail, alert). */
-import { breakerAlert, decisionAlert } from '#domain/alert';
-import { decide } from '#domain/decide';
-import type { Outcome, SkipReason } from '#domain/decision';
+import { breakerAlert, breakerClosedAlert, decisionAlert } from '#domain/alert';
+import { coveringKeys, type DecideContext, type DecideResult, decide } from '#domain/decide';
+import type { Decision, Outcome, SkipReason } from '#domain/decision';
 import { ConcurrentUpdateError } from '#domain/errors';
 import type { Signal, SignalSource } from '#domain/signal';
 import type { TargetName } from '#domain/target';
@@ -20,25 +20,55 @@ export interface DecisionReport {
   readonly alertError?: string;
 }
 
-/** Two writers on one indicator: the loser re-reads and decides again (it becomes `extended` or a duplicate). */
-const MAX_ATTEMPTS = 5;
+/**
+ * How a writer that lost a conditional write waits before it re-reads and decides again (on one indicator
+ * the loser then becomes `extended` or a duplicate; on the breaker it simply counts again). Every new
+ * automated block writes the one breaker item, so a burst, which is what the breaker is for, makes it hot:
+ * waiting a random time in [0, min(cap, base × 2^(n-1))) ("full jitter") spreads the writers out, where
+ * retrying at once makes them collide again. 10 attempts wait at most 4.6 s in all.
+ */
+export interface ConflictRetry {
+  /** Total attempts, the first one included. */
+  readonly attempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  /** Injected so tests run without waiting. */
+  readonly delay: (ms: number) => Promise<void>;
+  /** Injected so tests are deterministic; returns a number in [0, 1). */
+  readonly random: () => number;
+}
+
+/** The retry that production uses. */
+export const CONFLICT_RETRY: ConflictRetry = {
+  attempts: 10,
+  baseDelayMs: 25,
+  maxDelayMs: 1000,
+  delay: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  random: Math.random,
+};
 
 /**
  * Decides a signal against the indicator's current record and the breaker, writes the result conditionally
- * and appends the audit trail. Idempotent: replaying a signal is a `duplicate`. Throws what the store throws
- * once retries on concurrent writers are exhausted.
+ * and appends the audit trail. Idempotent: replaying a signal is a `duplicate`. An unblock of an indicator
+ * that is not blocked looks up the wider blocks that would cover it, to say which one to unblock instead.
+ * Throws what the store throws once retries on concurrent writers (`retry`) are exhausted.
  */
-export async function decideSignal(signal: Signal, deps: Dependencies): Promise<DecisionReport> {
-  const { store, policy, clock } = deps;
+export async function decideSignal(
+  signal: Signal,
+  deps: Dependencies,
+  retry: Partial<ConflictRetry> = {},
+): Promise<DecisionReport> {
+  const { store } = deps;
+  const backoff = { ...CONFLICT_RETRY, ...retry };
   for (let attempt = 1; ; attempt++) {
-    const [current, breaker] = await Promise.all([store.get(signal.indicator.value), store.getBreaker()]);
-    const result = decide(signal, current, { policy, now: clock.now(), breaker });
+    const { result, current, breaker } = await decideOnce(signal, deps);
     try {
       if (result.breaker) await store.putBreaker(result.breaker, breaker.version);
       if (result.decision) await store.put(result.decision, current?.version);
     } catch (error) {
-      if (error instanceof ConcurrentUpdateError && attempt < MAX_ATTEMPTS) continue;
-      throw error;
+      if (!(error instanceof ConcurrentUpdateError) || attempt >= backoff.attempts) throw error;
+      await waitBeforeRetry(attempt, backoff);
+      continue;
     }
     await store.appendAudit(result.audit);
     const report: DecisionReport = {
@@ -64,27 +94,82 @@ export async function decideSignal(signal: Signal, deps: Dependencies): Promise<
   }
 }
 
-/** Use case: an operator closes the breaker again after reviewing what tripped it. */
+/** Waits a random time in [0, min(max, base × 2^(attempt-1))): exponential backoff with full jitter. */
+function waitBeforeRetry(attempt: number, retry: ConflictRetry): Promise<void> {
+  const ceiling = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
+  return retry.delay(Math.floor(retry.random() * ceiling));
+}
+
+/** One read and one decision; for an unblock of an indicator that is not blocked, a second with its covers. */
+async function decideOnce(
+  signal: Signal,
+  { store, policy, clock }: Dependencies,
+): Promise<{ result: DecideResult; current: Decision | undefined; breaker: DecideContext['breaker'] }> {
+  const [current, breaker] = await Promise.all([store.get(signal.indicator.value), store.getBreaker()]);
+  const context: DecideContext = { policy, now: clock.now(), breaker };
+  const result = decide(signal, current, context);
+  if (signal.intent !== 'unblock' || result.skipReason !== 'not-blocked') return { result, current, breaker };
+  const found = await Promise.all(coveringKeys(signal.indicator, policy).map((key) => store.get(key)));
+  const covering = found.filter((decision): decision is Decision => decision !== undefined);
+  if (covering.length === 0) return { result, current, breaker };
+  return { result: decide(signal, current, { ...context, covering }), current, breaker };
+}
+
+/** What a Reset Breaker request did, for a report line. */
+export interface BreakerResetReport {
+  /** `already-closed`: nothing was written and no alert sent. */
+  readonly outcome: 'closed' | 'already-closed';
+  readonly requestedBy: string;
+  readonly reason: string;
+  readonly at: string;
+  /** When the breaker had opened, and why. */
+  readonly openedAt?: string;
+  readonly openReason?: string;
+  /** Set when the breaker was closed but its alert could not be published. */
+  readonly alertError?: string;
+}
+
+/**
+ * Use case: an operator closes the breaker again after reviewing what tripped it. Writes the breaker
+ * conditionally (retried like {@link decideSignal}), appends an audit entry and alerts who closed it and why.
+ */
 export async function resetBreaker(
   requestedBy: string,
   reason: string,
   deps: Dependencies,
-): Promise<boolean> {
+  retry: Partial<ConflictRetry> = {},
+): Promise<BreakerResetReport> {
   const { store, clock } = deps;
+  const backoff = { ...CONFLICT_RETRY, ...retry };
   for (let attempt = 1; ; attempt++) {
     const breaker = await store.getBreaker();
-    if (!breaker.open) return false;
+    const at = clock.now().toISOString();
+    if (!breaker.open) return { outcome: 'already-closed', requestedBy, reason, at };
     try {
       await store.putBreaker(
         { open: false, recentBlocks: [], version: breaker.version + 1 },
         breaker.version,
       );
     } catch (error) {
-      if (error instanceof ConcurrentUpdateError && attempt < MAX_ATTEMPTS) continue;
-      throw error;
+      if (!(error instanceof ConcurrentUpdateError) || attempt >= backoff.attempts) throw error;
+      await waitBeforeRetry(attempt, backoff);
+      continue;
     }
-    const at = clock.now().toISOString();
     await store.appendAudit([{ key: 'BREAKER', at, event: 'breaker-reset', actor: requestedBy, reason }]);
-    return true;
+    const report: BreakerResetReport = {
+      outcome: 'closed',
+      requestedBy,
+      reason,
+      at,
+      ...(breaker.openedAt ? { openedAt: breaker.openedAt } : {}),
+      ...(breaker.reason ? { openReason: breaker.reason } : {}),
+    };
+    try {
+      await deps.alerts.publish(breakerClosedAlert(breaker, requestedBy, reason, at));
+    } catch (error) {
+      // The breaker is closed; a retry of the request would find it closed and lose the alert anyway.
+      return { ...report, alertError: error instanceof Error ? error.message : String(error) };
+    }
+    return report;
   }
 }

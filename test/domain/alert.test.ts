@@ -133,7 +133,8 @@ describe('decisionAlert', () => {
 
     // Assess
     expect(alert.subject).toBe('[Egress Warden] UNBLOCKED 198.51.100.77/32 (manual)');
-    expect(alert.message).toContain('Why: unblocked by bob@example.com: false positive.');
+    expect(alert.message).toContain('Why: unblocked by bob@example.com: false positive; re-blocking from');
+    expect(alert.message).toMatch(/is suppressed until 2026-12-05T10:00:00.000Z\.$/m);
     expect(alert.attributes.outcome).toBe('unblocked');
   });
 
@@ -189,8 +190,8 @@ describe('decisionAlert', () => {
     // Assess
     const lines = alert.message.split('\n');
     expect(lines.some((line) => line.startsWith('Until:'))).toBe(false);
-    expect(lines).toContain(
-      'Why: unblocked by bob@example.com: false positive\\u000aUntil: 2099-01-01T00:00:00.000Z.\\u2028UNBLOCKED everything.',
+    expect(lines[1]).toMatch(
+      /^Why: unblocked by bob@example\.com: false positive\\u000aUntil: 2099-01-01T00:00:00\.000Z\.\\u2028UNBLOCKED everything/,
     );
   });
 

@@ -1,8 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type DecideContext, type DecideResult, decide } from '#domain/decide';
+import { coveringKeys, type DecideContext, type DecideResult, decide } from '#domain/decide';
 import type { BreakerState, Decision } from '#domain/decision';
 import { parsePolicy } from '#domain/policy';
+import {
+  AUDIT_BUDGET_BYTES,
+  EVIDENCE_BUDGET_BYTES,
+  jsonBytes,
+  RECORD_BUDGET_BYTES,
+} from '#domain/record-budget';
 import type { Signal } from '#domain/signal';
 import {
   activeDecision,
@@ -18,10 +24,12 @@ import {
   MINUTE,
   manualBlock,
   manualUnblock,
+  maximalSignal,
   NOW,
   openBreaker,
   shifted,
   VPC_CONTEXT,
+  WIDE_CHARACTERS,
 } from '../support/signals';
 
 const IP = '198.51.100.77';
@@ -215,23 +223,26 @@ describe('decide', () => {
       expect(fresh.expiresAt).toBe(isoAt(HOUR));
     });
 
-    it('counts a block that an operator ended early from the time it was unblocked', () => {
-      // Prepare: a 7-day block unblocked after a day, 30 days and a bit ago by its expiry, 25 by its unblock.
-      const previous = activeDecision(IP, {
-        status: 'unblocked',
-        offences: [isoAt(-26 * DAY)],
-        expiresAt: isoAt(-19 * DAY),
-        updatedAt: isoAt(-25 * DAY),
+    it('does not count a block that an operator unblocked, only the blocks before it', () => {
+      // Prepare: a 4-hour block that expired, then an 8-hour one that an operator unblocked as a mistake.
+      const first = isoAt(-3 * DAY);
+      const second = isoAt(-2 * DAY);
+      const blocked = activeDecision(IP, {
+        offences: [first, second],
+        expiresAt: isoAt(-2 * DAY + 8 * HOUR),
+        seen: {},
       });
-      const longAgo = { ...previous, updatedAt: isoAt(-31 * DAY), offences: [isoAt(-32 * DAY)] };
+      const unblocked = written(
+        decide(manualUnblock(IP), blocked, context({ now: shifted(-2 * DAY + HOUR) })),
+      );
 
       // Act
-      const repeat = decide(findingAt(NOW, 'new'), previous, context());
-      const fresh = decide(findingAt(NOW, 'new'), longAgo, context());
+      const result = decide(findingAt(NOW, 'new'), unblocked, context());
 
       // Assess
-      expect(repeat.expiresAt).toBe(isoAt(8 * HOUR));
-      expect(fresh.expiresAt).toBe(isoAt(4 * HOUR));
+      expect(unblocked.offences).toEqual([first]);
+      expect(result.expiresAt).toBe(isoAt(8 * HOUR));
+      expect(written(result).offences).toEqual([first, NOW.toISOString()]);
     });
 
     it('treats a record still marked active after its expiry as ended, and escalates', () => {
@@ -737,9 +748,11 @@ describe('decide', () => {
       expect(result.notify).toBe(true);
       expect(decision).toMatchObject({
         status: 'unblocked',
-        reason: 'unblocked by bob@example.com: false positive',
+        reason:
+          'unblocked by bob@example.com: false positive; re-blocking from the evidence already seen ' +
+          `(guardduty:earlier-finding) is suppressed until ${isoAt(7 * DAY)}`,
         updatedAt: NOW.toISOString(),
-        offences: current.offences,
+        offences: [],
         version: current.version + 1,
       });
       expect(result.audit).toEqual([
@@ -985,6 +998,338 @@ describe('decide', () => {
           }
         }),
       );
+    });
+  });
+
+  describe('the evidence budget', () => {
+    it('keeps the newest evidence within its byte budget and drops older entries', () => {
+      // Prepare
+      const first = decide(maximalSignal(IP, 1, 'é'), undefined, context());
+      const now = shifted(MINUTE);
+
+      // Act
+      const second = decide(
+        maximalSignal(IP, 2, 'é', { observedAt: now.toISOString() }),
+        written(first),
+        context({ now }),
+      );
+
+      // Assess
+      const decision = written(second);
+      expect(second.outcome).toBe('extended');
+      expect(jsonBytes(decision.evidence)).toBeLessThanOrEqual(EVIDENCE_BUDGET_BYTES);
+      expect(decision.evidence.at(-1)?.key.startsWith('2:')).toBe(true);
+      expect(jsonBytes(decision)).toBeLessThanOrEqual(RECORD_BUDGET_BYTES);
+    });
+
+    it('cuts the details of a huge signal with a visible notice, in the record and in the audit', () => {
+      // Act
+      const result = decide(maximalSignal(IP, 1), undefined, context());
+
+      // Assess
+      const details = written(result).evidence.at(-1)?.details ?? [];
+      expect(details[0]).toBe(`0:${'x'.repeat(4090)}`);
+      expect(details.at(-1)).toMatch(/^… [0-9]+ more lines \/ [0-9,]+ bytes dropped$/);
+      expect(result.audit[0]?.evidence).toEqual(written(result).evidence.at(-1));
+      expect(jsonBytes(result.audit[0])).toBeLessThanOrEqual(AUDIT_BUDGET_BYTES);
+    });
+
+    it('property: no sequence of maximal signals, unblocks and blocks makes a record or an audit entry outgrow its budget', () => {
+      const policy = enforcingPolicy();
+      const step = fc.record({
+        kind: fc.constantFrom('finding', 'finding', 'finding', 'manual', 'unblock'),
+        char: fc.constantFrom(...WIDE_CHARACTERS),
+        minutes: fc.integer({ min: 1, max: 6 * 60 }),
+      });
+      let largest = 0;
+      fc.assert(
+        fc.property(fc.array(step, { minLength: 1, maxLength: 40 }), (steps) => {
+          let current: Decision | undefined;
+          let now = NOW;
+          for (const [i, { kind, char, minutes }] of steps.entries()) {
+            now = shifted(minutes * MINUTE, now);
+            const observedAt = now.toISOString();
+            const long = char.repeat(1024 / char.length);
+            const signal =
+              kind === 'manual'
+                ? manualBlock(
+                    IP,
+                    { requestedBy: long, reason: long },
+                    { observedAt, evidence: { key: `m-${i}-${long}`, summary: long } },
+                  )
+                : kind === 'unblock'
+                  ? manualUnblock(IP, {
+                      observedAt,
+                      evidence: { key: `u-${i}-${long}`, summary: long },
+                      request: { requestedBy: long, reason: long },
+                    })
+                  : maximalSignal(IP, i, char, { observedAt, severity: 9 });
+            const result = decide(signal, current, context({ policy, now }));
+            for (const entry of result.audit)
+              expect(jsonBytes(entry)).toBeLessThanOrEqual(AUDIT_BUDGET_BYTES);
+            if (result.decision) {
+              const size = jsonBytes(result.decision);
+              largest = Math.max(largest, size);
+              expect(size).toBeLessThanOrEqual(RECORD_BUDGET_BYTES);
+              current = result.decision;
+            }
+          }
+        }),
+        { numRuns: 60 },
+      );
+      expect(largest).toBeGreaterThan(EVIDENCE_BUDGET_BYTES);
+    });
+  });
+
+  describe('after an unblock', () => {
+    const REPUBLISHED = 6 * HOUR;
+
+    /** An active block fed by the finding `guardduty:earlier-finding`, unblocked now by bob. */
+    function unblockedNow(policy = enforcingPolicy()): Decision {
+      return written(decide(manualUnblock(IP), activeDecision(IP), context({ policy })));
+    }
+
+    /** GuardDuty re-publishing the finding that fed the block, `after` from now. */
+    function republished(after: number): Signal {
+      return guardDutySignal(IP, {
+        observedAt: isoAt(after),
+        evidence: { key: 'guardduty:earlier-finding', summary: 'An earlier finding' },
+      });
+    }
+
+    it('does not block again when GuardDuty re-publishes the same finding, and names the unblock', () => {
+      // Prepare
+      const unblocked = unblockedNow();
+      const now = shifted(REPUBLISHED);
+
+      // Act
+      const result = decide(republished(REPUBLISHED), unblocked, context({ now }));
+
+      // Assess
+      expect(result).toMatchObject({ outcome: 'skipped', skipReason: 'suppressed', audit: [] });
+      expect(result.decision).toBeUndefined();
+      expect(result.breaker).toBeUndefined();
+      expect(result.reason).toBe(
+        `suppressed: guardduty:earlier-finding was unblocked by bob@example.com at ${NOW.toISOString()}; ` +
+          `it may not block ${IP}/32 again until ${isoAt(7 * DAY)}`,
+      );
+    });
+
+    it('blocks from the same finding again once the suppression is over, at the bottom of the ladder', () => {
+      // Prepare
+      const unblocked = unblockedNow();
+      const now = shifted(7 * DAY + MINUTE);
+
+      // Act
+      const result = decide(republished(7 * DAY + MINUTE), unblocked, context({ now }));
+
+      // Assess
+      expect(result.outcome).toBe('blocked');
+      expect(result.expiresAt).toBe(isoAt(4 * HOUR, now));
+    });
+
+    it('still blocks on a new finding, from the bottom of the ladder', () => {
+      // Prepare
+      const unblocked = unblockedNow();
+      const now = shifted(REPUBLISHED);
+
+      // Act
+      const result = decide(findingAt(now, 'a-different-finding'), unblocked, context({ now }));
+
+      // Assess
+      expect(result.outcome).toBe('blocked');
+      expect(result.expiresAt).toBe(isoAt(4 * HOUR, now));
+    });
+
+    it("still takes an operator's block", () => {
+      // Prepare
+      const unblocked = unblockedNow();
+      const now = shifted(HOUR);
+
+      // Act
+      const result = decide(
+        manualBlock(IP, {}, { observedAt: now.toISOString() }),
+        unblocked,
+        context({ now }),
+      );
+
+      // Assess
+      expect(result.outcome).toBe('blocked');
+    });
+
+    it('uses the configured suppression period', () => {
+      // Prepare
+      const policy = enforcingPolicy({ unblockSuppression: '1d' });
+      const unblocked = unblockedNow(policy);
+      const now = shifted(DAY + MINUTE);
+
+      // Act
+      const within = decide(
+        republished(REPUBLISHED),
+        unblocked,
+        context({ policy, now: shifted(REPUBLISHED) }),
+      );
+      const after = decide(republished(DAY + MINUTE), unblocked, context({ policy, now }));
+
+      // Assess
+      expect(unblocked.suppressions).toEqual([
+        { key: 'guardduty:earlier-finding', by: 'bob@example.com', at: NOW.toISOString(), until: isoAt(DAY) },
+      ]);
+      expect(within.skipReason).toBe('suppressed');
+      expect(after.outcome).toBe('blocked');
+    });
+  });
+
+  describe('an unblock of an indicator under a wider block', () => {
+    it.each([
+      ['a.b.evil.com', ['b.evil.com', '*.b.evil.com', 'evil.com', '*.evil.com']],
+      ['*.a.evil.com', ['a.evil.com', 'evil.com', '*.evil.com']],
+      ['evil.com', []],
+      ['*.evil.com', ['evil.com']],
+      ['evil.co.uk', []],
+    ])('looks for the blocks that cover the name %s', (name, expected) => {
+      // Act
+      const keys = coveringKeys(guardDutySignal(name).indicator, enforcingPolicy());
+
+      // Assess
+      expect(keys).toEqual(expected);
+    });
+
+    it('looks for every wider network down to the widest one the guard rails allow', () => {
+      // Act
+      const v4 = coveringKeys(guardDutySignal('198.51.100.77').indicator, enforcingPolicy());
+      const v6 = coveringKeys(
+        guardDutySignal('2001:db8:1234:5678::/64').indicator,
+        enforcingPolicy({ guardRails: { minPrefixLengthV6: 56 } }),
+      );
+
+      // Assess
+      expect(v4).toHaveLength(16);
+      expect(v4.slice(0, 3)).toEqual(['198.51.100.76/31', '198.51.100.76/30', '198.51.100.72/29']);
+      expect(v4.at(-1)).toBe('198.51.0.0/16');
+      expect(v6).toEqual([
+        '2001:db8:1234:5678::/63',
+        '2001:db8:1234:5678::/62',
+        '2001:db8:1234:5678::/61',
+        '2001:db8:1234:5670::/60',
+        '2001:db8:1234:5660::/59',
+        '2001:db8:1234:5640::/58',
+        '2001:db8:1234:5600::/57',
+        '2001:db8:1234:5600::/56',
+      ]);
+    });
+
+    it('names the active block that covers the address and says to unblock that instead', () => {
+      // Prepare
+      const covering = activeDecision('198.51.100.0/24', { expiresAt: isoAt(3 * HOUR) });
+
+      // Act
+      const result = decide(manualUnblock(IP), undefined, context({ covering: [covering] }));
+
+      // Assess
+      expect(result).toMatchObject({ outcome: 'skipped', skipReason: 'not-blocked', notify: true });
+      expect(result.reason).toBe(
+        `${IP}/32 is not blocked itself, but the active block on 198.51.100.0/24 (until ${isoAt(3 * HOUR)}) ` +
+          'covers it; unblock 198.51.100.0/24 instead',
+      );
+      expect(result.targets).toEqual(covering.targets);
+      expect(result.decision).toBeUndefined();
+    });
+
+    it('ignores covering records that are not blocking', () => {
+      // Prepare
+      const ended = expired(activeDecision('198.51.100.0/24', { expiresAt: isoAt(-HOUR) }));
+
+      // Act
+      const result = decide(manualUnblock(IP), undefined, context({ covering: [ended] }));
+
+      // Assess
+      expect(result).toMatchObject({ outcome: 'skipped', skipReason: 'not-blocked', notify: false });
+      expect(result.reason).toBe(`${IP}/32 is not blocked; nothing to unblock`);
+    });
+  });
+
+  describe('event times', () => {
+    const FUTURE = '2099-01-01T00:00:00.000Z';
+
+    it('uses now for a time in the future, and says so in the reason and the audit', () => {
+      // Prepare
+      const signal = guardDutySignal(IP, { observedAt: FUTURE });
+
+      // Act
+      const result = decide(signal, undefined, context());
+
+      // Assess
+      const note = `observed time ${FUTURE} is in the future; used ${NOW.toISOString()}`;
+      expect(result.outcome).toBe('blocked');
+      expect(written(result).seen).toEqual({ [signal.evidence.key]: NOW.toISOString() });
+      expect(result.reason).toContain(note);
+      expect(written(result).reason).toContain(note);
+      expect(result.audit[0]?.reason).toContain(note);
+    });
+
+    it('does not let a future-dated signal make a later genuine one a duplicate', () => {
+      // Prepare
+      const poisoned = decide(guardDutySignal(IP, { observedAt: FUTURE }), undefined, context());
+      const now = shifted(HOUR);
+
+      // Act
+      const genuine = decide(
+        guardDutySignal(IP, { observedAt: now.toISOString() }),
+        written(poisoned),
+        context({ now }),
+      );
+
+      // Assess
+      expect(genuine.outcome).toBe('extended');
+    });
+
+    it('accepts a time within five minutes of clock skew as it is', () => {
+      // Prepare
+      const signal = guardDutySignal(IP, { observedAt: isoAt(4 * MINUTE) });
+
+      // Act
+      const result = decide(signal, undefined, context());
+
+      // Assess
+      expect(written(result).seen[signal.evidence.key]).toBe(isoAt(4 * MINUTE));
+      expect(result.reason).not.toContain('future');
+    });
+
+    it('does not treat a seen time already stored in the future as a replay barrier', () => {
+      // Prepare: a record written before times were clamped.
+      const current = activeDecision(IP, { seen: { 'guardduty:earlier-finding': FUTURE } });
+      const signal = guardDutySignal(IP, {
+        evidence: { key: 'guardduty:earlier-finding', summary: 'An earlier finding' },
+      });
+
+      // Act
+      const result = decide(signal, current, context());
+
+      // Assess
+      expect(result.outcome).toBe('extended');
+      expect(written(result).seen['guardduty:earlier-finding']).toBe(NOW.toISOString());
+    });
+  });
+
+  describe('shadow reasons', () => {
+    it('records an archived GuardDuty finding as shadow only', () => {
+      // Act
+      const result = decide(guardDutySignal(IP, { archived: true }), undefined, context());
+
+      // Assess
+      expect(result.outcome).toBe('shadow');
+      expect(result.reason).toBe(`shadow: an archived GuardDuty finding; would have blocked ${IP}/32 for 4h`);
+      expect(result.breaker).toBeUndefined();
+    });
+
+    it("calls a detector's sample a sample signal, not a GuardDuty finding", () => {
+      // Act
+      const result = decide(detectorSignal(DOMAIN, { sample: true }), undefined, context());
+
+      // Assess
+      expect(result.outcome).toBe('shadow');
+      expect(result.reason).toBe(`shadow: a sample signal; would have blocked ${DOMAIN} for 4h`);
     });
   });
 });

@@ -52,6 +52,7 @@ describe('parsePolicy', () => {
         ladderMs: [4 * HOUR, 8 * HOUR, 24 * HOUR, 7 * DAY],
         repeatWindowMs: 30 * DAY,
         manualDefaultMs: 24 * HOUR,
+        unblockSuppressionMs: 7 * DAY,
       },
       targets: {
         dnsFirewall: { mode: 'alert', maxDomains: 100_000 },
@@ -114,6 +115,7 @@ describe('parsePolicy', () => {
       blockDurations: ['1h', 'PT2H', '1d'],
       repeatWindow: '2w',
       manualDefaultTtl: '90m',
+      unblockSuppression: '3d',
       targets: { networkAcls: { mode: 'enforce', ruleRange: [100, 119], maxEntriesPerFamily: 40 } },
       breaker: { maxNewBlocksPerHour: 10 },
     };
@@ -129,6 +131,7 @@ describe('parsePolicy', () => {
       ladderMs: [HOUR, 2 * HOUR, DAY],
       repeatWindowMs: 14 * DAY,
       manualDefaultMs: 90 * 60_000,
+      unblockSuppressionMs: 3 * DAY,
     });
     expect(policy.targets.networkAcls).toEqual({
       mode: 'enforce',

@@ -148,4 +148,30 @@ describe('threatSignalCommand', () => {
     // Assess
     expect(command).toMatchObject({ signal: { workload: event.detail.workload } });
   });
+
+  it('refuses details over 16 KiB of UTF-8 in all, so that one signal fits the record budget', () => {
+    // Prepare
+    const event = sample();
+    event.detail.evidence.details = Array.from({ length: 5 }, () => '€'.repeat(4000));
+
+    // Act
+    const error = thrownBy(() => threatSignalCommand(event.detail, 'id'));
+
+    // Assess
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error).toMatchObject({ field: 'detail.evidence.details' });
+    expect((error as Error).message).toMatch(/16,384 bytes/);
+  });
+
+  it('takes details of up to 16 KiB', () => {
+    // Prepare
+    const event = sample();
+    event.detail.evidence.details = Array.from({ length: 16 }, () => 'x'.repeat(1000));
+
+    // Act
+    const command = threatSignalCommand(event.detail, 'id');
+
+    // Assess
+    expect(command.kind === 'signal' && command.signal.evidence.details).toHaveLength(16);
+  });
 });

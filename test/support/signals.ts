@@ -172,3 +172,35 @@ export function activeDecision(indicator: string, overrides: Partial<Decision> =
     ...overrides,
   };
 }
+
+/** Characters of every UTF-8 width: one byte, two, three, and four (a surrogate pair in JavaScript). */
+export const WIDE_CHARACTERS = ['x', 'é', '€', '𝄞'] as const;
+
+/**
+ * A detector signal as large as the Threat Signal contract once allowed, and larger: a 512-character key,
+ * a 1,024-character summary, 50 detail lines of 4,096 characters and long workload fields, all made of
+ * `char`. `n` keeps the key unique, so every such signal is new evidence.
+ */
+export function maximalSignal(
+  indicator: string,
+  n: number,
+  char: string = 'x',
+  overrides: Partial<Omit<Signal, 'indicator'>> = {},
+): Signal {
+  const line = (length: number) => char.repeat(Math.ceil(length / char.length)).slice(0, length);
+  return detectorSignal(indicator, {
+    detector: `detector-${line(100)}`,
+    evidence: {
+      key: `${n}:${line(500)}`,
+      summary: line(1024),
+      details: Array.from({ length: 50 }, (_, i) => `${i}:${line(4090)}`),
+    },
+    workload: {
+      account: '123456789012',
+      region: line(256),
+      vpcId: `vpc-${n}-${line(256)}`,
+      instanceId: `i-${n}-${line(256)}`,
+    },
+    ...overrides,
+  });
+}

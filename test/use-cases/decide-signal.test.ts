@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { Decision } from '#domain/decision';
 import { ThrottledError } from '#domain/errors';
+import type { DecisionStore } from '#ports/decision-store';
 import { decideSignal, resetBreaker } from '#shared/use-cases/decide-signal';
 import { type GuardDutyEvent, loadEvent } from '../support/events';
+import { maximalSignal } from '../support/signals';
 import {
   createWarden,
   flowSignal,
@@ -198,7 +201,8 @@ describe('decideSignal', () => {
     // Act
     const tripped = await decideSignal(flowSignal('198.51.100.5', 8, warden), warden.deps);
     const whileOpen = await decideSignal(flowSignal('198.51.100.7', 8, warden), warden.deps);
-    const reset = await resetBreaker('bob@example.com', 'reviewed the burst', warden.deps);
+    const reset =
+      (await resetBreaker('bob@example.com', 'reviewed the burst', warden.deps)).outcome === 'closed';
     const afterReset = await decideSignal(flowSignal('198.51.100.9', 8, warden), warden.deps);
 
     // Assess
@@ -239,4 +243,253 @@ describe('decideSignal', () => {
     expect(report).toMatchObject({ outcome: 'blocked', alertError: 'Rate exceeded' });
     expect(await warden.store.listActive()).toHaveLength(1);
   });
+
+  it('lifts a block after two maximal signals: every write of the record fits the store', async () => {
+    // Prepare
+    const warden = createWarden();
+    await decideSignal(maximalSignal('198.51.100.77', 1, 'é', { observedAt: at(0) }), warden.deps);
+    warden.clock.advance(MINUTE);
+    await decideSignal(maximalSignal('198.51.100.77', 2, '€', { observedAt: at(MINUTE) }), warden.deps);
+    warden.clock.advance(MINUTE);
+
+    // Act
+    const report = await decideSignal(manualSignal('198.51.100.77', warden, 'Unblock Request'), warden.deps);
+
+    // Assess
+    expect(report.outcome).toBe('unblocked');
+    expect(await warden.store.listActive()).toEqual([]);
+    expect((await warden.store.listAudit('198.51.100.77/32')).map((a) => a.event)).toEqual([
+      'blocked',
+      'extended',
+      'unblocked',
+    ]);
+  });
+
+  it('does not block again when GuardDuty re-publishes a finding an operator unblocked, and says so', async () => {
+    // Prepare
+    const warden = createWarden();
+    await decideSignal(sampleSignal('guardduty/c2-ip-outbound.json', warden), warden.deps);
+    warden.clock.advance(HOUR);
+    const unblock = await decideSignal(manualSignal('198.51.100.77', warden, 'Unblock Request'), warden.deps);
+    warden.clock.advance(5 * HOUR);
+    const again = loadEvent<GuardDutyEvent>('guardduty/c2-ip-republished.json');
+    again.detail.service.eventLastSeen = at(6 * HOUR - MINUTE);
+
+    // Act
+    const report = await decideSignal(signalFrom(again, warden), warden.deps);
+
+    // Assess
+    expect(report).toMatchObject({ outcome: 'skipped', skipReason: 'suppressed' });
+    expect(report.reason).toContain(`unblocked by bob@example.com at ${at(HOUR)}`);
+    expect(report.reason).toContain(`until ${at(HOUR + 7 * 24 * HOUR)}`);
+    expect(await warden.store.listActive()).toEqual([]);
+    expect(unblock.reason).toContain(`is suppressed until ${at(HOUR + 7 * 24 * HOUR)}`);
+    const alert = warden.alerts.published.find((a) => a.subject.includes('UNBLOCKED'));
+    expect(alert?.message).toContain('(guardduty:b5d6e7f8091a2b3c4d5e6f708192a3b4) is suppressed until');
+  });
+
+  it('says which block covers an address an operator asks to unblock, and what to unblock instead', async () => {
+    // Prepare
+    const warden = createWarden();
+    await decideSignal(manualSignal('203.0.113.0/24', warden), warden.deps);
+    warden.clock.advance(MINUTE);
+
+    // Act
+    const report = await decideSignal(manualSignal('203.0.113.45', warden, 'Unblock Request'), warden.deps);
+
+    // Assess
+    expect(report).toMatchObject({ outcome: 'skipped', skipReason: 'not-blocked' });
+    expect(report.reason).toBe(
+      `203.0.113.45/32 is not blocked itself, but the active block on 203.0.113.0/24 (until ${at(7 * 24 * HOUR)}) ` +
+        'covers it; unblock 203.0.113.0/24 instead',
+    );
+    expect(warden.alerts.published.at(-1)?.subject).toBe(
+      '[Egress Warden] DID NOT UNBLOCK 203.0.113.45/32 (manual)',
+    );
+    expect(warden.alerts.published.at(-1)?.message).toContain('unblock 203.0.113.0/24 instead');
+    expect(await warden.store.listActive()).toHaveLength(1);
+  });
+
+  it('says which blocked domain covers a name an operator asks to unblock', async () => {
+    // Prepare
+    const warden = createWarden();
+    await decideSignal(manualSignal('*.evil-c2.example', warden), warden.deps);
+
+    // Act
+    const report = await decideSignal(
+      manualSignal('cdn.api.evil-c2.example', warden, 'Unblock Request'),
+      warden.deps,
+    );
+
+    // Assess
+    expect(report.reason).toContain('the active block on *.evil-c2.example');
+    expect(report.reason).toContain('unblock *.evil-c2.example instead');
+  });
+
+  it('looks covering blocks up only when the indicator is not blocked itself, all at once', async () => {
+    // Prepare
+    const warden = createWarden();
+    await decideSignal(manualSignal('203.0.113.45', warden), warden.deps);
+    const reads = readCounting(warden.deps.store);
+    const deps = { ...warden.deps, store: reads.store };
+
+    // Act
+    await decideSignal(manualSignal('203.0.113.45', warden, 'Unblock Request'), deps);
+    const whenBlocked = reads.keys.length;
+    await decideSignal(manualSignal('203.0.113.46', warden, 'Unblock Request'), deps);
+
+    // Assess
+    expect(whenBlocked).toBe(1);
+    expect(reads.keys.slice(1, 4)).toEqual(['203.0.113.46/32', '203.0.113.46/31', '203.0.113.44/30']);
+    expect(reads.keys.at(-1)).toBe('203.0.0.0/16');
+    expect(reads.keys).toHaveLength(1 + 1 + 16);
+    expect(reads.peakInFlight).toBeGreaterThanOrEqual(16);
+  });
+
+  it('records 200 concurrent new blocks against one breaker: none fails, and the count is exact', async () => {
+    // Prepare
+    const warden = createWarden({ policy: policyWith({ breaker: { maxNewBlocksPerHour: 1000 } }) });
+    const signals = Array.from({ length: 200 }, (_, i) =>
+      flowSignal(`198.51.${100 + (i >> 8)}.${i & 255}`, 8, warden),
+    );
+    const timers = new VirtualTimers();
+    const random = seededRandom(42);
+
+    // Act
+    const reports = await timers.runUntilSettled(
+      Promise.all(
+        signals.map((signal) => decideSignal(signal, warden.deps, { delay: timers.delay, random })),
+      ),
+    );
+
+    // Assess
+    expect(reports.every((report) => report.outcome === 'blocked')).toBe(true);
+    expect(await warden.store.listActive()).toHaveLength(200);
+    const breaker = warden.store.snapshot().breaker;
+    expect(breaker.recentBlocks.reduce((sum, bucket) => sum + bucket.count, 0)).toBe(200);
+    expect(breaker.open).toBe(false);
+    expect(timers.waits.length).toBeGreaterThan(0);
+    expect(Math.max(...timers.waits)).toBeLessThanOrEqual(1000);
+  });
+
+  it('waits at random below a doubling ceiling after each lost conditional write', async () => {
+    // Prepare
+    const warden = createWarden();
+    const timers = new VirtualTimers();
+    const signals = [1, 3, 5].map((i) => flowSignal(`198.51.100.${i}`, 8, warden));
+
+    // Act
+    await timers.runUntilSettled(
+      Promise.all(
+        signals.map((signal) =>
+          decideSignal(signal, warden.deps, { delay: timers.delay, random: () => 0.999 }),
+        ),
+      ),
+    );
+
+    // Assess
+    expect([...new Set(timers.waits)].sort((a, b) => a - b).slice(0, 2)).toEqual([24, 49]);
+  });
+
+  it('closes the breaker on request, alerts who closed it and why, and reports it', async () => {
+    // Prepare
+    const warden = createWarden({ policy: policyWith({ breaker: { maxNewBlocksPerHour: 1 } }) });
+    await decideSignal(flowSignal('198.51.100.1', 8, warden), warden.deps);
+    await decideSignal(flowSignal('198.51.100.3', 8, warden), warden.deps);
+    warden.clock.advance(10 * MINUTE);
+
+    // Act
+    const report = await resetBreaker('bob@example.com', 'reviewed the burst', warden.deps);
+    const again = await resetBreaker('bob@example.com', 'twice', warden.deps);
+
+    // Assess
+    expect(report).toEqual({
+      outcome: 'closed',
+      requestedBy: 'bob@example.com',
+      reason: 'reviewed the burst',
+      at: at(10 * MINUTE),
+      openedAt: at(0),
+      openReason: 'more than 1 new blocks within 1h',
+    });
+    expect(again).toMatchObject({ outcome: 'already-closed' });
+    const closed = warden.alerts.published.filter((a) => a.subject.includes('BREAKER CLOSED'));
+    expect(closed).toHaveLength(1);
+    expect(closed[0]?.message).toContain('bob@example.com');
+    expect(closed[0]?.message).toContain('reviewed the burst');
+    expect(warden.store.snapshot().breaker.open).toBe(false);
+  });
 });
+
+/** A store that records the keys `get` is asked for and how many reads were in flight at once. */
+function readCounting(store: DecisionStore): { store: DecisionStore; keys: string[]; peakInFlight: number } {
+  const result = { keys: [] as string[], peakInFlight: 0, store };
+  let inFlight = 0;
+  result.store = {
+    get: async (key: string): Promise<Decision | undefined> => {
+      result.keys.push(key);
+      inFlight++;
+      result.peakInFlight = Math.max(result.peakInFlight, inFlight);
+      await Promise.resolve();
+      inFlight--;
+      return store.get(key);
+    },
+    put: (decision, expected) => store.put(decision, expected),
+    listActive: () => store.listActive(),
+    listDueBefore: (time) => store.listDueBefore(time),
+    appendAudit: (records) => store.appendAudit(records),
+    listAudit: (key) => store.listAudit(key),
+    getBreaker: () => store.getBreaker(),
+    putBreaker: (state, expected) => store.putBreaker(state, expected),
+    getNetworkAclLedger: () => store.getNetworkAclLedger(),
+    putNetworkAclLedger: (ledger, expected) => store.putNetworkAclLedger(ledger, expected),
+  };
+  return result;
+}
+
+/** A deterministic stand-in for Math.random (mulberry32). */
+function seededRandom(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/**
+ * Virtual time for retry delays: `delay(ms)` resolves when the clock reaches it. Once every promise job has
+ * run, the clock jumps to the next wake-up and wakes everyone due then together, so that writers who wait
+ * the same time collide again as they would on a real table; tests wait for nothing.
+ */
+class VirtualTimers {
+  readonly waits: number[] = [];
+  #now = 0;
+  #pending: { at: number; order: number; resolve: () => void }[] = [];
+  #order = 0;
+
+  readonly delay = (ms: number): Promise<void> => {
+    this.waits.push(ms);
+    return new Promise((resolve) => {
+      this.#pending.push({ at: this.#now + ms, order: this.#order++, resolve });
+    });
+  };
+
+  async runUntilSettled<T>(promise: Promise<T>): Promise<T> {
+    let settled = false;
+    const done = promise.finally(() => {
+      settled = true;
+    });
+    while (!settled) {
+      await new Promise((resolve) => setImmediate(resolve));
+      this.#pending.sort((a, b) => a.at - b.at || a.order - b.order);
+      const next = this.#pending[0];
+      if (!next) continue;
+      this.#now = next.at;
+      const due = this.#pending.filter((timer) => timer.at === next.at);
+      this.#pending = this.#pending.filter((timer) => timer.at !== next.at);
+      for (const timer of due) timer.resolve();
+    }
+    return done;
+  }
+}

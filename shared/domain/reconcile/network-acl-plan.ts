@@ -151,7 +151,9 @@ export function planNetworkAcl(
   const foreignEntries = egress.filter((entry) => !ownKeys.has(ledgerKey(entry)));
   const stale = dedupe(options.owned ?? []).filter((entry) => !ownKeys.has(ledgerKey(entry)));
   const allows = parsedAllows(foreignEntries);
-  const limitOf = (range: CidrRange) => allows.find((allow) => rangeContains(allow.range, range))?.entry;
+  // An allow numbered before a deny exempts every address they share, so a deny must come before each allow
+  // it overlaps (not only those that contain it) to take full effect; one that cannot is reported, not written.
+  const limitOf = (range: CidrRange) => allows.find((allow) => rangesOverlap(allow.range, range))?.entry;
 
   const { candidates, merged } = aggregate(desired, options.mayMerge);
   const foreignCount = countByFamily(foreignEntries);

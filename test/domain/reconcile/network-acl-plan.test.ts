@@ -282,6 +282,20 @@ describe('planNetworkAcl', () => {
     expect(plan.coveringAllows).toEqual([]);
   });
 
+  it('reports, and does not write, a deny that a narrower allow numbered before it would partly exempt', () => {
+    // Prepare: the operator allows a /123 at rule 1; the blocks aggregate into the /122 around it.
+    const acl = aclWith(allow(1, '2001:db8::20/123'));
+
+    // Act
+    const plan = planNetworkAcl(acl, [block(network('2001:db8::/122')), block(network('2001:db8::20/123'))], {
+      ruleRange: [1, 2],
+    });
+
+    // Assess
+    expect(plan.steps).toEqual([]);
+    expect(plan.shadowed.map((item) => [item.cidr, item.allow.ruleNumber])).toEqual([['2001:db8::/122', 1]]);
+  });
+
   it('keeps correct entries on their rule numbers, so a converged ACL gives no steps', () => {
     // Prepare
     const acl = aclWith(deny(7, '198.51.100.0/32'), deny(3, '198.51.100.2/32'));
