@@ -268,18 +268,24 @@ async function enforceNetworkFirewall(
   }
 }
 
-/** Records on each active decision where it did not fit, and alerts once when that changes. */
+/**
+ * Records on each active decision where it did not fit, and alerts once when that changes. Linear in the
+ * active decisions and the overflow: each target's overflow is looked up in a set, never scanned.
+ */
 async function recordOverflow(
   active: readonly Decision[],
   targets: readonly TargetReport[],
   deps: Dependencies,
 ): Promise<void> {
+  const overflowOf = new Map(targets.map((t) => [t.target, new Set(t.overflow)]));
   const newly = new Map<TargetName, string[]>();
   for (const decision of active) {
     const before = decision.overflow ?? [];
     // A target that failed says nothing about what fits: keep what was recorded, or the next run re-alerts.
     const overflow = targets
-      .filter((t) => (t.status === 'failed' ? before.includes(t.target) : t.overflow.includes(decision.key)))
+      .filter((t) =>
+        t.status === 'failed' ? before.includes(t.target) : overflowOf.get(t.target)?.has(decision.key),
+      )
       .map((t) => t.target);
     if (overflow.length === before.length && overflow.every((t) => before.includes(t))) continue;
     try {
@@ -289,7 +295,9 @@ async function recordOverflow(
       throw error;
     }
     for (const target of overflow.filter((t) => !before.includes(t))) {
-      newly.set(target, [...(newly.get(target) ?? []), `${decision.key} (severity ${decision.severity})`]);
+      const lines = newly.get(target) ?? [];
+      lines.push(`${decision.key} (severity ${decision.severity})`);
+      newly.set(target, lines);
     }
   }
   for (const [target, lines] of newly) {
