@@ -183,4 +183,22 @@ describe('egress-warden simulate', () => {
     expect(output.targets.dnsFirewall.domains).toEqual([]);
     expect(output.decisions.find((d) => d.indicator === 'guarddutyc2activityb.com')?.outcome).toBe('shadow');
   });
+
+  it('takes a DNS Firewall maxDomains above 100,000, as the account quota can be raised', async () => {
+    // Prepare
+    const config = join(scratch, 'raised-quota.json');
+    await writeFile(
+      config,
+      JSON.stringify({ policy: { targets: { dnsFirewall: { mode: 'enforce', maxDomains: 250_000 } } } }),
+    );
+
+    // Act
+    const run = await cli('simulate', 'events/guardduty/c2-domain.json', '--json', '--config', config);
+
+    // Assess
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const output = JSON.parse(run.stdout) as CliOutput;
+    expect(output.targets.dnsFirewall.domains).toContain('guarddutyc2activityb.com');
+  });
 });
