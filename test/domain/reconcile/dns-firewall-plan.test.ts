@@ -104,7 +104,8 @@ describe('planDnsFirewall', () => {
   it('orders the ADD calls by block priority, best first, so the account quota leaves out the lowest blocks', () => {
     // Prepare: 600 low-severity blocks early in the alphabet, 600 high-severity ones late in it.
     const low = Array.from({ length: 600 }, (_, i) => block(domain(`aa-${i}.example.com`), 4));
-    const high = Array.from({ length: 600 }, (_, i) => block(domain(`zz-c2-${i}.example.com`), 10));
+    const highNames = Array.from({ length: 600 }, (_, i) => domain(`zz-c2-${i}.example.com`));
+    const high = highNames.map((name) => block(name, 10));
     const quota = 1_000;
 
     // Act
@@ -118,8 +119,8 @@ describe('planDnsFirewall', () => {
     // Assess: the first call holds only the severity-10 blocks; the quota stops the severity-4 ones.
     expect(plan.add.map((chunk) => chunk.length)).toEqual([1000, 1000, 400]);
     expect(plan.add[0]?.every((name) => name.includes('zz-c2-'))).toBe(true);
-    const placed = high.filter((entry) =>
-      toDnsFirewallEntries(entry.indicator).every((name) => written.has(name)),
+    const placed = highNames.filter((name) =>
+      toDnsFirewallEntries(name).every((entry) => written.has(entry)),
     );
     expect(placed).toHaveLength(500);
     expect([...written].some((name) => name.includes('aa-'))).toBe(false);
