@@ -92,11 +92,17 @@ function activeDecisions(count: number, policy: Policy): Decision[] {
 }
 
 /**
- * For each size, `runs` times on fresh state: put the decisions (not timed), then time the reconcile that
- * records the overflow and the one after it. Medians, and the growth exponent between consecutive sizes.
+ * After one untimed warm-up, for each size, `runs` times on fresh state: put the decisions (not timed), then
+ * time the reconcile that records the overflow and the one after it. Medians, and the growth exponent
+ * between consecutive sizes.
  */
 export async function benchOverflowScaling(sizes: readonly number[], runs: number): Promise<OverflowScaling> {
   const policy = overflowPolicy();
+  // One untimed pass at the smallest size, so the first point does not also measure the compiler warming up.
+  const warmUp = dependencies(policy);
+  for (const decision of activeDecisions(sizes[0] ?? 0, policy)) await warmUp.store.put(decision, undefined);
+  await reconcile(warmUp);
+  await reconcile(warmUp);
   const points: OverflowPoint[] = [];
   for (const blocks of sizes) {
     const decisions = activeDecisions(blocks, policy);
