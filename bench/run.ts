@@ -17,6 +17,7 @@ const { benchAwsCalls } = await import('./aws-calls');
 const { benchAclPlannerScaling, benchBreakerCost, benchDecideReconcile } = await import('./decide-reconcile');
 const { formatMiB, formatNumber, formatTable, round } = await import('./measure');
 const { benchNetworkFirewallRoom } = await import('./network-firewall-room');
+const { benchOverflowScaling } = await import('./reconcile-overflow');
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '5' }, ips: { type: 'string', default: '3000' } },
@@ -130,6 +131,33 @@ console.log(
 );
 console.log('The breaker keeps one count a minute, so its record stays small whatever the window holds.\n');
 
+// Bench 1d: reconcile with blocks that do not fit ------------------------------------------------------------
+progress('Bench 1d: reconcile with blocks that do not fit');
+const overflowScaling = await benchOverflowScaling([1_000, 4_000, 16_000], 3);
+console.log(
+  'Bench 1d — reconcile time by active blocks that do not fit (every target nearly full; median of 3)',
+);
+console.log(
+  formatTable([
+    ['active blocks', 'overflowing', 'first reconcile', 'next reconcile', 'first vs 1,000'],
+    ...overflowScaling.points.map((p) => [
+      formatNumber(p.blocks),
+      formatNumber(p.overflowing),
+      ms(p.firstMs),
+      ms(p.steadyMs),
+      times(p.firstRatioToFirst),
+    ]),
+  ]),
+);
+console.log(
+  `Growth exponents (1 = linear, 2 = quadratic): ${overflowScaling.exponents
+    .map(
+      (e) =>
+        `${formatNumber(e.from)}→${formatNumber(e.to)} first ${e.first.toFixed(2)}, next ${e.steady.toFixed(2)}`,
+    )
+    .join('; ')}. The first reconcile records the overflow on every decision and alerts once per target.\n`,
+);
+
 // Bench 2 ----------------------------------------------------------------------------------------------------
 progress('Bench 2: AWS calls for 10,000 domains and 500 IPs');
 const bench2 = await benchAwsCalls({ domains: 10_000, ips: 500, networkFirewallCapacity: 30_000 });
@@ -238,6 +266,7 @@ const results = {
   decideReconcile: bench1,
   aclPlannerScaling: scaling,
   breakerCost: breaker,
+  overflowScaling,
   awsCalls: bench2,
   networkFirewallRoom: room,
   elapsedSeconds,

@@ -14,7 +14,7 @@ import {
   ThrottledError,
   WardenError,
 } from '#domain/errors';
-import type { DnsFirewallDomainList } from '#ports/dns-firewall';
+import type { DnsFirewallDomainList, DnsFirewallListStatus } from '#ports/dns-firewall';
 
 /** Options of {@link Route53ResolverDomainList}. */
 export interface Route53ResolverDomainListOptions {
@@ -39,17 +39,20 @@ const WAIT_MAX_DELAY_MS = 5_000;
 // few minutes"; six attempts wait at most 15.5 s in all (full jitter), then the error policy retries the batch.
 const RETRY = { attempts: 6, baseDelayMs: 500, maxDelayMs: 10_000 } as const;
 const RETRYABLE_CODES = new Set(['ThrottlingException', 'Throttling', 'ConflictException']);
+// States in which the list takes writes. A failed ImportFirewallDomains leaves `COMPLETE_IMPORT_FAILED` for
+// good (Terraform's waiter treats it as a target state too): waiting for `COMPLETE` would never end.
+const AT_REST = new Set(['COMPLETE', 'COMPLETE_IMPORT_FAILED']);
 // Any DNS Firewall-valid page size works; 1,000 keeps responses small and 100,000 domains at 100 requests.
 const PAGE_SIZE = 1000;
 
 /**
  * A Route 53 Resolver DNS Firewall domain list. Absorbs the service's quirks: names come back with a trailing
- * dot (stripped), listings are paginated, a write leaves the list `UPDATING` (every write waits for
- * `COMPLETE`, before and after), and the API takes about 5 requests/s (every request of this instance is
- * spaced by `minIntervalMs`). Throttling and `ConflictException` are retried with bounded backoff.
- * Errors: InvalidInputError (more than 1,000 domains or an invalid name, refused before any request; or
- * `ValidationException`), TargetCapacityError (`LimitExceededException`), TargetNotFoundError
- * (`ResourceNotFoundException`, or a list that is `DELETING` or `COMPLETE_IMPORT_FAILED`), ThrottledError,
+ * dot (stripped), listings are paginated, a write leaves the list `UPDATING` (every write waits for it to be
+ * at rest, `COMPLETE` or `COMPLETE_IMPORT_FAILED`, before and after), and the API takes about 5 requests/s
+ * (every request of this instance is spaced by `minIntervalMs`). Throttling and `ConflictException` are
+ * retried with bounded backoff. Errors: InvalidInputError (more than 1,000 domains or an invalid name, refused
+ * before any request; or `ValidationException`), TargetCapacityError (`LimitExceededException`),
+ * TargetNotFoundError (`ResourceNotFoundException`, or a list that is `DELETING`), ThrottledError,
  * ConcurrentUpdateError (`ConflictException`, or still `UPDATING` after `maxWaitAttempts` polls). Other SDK
  * errors, such as `AccessDeniedException`, propagate unchanged.
  */
@@ -61,9 +64,9 @@ export class Route53ResolverDomainList implements DnsFirewallDomainList {
   readonly #minIntervalMs: number;
   readonly #maxWaitAttempts: number;
   #lastRequestAt = Number.NEGATIVE_INFINITY;
-  // Set once this instance has seen the list COMPLETE after its own last write, so a sequence of writes
+  // Set once this instance has seen the list at rest after its own last write, so a sequence of writes
   // costs one status poll each instead of two; any conflict clears it.
-  #knownComplete = false;
+  #knownAtRest = false;
 
   constructor(options: Route53ResolverDomainListOptions) {
     this.#client = options.client;
@@ -94,8 +97,14 @@ export class Route53ResolverDomainList implements DnsFirewallDomainList {
     return [...domains].sort();
   }
 
+  /** `Status` and `StatusMessage` from one GetFirewallDomainList; the message only when AWS gives one. */
+  async status(): Promise<DnsFirewallListStatus> {
+    const list = await this.#describe();
+    return { status: list.status, ...(list.message ? { message: list.message } : {}) };
+  }
+
   /**
-   * Adds or removes up to 1,000 domains and returns once the list is `COMPLETE` again. Idempotent; an empty
+   * Adds or removes up to 1,000 domains and returns once the list is at rest again. Idempotent; an empty
    * list makes no request.
    */
   async updateDomains(operation: 'ADD' | 'REMOVE', domains: readonly string[]): Promise<void> {
@@ -103,7 +112,7 @@ export class Route53ResolverDomainList implements DnsFirewallDomainList {
     if (batch.length === 0) return;
     await this.#retrying(async () => {
       // A conflict means the list changed state under us: check it again before the next attempt.
-      if (!this.#knownComplete) await this.#waitUntilComplete();
+      if (!this.#knownAtRest) await this.#waitUntilAtRest();
       try {
         const response = await this.#paced(() =>
           this.#client.send(
@@ -114,39 +123,44 @@ export class Route53ResolverDomainList implements DnsFirewallDomainList {
             }),
           ),
         );
-        this.#knownComplete = response.Status === 'COMPLETE';
+        this.#knownAtRest = AT_REST.has(response.Status ?? '');
       } catch (error) {
-        this.#knownComplete = false;
+        this.#knownAtRest = false;
         throw error;
       }
     });
-    if (!this.#knownComplete) await this.#waitUntilComplete();
+    if (!this.#knownAtRest) await this.#waitUntilAtRest();
   }
 
-  async #waitUntilComplete(): Promise<void> {
+  async #waitUntilAtRest(): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      const response = await this.#call(() =>
-        this.#client.send(new GetFirewallDomainListCommand({ FirewallDomainListId: this.#domainListId })),
-      );
-      const status = response.FirewallDomainList?.Status;
-      const detail = response.FirewallDomainList?.StatusMessage;
-      const described = `DNS Firewall domain list ${this.#domainListId} is ${status}${detail ? ` (${detail})` : ''}`;
-      if (status === 'COMPLETE') {
-        this.#knownComplete = true;
+      const { status, message } = await this.#describe();
+      const described = `DNS Firewall domain list ${this.#domainListId} is ${status}${message ? ` (${message})` : ''}`;
+      if (AT_REST.has(status)) {
+        this.#knownAtRest = true;
         return;
       }
-      if (status === 'DELETING' || status === 'COMPLETE_IMPORT_FAILED') {
-        // Neither state goes away by waiting: the list is being deleted, or an import by someone else failed.
+      if (status === 'DELETING') {
+        // Waiting does not help: the list is being deleted.
         throw new TargetNotFoundError(`${described}; check the stack that owns it`, status);
       }
       if (attempt >= this.#maxWaitAttempts) {
         throw new ConcurrentUpdateError(
           `${described} after ${attempt} status checks; the next write will wait again`,
-          status ?? 'UPDATING',
+          status,
         );
       }
       await this.#sleep(Math.min(WAIT_MAX_DELAY_MS, WAIT_BASE_DELAY_MS * 2 ** (attempt - 1)));
     }
+  }
+
+  async #describe(): Promise<{ status: string; message: string | undefined }> {
+    const response = await this.#call(() =>
+      this.#client.send(new GetFirewallDomainListCommand({ FirewallDomainListId: this.#domainListId })),
+    );
+    const list = response.FirewallDomainList;
+    // A missing status has only ever meant "not done yet": treat it as UPDATING and poll again.
+    return { status: list?.Status ?? 'UPDATING', message: list?.StatusMessage || undefined };
   }
 
   /** One paced request with bounded retries, its errors mapped to typed ones. */

@@ -13,6 +13,16 @@ export function formatReport(result: SimulationResult, header: string): string {
     out.push(`  ${label.padEnd(28)} ${d.indicator}  (${d.source})${until}${targets}`);
     out.push(`  ${''.padEnd(28)} ${d.reason}`);
   }
+  for (const r of result.breakerResets) {
+    const what =
+      r.outcome === 'closed'
+        ? `closed the breaker (open since ${r.openedAt ?? 'unknown'})`
+        : 'breaker was already closed';
+    out.push(
+      `  ${'BREAKER RESET'.padEnd(28)} ${what}`,
+      `  ${''.padEnd(28)} by ${r.requestedBy}: ${r.reason}`,
+    );
+  }
   out.push('', `Rejected (${result.rejected.length})`);
   for (const r of result.rejected) out.push(`  ${r.input}`, `    ${r.error}`);
 

@@ -35,9 +35,9 @@ program
       });
       const merged = { ...result, rejected: [...rejected, ...result.rejected] };
       if (options.json) {
-        const { decisions, targets, alerts } = merged;
+        const { decisions, breakerResets, targets, alerts } = merged;
         process.stdout.write(
-          `${JSON.stringify({ decisions, rejected: merged.rejected, targets, alerts }, null, 2)}\n`,
+          `${JSON.stringify({ decisions, rejected: merged.rejected, breakerResets, targets, alerts }, null, 2)}\n`,
         );
       } else {
         const advanced = options.advance ? `, then +${options.advance / 60_000} min` : '';
@@ -78,11 +78,14 @@ function cliValue<T>(parse: () => T): T {
 
 /** The newest `time` among the events, so that a run on the bundled samples is reproducible. */
 function newestEventTime(events: readonly unknown[]): Date | undefined {
-  const times = events
-    .map((event) => (event as { time?: unknown })?.time)
-    .filter((time): time is string => typeof time === 'string' && !Number.isNaN(Date.parse(time)))
-    .map((time) => Date.parse(time));
-  return times.length > 0 ? new Date(Math.max(...times)) : undefined;
+  // A loop, not Math.max(...times): spreading 190,000 arguments overflows the stack.
+  let newest = Number.NEGATIVE_INFINITY;
+  for (const event of events) {
+    const time = (event as { time?: unknown })?.time;
+    const at = typeof time === 'string' ? Date.parse(time) : Number.NaN;
+    if (at > newest) newest = at;
+  }
+  return newest === Number.NEGATIVE_INFINITY ? undefined : new Date(newest);
 }
 
 program.parseAsync().catch((error: unknown) => {

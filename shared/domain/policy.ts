@@ -118,7 +118,7 @@ const PolicySchema = v.strictObject({
       dnsFirewall: v.optional(
         v.strictObject({
           mode: v.optional(mode),
-          maxDomains: v.optional(v.pipe(v.number(), v.integer(), v.minValue(2), v.maxValue(100_000))),
+          maxDomains: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(2))),
         }),
       ),
       networkAcls: v.optional(

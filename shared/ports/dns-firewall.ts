@@ -1,4 +1,14 @@
 /**
+ * What a domain list says about itself (Route 53 Resolver's `Status` and `StatusMessage`). `COMPLETE` and
+ * `COMPLETE_IMPORT_FAILED` (an import into the list failed; it is at rest and takes writes) are worth an
+ * alert only in the second case, with `message`; `UPDATING`, `IMPORTING` and `DELETING` are passing states.
+ */
+export interface DnsFirewallListStatus {
+  readonly status: string;
+  readonly message?: string;
+}
+
+/**
  * One Route 53 Resolver DNS Firewall domain list, owned by Egress Warden (CDK creates it empty).
  * Domains are exchanged without the trailing dot the API returns; a `*.` prefix is a wildcard entry.
  */
@@ -12,4 +22,6 @@ export interface DnsFirewallDomainList {
    * (`LimitExceededException`: the account's domain quota), TargetNotFoundError, ThrottledError.
    */
   updateDomains(operation: 'ADD' | 'REMOVE', domains: readonly string[]): Promise<void>;
+  /** The list's state now, read once; changes nothing. Throws TargetNotFoundError, ThrottledError. */
+  status(): Promise<DnsFirewallListStatus>;
 }

@@ -12,7 +12,12 @@ import { InMemoryNetworkFirewall } from '#adapters/in-memory/network-firewall';
 import { InvalidInputError } from '#domain/errors';
 import { blockedByRules } from '#domain/reconcile/network-firewall-plan';
 import { toCommands } from '#shared/intake/event';
-import { type DecisionReport, decideSignal, resetBreaker } from '#shared/use-cases/decide-signal';
+import {
+  type BreakerResetReport,
+  type DecisionReport,
+  decideSignal,
+  resetBreaker,
+} from '#shared/use-cases/decide-signal';
 import type { Dependencies } from '#shared/use-cases/dependencies';
 import { type ReconcileReport, reconcile } from '#shared/use-cases/enforce/reconcile';
 import type { SimulationConfig } from './config';
@@ -27,6 +32,8 @@ export interface SimulationInput {
 export interface SimulationResult {
   readonly decisions: readonly DecisionReport[];
   readonly rejected: readonly { input: string; error: string }[];
+  /** Reset Breaker requests, in order. */
+  readonly breakerResets: readonly BreakerResetReport[];
   readonly targets: {
     readonly dnsFirewall: { readonly domains: readonly string[] };
     readonly networkAcls: Readonly<
@@ -85,6 +92,7 @@ export async function simulate(
 
   const decisions: DecisionReport[] = [];
   const rejected: { input: string; error: string }[] = [];
+  const breakerResets: BreakerResetReport[] = [];
   for (const input of inputs) {
     try {
       for (const command of toCommands(input.event, config.policy, clock.now())) {
@@ -99,7 +107,7 @@ export async function simulate(
             expiresAt: null,
             targets: [],
           });
-        } else await resetBreaker(command.requestedBy, command.reason, deps);
+        } else breakerResets.push(await resetBreaker(command.requestedBy, command.reason, deps));
       }
     } catch (error) {
       // One input's failure, expected or not, is that input's alone: the rest of the run goes on.
@@ -112,12 +120,13 @@ export async function simulate(
     clock.advance(options.advanceMs);
     reconciles.push(await reconcile(deps));
   }
-  for (const pass of reconciles) decisions.push(...pass.ended);
+  for (const pass of reconciles) for (const ended of pass.ended) decisions.push(ended);
 
   const rules = networkFirewall.snapshot().rules;
   return {
     decisions,
     rejected,
+    breakerResets,
     targets: {
       dnsFirewall: { domains: dnsFirewall.snapshot() },
       networkAcls: Object.fromEntries(

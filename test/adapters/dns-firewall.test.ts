@@ -145,6 +145,39 @@ describe('Route53ResolverDomainList', () => {
     });
   });
 
+  describe('status', () => {
+    it('reads the list once with GetFirewallDomainList and returns its Status and StatusMessage', async () => {
+      // Prepare
+      const clock = fakeTime();
+      fakeResolver({ failedImport: 'Import failed: s3 object not found' });
+
+      // Act
+      const status = await adapter(clock).status();
+
+      // Assess
+      expect(status).toEqual({
+        status: 'COMPLETE_IMPORT_FAILED',
+        message: 'Import failed: s3 object not found',
+      });
+      expect(commandNames()).toEqual(['GetFirewallDomainListCommand']);
+      expect(mock).toHaveReceivedCommandWith(GetFirewallDomainListCommand, { FirewallDomainListId: LIST_ID });
+    });
+
+    it('reports a missing list as TargetNotFoundError ResourceNotFoundException', async () => {
+      // Prepare
+      const clock = fakeTime();
+      fakeResolver();
+      const list = new Route53ResolverDomainList({ client, domainListId: 'rslvr-fdl-gone', ...clock });
+
+      // Act
+      const result = list.status();
+
+      // Assess
+      await expect(result).rejects.toBeInstanceOf(TargetNotFoundError);
+      await expect(result).rejects.toMatchObject({ code: 'ResourceNotFoundException' });
+    });
+  });
+
   describe('updateDomains', () => {
     it('sends UpdateFirewallDomains with the normalised names and returns once the list is COMPLETE', async () => {
       // Prepare
@@ -312,22 +345,39 @@ describe('Route53ResolverDomainList', () => {
       expect(mock).toHaveReceivedCommandTimes(GetFirewallDomainListCommand, 1 + 4);
     });
 
-    it.each([
-      ['DELETING', 'DELETING'],
-      ['COMPLETE_IMPORT_FAILED', 'COMPLETE_IMPORT_FAILED'],
-    ] as const)('refuses to write to a list that is %s with TargetNotFoundError', async (status, code) => {
+    it('refuses to write to a list that is DELETING with TargetNotFoundError', async () => {
       // Prepare
       const clock = fakeTime();
-      const state = fakeResolver({ status });
-      state.statusMessage = 'Import failed: s3 object not found';
+      const state = fakeResolver({ status: 'DELETING' });
+      state.statusMessage = 'Deleting the Firewall Domain List';
 
       // Act
       const result = adapter(clock).updateDomains('ADD', ['a.example.com']);
 
       // Assess
       await expect(result).rejects.toBeInstanceOf(TargetNotFoundError);
-      await expect(result).rejects.toMatchObject({ code, message: expect.stringContaining('Import failed') });
+      await expect(result).rejects.toMatchObject({
+        code: 'DELETING',
+        message: expect.stringContaining('Deleting'),
+      });
       expect(mock).not.toHaveReceivedCommand(UpdateFirewallDomainsCommand);
+    });
+
+    it('writes to a list in COMPLETE_IMPORT_FAILED at once, as to a COMPLETE one', async () => {
+      // Prepare
+      const clock = fakeTime();
+      fakeResolver({ failedImport: 'Import failed: s3 object not found', pollsWhileUpdating: 0 });
+
+      // Act
+      await adapter(clock).updateDomains('ADD', ['a.example.com']);
+
+      // Assess
+      expect(commandNames()).toEqual([
+        'GetFirewallDomainListCommand',
+        'UpdateFirewallDomainsCommand',
+        'GetFirewallDomainListCommand',
+      ]);
+      expect(mock).toHaveReceivedCommandWith(UpdateFirewallDomainsCommand, { Domains: ['a.example.com'] });
     });
 
     it('retries a throttled write and succeeds', async () => {

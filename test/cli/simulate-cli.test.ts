@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,7 +60,7 @@ describe('egress-warden simulate', () => {
     // Assess
     expect(run.code).toBe(0);
     const output = JSON.parse(run.stdout) as CliOutput;
-    expect(Object.keys(output).sort()).toEqual(['alerts', 'decisions', 'rejected', 'targets']);
+    expect(Object.keys(output).sort()).toEqual(['alerts', 'breakerResets', 'decisions', 'rejected', 'targets']);
     expect(output.rejected).toHaveLength(3);
     expect(output.targets.dnsFirewall.domains).toContain('guarddutyc2activityb.com');
     expect(denies(output)).toEqual(['198.51.100.128/25', '198.51.100.77/32']);
@@ -182,5 +182,81 @@ describe('egress-warden simulate', () => {
     const output = JSON.parse(run.stdout) as CliOutput;
     expect(output.targets.dnsFirewall.domains).toEqual([]);
     expect(output.decisions.find((d) => d.indicator === 'guarddutyc2activityb.com')?.outcome).toBe('shadow');
+  });
+
+  it('takes a DNS Firewall maxDomains above 100,000, as the account quota can be raised', async () => {
+    // Prepare
+    const config = join(scratch, 'raised-quota.json');
+    await writeFile(
+      config,
+      JSON.stringify({ policy: { targets: { dnsFirewall: { mode: 'enforce', maxDomains: 250_000 } } } }),
+    );
+
+    // Act
+    const run = await cli('simulate', 'events/guardduty/c2-domain.json', '--json', '--config', config);
+
+    // Assess
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const output = JSON.parse(run.stdout) as CliOutput;
+    expect(output.targets.dnsFirewall.domains).toContain('guarddutyc2activityb.com');
+  });
+
+  it('runs a file of 190,000 events and takes the newest event time as now', async () => {
+    // Prepare
+    const file = join(scratch, 'many-events.json');
+    const events = Array.from({ length: 190_000 }, (_, i) => ({
+      time: new Date(Date.UTC(2026, 10, 1) + i * 1000).toISOString(),
+    }));
+    await writeFile(file, JSON.stringify(events));
+
+    // Act
+    const run = await cli('simulate', file, '--json');
+
+    // Assess
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const output = JSON.parse(run.stdout) as CliOutput;
+    expect(output.rejected).toHaveLength(190_000);
+    expect(output.rejected[189_999]).toEqual({ input: `${file}[189999]`, error: 'source: is required' });
+  });
+
+  it('rejects an event nested 100,000 levels deep and decides the other events of the run', async () => {
+    // Prepare
+    const folder = await mkdtemp(join(scratch, 'deep-'));
+    const deep = join(folder, 'a-deep-manual.json');
+    const manual = JSON.parse(await readFile(join(EVENTS_DIR, 'manual/block-request.json'), 'utf8'));
+    delete manual.id;
+    manual.detail.note = '__NESTED__';
+    const nested = `${'{"a":'.repeat(99_999)}{"a":1}${'}'.repeat(99_999)}`;
+    await writeFile(deep, JSON.stringify(manual).replace('"__NESTED__"', nested));
+    await copyFile(join(EVENTS_DIR, 'guardduty/c2-domain.json'), join(folder, 'b-c2-domain.json'));
+
+    // Act
+    const run = await cli('simulate', folder, '--json');
+
+    // Assess
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const output = JSON.parse(run.stdout) as CliOutput;
+    expect(output.rejected).toEqual([
+      { input: deep, error: expect.stringMatching(/^nested deeper than 1000 levels/) },
+    ]);
+    expect(output.decisions.map((d) => d.outcome)).toEqual(['blocked']);
+  });
+
+  it('runs a file that starts with a UTF-8 byte order mark', async () => {
+    // Prepare
+    const file = join(scratch, 'bom-c2-domain.json');
+    await writeFile(file, `\uFEFF${await readFile(join(EVENTS_DIR, 'guardduty/c2-domain.json'), 'utf8')}`);
+
+    // Act
+    const run = await cli('simulate', file, '--json');
+
+    // Assess
+    expect(run.code).toBe(0);
+    const output = JSON.parse(run.stdout) as CliOutput;
+    expect(output.rejected).toEqual([]);
+    expect(output.decisions.map((d) => d.outcome)).toEqual(['blocked']);
   });
 });

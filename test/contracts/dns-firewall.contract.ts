@@ -8,6 +8,8 @@ export interface DnsFirewallSetup {
   readonly domains?: readonly string[];
   /** Domains the account-region can hold; the AWS default quota when absent. */
   readonly maxDomains?: number;
+  /** The list's state when it is not `COMPLETE`: an operator's import into it failed, with this message. */
+  readonly failedImport?: string;
 }
 
 /** `n` distinct valid domains under `zone`. */
@@ -205,6 +207,44 @@ export function describeDnsFirewallContract(
 
         // Assess
         expect(await list.listDomains()).toContain('new.example.net');
+      });
+    });
+
+    describe('a list whose last import failed (COMPLETE_IMPORT_FAILED)', () => {
+      const message = 'Import failed: the S3 object s3://ops/blocklist.txt was not found';
+
+      it('reports a list that takes writes as COMPLETE, without a message', async () => {
+        // Prepare
+        const list = await setup({});
+
+        // Act
+        const status = await list.status();
+
+        // Assess
+        expect(status).toEqual({ status: 'COMPLETE' });
+      });
+
+      it('reports the failed import with its status message, so it can be alerted on', async () => {
+        // Prepare
+        const list = await setup({ failedImport: message });
+
+        // Act
+        const status = await list.status();
+
+        // Assess
+        expect(status).toEqual({ status: 'COMPLETE_IMPORT_FAILED', message });
+      });
+
+      it('still takes additions and removals: the failed import is a resting state, not a broken list', async () => {
+        // Prepare
+        const list = await setup({ domains: ['old.example.com'], failedImport: message });
+
+        // Act
+        await list.updateDomains('ADD', ['evil.example.com']);
+        await list.updateDomains('REMOVE', ['old.example.com']);
+
+        // Assess
+        expect(await list.listDomains()).toEqual(['evil.example.com']);
       });
     });
 

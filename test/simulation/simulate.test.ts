@@ -3,7 +3,7 @@ import type { Outcome, SkipReason } from '#domain/decision';
 import { loadEvents } from '#shared/cli/load-events';
 import { parseSimulationConfig } from '#shared/simulation/config';
 import { type SimulationInput, type SimulationResult, simulate } from '#shared/simulation/simulate';
-import { EVENTS_DIR, loadEvent, type ManualEvent } from '../support/events';
+import { EVENTS_DIR, loadEvent, type ManualEvent, type ThreatSignalEvent } from '../support/events';
 import { ACL_ID, reservedDenyCidrs } from '../support/warden';
 
 /** The newest event time in events/, which the CLI uses as "now" for the bundled samples. */
@@ -229,6 +229,47 @@ describe('simulate with an input that fails unexpectedly', () => {
       { input: 'unreadable.json', error: expect.stringContaining('cannot be') },
     ]);
     expect(result.decisions.map((d) => d.indicator)).toEqual(['198.51.100.10/32', '198.51.100.11/32']);
+  });
+});
+
+describe('simulate with a Reset Breaker request', () => {
+  it('reports the reset and alerts that the breaker closed', async () => {
+    // Prepare: a breaker of one block, tripped by the second automated block.
+    const config = parseSimulationConfig({
+      policy: { breaker: { maxNewBlocksPerHour: 1 }, targets: { networkAcls: { mode: 'enforce' } } },
+    });
+    const signal = (indicator: string, id: string): SimulationInput => {
+      const event = loadEvent<ThreatSignalEvent>('detectors/dns-tunnel-signal.json');
+      event.id = id;
+      event.detail = { ...event.detail, source: 'flow-log', indicator, evidence: { summary: 'beaconing' } };
+      return { name: id, event };
+    };
+    const reset = {
+      name: 'reset',
+      event: {
+        source: 'egress-warden.manual',
+        'detail-type': 'Reset Breaker',
+        time: NOW.toISOString(),
+        detail: { reason: 'reviewed the burst', requestedBy: 'bob@example.com' },
+      },
+    };
+
+    // Act
+    const result = await simulate(
+      [signal('198.51.100.10', 'a'), signal('198.51.100.11', 'b'), reset],
+      config,
+      { now: NOW },
+    );
+
+    // Assess
+    expect(result.breakerResets).toEqual([
+      expect.objectContaining({
+        outcome: 'closed',
+        requestedBy: 'bob@example.com',
+        reason: 'reviewed the burst',
+      }),
+    ]);
+    expect(result.alerts.filter((a) => a.subject.includes('BREAKER CLOSED'))).toHaveLength(1);
   });
 });
 

@@ -10,7 +10,11 @@ import { compareBlockPriority, compareText } from './block-priority';
 
 /** The writes that converge the domain list: UpdateFirewallDomains ADD and REMOVE calls, in order. */
 export interface DnsFirewallPlan {
-  /** Domains to add, sorted, in chunks of at most DNS_FIREWALL_MAX_DOMAINS_PER_CALL (one call each). */
+  /**
+   * Domains to add, in chunks of at most DNS_FIREWALL_MAX_DOMAINS_PER_CALL (one call each), best block first
+   * (block-priority order) and a block's entries always in the same chunk: when the account's quota, shared
+   * with other lists, refuses a chunk, the chunks not written hold the lowest-priority blocks, whole.
+   */
   readonly add: string[][];
   /** Domains to remove, sorted and chunked the same way. */
   readonly remove: string[][];
@@ -38,7 +42,8 @@ export function toDnsFirewallEntries(indicator: DomainIndicator): string[] {
  * Plans the ADD and REMOVE calls that make the list hold exactly the entries of the domain blocks in
  * `desired` (IP and CIDR blocks are ignored). `actual` is compared after lowercasing and dropping a trailing
  * dot. When the entries exceed `maxDomains`, blocks are kept best first (severity, then newest) and a block
- * that does not fit goes whole to `overflow` while smaller ones after it may still fit. Pure and
+ * that does not fit goes whole to `overflow` while smaller ones after it may still fit. The ADD calls follow
+ * the same order, so the account quota, which only the writes discover, also leaves out the worst. Pure and
  * deterministic; an empty plan (no add, no remove) means the list is converged. Throws InvalidInputError when
  * `maxDomains` is not a non-negative integer.
  */
@@ -51,7 +56,9 @@ export function planDnsFirewall(
   if (!Number.isSafeInteger(maxDomains) || maxDomains < 0) {
     throw new InvalidInputError(`must be a non-negative integer, got ${maxDomains}`, 'maxDomains');
   }
+  const present = new Set(actual.map(normaliseListedDomain));
   const wanted = new Set<string>();
+  const additions: string[][] = [];
   const overflow: BlockEntry[] = [];
   const blocks = desired.filter((entry) => entry.indicator.kind === 'domain').sort(compareBlockPriority);
   for (const block of blocks) {
@@ -63,10 +70,11 @@ export function planDnsFirewall(
       continue;
     }
     for (const entry of missing) wanted.add(entry);
+    const toAdd = missing.filter((entry) => !present.has(entry));
+    if (toAdd.length > 0) additions.push(toAdd);
   }
-  const present = new Set(actual.map(normaliseListedDomain));
   return {
-    add: chunk([...wanted].filter((entry) => !present.has(entry)).sort(compareText)),
+    add: chunkWhole(additions),
     remove: chunk([...present].filter((entry) => !wanted.has(entry)).sort(compareText)),
     overflow,
   };
@@ -76,6 +84,21 @@ export function planDnsFirewall(
 function normaliseListedDomain(domain: string): string {
   const lower = domain.toLowerCase();
   return lower.endsWith('.') ? lower.slice(0, -1) : lower;
+}
+
+/** Packs groups (one block's entries each, two at most) into calls, never splitting a group, in order. */
+function chunkWhole(groups: readonly (readonly string[])[]): string[][] {
+  const chunks: string[][] = [];
+  let current: string[] = [];
+  for (const group of groups) {
+    if (current.length + group.length > DNS_FIREWALL_MAX_DOMAINS_PER_CALL) {
+      chunks.push(current);
+      current = [];
+    }
+    for (const entry of group) current.push(entry);
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }
 
 function chunk(sorted: readonly string[]): string[][] {

@@ -18,6 +18,12 @@ export async function enforceDnsFirewall(
   desired: readonly BlockEntry[],
   { hold }: EnforceOptions,
 ): Promise<TargetOutcome> {
+  const { status, message } = await port.status();
+  // A failed ImportFirewallDomains leaves the list writable; the operator should still hear of it.
+  const warnings =
+    status === 'COMPLETE_IMPORT_FAILED'
+      ? [`the domain list's last import failed (${message ?? 'no message'}); it is still written to`]
+      : [];
   const plan = planDnsFirewall(desired, await port.listDomains(), {
     maxDomains: deps.policy.targets.dnsFirewall.maxDomains,
   });
@@ -42,8 +48,8 @@ export async function enforceDnsFirewall(
           owners.add(entry.indicator.value);
         }
       }
-      return { status: statusOf(changes, held), changes, held, overflow: [...owners] };
+      return { status: statusOf(changes, held), changes, held, overflow: [...owners], warnings };
     }
   }
-  return { status: statusOf(changes, held), changes, held, overflow };
+  return { status: statusOf(changes, held), changes, held, overflow, warnings };
 }

@@ -73,4 +73,19 @@ describe('InMemoryDnsFirewall', () => {
     // Assess
     await expect(result).rejects.toMatchObject({ field: 'domains[1]', retryable: false });
   });
+
+  it('stays COMPLETE_IMPORT_FAILED after a write the quota refuses, and is COMPLETE after one that succeeds', async () => {
+    // Prepare
+    const list = new InMemoryDnsFirewall({ maxDomains: 1, failedImport: 'Import failed' });
+    const refused = list.updateDomains('ADD', ['a.example.com', 'b.example.com']);
+    await expect(refused).rejects.toMatchObject({ code: 'LimitExceededException' });
+    const afterRefusal = await list.status();
+
+    // Act
+    await list.updateDomains('ADD', ['a.example.com']);
+
+    // Assess
+    expect(afterRefusal).toEqual({ status: 'COMPLETE_IMPORT_FAILED', message: 'Import failed' });
+    expect(await list.status()).toEqual({ status: 'COMPLETE' });
+  });
 });

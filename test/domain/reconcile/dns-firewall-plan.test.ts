@@ -101,6 +101,56 @@ describe('planDnsFirewall', () => {
     expect(plan.add[1]).toEqual(['*.d01000.example.com']);
   });
 
+  it('orders the ADD calls by block priority, best first, so the account quota leaves out the lowest blocks', () => {
+    // Prepare: 600 low-severity blocks early in the alphabet, 600 high-severity ones late in it.
+    const low = Array.from({ length: 600 }, (_, i) => block(domain(`aa-${i}.example.com`), 4));
+    const highNames = Array.from({ length: 600 }, (_, i) => domain(`zz-c2-${i}.example.com`));
+    const high = highNames.map((name) => block(name, 10));
+    const quota = 1_000;
+
+    // Act
+    const plan = planDnsFirewall([...low, ...high], [], { maxDomains: 100_000 });
+    const written = new Set<string>();
+    for (const chunk of plan.add) {
+      if (written.size + chunk.length > quota) break;
+      for (const name of chunk) written.add(name);
+    }
+
+    // Assess: the first call holds only the severity-10 blocks; the quota stops the severity-4 ones.
+    expect(plan.add.map((chunk) => chunk.length)).toEqual([1000, 1000, 400]);
+    expect(plan.add[0]?.every((name) => name.includes('zz-c2-'))).toBe(true);
+    const placed = highNames.filter((name) =>
+      toDnsFirewallEntries(name).every((entry) => written.has(entry)),
+    );
+    expect(placed).toHaveLength(500);
+    expect([...written].some((name) => name.includes('aa-'))).toBe(false);
+  });
+
+  it('never splits the two entries of one block across two calls', () => {
+    // Prepare: 999 single-entry blocks first, then one block with two entries.
+    const wildcards = manyWildcards(999).map((entry) => ({ ...entry, severity: 9 }));
+    const apex = block(domain('apex.example.com'), 1);
+
+    // Act
+    const plan = planDnsFirewall([apex, ...wildcards], [], { maxDomains: 100_000 });
+
+    // Assess
+    expect(plan.add.map((chunk) => chunk.length)).toEqual([999, 2]);
+    expect(plan.add[1]).toEqual(['*.apex.example.com', 'apex.example.com']);
+  });
+
+  it('adds only the missing entry of a block that is half in the list, with that block', () => {
+    // Prepare
+    const half = block(domain('zz-half.example.com'), 9);
+    const whole = block(domain('aa-whole.example.com'), 3);
+
+    // Act
+    const plan = planDnsFirewall([whole, half], ['zz-half.example.com.'], { maxDomains: 100 });
+
+    // Assess
+    expect(plan.add).toEqual([['*.zz-half.example.com', '*.aa-whole.example.com', 'aa-whole.example.com']]);
+  });
+
   it('chunks removals the same way', () => {
     // Prepare
     const actual = manyWildcards(1001).map((entry) => `${entry.indicator.value}.`);
@@ -125,8 +175,8 @@ describe('planDnsFirewall', () => {
     // Assess
     expect(plan.add.flat()).toEqual([
       '*.high.example.com',
-      '*.newer.example.com',
       'high.example.com',
+      '*.newer.example.com',
       'newer.example.com',
     ]);
     expect(plan.overflow).toEqual([older, low]);
@@ -142,7 +192,7 @@ describe('planDnsFirewall', () => {
     const plan = planDnsFirewall([first, apex, wildcard], [], { maxDomains: 3 });
 
     // Assess
-    expect(plan.add.flat()).toEqual(['*.first.example.com', '*.wild.example.com', 'first.example.com']);
+    expect(plan.add.flat()).toEqual(['*.first.example.com', 'first.example.com', '*.wild.example.com']);
     expect(plan.overflow).toEqual([apex]);
   });
 

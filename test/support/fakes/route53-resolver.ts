@@ -34,13 +34,16 @@ export interface FakeRoute53ResolverOptions {
   /** GetFirewallDomainList answers `UPDATING` this many times after each write; 2 when absent. */
   readonly pollsWhileUpdating?: number;
   readonly status?: FirewallDomainListStatus;
+  /** Starts the list in `COMPLETE_IMPORT_FAILED` with this `StatusMessage`, as a failed console import leaves it. */
+  readonly failedImport?: string;
 }
 
 /**
  * One DNS Firewall domain list as the Resolver API keeps it: names stored with a trailing dot, listings paged
  * in the service's own (unsorted) order, `UPDATING` for a while after each write with writes refused
- * meanwhile (`ConflictException`), the 1,000-domains-per-call limit and a domain grammar
- * (`ValidationException`), and the account quota (`LimitExceededException`).
+ * meanwhile (`ConflictException`) but taken in `COMPLETE` and in `COMPLETE_IMPORT_FAILED` (the rest after a
+ * failed import), the 1,000-domains-per-call limit and a domain grammar (`ValidationException`), and the
+ * account quota (`LimitExceededException`).
  */
 export class FakeRoute53Resolver extends FakeAwsService {
   readonly domainListId: string;
@@ -57,7 +60,9 @@ export class FakeRoute53Resolver extends FakeAwsService {
     super();
     this.domainListId = options.domainListId ?? DOMAIN_LIST_ID;
     this.domains = new Set((options.domains ?? []).map((domain) => withDot(domain.toLowerCase())));
-    this.status = options.status ?? 'COMPLETE';
+    this.status =
+      options.failedImport === undefined ? (options.status ?? 'COMPLETE') : 'COMPLETE_IMPORT_FAILED';
+    this.statusMessage = options.failedImport;
     this.#maxDomains = options.maxDomains ?? 100_000;
     this.#pollsWhileUpdating = options.pollsWhileUpdating ?? 2;
   }
@@ -77,7 +82,10 @@ export class FakeRoute53Resolver extends FakeAwsService {
   get(input: GetFirewallDomainListCommandInput): Partial<GetFirewallDomainListCommandOutput> {
     this.throwIfInjected(GetFirewallDomainListCommand);
     this.#requireList(input.FirewallDomainListId);
-    if (this.status === 'UPDATING' && this.pollsLeft-- <= 0) this.status = 'COMPLETE';
+    if (this.status === 'UPDATING' && this.pollsLeft-- <= 0) {
+      this.status = 'COMPLETE';
+      this.statusMessage = undefined;
+    }
     return {
       FirewallDomainList: {
         Id: this.domainListId,
@@ -92,7 +100,8 @@ export class FakeRoute53Resolver extends FakeAwsService {
   update(input: UpdateFirewallDomainsCommandInput): Partial<UpdateFirewallDomainsCommandOutput> {
     this.throwIfInjected(UpdateFirewallDomainsCommand);
     this.#requireList(input.FirewallDomainListId);
-    if (this.status !== 'COMPLETE') {
+    // A failed import leaves the list at rest (Terraform's waiter treats it as a target state): it takes writes.
+    if (this.status !== 'COMPLETE' && this.status !== 'COMPLETE_IMPORT_FAILED') {
       throw new ConflictException({ message: 'The requested state transition is not valid', $metadata });
     }
     const domains: string[] = input.Domains ?? [];
@@ -115,6 +124,7 @@ export class FakeRoute53Resolver extends FakeAwsService {
       for (const domain of dotted) this.domains.delete(domain);
     }
     this.status = 'UPDATING';
+    this.statusMessage = 'Updating the Firewall Domain List';
     this.pollsLeft = this.#pollsWhileUpdating;
     return { Id: this.domainListId, Status: 'UPDATING', StatusMessage: 'Updating the Firewall Domain List' };
   }
