@@ -60,7 +60,13 @@ describe('egress-warden simulate', () => {
     // Assess
     expect(run.code).toBe(0);
     const output = JSON.parse(run.stdout) as CliOutput;
-    expect(Object.keys(output).sort()).toEqual(['alerts', 'breakerResets', 'decisions', 'rejected', 'targets']);
+    expect(Object.keys(output).sort()).toEqual([
+      'alerts',
+      'breakerResets',
+      'decisions',
+      'rejected',
+      'targets',
+    ]);
     expect(output.rejected).toHaveLength(3);
     expect(output.targets.dnsFirewall.domains).toContain('guarddutyc2activityb.com');
     expect(denies(output)).toEqual(['198.51.100.128/25', '198.51.100.77/32']);
