@@ -108,16 +108,7 @@ export class Ec2NetworkAcls implements NetworkAcls {
     const wanted = canonicalAclCidr(cidr);
     try {
       await this.#send('CreateNetworkAclEntry', () =>
-        this.#client.send(
-          new CreateNetworkAclEntryCommand({
-            NetworkAclId: aclId,
-            RuleNumber: ruleNumber,
-            Protocol: '-1',
-            RuleAction: 'deny',
-            Egress: true,
-            ...(wanted.family === 4 ? { CidrBlock: wanted.cidr } : { Ipv6CidrBlock: wanted.cidr }),
-          }),
-        ),
+        this.#client.send(new CreateNetworkAclEntryCommand(egressDeny(aclId, ruleNumber, wanted))),
       );
     } catch (error) {
       if (awsErrorCode(error) !== 'NetworkAclEntryAlreadyExists') throw mapError(error, aclId);
@@ -141,17 +132,7 @@ export class Ec2NetworkAcls implements NetworkAcls {
     const wanted = canonicalAclCidr(cidr);
     try {
       await this.#send('ReplaceNetworkAclEntry', () =>
-        this.#client.send(
-          new ReplaceNetworkAclEntryCommand({
-            NetworkAclId: aclId,
-            RuleNumber: ruleNumber,
-            Protocol: '-1',
-            RuleAction: 'deny',
-            // EC2 replaces the ingress entry unless told otherwise.
-            Egress: true,
-            ...(wanted.family === 4 ? { CidrBlock: wanted.cidr } : { Ipv6CidrBlock: wanted.cidr }),
-          }),
-        ),
+        this.#client.send(new ReplaceNetworkAclEntryCommand(egressDeny(aclId, ruleNumber, wanted))),
       );
     } catch (error) {
       if (awsErrorCode(error) !== 'InvalidNetworkAclEntry.NotFound') throw mapError(error, aclId);
@@ -263,4 +244,19 @@ function canonicalOrLowercase(raw: string): string {
   } catch {
     return raw.toLowerCase();
   }
+}
+
+/**
+ * The request of CreateNetworkAclEntry and ReplaceNetworkAclEntry for an egress deny of all protocols. `Egress`
+ * is always set: without it EC2 writes (or replaces) the ingress entry.
+ */
+function egressDeny(aclId: string, ruleNumber: number, wanted: { family: 4 | 6; cidr: string }) {
+  return {
+    NetworkAclId: aclId,
+    RuleNumber: ruleNumber,
+    Protocol: '-1',
+    RuleAction: 'deny' as const,
+    Egress: true,
+    ...(wanted.family === 4 ? { CidrBlock: wanted.cidr } : { Ipv6CidrBlock: wanted.cidr }),
+  };
 }
