@@ -4,7 +4,7 @@ import {
   type Route53ResolverClient,
   UpdateFirewallDomainsCommand,
 } from '@aws-sdk/client-route53resolver';
-import { awsErrorCode, sleep as defaultSleep, withRetry } from '#adapters/retry';
+import { awsErrorCode } from '#adapters/aws-errors';
 import { normaliseDomain, normaliseDomainBatch } from '#adapters/service-rules/dns-firewall';
 import {
   ConcurrentUpdateError,
@@ -15,6 +15,7 @@ import {
   WardenError,
 } from '#domain/errors';
 import type { DnsFirewallDomainList, DnsFirewallListStatus } from '#ports/dns-firewall';
+import { sleep as defaultSleep, withRetry } from '#shared/runtime/retry';
 
 /** Options of {@link Route53ResolverDomainList}. */
 export interface Route53ResolverDomainListOptions {

@@ -6,6 +6,7 @@ import {
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { awsErrorCode } from '#adapters/aws-errors';
 import {
   activePartitions,
   assertNextVersion,
@@ -25,7 +26,6 @@ import {
   toNetworkAclLedgerItem,
   toSortableTime,
 } from '#adapters/decision-table';
-import { awsErrorCode, withRetry } from '#adapters/retry';
 import type { AuditRecord, BreakerState, Decision } from '#domain/decision';
 import {
   ConcurrentUpdateError,
@@ -35,6 +35,7 @@ import {
 } from '#domain/errors';
 import type { NetworkAclLedger } from '#domain/target';
 import type { DecisionStore } from '#ports/decision-store';
+import { withRetry } from '#shared/runtime/retry';
 
 /** Options of the DynamoDB decision store. */
 export interface DynamoDbDecisionStoreOptions {

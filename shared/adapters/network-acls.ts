@@ -12,7 +12,7 @@ import {
   type Filter,
   ReplaceNetworkAclEntryCommand,
 } from '@aws-sdk/client-ec2';
-import { awsErrorCode, withRetry } from '#adapters/retry';
+import { awsErrorCode } from '#adapters/aws-errors';
 import {
   assertWritableRuleNumber,
   canonicalAclCidr,
@@ -28,6 +28,7 @@ import {
 } from '#domain/errors';
 import type { NetworkAcl, NetworkAclEntry } from '#domain/target';
 import type { NetworkAcls } from '#ports/network-acls';
+import { withRetry } from '#shared/runtime/retry';
 
 /** Options of the EC2 adapter. Give exactly one of `aclIds` and `vpcIds`. */
 export interface Ec2NetworkAclsOptions {

@@ -5,7 +5,7 @@ import {
   type RuleGroup,
   UpdateRuleGroupCommand,
 } from '@aws-sdk/client-network-firewall';
-import { awsErrorCode, type RetryOptions, withRetry } from '#adapters/retry';
+import { awsErrorCode } from '#adapters/aws-errors';
 import { assertWithinRuleGroupLimits } from '#adapters/service-rules/network-firewall';
 import {
   ConcurrentUpdateError,
@@ -17,6 +17,7 @@ import {
 } from '#domain/errors';
 import { NETWORK_FIREWALL_LIMITS, type RuleGroupSnapshot } from '#domain/target';
 import type { NetworkFirewallRuleGroup } from '#ports/network-firewall';
+import { type RetryOptions, withRetry } from '#shared/runtime/retry';
 
 /** Options of AwsNetworkFirewallRuleGroup. */
 export interface AwsNetworkFirewallRuleGroupOptions {

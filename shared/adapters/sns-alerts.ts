@@ -1,9 +1,10 @@
 import { Buffer } from 'node:buffer';
 import { type MessageAttributeValue, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { awsErrorCode, sleep as defaultSleep, withRetry } from '#adapters/retry';
+import { awsErrorCode } from '#adapters/aws-errors';
 import type { Alert } from '#domain/alert';
 import { TargetNotFoundError, ThrottledError } from '#domain/errors';
 import type { AlertSink } from '#ports/alerts';
+import { sleep as defaultSleep, withRetry } from '#shared/runtime/retry';
 
 /** Options of {@link SnsAlerts}. */
 export interface SnsAlertsOptions {

@@ -3,9 +3,10 @@
  * `vpcCidrs`. Absorbs pagination, `RequestLimitExceeded` throttling and the association states.
  */
 import { DescribeVpcsCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { awsErrorCode, withRetry } from '#adapters/retry';
+import { awsErrorCode } from '#adapters/aws-errors';
 import { InvalidInputError, ThrottledError } from '#domain/errors';
 import { parseNetwork } from '#domain/policy';
+import { withRetry } from '#shared/runtime/retry';
 
 /** Options of readVpcCidrs. */
 export interface ReadVpcCidrsOptions {

@@ -5,6 +5,7 @@ import type { Decision, Outcome, SkipReason } from '#domain/decision';
 import { ConcurrentUpdateError } from '#domain/errors';
 import type { Signal, SignalSource } from '#domain/signal';
 import type { TargetName } from '#domain/target';
+import { type RetryOptions, withRetry } from '#shared/runtime/retry';
 import type { Dependencies } from './dependencies';
 
 /** What happened to one signal, as reported by the simulation, the CLI and the Lambda functions. */
@@ -21,31 +22,21 @@ export interface DecisionReport {
 }
 
 /**
- * How a writer that lost a conditional write waits before it re-reads and decides again (on one indicator
+ * How a writer that lost a conditional write retries: it waits, re-reads and decides again (on one indicator
  * the loser then becomes `extended` or a duplicate; on the breaker it simply counts again). Every new
  * automated block writes the one breaker item, so a burst, which is what the breaker is for, makes it hot:
- * waiting a random time in [0, min(cap, base × 2^(n-1))) ("full jitter") spreads the writers out, where
- * retrying at once makes them collide again. 10 attempts wait at most 4.6 s in all.
+ * waiting with full jitter spreads the writers out, where retrying at once makes them collide again. 10
+ * attempts wait at most 4.6 s in all.
  */
-export interface ConflictRetry {
-  /** Total attempts, the first one included. */
-  readonly attempts: number;
-  readonly baseDelayMs: number;
-  readonly maxDelayMs: number;
-  /** Injected so tests run without waiting. */
-  readonly delay: (ms: number) => Promise<void>;
-  /** Injected so tests are deterministic; returns a number in [0, 1). */
-  readonly random: () => number;
-}
-
-/** The retry that production uses. */
-export const CONFLICT_RETRY: ConflictRetry = {
+export const CONFLICT_RETRY: RetryOptions = {
   attempts: 10,
   baseDelayMs: 25,
   maxDelayMs: 1000,
-  delay: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  random: Math.random,
+  isRetryable: (error) => error instanceof ConcurrentUpdateError,
 };
+
+/** What a caller may change of {@link CONFLICT_RETRY}: tests inject the clock and the randomness. */
+export type ConflictRetryOverrides = Partial<Pick<RetryOptions, 'sleep' | 'random'>>;
 
 /**
  * Decides a signal against the indicator's current record and the breaker, writes the result conditionally
@@ -56,48 +47,40 @@ export const CONFLICT_RETRY: ConflictRetry = {
 export async function decideSignal(
   signal: Signal,
   deps: Dependencies,
-  retry: Partial<ConflictRetry> = {},
+  retry: ConflictRetryOverrides = {},
 ): Promise<DecisionReport> {
   const { store } = deps;
-  const backoff = { ...CONFLICT_RETRY, ...retry };
-  for (let attempt = 1; ; attempt++) {
-    const { result, current, breaker } = await decideOnce(signal, deps);
-    try {
+  const { result, breaker } = await withRetry(
+    async () => {
+      const decided = await decideOnce(signal, deps);
+      const { result, current, breaker } = decided;
       if (result.breaker) await store.putBreaker(result.breaker, breaker.version);
       if (result.decision) await store.put(result.decision, current?.version);
-    } catch (error) {
-      if (!(error instanceof ConcurrentUpdateError) || attempt >= backoff.attempts) throw error;
-      await waitBeforeRetry(attempt, backoff);
-      continue;
-    }
-    await store.appendAudit(result.audit);
-    const report: DecisionReport = {
-      indicator: signal.indicator.value,
-      outcome: result.outcome,
-      ...(result.skipReason ? { skipReason: result.skipReason } : {}),
-      reason: result.reason,
-      source: signal.source,
-      expiresAt: result.expiresAt,
-      targets: result.targets,
-    };
-    const alerts = [
-      ...(result.notify ? [decisionAlert(signal, result)] : []),
-      ...(result.breaker?.open && !breaker.open ? [breakerAlert(result.breaker)] : []),
-    ];
-    try {
-      for (const alert of alerts) await deps.alerts.publish(alert);
-    } catch (error) {
-      // The decision stands; a retry of the whole event would only be a duplicate and lose the alert anyway.
-      return { ...report, alertError: error instanceof Error ? error.message : String(error) };
-    }
-    return report;
+      return decided;
+    },
+    { ...CONFLICT_RETRY, ...retry },
+  );
+  await store.appendAudit(result.audit);
+  const report: DecisionReport = {
+    indicator: signal.indicator.value,
+    outcome: result.outcome,
+    ...(result.skipReason ? { skipReason: result.skipReason } : {}),
+    reason: result.reason,
+    source: signal.source,
+    expiresAt: result.expiresAt,
+    targets: result.targets,
+  };
+  const alerts = [
+    ...(result.notify ? [decisionAlert(signal, result)] : []),
+    ...(result.breaker?.open && !breaker.open ? [breakerAlert(result.breaker)] : []),
+  ];
+  try {
+    for (const alert of alerts) await deps.alerts.publish(alert);
+  } catch (error) {
+    // The decision stands; a retry of the whole event would only be a duplicate and lose the alert anyway.
+    return { ...report, alertError: error instanceof Error ? error.message : String(error) };
   }
-}
-
-/** Waits a random time in [0, min(max, base × 2^(attempt-1))): exponential backoff with full jitter. */
-function waitBeforeRetry(attempt: number, retry: ConflictRetry): Promise<void> {
-  const ceiling = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
-  return retry.delay(Math.floor(retry.random() * ceiling));
+  return report;
 }
 
 /** One read and one decision; for an unblock of an indicator that is not blocked, a second with its covers. */
@@ -137,39 +120,38 @@ export async function resetBreaker(
   requestedBy: string,
   reason: string,
   deps: Dependencies,
-  retry: Partial<ConflictRetry> = {},
+  retry: ConflictRetryOverrides = {},
 ): Promise<BreakerResetReport> {
   const { store, clock } = deps;
-  const backoff = { ...CONFLICT_RETRY, ...retry };
-  for (let attempt = 1; ; attempt++) {
-    const breaker = await store.getBreaker();
-    const at = clock.now().toISOString();
-    if (!breaker.open) return { outcome: 'already-closed', requestedBy, reason, at };
-    try {
-      await store.putBreaker(
-        { open: false, recentBlocks: [], version: breaker.version + 1 },
-        breaker.version,
-      );
-    } catch (error) {
-      if (!(error instanceof ConcurrentUpdateError) || attempt >= backoff.attempts) throw error;
-      await waitBeforeRetry(attempt, backoff);
-      continue;
-    }
-    await store.appendAudit([{ key: 'BREAKER', at, event: 'breaker-reset', actor: requestedBy, reason }]);
-    const report: BreakerResetReport = {
-      outcome: 'closed',
-      requestedBy,
-      reason,
-      at,
-      ...(breaker.openedAt ? { openedAt: breaker.openedAt } : {}),
-      ...(breaker.reason ? { openReason: breaker.reason } : {}),
-    };
-    try {
-      await deps.alerts.publish(breakerClosedAlert(breaker, requestedBy, reason, at));
-    } catch (error) {
-      // The breaker is closed; a retry of the request would find it closed and lose the alert anyway.
-      return { ...report, alertError: error instanceof Error ? error.message : String(error) };
-    }
-    return report;
+  const breaker = await withRetry(
+    async () => {
+      const breaker = await store.getBreaker();
+      if (breaker.open) {
+        await store.putBreaker(
+          { open: false, recentBlocks: [], version: breaker.version + 1 },
+          breaker.version,
+        );
+      }
+      return breaker;
+    },
+    { ...CONFLICT_RETRY, ...retry },
+  );
+  const at = clock.now().toISOString();
+  if (!breaker.open) return { outcome: 'already-closed', requestedBy, reason, at };
+  await store.appendAudit([{ key: 'BREAKER', at, event: 'breaker-reset', actor: requestedBy, reason }]);
+  const report: BreakerResetReport = {
+    outcome: 'closed',
+    requestedBy,
+    reason,
+    at,
+    ...(breaker.openedAt ? { openedAt: breaker.openedAt } : {}),
+    ...(breaker.reason ? { openReason: breaker.reason } : {}),
+  };
+  try {
+    await deps.alerts.publish(breakerClosedAlert(breaker, requestedBy, reason, at));
+  } catch (error) {
+    // The breaker is closed; a retry of the request would find it closed and lose the alert anyway.
+    return { ...report, alertError: error instanceof Error ? error.message : String(error) };
   }
+  return report;
 }

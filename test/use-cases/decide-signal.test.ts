@@ -358,7 +358,7 @@ describe('decideSignal', () => {
     // Act
     const reports = await timers.runUntilSettled(
       Promise.all(
-        signals.map((signal) => decideSignal(signal, warden.deps, { delay: timers.delay, random })),
+        signals.map((signal) => decideSignal(signal, warden.deps, { sleep: timers.delay, random })),
       ),
     );
 
@@ -382,7 +382,7 @@ describe('decideSignal', () => {
     await timers.runUntilSettled(
       Promise.all(
         signals.map((signal) =>
-          decideSignal(signal, warden.deps, { delay: timers.delay, random: () => 0.999 }),
+          decideSignal(signal, warden.deps, { sleep: timers.delay, random: () => 0.999 }),
         ),
       ),
     );

@@ -1,4 +1,7 @@
-/** Bounded retries with exponential backoff and full jitter, shared by the AWS adapters. */
+/**
+ * Bounded retries with exponential backoff and full jitter: the AWS adapters retry throttling with it, and the
+ * use cases retry a lost conditional write.
+ */
 
 /** How {@link withRetry} retries: the wait before attempt n+1 is random in [0, min(max, base × 2^(n-1))). */
 export interface RetryOptions {
@@ -33,17 +36,4 @@ export async function withRetry<T>(operation: () => Promise<T>, options: RetryOp
       await wait(Math.floor(random() * ceiling));
     }
   }
-}
-
-/**
- * The AWS error code of an SDK error: the `name` of a modelled exception (`InvalidTokenException`) or the
- * `Code` EC2 returns (`NetworkAclEntryAlreadyExists`, which the SDK also puts in `name`).
- */
-export function awsErrorCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const candidate = error as { name?: unknown; Code?: unknown; code?: unknown };
-  for (const value of [candidate.Code, candidate.code, candidate.name]) {
-    if (typeof value === 'string' && value !== 'Error') return value;
-  }
-  return undefined;
 }
