@@ -22,7 +22,7 @@ import {
   RULE_GROUP_ARN,
   TOPIC_ARN,
 } from './aws-fakes';
-import { benchPolicy, feedSignal, indicatorMix } from './fixtures';
+import { BENCH_START, benchPolicy, feedSignal, indicatorMix } from './fixtures';
 
 /** The size of the Bench 2 workload. */
 export interface AwsCallsConfig {
@@ -84,7 +84,6 @@ interface TargetLine {
   error?: string;
 }
 
-const START = new Date('2026-11-28T10:00:00.000Z');
 const noWait = async () => {};
 
 function delta(after: PhaseCounts, before: PhaseCounts): PhaseCounts {
@@ -110,7 +109,7 @@ export async function benchAwsCalls(config: AwsCallsConfig): Promise<AwsCallsRes
     networkFirewallCapacity: config.networkFirewallCapacity,
   });
   try {
-    const clock = new ManualClock(START);
+    const clock = new ManualClock(BENCH_START);
     const deps: Dependencies = {
       policy,
       clock,
@@ -134,7 +133,7 @@ export async function benchAwsCalls(config: AwsCallsConfig): Promise<AwsCallsRes
 
     const initial = fakes.counts();
     for (const [i, indicator] of indicators.entries()) {
-      const report = await decideSignal(feedSignal(indicator, START, `bench:aws:${i}`), deps);
+      const report = await decideSignal(feedSignal(indicator, BENCH_START, `bench:aws:${i}`), deps);
       if (report.outcome !== 'blocked') throw new Error(`${indicator.value}: ${report.outcome}`);
     }
     const decided = fakes.counts();
@@ -152,7 +151,7 @@ export async function benchAwsCalls(config: AwsCallsConfig): Promise<AwsCallsRes
     ).length;
 
     const latest = active.reduce((max, d) => Math.max(max, Date.parse(d.expiresAt ?? '')), 0);
-    clock.advance(latest - START.getTime() + 60_000);
+    clock.advance(latest - BENCH_START.getTime() + 60_000);
     const expired = await reconcile(deps);
     const afterExpire = fakes.counts();
 

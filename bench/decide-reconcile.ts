@@ -1,25 +1,23 @@
-/**
- * Bench 1: decide and reconcile throughput against 10,000 active decisions, with the same work against an
- * empty store as the baseline. Also measures the two costs that grow with state: the network ACL planner
- * (by the number of IP blocks) and the breaker (by the number of new blocks in its window).
- */
-import { InMemoryAlerts } from '#adapters/in-memory/alerts';
 import { ManualClock } from '#adapters/in-memory/clock';
-import { InMemoryDecisionStore } from '#adapters/in-memory/decision-store';
-import { InMemoryDnsFirewall } from '#adapters/in-memory/dns-firewall';
-import { InMemoryNetworkAcls } from '#adapters/in-memory/network-acls';
-import { InMemoryNetworkFirewall } from '#adapters/in-memory/network-firewall';
 import type { BlockEntry } from '#domain/block';
-import { decide } from '#domain/decide';
 import type { Decision } from '#domain/decision';
 import type { Indicator } from '#domain/indicator';
 import type { Policy } from '#domain/policy';
 import { planNetworkAcl } from '#domain/reconcile/network-acl-plan';
 import type { Signal } from '#domain/signal';
 import { decideSignal } from '#shared/use-cases/decide-signal';
-import type { Dependencies } from '#shared/use-cases/dependencies';
 import { type ReconcileReport, reconcile } from '#shared/use-cases/enforce/reconcile';
-import { benchPolicy, feedSignal, indicatorMix } from './fixtures';
+import {
+  activeDecisions,
+  BENCH_ACL_ID,
+  BENCH_START,
+  BENCH_VPC_ID,
+  benchPolicy,
+  feedSignal,
+  growthExponent,
+  indicatorMix,
+  inMemoryDependencies,
+} from './fixtures';
 import { median, peakRss, settledMemory, timed } from './measure';
 
 /** The size of one Bench 1 workload. */
@@ -64,50 +62,11 @@ export interface DecideReconcileResult {
   };
 }
 
-const START = new Date('2026-11-28T10:00:00.000Z');
 const MINUTE = 60_000;
-const ACL_ID = 'acl-0b1e2c3d4e5f60718';
-const VPC_ID = 'vpc-0b1e2c3d4e5f60718';
-const CLOSED_BREAKER = { open: false, recentBlocks: [], version: 0 } as const;
 
 function mixOf(total: number, ips: number) {
   const ipv4 = Math.round((ips * 3) / 4);
   return { domains: total - ips, ipv4, ipv6: ips - ipv4 };
-}
-
-function inMemoryDependencies(policy: Policy, capacity: number, clock: ManualClock): Dependencies {
-  return {
-    policy,
-    clock,
-    store: new InMemoryDecisionStore(),
-    alerts: new InMemoryAlerts(),
-    dnsFirewall: new InMemoryDnsFirewall(),
-    networkAcls: new InMemoryNetworkAcls(
-      [
-        {
-          aclId: ACL_ID,
-          vpcId: VPC_ID,
-          // A VPC's usual egress: allow everything after our reserved low rule numbers.
-          egress: [
-            { ruleNumber: 100, cidr: '0.0.0.0/0', action: 'allow', protocol: '-1' },
-            { ruleNumber: 101, cidr: '::/0', action: 'allow', protocol: '-1' },
-          ],
-        },
-      ],
-      { maxEntriesPerFamily: policy.targets.networkAcls.maxEntriesPerFamily },
-    ),
-    networkFirewall: new InMemoryNetworkFirewall({ capacity }),
-  };
-}
-
-/** Active decisions as decideSignal writes them for a first offence, built once and put into each fresh store. */
-function activeDecisions(indicators: readonly Indicator[], policy: Policy): Decision[] {
-  return indicators.map((indicator, i) => {
-    const signal = feedSignal(indicator, START, `bench:prefill:${i}`);
-    const { decision } = decide(signal, undefined, { policy, now: START, breaker: CLOSED_BREAKER });
-    if (decision?.status !== 'active') throw new Error(`pre-fill of ${indicator.value} did not block`);
-    return decision;
-  });
 }
 
 function countOutcomes(outcomes: readonly string[]): Record<string, number> {
@@ -142,7 +101,7 @@ async function runOnce(
   signals: readonly Signal[],
 ): Promise<RunResult> {
   const before = settledMemory();
-  const clock = new ManualClock(START);
+  const clock = new ManualClock(BENCH_START);
   const deps = inMemoryDependencies(policy, config.networkFirewallCapacity, clock);
   for (const decision of prefill) await deps.store.put(decision, undefined);
   if (prefill.length > 0) await reconcile(deps);
@@ -202,8 +161,8 @@ export async function benchDecideReconcile(config: DecideReconcileConfig): Promi
     mixOf(config.signals / 2, Math.round((config.activeIps * config.signals) / 2 / config.activeDecisions)),
     activeMix.ipv4,
   );
-  const prefill = activeDecisions(active, policy);
-  const at = new Date(START.getTime() + MINUTE);
+  const prefill = activeDecisions(active, policy, 'prefill');
+  const at = new Date(BENCH_START.getTime() + MINUTE);
   const newSignals = fresh.map((indicator, i) => feedSignal(indicator, at, `bench:new:${i}`));
   // Every other active indicator keeps the repeats in the same domain/IP proportion as the store.
   const step = Math.max(1, Math.floor(active.length / (config.signals / 2)));
@@ -253,7 +212,7 @@ export interface AclPlannerScaling {
 /** Times planNetworkAcl on one empty ACL for each size (median of `runs`), then fits the growth exponent. */
 export function benchAclPlannerScaling(sizes: readonly number[], runs: number): AclPlannerScaling {
   const policy = benchPolicy();
-  const since = START.toISOString();
+  const since = BENCH_START.toISOString();
   const points = sizes.map((ips) => {
     const desired: BlockEntry[] = indicatorMix('scale', mixOf(ips, ips)).map((indicator) => ({
       indicator,
@@ -261,7 +220,7 @@ export function benchAclPlannerScaling(sizes: readonly number[], runs: number): 
       since,
       expiresAt: null,
     }));
-    const acl = { aclId: ACL_ID, vpcId: VPC_ID, egress: [] };
+    const acl = { aclId: BENCH_ACL_ID, vpcId: BENCH_VPC_ID, egress: [] };
     const samples = Array.from({ length: runs }, () => {
       const start = performance.now();
       planNetworkAcl(acl, desired, policy.targets.networkAcls);
@@ -272,7 +231,7 @@ export function benchAclPlannerScaling(sizes: readonly number[], runs: number): 
   const first = points[0];
   const [previous, last] = points.slice(-2);
   if (!first || !previous || !last) throw new RangeError('give at least two sizes');
-  const exponent = Math.log(last.medianMs / previous.medianMs) / Math.log(last.ips / previous.ips);
+  const exponent = growthExponent(previous.ips, previous.medianMs, last.ips, last.medianMs);
   return { points: points.map((p) => ({ ...p, ratioToFirst: p.medianMs / first.medianMs })), exponent };
 }
 
@@ -291,12 +250,12 @@ export async function benchBreakerCost(
   runs: number,
 ): Promise<BreakerCost> {
   const policy = benchPolicy();
-  const at = new Date(START.getTime() + MINUTE);
+  const at = new Date(BENCH_START.getTime() + MINUTE);
   const recent = (count: number) =>
     count === 0
       ? []
       : Array.from({ length: 59 }, (_, i) => ({
-          minute: new Date(START.getTime() - (58 - i) * MINUTE).toISOString(),
+          minute: new Date(BENCH_START.getTime() - (58 - i) * MINUTE).toISOString(),
           count: Math.floor(count / 59) + (i < count % 59 ? 1 : 0),
         }));
   const indicators = indicatorMix('breaker', { domains: signals, ipv4: 0, ipv6: 0 });

@@ -4,9 +4,26 @@
  * (documentation); only even ones are used, so no two are sibling halves and the network ACL planner never
  * merges them into a wider CIDR.
  */
+import { InMemoryAlerts } from '#adapters/in-memory/alerts';
+import type { ManualClock } from '#adapters/in-memory/clock';
+import { InMemoryDecisionStore } from '#adapters/in-memory/decision-store';
+import { InMemoryDnsFirewall } from '#adapters/in-memory/dns-firewall';
+import { InMemoryNetworkAcls } from '#adapters/in-memory/network-acls';
+import { InMemoryNetworkFirewall } from '#adapters/in-memory/network-firewall';
+import { decide } from '#domain/decide';
+import type { Decision } from '#domain/decision';
 import { type Indicator, parseIndicator } from '#domain/indicator';
 import { type Policy, parsePolicy } from '#domain/policy';
 import type { Signal } from '#domain/signal';
+import type { Dependencies } from '#shared/use-cases/dependencies';
+
+/** When every benchmark's clock starts. */
+export const BENCH_START = new Date('2026-11-28T10:00:00.000Z');
+/** The benchmarks' network ACL and its VPC. */
+export const BENCH_ACL_ID = 'acl-0b1e2c3d4e5f60718';
+export const BENCH_VPC_ID = 'vpc-0b1e2c3d4e5f60718';
+
+const CLOSED_BREAKER = { open: false, recentBlocks: [], version: 0 } as const;
 
 /** High enough that the breaker never trips during a benchmark; the output says so. */
 export const BENCH_MAX_NEW_BLOCKS_PER_HOUR = 1_000_000;
@@ -74,4 +91,50 @@ export function indicatorMix(
     ...Array.from({ length: counts.ipv4 }, (_, i) => ipv4At(addressOffset + i)),
     ...Array.from({ length: counts.ipv6 }, (_, i) => ipv6At(addressOffset + i)),
   ];
+}
+
+/**
+ * Egress Warden on fresh in-memory adapters: one ACL holding a VPC's usual egress (allow everything after the
+ * reserved low rule numbers), a DNS Firewall list and a rule group sized by the policy and `capacity`.
+ */
+export function inMemoryDependencies(policy: Policy, capacity: number, clock: ManualClock): Dependencies {
+  return {
+    policy,
+    clock,
+    store: new InMemoryDecisionStore(),
+    alerts: new InMemoryAlerts(),
+    dnsFirewall: new InMemoryDnsFirewall({ maxDomains: policy.targets.dnsFirewall.maxDomains }),
+    networkAcls: new InMemoryNetworkAcls(
+      [
+        {
+          aclId: BENCH_ACL_ID,
+          vpcId: BENCH_VPC_ID,
+          egress: [
+            { ruleNumber: 100, cidr: '0.0.0.0/0', action: 'allow', protocol: '-1' },
+            { ruleNumber: 101, cidr: '::/0', action: 'allow', protocol: '-1' },
+          ],
+        },
+      ],
+      { maxEntriesPerFamily: policy.targets.networkAcls.maxEntriesPerFamily },
+    ),
+    networkFirewall: new InMemoryNetworkFirewall({ capacity }),
+  };
+}
+
+/**
+ * Active decisions as decideSignal writes them for a first offence at BENCH_START, built once and put into
+ * each fresh store; `label` keeps the evidence keys of separate batches apart.
+ */
+export function activeDecisions(indicators: readonly Indicator[], policy: Policy, label: string): Decision[] {
+  return indicators.map((indicator, i) => {
+    const signal = feedSignal(indicator, BENCH_START, `bench:${label}:${i}`);
+    const { decision } = decide(signal, undefined, { policy, now: BENCH_START, breaker: CLOSED_BREAKER });
+    if (decision?.status !== 'active') throw new Error(`pre-fill of ${indicator.value} did not block`);
+    return decision;
+  });
+}
+
+/** The growth exponent between two sizes (time ∝ size^exponent): 1 is linear, 2 quadratic. */
+export function growthExponent(fromSize: number, fromMs: number, toSize: number, toMs: number): number {
+  return Math.log(toMs / fromMs) / Math.log(toSize / fromSize);
 }

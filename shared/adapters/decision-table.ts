@@ -37,6 +37,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import type { AuditRecord, BreakerState, Decision } from '#domain/decision';
 import { InvalidInputError } from '#domain/errors';
 import { fnv1a32 } from '#domain/hash';
+import { entryFamily } from '#domain/reconcile/network-acl-plan';
 import type { NetworkAclLedger, OwnedAclEntry } from '#domain/target';
 
 /** The table's shape and limits, for CDK and the tests' CreateTable. */
@@ -238,7 +239,7 @@ export function toNetworkAclLedgerItem(ledger: NetworkAclLedger): Record<string,
           'acls.entries.cidr',
         );
       }
-      perFamily[entry.cidr.includes(':') ? 6 : 4]++;
+      perFamily[entryFamily(entry)]++;
       return `${entry.ruleNumber} ${entry.cidr}`;
     });
     for (const family of [4, 6] as const) {

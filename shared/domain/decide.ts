@@ -517,9 +517,12 @@ function actorOf(signal: Signal): string {
  * (from before event times were clamped) become `now`, so that they neither block nor outlive real ones.
  */
 function remember(seen: Readonly<Record<string, string>>, signal: Signal, now: Date): Record<string, string> {
+  // Seen times are canonical ISO strings (UTC, four-digit years), so they compare as text.
+  const limit = new Date(now.getTime() + CLOCK_SKEW_MS).toISOString();
+  const at = now.toISOString();
   const entries = Object.entries(seen)
     .filter(([key]) => key !== signal.evidence.key)
-    .map(([key, time]): [string, string] => [key, isBeyondSkew(time, now) ? now.toISOString() : time]);
+    .map(([key, time]): [string, string] => [key, time > limit ? at : time]);
   entries.push([signal.evidence.key, signal.observedAt]);
   entries.sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
   return Object.fromEntries(entries.slice(-KEEP_SEEN));

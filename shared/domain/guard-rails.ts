@@ -6,7 +6,7 @@
  * at enforcement time, and by aggregation so that two blockable networks never merge into one that is not.
  */
 import { type CidrRange, formatRange, rangeContains, rangesOverlap, toRange } from './cidr';
-import type { DomainIndicator, Indicator } from './indicator';
+import { type DomainIndicator, type Indicator, isSubdomainOrSame } from './indicator';
 import type { Policy } from './policy';
 
 /** Why an indicator may not be blocked, or null when it may. */
@@ -125,7 +125,7 @@ function domainProtection(indicator: DomainIndicator, policy: Policy): Protectio
       detail: `${indicator.value} is a public suffix: blocking it would block every site under it`,
     };
   }
-  const related = (other: string) => isUnder(name, other) || isUnder(other, name);
+  const related = (other: string) => isSubdomainOrSame(name, other) || isSubdomainOrSame(other, name);
   const aws = AWS_DOMAINS.find(related);
   if (aws && !customerOwned(indicator, aws))
     return { reason: 'guard-rail', detail: `${indicator.value} overlaps the AWS service domain ${aws}` };
@@ -145,13 +145,9 @@ function domainProtection(indicator: DomainIndicator, policy: Policy): Protectio
  */
 function customerOwned(indicator: DomainIndicator, aws: string): boolean {
   const registered = indicator.registeredDomain ?? '';
-  if (registered === aws || !isUnder(registered, aws)) return false;
+  if (registered === aws || !isSubdomainOrSame(registered, aws)) return false;
   const suffix = registered.slice(registered.indexOf('.') + 1);
   return suffix !== aws && !REGION_SUFFIX.test(suffix);
-}
-
-function isUnder(name: string, parent: string): boolean {
-  return name === parent || name.endsWith(`.${parent}`);
 }
 
 /** The configured CIDR lists, parsed once per list: decide and enforce check them on every indicator. */

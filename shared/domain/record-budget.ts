@@ -51,17 +51,7 @@ const ELLIPSIS = '…';
 
 /** The UTF-8 length of `text`, as DynamoDB counts it (a lone surrogate counts as the 3-byte U+FFFD). */
 export function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    if (unit < 0x80) bytes += 1;
-    else if (unit < 0x800) bytes += 2;
-    else if (unit >= 0xd800 && unit <= 0xdbff && isLowSurrogate(text.charCodeAt(i + 1))) {
-      bytes += 4;
-      i++;
-    } else bytes += 3;
-  }
-  return bytes;
+  return Buffer.byteLength(text, 'utf8');
 }
 
 /** The UTF-8 length of a value's JSON text: an upper bound of its DynamoDB size. */
@@ -180,10 +170,6 @@ function boundWorkload(workload: Workload): Workload {
 
 function boundSuppression(suppression: Suppression): Suppression {
   return { ...suppression, by: clipText(suppression.by, NAME_BYTES) };
-}
-
-function isLowSurrogate(unit: number): boolean {
-  return unit >= 0xdc00 && unit <= 0xdfff;
 }
 
 function withThousands(value: number): string {

@@ -17,6 +17,7 @@ import {
   TargetCapacityError,
   TargetNotFoundError,
 } from '#domain/errors';
+import { entryFamily } from '#domain/reconcile/network-acl-plan';
 import type { NetworkAcl, NetworkAclEntry } from '#domain/target';
 import type { NetworkAcls } from '#ports/network-acls';
 
@@ -111,13 +112,7 @@ export class InMemoryNetworkAcls implements NetworkAcls {
         'NetworkAclEntryAlreadyExists',
       );
     }
-    const used = [...acl.egress.values()].filter((entry) => familyOf(entry.cidr) === wanted.family).length;
-    if (used >= this.#maxEntriesPerFamily) {
-      throw new TargetCapacityError(
-        `${aclId} already has ${used} IPv${wanted.family} egress entries (limit ${this.#maxEntriesPerFamily})`,
-        'NetworkAclEntryLimitExceeded',
-      );
-    }
+    this.#assertRoom(aclId, acl, wanted.family);
     acl.egress.set(ruleNumber, { ruleNumber, cidr: wanted.cidr, action: 'deny', protocol: '-1' });
   }
 
@@ -134,15 +129,8 @@ export class InMemoryNetworkAcls implements NetworkAcls {
         'InvalidNetworkAclEntry.NotFound',
       );
     }
-    if (familyOf(existing.cidr) !== wanted.family) {
-      const used = [...acl.egress.values()].filter((entry) => familyOf(entry.cidr) === wanted.family).length;
-      if (used >= this.#maxEntriesPerFamily) {
-        throw new TargetCapacityError(
-          `${aclId} already has ${used} IPv${wanted.family} egress entries (limit ${this.#maxEntriesPerFamily})`,
-          'NetworkAclEntryLimitExceeded',
-        );
-      }
-    }
+    // Swapping a family moves the entry into the other family's quota.
+    if (entryFamily(existing) !== wanted.family) this.#assertRoom(aclId, acl, wanted.family);
     acl.egress.set(ruleNumber, { ruleNumber, cidr: wanted.cidr, action: 'deny', protocol: '-1' });
   }
 
@@ -162,6 +150,17 @@ export class InMemoryNetworkAcls implements NetworkAcls {
     }
   }
 
+  /** EC2's per-family quota: TargetCapacityError (`NetworkAclEntryLimitExceeded`) when the family is full. */
+  #assertRoom(aclId: string, acl: StoredAcl, family: 4 | 6): void {
+    const used = [...acl.egress.values()].filter((entry) => entryFamily(entry) === family).length;
+    if (used >= this.#maxEntriesPerFamily) {
+      throw new TargetCapacityError(
+        `${aclId} already has ${used} IPv${family} egress entries (limit ${this.#maxEntriesPerFamily})`,
+        'NetworkAclEntryLimitExceeded',
+      );
+    }
+  }
+
   #find(aclId: string): StoredAcl {
     const acl = this.#acls.get(aclId);
     if (!acl) {
@@ -169,8 +168,4 @@ export class InMemoryNetworkAcls implements NetworkAcls {
     }
     return acl;
   }
-}
-
-function familyOf(cidr: string): 4 | 6 {
-  return cidr.includes(':') ? 6 : 4;
 }

@@ -35,7 +35,7 @@ export interface NetworkAclStep {
 /** A desired CIDR that no rule number can make effective, because an allow before it matches first. */
 export interface ShadowedBlock {
   readonly cidr: string;
-  /** The lowest-numbered allow whose CIDR contains `cidr`. */
+  /** The lowest-numbered allow whose CIDR overlaps `cidr`. */
   readonly allow: NetworkAclEntry;
   /** The blocks written as this CIDR. */
   readonly parts: BlockEntry[];
@@ -77,7 +77,7 @@ export interface NetworkAclPlanOptions {
   /** The ledger's entries for this ACL: what Egress Warden wrote. None when absent. */
   readonly owned?: readonly OwnedAclEntry[];
   /**
-   * Held (alert mode, breaker open): keep only the steps that unblock or narrow, that is deletes of our
+   * Held (alert mode): keep only the steps that unblock or narrow, that is deletes of our
    * entries whose addresses are no longer wanted, and creates or replaces that block only addresses one of
    * our current entries already blocks. The rest is counted in `held`.
    */
@@ -123,7 +123,7 @@ interface Context {
  * says are ours.
  *
  * Desired CIDRs are first aggregated per family with exact merges only. A CIDR is shadowed when every
- * usable number of the range comes after an allow whose CIDR contains it: it is reported, never written.
+ * usable number of the range comes after an allow whose CIDR overlaps it: it is reported, never written.
  * Room per family is the smaller of the range's numbers not held by foreign entries (one pool for both
  * families) and the quota left by foreign entries; CIDRs are chosen by severity, then newest, then CIDR
  * text, and the rest go to `overflow`. Correct own entries keep their numbers. Steps never exceed the quota

@@ -27,7 +27,7 @@
  *   gives that identity, and a new identity gets a hash of it into the range, probed to the next free SID.
  */
 import type { BlockEntry } from '../block';
-import { type CidrRange, compareRanges, formatRange, toRange } from '../cidr';
+import { type CidrRange, compareRanges, toRange } from '../cidr';
 import { InvalidInputError } from '../errors';
 import { fnv1a32 } from '../hash';
 import { NETWORK_FIREWALL_LIMITS, type RuleGroupSnapshot } from '../target';
@@ -389,8 +389,8 @@ function ruleText(kind: Kind, action: RuleAction, ordinal: number, list: string,
 function placementsOf(block: BlockEntry): [Kind, Item][] {
   const { indicator } = block;
   if (indicator.kind !== 'domain') {
-    const range = canonicalRange(indicator.value);
-    return [['ip', { sortKey: range, text: indicator.value }]];
+    // toRange accepts only the canonical CIDR, so nothing but digits, dots, colons and hex reaches the rule.
+    return [['ip', { sortKey: toRange(indicator.value), text: indicator.value }]];
   }
   const name = indicator.value;
   // A quote, semicolon, slash, backslash or pipe would end the pattern, the option or the rule early.
@@ -412,15 +412,6 @@ function placementsOf(block: BlockEntry): [Kind, Item][] {
         ['tls', item],
         ['http', item],
       ];
-}
-
-/** The range of a canonical CIDR; anything else (which could carry rule syntax) is refused. */
-function canonicalRange(cidr: string): CidrRange {
-  const range = toRange(cidr);
-  if (formatRange(range) !== cidr) {
-    throw new InvalidInputError(`${JSON.stringify(cidr)} is not a canonical CIDR`, 'indicator');
-  }
-  return range;
 }
 
 /** Escapes every PCRE metacharacter, so a value is always matched as literal text. */

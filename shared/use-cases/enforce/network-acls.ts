@@ -17,9 +17,10 @@ import {
   releasedBy,
 } from '#domain/reconcile/network-acl-plan';
 import type { NetworkAcl, NetworkAclEntry, NetworkAclLedger, OwnedAclEntry } from '#domain/target';
+import type { DecisionStore } from '#ports/decision-store';
 import type { NetworkAcls } from '#ports/network-acls';
 import type { Dependencies } from '../dependencies';
-import { type EnforceOptions, MAX_ATTEMPTS, statusOf, type TargetOutcome } from './outcome';
+import { describeError, type EnforceOptions, MAX_ATTEMPTS, statusOf, type TargetOutcome } from './outcome';
 
 /** What one ACL's run gave. */
 interface AclResult {
@@ -48,6 +49,7 @@ export async function enforceNetworkAcls(
   { hold }: EnforceOptions,
 ): Promise<TargetOutcome> {
   const options = deps.policy.targets.networkAcls;
+  const mayMerge = mayMergeUnder(deps.policy);
   const ledger = new LedgerWriter(deps.store, await deps.store.getNetworkAclLedger());
   const overflow = new Set<string>();
   const warnings: string[] = [];
@@ -60,7 +62,7 @@ export async function enforceNetworkAcls(
     try {
       const result = await enforceAcl(port, ledger, acl, desired, {
         ...options,
-        mayMerge: mayMergeUnder(deps.policy),
+        mayMerge,
         hold,
         report: (plan) => {
           for (const entry of plan.overflow) overflow.add(entry.indicator.value);
@@ -173,10 +175,10 @@ async function runSteps(
 
 /** The ledger as last read or written, and the conditional writes that change it. */
 class LedgerWriter {
-  readonly #store: Pick<Dependencies, 'store'>['store'];
+  readonly #store: DecisionStore;
   #current: NetworkAclLedger;
 
-  constructor(store: Pick<Dependencies, 'store'>['store'], current: NetworkAclLedger) {
+  constructor(store: DecisionStore, current: NetworkAclLedger) {
     this.#store = store;
     this.#current = current;
   }
@@ -251,8 +253,4 @@ function describePlan(plan: NetworkAclPlan, [low, high]: readonly [number, numbe
 function describeEntry(entry: NetworkAclEntry): string {
   const protocol = entry.protocol === '-1' ? 'all protocols' : `protocol ${entry.protocol}`;
   return `rule ${entry.ruleNumber} (${entry.action} ${entry.cidr}, ${protocol})`;
-}
-
-function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

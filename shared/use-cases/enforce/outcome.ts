@@ -43,6 +43,11 @@ export function statusOf(changes: number, held: number): TargetOutcome['status']
   return changes > 0 ? 'applied' : 'unchanged';
 }
 
+/** An error as one line of a report or an alert: its class name and message. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
 /** Alerts about the enforcer's own work must not undo that work when the topic is unavailable. */
 export async function publishQuietly(deps: Pick<Dependencies, 'alerts'>, alert: Alert): Promise<void> {
   try {

@@ -20,7 +20,13 @@ import type { Dependencies } from '../dependencies';
 import { enforceDnsFirewall } from './dns-firewall';
 import { enforceNetworkAcls } from './network-acls';
 import { enforceNetworkFirewall } from './network-firewall';
-import { type EnforceOptions, publishQuietly, type TargetOutcome, type TargetReport } from './outcome';
+import {
+  describeError,
+  type EnforceOptions,
+  publishQuietly,
+  type TargetOutcome,
+  type TargetReport,
+} from './outcome';
 import { recordOverflow } from './overflow';
 
 export type { TargetReport } from './outcome';
@@ -113,7 +119,7 @@ export async function reconcile(deps: Dependencies): Promise<ReconcileReport> {
       const status = mode === 'off' && outcome.status === 'unchanged' ? 'off' : outcome.status;
       targets.push({ target, mode, ...outcome, status, warnings: outcome.warnings ?? [] });
     } catch (error) {
-      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      const message = describeError(error);
       targets.push({
         target,
         mode,
