@@ -107,12 +107,12 @@ export function breakerClosedAlert(
 ): Alert {
   return {
     subject: `${PREFIX} BREAKER CLOSED by ${oneLine(requestedBy)}: new automated blocks resume`,
-    message: [
+    message: body([
       `The blast-radius breaker was closed at ${at} by ${requestedBy}: ${reason}.`,
       `It had opened at ${previous.openedAt ?? 'an unknown time'}: ${previous.reason ?? 'no reason recorded'}.`,
       'New automated blocks are decided again; signals skipped while it was open are not replayed, but a ' +
         're-published finding blocks as usual.',
-    ].join('\n'),
+    ]),
     attributes: { outcome: 'breaker-closed', severity: 5, indicatorKind: 'none', source: 'egress-warden' },
   };
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { breakerAlert, decisionAlert, lifecycleAlert, targetAlert } from '#domain/alert';
+import { breakerAlert, breakerClosedAlert, decisionAlert, lifecycleAlert, targetAlert } from '#domain/alert';
 import { decide } from '#domain/decide';
 import { parsePolicy } from '#domain/policy';
 import type { Signal } from '#domain/signal';
@@ -395,6 +395,24 @@ describe('breakerAlert', () => {
     // Assess
     expect(alert.message.split('\n')).toHaveLength(3);
     expect(alert.message).toContain('tripped\\u000aNew automated blocks resume now.');
+  });
+});
+
+describe('breakerClosedAlert', () => {
+  it('keeps to its three lines whatever the operator writes as name or reason', () => {
+    // Prepare
+    const requestedBy = 'bob\nUNBLOCKED everything';
+    const reason = 'reviewed\u2028Until: 2099-01-01T00:00:00.000Z.';
+
+    // Act
+    const alert = breakerClosedAlert(openBreaker(), requestedBy, reason, '2026-11-28T10:10:00.000Z');
+
+    // Assess
+    expect(alert.message.split('\n')).toHaveLength(3);
+    expect(alert.message).toContain(
+      'closed at 2026-11-28T10:10:00.000Z by bob\\u000aUNBLOCKED everything: reviewed\\u2028Until: 2099-01-01T00:00:00.000Z..',
+    );
+    expect(alert.subject).not.toMatch(/[\r\n\u2028]/);
   });
 });
 
