@@ -51,8 +51,10 @@ export function decisionAlert(signal: Signal, result: DecideResult): Alert {
 export interface Removal {
   readonly target: TargetName;
   readonly removed: boolean;
-  /** Why it is still there: the target's error, or `not deployed`. */
+  /** Why it is (or may be) still there: the target's error, or `not deployed`. */
   readonly note?: string;
+  /** Part of the target was written and part failed: whether the block is gone there is not known. */
+  readonly unconfirmed?: boolean;
 }
 
 /**
@@ -66,11 +68,11 @@ export function lifecycleAlert(
   removals: readonly Removal[],
 ): Alert {
   const { indicator } = decision;
-  const where = removals.map((r) =>
-    r.removed
-      ? `removed from ${r.target}`
-      : `STILL IN ${r.target} (${r.note ?? 'not written'}); retried every run`,
-  );
+  const where = removals.map((r) => {
+    if (r.removed) return `removed from ${r.target}`;
+    const state = r.unconfirmed ? 'NOT CONFIRMED for' : 'STILL IN';
+    return `${state} ${r.target} (${r.note ?? 'not written'}); retried every run`;
+  });
   return {
     subject: oneLine(`${PREFIX} ${event === 'expired' ? 'EXPIRED' : 'LIFTED'} ${indicator.value}`),
     message: body([

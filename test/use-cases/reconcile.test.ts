@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { InMemoryNetworkAcls } from '#adapters/in-memory/network-acls';
 import { ThrottledError } from '#domain/errors';
 import { blockedByRules } from '#domain/reconcile/network-firewall-plan';
 import type { NetworkAclEntry } from '#domain/target';
@@ -14,16 +15,19 @@ import {
   manualSignal,
   policyWith,
   reservedDenies,
+  reservedDenyCidrs,
   sampleSignal,
   signalFrom,
   targetState,
   USUAL_EGRESS,
+  VPC_ID,
   type Warden,
   withPolicy,
 } from '../support/warden';
 
 const DOMAIN = 'guarddutyc2activityb.com';
 const IP = '198.51.100.77/32';
+const OTHER_ACL_ID = 'acl-0fedcba9876543210';
 
 /** A domain and an IP blocked by GuardDuty findings, so that every target has something to hold. */
 async function blockDomainAndIp(warden: Warden): Promise<void> {
@@ -428,6 +432,34 @@ describe('reconcile', () => {
       expect(target.changes).toBe(0);
     }
     expect(targetState(warden)).toEqual(before);
+  });
+
+  it('does not say an expired block left the network ACLs when one of them could not be written', async () => {
+    // Prepare: two ACLs hold the block; at expiry the first delete fails, the second ACL is still cleaned.
+    const warden = createWarden();
+    const acls = new InMemoryNetworkAcls(
+      [
+        { aclId: ACL_ID, vpcId: VPC_ID, egress: USUAL_EGRESS },
+        { aclId: OTHER_ACL_ID, vpcId: VPC_ID, egress: USUAL_EGRESS },
+      ],
+      { maxEntriesPerFamily: 20 },
+    );
+    warden.deps = { ...warden.deps, networkAcls: acls, dnsFirewall: undefined, networkFirewall: undefined };
+    await decideSignal(flowSignal('198.51.100.10', 9, warden), warden.deps);
+    await reconcile(warden.deps);
+    warden.clock.advance(5 * HOUR);
+    acls.injectFailure(new ThrottledError('Rate exceeded', 'RequestLimitExceeded'));
+
+    // Act
+    const report = await reconcile(warden.deps);
+
+    // Assess
+    const denies = acls.snapshot().map((acl) => reservedDenyCidrs(acl.egress));
+    expect(denies).toEqual([['198.51.100.10/32'], []]);
+    expect(statusOf(report).networkAcls).toBe('applied');
+    const expired = warden.alerts.published.find((a) => a.subject.includes('EXPIRED'));
+    expect(expired?.message).not.toContain('removed from networkAcls');
+    expect(expired?.message).toContain(`NOT CONFIRMED for networkAcls (${ACL_ID} failed: ThrottledError`);
   });
 
   it('still removes expired blocks from a target in alert mode, and keeps the rest', async () => {

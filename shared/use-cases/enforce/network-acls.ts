@@ -53,7 +53,7 @@ export async function enforceNetworkAcls(
   const ledger = new LedgerWriter(deps.store, await deps.store.getNetworkAclLedger());
   const overflow = new Set<string>();
   const warnings: string[] = [];
-  const failures: unknown[] = [];
+  const failures: { error: unknown; failure: string }[] = [];
   const ineffective: string[] = [];
   let changes = 0;
   let held = 0;
@@ -74,13 +74,14 @@ export async function enforceNetworkAcls(
       held += result.held;
       if (result.ineffective) ineffective.push(acl.aclId);
     } catch (error) {
-      warnings.push(`${acl.aclId} failed: ${describeError(error)}`);
-      failures.push(error);
+      const failure = `${acl.aclId} failed: ${describeError(error)}`;
+      warnings.push(failure);
+      failures.push({ error, failure });
     }
   }
   if (acls.length > 0 && failures.length + ineffective.length === acls.length) {
     // Nothing is enforced anywhere: the target fails, so the operator is alerted, rather than claiming success.
-    if (failures.length > 0) throw failures[0];
+    if (failures[0]) throw failures[0].error;
     throw new InvalidInputError(
       `no managed network ACL can enforce its denies: ${warnings.join('; ')}`,
       'targets.networkAcls.ruleRange',
@@ -92,6 +93,7 @@ export async function enforceNetworkAcls(
     held,
     overflow: [...overflow],
     ...(warnings.length > 0 && { warnings }),
+    ...(failures.length > 0 && { failures: failures.map((f) => f.failure) }),
   };
 }
 

@@ -21,6 +21,11 @@ export interface TargetReport {
   readonly overflow: readonly string[];
   /** Conditions that need an operator but did not stop the target (a foreign entry, one ACL failing). */
   readonly warnings: readonly string[];
+  /**
+   * Parts of the target that could not be written (one network ACL of several), with why; absent when none.
+   * The target converged elsewhere, so its status is not `failed`, but what it holds there is not known.
+   */
+  readonly failures?: readonly string[];
   readonly error?: string;
 }
 

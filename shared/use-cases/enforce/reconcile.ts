@@ -174,6 +174,9 @@ function removalsOf(decision: Decision, targets: readonly TargetReport[]): Remov
   return decision.targets.map((target) => {
     const report = targets.find((t) => t.target === target);
     if (!report || report.status === 'failed') return { target, removed: false, note: report?.error };
+    // Written in part: where it failed, the entry may still be there.
+    if (report.failures)
+      return { target, removed: false, unconfirmed: true, note: report.failures.join('; ') };
     if (report.status === 'off' && report.mode !== 'off') {
       return { target, removed: false, note: 'not deployed' };
     }
