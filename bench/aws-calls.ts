@@ -3,12 +3,12 @@
  * them at expiry, counted per command on stateful fakes, against the minimum the per-call limits allow.
  */
 
-import { Route53ResolverDomainList } from '#adapters/dns-firewall';
+import { SnsAlerts } from '#adapters/aws/alerts';
+import { Route53ResolverDomainList } from '#adapters/aws/dns-firewall';
+import { Ec2NetworkAcls } from '#adapters/aws/network-acls';
+import { AwsNetworkFirewallRuleGroup } from '#adapters/aws/network-firewall';
 import { ManualClock } from '#adapters/in-memory/clock';
 import { InMemoryDecisionStore } from '#adapters/in-memory/decision-store';
-import { Ec2NetworkAcls } from '#adapters/network-acls';
-import { AwsNetworkFirewallRuleGroup } from '#adapters/network-firewall';
-import { SnsAlerts } from '#adapters/sns-alerts';
 import { toDnsFirewallEntries } from '#domain/reconcile/dns-firewall-plan';
 import { DNS_FIREWALL_MAX_DOMAINS_PER_CALL } from '#domain/target';
 import { decideSignal } from '#shared/use-cases/decide-signal';

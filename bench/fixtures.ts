@@ -4,17 +4,13 @@
  * (documentation); only even ones are used, so no two are sibling halves and the network ACL planner never
  * merges them into a wider CIDR.
  */
-import { InMemoryAlerts } from '#adapters/in-memory/alerts';
 import type { ManualClock } from '#adapters/in-memory/clock';
-import { InMemoryDecisionStore } from '#adapters/in-memory/decision-store';
-import { InMemoryDnsFirewall } from '#adapters/in-memory/dns-firewall';
-import { InMemoryNetworkAcls } from '#adapters/in-memory/network-acls';
-import { InMemoryNetworkFirewall } from '#adapters/in-memory/network-firewall';
 import { decide } from '#domain/decide';
 import type { Decision } from '#domain/decision';
 import { type Indicator, parseIndicator } from '#domain/indicator';
 import { type Policy, parsePolicy } from '#domain/policy';
 import type { Signal } from '#domain/signal';
+import { createInMemoryWarden } from '#shared/composition/in-memory';
 import type { Dependencies } from '#shared/use-cases/dependencies';
 
 /** When every benchmark's clock starts. */
@@ -98,27 +94,13 @@ export function indicatorMix(
  * reserved low rule numbers), a DNS Firewall list and a rule group sized by the policy and `capacity`.
  */
 export function inMemoryDependencies(policy: Policy, capacity: number, clock: ManualClock): Dependencies {
-  return {
+  const warden = createInMemoryWarden({
     policy,
-    clock,
-    store: new InMemoryDecisionStore(),
-    alerts: new InMemoryAlerts(),
-    dnsFirewall: new InMemoryDnsFirewall({ maxDomains: policy.targets.dnsFirewall.maxDomains }),
-    networkAcls: new InMemoryNetworkAcls(
-      [
-        {
-          aclId: BENCH_ACL_ID,
-          vpcId: BENCH_VPC_ID,
-          egress: [
-            { ruleNumber: 100, cidr: '0.0.0.0/0', action: 'allow', protocol: '-1' },
-            { ruleNumber: 101, cidr: '::/0', action: 'allow', protocol: '-1' },
-          ],
-        },
-      ],
-      { maxEntriesPerFamily: policy.targets.networkAcls.maxEntriesPerFamily },
-    ),
-    networkFirewall: new InMemoryNetworkFirewall({ capacity }),
-  };
+    now: clock.now(),
+    acls: [{ aclId: BENCH_ACL_ID, vpcId: BENCH_VPC_ID }],
+    networkFirewallCapacity: capacity,
+  });
+  return { ...warden.deps, clock };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Signal } from '#domain/signal';
+import type { Signal, SignalSource } from '#domain/signal';
 
 /**
  * What one inbound event asks for: a signal to decide, an input deliberately ignored (with why), or an
@@ -6,5 +6,10 @@ import type { Signal } from '#domain/signal';
  */
 export type Command =
   | { readonly kind: 'signal'; readonly signal: Signal }
-  | { readonly kind: 'ignored'; readonly label: string; readonly reason: string }
+  | {
+      readonly kind: 'ignored';
+      readonly label: string;
+      readonly reason: string;
+      readonly source: SignalSource;
+    }
   | { readonly kind: 'reset-breaker'; readonly requestedBy: string; readonly reason: string };

@@ -109,6 +109,7 @@ export function guardDutyCommands(detail: unknown, policy: Policy): Command[] {
     return [
       {
         kind: 'ignored',
+        source: 'guardduty',
         label,
         reason: `finding type ${finding.type} is not an egress finding Egress Warden handles`,
       },
@@ -121,6 +122,7 @@ export function guardDutyCommands(detail: unknown, policy: Policy): Command[] {
       return [
         {
           kind: 'ignored',
+          source: 'guardduty',
           label,
           reason: `the finding has no networkConnectionAction: no remote address to block`,
         },
@@ -132,7 +134,7 @@ export function guardDutyCommands(detail: unknown, policy: Policy): Command[] {
         direction === 'UNKNOWN'
           ? 'GuardDuty could not tell who started the connection (UNKNOWN): not treated as egress'
           : `connection direction is ${direction}, not OUTBOUND: not egress`;
-      return [{ kind: 'ignored', label, reason: why }];
+      return [{ kind: 'ignored', source: 'guardduty', label, reason: why }];
     }
     const remote = connection.remoteIpDetails;
     const field = 'detail.service.action.networkConnectionAction.remoteIpDetails';

@@ -3,23 +3,12 @@
  * honour the same limits and errors as AWS. No AWS account, no network.
  */
 
-import { InMemoryAlerts } from '#adapters/in-memory/alerts';
-import { ManualClock } from '#adapters/in-memory/clock';
-import { InMemoryDecisionStore } from '#adapters/in-memory/decision-store';
-import { InMemoryDnsFirewall } from '#adapters/in-memory/dns-firewall';
-import { InMemoryNetworkAcls } from '#adapters/in-memory/network-acls';
-import { InMemoryNetworkFirewall } from '#adapters/in-memory/network-firewall';
 import { InvalidInputError } from '#domain/errors';
 import { blockedByRules } from '#domain/reconcile/network-firewall-plan';
-import { toCommands } from '#shared/intake/event';
-import {
-  type BreakerResetReport,
-  type DecisionReport,
-  decideSignal,
-  resetBreaker,
-} from '#shared/use-cases/decide-signal';
-import type { Dependencies } from '#shared/use-cases/dependencies';
+import { createInMemoryWarden } from '#shared/composition/in-memory';
+import type { BreakerResetReport, DecisionReport } from '#shared/use-cases/decide-signal';
 import { type ReconcileReport, reconcile } from '#shared/use-cases/enforce/reconcile';
+import { handleEvent } from '#shared/use-cases/handle-event';
 import type { SimulationConfig } from './config';
 
 /** One inbound event and where it came from (`file.json` or `file.json[2]`). */
@@ -62,53 +51,22 @@ export async function simulate(
   config: SimulationConfig,
   options: SimulationOptions,
 ): Promise<SimulationResult> {
-  const clock = new ManualClock(options.now);
-  const alerts = new InMemoryAlerts();
-  const dnsFirewall = new InMemoryDnsFirewall({ maxDomains: config.policy.targets.dnsFirewall.maxDomains });
-  const networkAcls = new InMemoryNetworkAcls(
-    config.vpcs.flatMap((vpc) =>
-      vpc.networkAcls.map((aclId) => ({
-        aclId,
-        vpcId: vpc.vpcId,
-        // What a VPC's ACL usually holds: allow all egress at 100, plus the default denies AWS adds.
-        egress: [
-          { ruleNumber: 100, cidr: '0.0.0.0/0', action: 'allow' as const, protocol: '-1' },
-          { ruleNumber: 101, cidr: '::/0', action: 'allow' as const, protocol: '-1' },
-        ],
-      })),
-    ),
-    { maxEntriesPerFamily: config.policy.targets.networkAcls.maxEntriesPerFamily },
-  );
-  const networkFirewall = new InMemoryNetworkFirewall({ capacity: config.networkFirewallCapacity });
-  const deps: Dependencies = {
+  const warden = createInMemoryWarden({
     policy: config.policy,
-    store: new InMemoryDecisionStore(),
-    alerts,
-    clock,
-    dnsFirewall,
-    networkAcls,
-    networkFirewall,
-  };
+    now: options.now,
+    acls: config.vpcs.flatMap((vpc) => vpc.networkAcls.map((aclId) => ({ aclId, vpcId: vpc.vpcId }))),
+    networkFirewallCapacity: config.config.targets.networkFirewall.capacity,
+  });
+  const { deps, clock, dnsFirewall, networkAcls, networkFirewall, alerts } = warden;
 
   const decisions: DecisionReport[] = [];
   const rejected: { input: string; error: string }[] = [];
   const breakerResets: BreakerResetReport[] = [];
   for (const input of inputs) {
     try {
-      for (const command of toCommands(input.event, config.policy, clock.now())) {
-        if (command.kind === 'signal') decisions.push(await decideSignal(command.signal, deps));
-        else if (command.kind === 'ignored') {
-          decisions.push({
-            indicator: command.label,
-            outcome: 'skipped',
-            skipReason: 'not-handled',
-            reason: command.reason,
-            source: 'guardduty',
-            expiresAt: null,
-            targets: [],
-          });
-        } else breakerResets.push(await resetBreaker(command.requestedBy, command.reason, deps));
-      }
+      const report = await handleEvent(input.event, deps);
+      decisions.push(...report.decisions);
+      breakerResets.push(...report.breakerResets);
     } catch (error) {
       // One input's failure, expected or not, is that input's alone: the rest of the run goes on.
       rejected.push({ input: input.name, error: describeFailure(error) });

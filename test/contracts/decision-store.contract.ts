@@ -3,7 +3,7 @@
  * that the simulation and production cannot drift apart.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { activeShard, MAX_LEDGER_ENTRIES_PER_ACL_FAMILY } from '#adapters/decision-table';
+import { activeShard, MAX_LEDGER_ENTRIES_PER_ACL_FAMILY } from '#adapters/aws/decision-table';
 import type { AuditRecord, BreakerState, Decision } from '#domain/decision';
 import { ConcurrentUpdateError, InvalidInputError } from '#domain/errors';
 import type { NetworkAclLedger } from '#domain/target';

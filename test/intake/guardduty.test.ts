@@ -108,6 +108,7 @@ describe('guardDutyCommands', () => {
     expect(commands).toEqual([
       {
         kind: 'ignored',
+        source: 'guardduty',
         label: 'UnauthorizedAccess:EC2/SSHBruteForce f91a2b3c4d5e6f708192a3b4c5d6e7f8',
         reason: expect.stringMatching(/INBOUND, not OUTBOUND/),
       },
@@ -126,6 +127,7 @@ describe('guardDutyCommands', () => {
     expect(commands).toEqual([
       {
         kind: 'ignored',
+        source: 'guardduty',
         label: `Recon:IAMUser/MaliciousIPCaller ${detail.id}`,
         reason: expect.stringContaining('not an egress finding'),
       },
@@ -283,6 +285,7 @@ describe('guardDutyCommands', () => {
       expect(commands).toEqual([
         {
           kind: 'ignored',
+          source: 'guardduty',
           label: `${type} ${detail.id}`,
           reason: expect.stringContaining('not an egress finding'),
         },
@@ -507,6 +510,7 @@ describe('guardDutyCommands', () => {
     expect(commands).toEqual([
       {
         kind: 'ignored',
+        source: 'guardduty',
         label: `${detail.type} ${detail.id}`,
         reason: expect.stringContaining('no networkConnectionAction'),
       },
@@ -524,7 +528,12 @@ describe('guardDutyCommands', () => {
 
     // Assess
     expect(commands).toEqual([
-      { kind: 'ignored', label: `${detail.type} ${detail.id}`, reason: expect.stringMatching(/UNKNOWN/) },
+      {
+        kind: 'ignored',
+        source: 'guardduty',
+        label: `${detail.type} ${detail.id}`,
+        reason: expect.stringMatching(/UNKNOWN/),
+      },
     ]);
   });
 });

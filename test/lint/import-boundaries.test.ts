@@ -31,7 +31,7 @@ describe('import boundaries', () => {
   it.each([
     '@aws-sdk/client-ec2',
     '#adapters/retry',
-    '#shared/adapters/sns-alerts',
+    '#shared/adapters/aws/alerts',
     '#ports/clock',
     '#shared/use-cases/decide-signal',
     '../adapters/retry',
@@ -46,7 +46,7 @@ describe('import boundaries', () => {
     expect(await restrictedImports('shared/domain', source)).toBe(0);
   });
 
-  it.each(['@aws-sdk/client-sns', '#adapters/retry', '#shared/adapters/sns-alerts', '../../adapters/retry'])(
+  it.each(['@aws-sdk/client-sns', '#adapters/retry', '#shared/adapters/aws/alerts', '../../adapters/retry'])(
     'refuses %s in shared/use-cases',
     async (source) => {
       expect(await restrictedImports('shared/use-cases/enforce', source)).toBe(1);

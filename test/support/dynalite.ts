@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createTableInput } from '#adapters/decision-table';
+import { createTableInput } from '#adapters/aws/decision-table';
 
 type DynaliteFactory = (options: {
   createTableMs: number;

@@ -2,17 +2,11 @@
  * Egress Warden wired on the in-memory adapters, for use-case tests: one ACL, one rule group, one domain list,
  * a store, an alert sink and a clock that moves only when told to.
  */
-import { InMemoryAlerts } from '#adapters/in-memory/alerts';
-import { ManualClock } from '#adapters/in-memory/clock';
-import { InMemoryDecisionStore } from '#adapters/in-memory/decision-store';
-import { InMemoryDnsFirewall } from '#adapters/in-memory/dns-firewall';
-import { InMemoryNetworkAcls } from '#adapters/in-memory/network-acls';
-import { InMemoryNetworkFirewall } from '#adapters/in-memory/network-firewall';
 import { type Policy, type PolicyInput, parsePolicy } from '#domain/policy';
 import type { Signal } from '#domain/signal';
 import type { NetworkAclEntry } from '#domain/target';
+import { createInMemoryWarden, type InMemoryWarden, USUAL_EGRESS } from '#shared/composition/in-memory';
 import { toCommands } from '#shared/intake/event';
-import type { Dependencies } from '#shared/use-cases/dependencies';
 import { loadEvent, type ManualEvent, onlySignal, type SampleEvent, type ThreatSignalEvent } from './events';
 import { VPC_CONTEXT } from './signals';
 
@@ -24,11 +18,7 @@ export const VPC_ID = 'vpc-0a1b2c3d4e5f60718';
 export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
 
-/** What a VPC's ACL usually holds besides the default rules: allow all egress, outside the reserved range. */
-export const USUAL_EGRESS: readonly NetworkAclEntry[] = [
-  { ruleNumber: 100, cidr: '0.0.0.0/0', action: 'allow', protocol: '-1' },
-  { ruleNumber: 101, cidr: '::/0', action: 'allow', protocol: '-1' },
-];
+export { USUAL_EGRESS };
 
 const ENFORCE_ALL = {
   dnsFirewall: { mode: 'enforce' },
@@ -41,16 +31,8 @@ export function policyWith(input: PolicyInput = {}): Policy {
   return parsePolicy({ targets: ENFORCE_ALL, ...input }, VPC_CONTEXT);
 }
 
-export interface Warden {
-  /** Replaced by {@link withPolicy}; the adapters below stay the same. */
-  deps: Dependencies;
-  readonly clock: ManualClock;
-  readonly store: InMemoryDecisionStore;
-  readonly alerts: InMemoryAlerts;
-  readonly dnsFirewall: InMemoryDnsFirewall;
-  readonly networkAcls: InMemoryNetworkAcls;
-  readonly networkFirewall: InMemoryNetworkFirewall;
-}
+/** Egress Warden on the in-memory adapters. */
+export type Warden = InMemoryWarden;
 
 export interface WardenOptions {
   readonly policy?: Policy;
@@ -60,25 +42,12 @@ export interface WardenOptions {
 
 /** A fresh Egress Warden on empty in-memory targets, the clock at {@link START}. */
 export function createWarden(options: WardenOptions = {}): Warden {
-  const policy = options.policy ?? policyWith();
-  const clock = new ManualClock(START);
-  const store = new InMemoryDecisionStore();
-  const alerts = new InMemoryAlerts();
-  const dnsFirewall = new InMemoryDnsFirewall();
-  const networkAcls = new InMemoryNetworkAcls(
-    [{ aclId: ACL_ID, vpcId: VPC_ID, egress: options.egress ?? USUAL_EGRESS }],
-    { maxEntriesPerFamily: policy.targets.networkAcls.maxEntriesPerFamily },
-  );
-  const networkFirewall = new InMemoryNetworkFirewall({ capacity: 1000 });
-  return {
-    deps: { policy, store, alerts, clock, dnsFirewall, networkAcls, networkFirewall },
-    clock,
-    store,
-    alerts,
-    dnsFirewall,
-    networkAcls,
-    networkFirewall,
-  };
+  return createInMemoryWarden({
+    policy: options.policy ?? policyWith(),
+    now: START,
+    acls: [{ aclId: ACL_ID, vpcId: VPC_ID, egress: options.egress ?? USUAL_EGRESS }],
+    networkFirewallCapacity: 1000,
+  });
 }
 
 /** Switches the warden to another policy, as a redeploy with a new configuration does. */

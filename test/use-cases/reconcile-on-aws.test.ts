@@ -18,12 +18,12 @@ import {
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Route53ResolverDomainList } from '#adapters/dns-firewall';
-import { DynamoDbDecisionStore } from '#adapters/dynamodb-decision-store';
+import { SnsAlerts } from '#adapters/aws/alerts';
+import { DynamoDbDecisionStore } from '#adapters/aws/decision-store';
+import { Route53ResolverDomainList } from '#adapters/aws/dns-firewall';
+import { Ec2NetworkAcls } from '#adapters/aws/network-acls';
+import { AwsNetworkFirewallRuleGroup } from '#adapters/aws/network-firewall';
 import { ManualClock } from '#adapters/in-memory/clock';
-import { Ec2NetworkAcls } from '#adapters/network-acls';
-import { AwsNetworkFirewallRuleGroup } from '#adapters/network-firewall';
-import { SnsAlerts } from '#adapters/sns-alerts';
 import { parsePolicy } from '#domain/policy';
 import { blockedByRules, parseOwnRules } from '#domain/reconcile/network-firewall-plan';
 import { toCommands } from '#shared/intake/event';

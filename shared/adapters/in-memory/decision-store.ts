@@ -9,7 +9,7 @@ import {
   toDecisionItem,
   toNetworkAclLedgerItem,
   toSortableTime,
-} from '#adapters/decision-table';
+} from '#adapters/aws/decision-table';
 import type { AuditRecord, BreakerState, Decision } from '#domain/decision';
 import { ConcurrentUpdateError } from '#domain/errors';
 import type { NetworkAclLedger } from '#domain/target';

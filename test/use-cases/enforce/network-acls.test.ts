@@ -1,9 +1,9 @@
 import { CreateNetworkAclEntryCommand, EC2Client, ReplaceNetworkAclEntryCommand } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { Ec2NetworkAcls } from '#adapters/aws/network-acls';
 import { InMemoryDecisionStore } from '#adapters/in-memory/decision-store';
 import { InMemoryNetworkAcls } from '#adapters/in-memory/network-acls';
-import { Ec2NetworkAcls } from '#adapters/network-acls';
 import type { BlockEntry } from '#domain/block';
 import { InvalidInputError, ThrottledError } from '#domain/errors';
 import { parseIndicator } from '#domain/indicator';

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readAwsIpRanges } from '#adapters/aws-ip-ranges-file';
+import { readAwsIpRanges } from '#adapters/aws/ip-ranges-file';
 import { toRange } from '#domain/cidr';
 import { InvalidInputError } from '#domain/errors';
 

@@ -12,7 +12,7 @@ import {
   type Filter,
   ReplaceNetworkAclEntryCommand,
 } from '@aws-sdk/client-ec2';
-import { awsErrorCode } from '#adapters/aws-errors';
+import { awsErrorCode } from '#adapters/aws/errors';
 import {
   assertWritableRuleNumber,
   canonicalAclCidr,

@@ -1,7 +1,7 @@
 import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { readVpcCidrs } from '#adapters/vpc-cidrs';
+import { readVpcCidrs } from '#adapters/aws/vpc-cidrs';
 import { InvalidInputError, ThrottledError } from '#domain/errors';
 
 const client = new EC2Client({

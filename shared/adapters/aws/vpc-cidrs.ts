@@ -3,7 +3,7 @@
  * `vpcCidrs`. Absorbs pagination, `RequestLimitExceeded` throttling and the association states.
  */
 import { DescribeVpcsCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { awsErrorCode } from '#adapters/aws-errors';
+import { awsErrorCode } from '#adapters/aws/errors';
 import { InvalidInputError, ThrottledError } from '#domain/errors';
 import { parseNetwork } from '#domain/policy';
 import { withRetry } from '#shared/runtime/retry';

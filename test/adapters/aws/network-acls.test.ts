@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { Ec2NetworkAcls } from '#adapters/network-acls';
+import { Ec2NetworkAcls } from '#adapters/aws/network-acls';
 import {
   ConcurrentUpdateError,
   InvalidInputError,
@@ -17,8 +17,8 @@ import {
   TargetNotFoundError,
   ThrottledError,
 } from '#domain/errors';
-import { describeNetworkAclsContract } from '../contracts/network-acls.contract';
-import { ec2Error, fakeEc2NetworkAcls } from '../support/fakes/ec2-network-acls';
+import { describeNetworkAclsContract } from '../../contracts/network-acls.contract';
+import { ec2Error, fakeEc2NetworkAcls } from '../../support/fakes/ec2-network-acls';
 
 const client = new EC2Client({
   region: 'us-east-1',

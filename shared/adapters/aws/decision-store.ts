@@ -6,7 +6,6 @@ import {
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { awsErrorCode } from '#adapters/aws-errors';
 import {
   activePartitions,
   assertNextVersion,
@@ -25,7 +24,8 @@ import {
   toDecisionItem,
   toNetworkAclLedgerItem,
   toSortableTime,
-} from '#adapters/decision-table';
+} from '#adapters/aws/decision-table';
+import { awsErrorCode } from '#adapters/aws/errors';
 import type { AuditRecord, BreakerState, Decision } from '#domain/decision';
 import {
   ConcurrentUpdateError,

@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-network-firewall';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { AwsNetworkFirewallRuleGroup } from '#adapters/network-firewall';
+import { AwsNetworkFirewallRuleGroup } from '#adapters/aws/network-firewall';
 import { RULE_GROUP_LIMIT_EXCEEDED } from '#adapters/service-rules/network-firewall';
 import {
   ConcurrentUpdateError,
@@ -24,12 +24,16 @@ import {
   TargetNotFoundError,
   ThrottledError,
 } from '#domain/errors';
-import { denyRule, denyRules, describeNetworkFirewallContract } from '../contracts/network-firewall.contract';
+import {
+  denyRule,
+  denyRules,
+  describeNetworkFirewallContract,
+} from '../../contracts/network-firewall.contract';
 import {
   backWithNetworkFirewall,
   FakeNetworkFirewall,
   RULE_GROUP_ARN,
-} from '../support/fakes/network-firewall';
+} from '../../support/fakes/network-firewall';
 
 const ARN = RULE_GROUP_ARN;
 const client = new NetworkFirewallClient({

@@ -4,7 +4,7 @@ import {
   type Route53ResolverClient,
   UpdateFirewallDomainsCommand,
 } from '@aws-sdk/client-route53resolver';
-import { awsErrorCode } from '#adapters/aws-errors';
+import { awsErrorCode } from '#adapters/aws/errors';
 import { normaliseDomain, normaliseDomainBatch } from '#adapters/service-rules/dns-firewall';
 import {
   ConcurrentUpdateError,

@@ -9,8 +9,8 @@ import {
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { activeShard, auditSortKey, PERMANENT_SORT_KEY } from '#adapters/decision-table';
-import { DynamoDbDecisionStore } from '#adapters/dynamodb-decision-store';
+import { DynamoDbDecisionStore } from '#adapters/aws/decision-store';
+import { activeShard, auditSortKey, PERMANENT_SORT_KEY } from '#adapters/aws/decision-table';
 import {
   ConcurrentUpdateError,
   InvalidInputError,
@@ -21,8 +21,8 @@ import {
   aDecision,
   anAuditRecord,
   describeDecisionStoreContract,
-} from '../contracts/decision-store.contract';
-import { type Dynalite, startDynalite } from '../support/dynalite';
+} from '../../contracts/decision-store.contract';
+import { type Dynalite, startDynalite } from '../../support/dynalite';
 
 let dynalite: Dynalite;
 

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-route53resolver';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { Route53ResolverDomainList } from '#adapters/dns-firewall';
+import { Route53ResolverDomainList } from '#adapters/aws/dns-firewall';
 import {
   ConcurrentUpdateError,
   InvalidInputError,
@@ -20,13 +20,13 @@ import {
   TargetNotFoundError,
   ThrottledError,
 } from '#domain/errors';
-import { describeDnsFirewallContract, manyDomains } from '../contracts/dns-firewall.contract';
+import { describeDnsFirewallContract, manyDomains } from '../../contracts/dns-firewall.contract';
 import {
   DOMAIN_LIST_ID,
   type FakeRoute53Resolver,
   type FakeRoute53ResolverOptions,
   fakeRoute53Resolver,
-} from '../support/fakes/route53-resolver';
+} from '../../support/fakes/route53-resolver';
 
 const LIST_ID = DOMAIN_LIST_ID;
 const client = new Route53ResolverClient({

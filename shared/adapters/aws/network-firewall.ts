@@ -5,7 +5,7 @@ import {
   type RuleGroup,
   UpdateRuleGroupCommand,
 } from '@aws-sdk/client-network-firewall';
-import { awsErrorCode } from '#adapters/aws-errors';
+import { awsErrorCode } from '#adapters/aws/errors';
 import { assertWithinRuleGroupLimits } from '#adapters/service-rules/network-firewall';
 import {
   ConcurrentUpdateError,

@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { type MessageAttributeValue, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { awsErrorCode } from '#adapters/aws-errors';
+import { awsErrorCode } from '#adapters/aws/errors';
 import type { Alert } from '#domain/alert';
 import { TargetNotFoundError, ThrottledError } from '#domain/errors';
 import type { AlertSink } from '#ports/alerts';

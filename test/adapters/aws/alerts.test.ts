@@ -9,10 +9,10 @@ import {
 } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { SNS_MAX_MESSAGE_BYTES, SnsAlerts } from '#adapters/sns-alerts';
+import { SNS_MAX_MESSAGE_BYTES, SnsAlerts } from '#adapters/aws/alerts';
 import type { Alert } from '#domain/alert';
 import { TargetNotFoundError, ThrottledError } from '#domain/errors';
-import { fakeSns, TOPIC_ARN } from '../support/fakes/sns';
+import { fakeSns, TOPIC_ARN } from '../../support/fakes/sns';
 
 const client = new SNSClient({
   region: 'us-east-1',
