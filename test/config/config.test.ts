@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidInputError } from '#domain/errors';
+import { parseConfig, policyOf, runtimeConfig } from '#shared/config/config';
+
+const VPC = { vpcId: 'vpc-0a1b2c3d4e5f60718' };
+
+/** The message parseConfig throws for `input`, or 'accepted'. */
+function errorOf(input: unknown, root?: string): string {
+  try {
+    parseConfig(input, root);
+    return 'accepted';
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidInputError);
+    return (error as Error).message;
+  }
+}
+
+describe('parseConfig', () => {
+  it('fills in the defaults of a configuration that names only its VPC', () => {
+    // Act
+    const config = parseConfig({ vpcs: [VPC] });
+
+    // Assess
+    expect(config).toMatchObject({
+      stackName: 'EgressWarden',
+      vpcs: [VPC],
+      targets: {
+        dnsFirewall: { deploy: true, rulePriority: 100, associationPriority: 9000 },
+        networkAcls: { deploy: true },
+        networkFirewall: { deploy: true, capacity: 1000 },
+      },
+      alerts: { emails: [], subscriptions: [] },
+      operators: [],
+      guardDuty: { catchUpLookbackMs: 24 * 3_600_000 },
+    });
+    expect(config.env).toBeUndefined();
+  });
+
+  it('reads the example configuration shipped at the repository root', async () => {
+    // Prepare
+    const { readFile } = await import('node:fs/promises');
+    const text = await readFile(new URL('../../egress-warden.config.json', import.meta.url), 'utf8').catch(
+      () => undefined,
+    );
+    if (text === undefined) return expect(text).toBeUndefined();
+
+    // Act
+    const config = parseConfig(JSON.parse(text));
+
+    // Assess: a fresh deployment watches before it blocks.
+    const policy = policyOf(config, { vpcCidrs: [] });
+    expect(Object.values(policy.targets).map((target) => target.mode)).toEqual(['alert', 'alert', 'alert']);
+  });
+
+  it.each([
+    [{}, /^vpcs: /],
+    [{ vpcs: [] }, /^vpcs: /],
+    [{ vpcs: [{ vpcId: 'vpc-1' }] }, /^vpcs\[0\]\.vpcId: must look like vpc-/],
+    [{ vpcs: [VPC, VPC] }, /^vpcs\[1\]\.vpcId: is listed twice/],
+    [{ vpcs: [{ ...VPC, cidrs: ['10.0.0.0/16', 'example.com'] }] }, /^vpcs\[0\]\.cidrs\[1\]: /],
+    [{ vpcs: [{ ...VPC, networkAcls: ['acl-1'] }] }, /^vpcs\[0\]\.networkAcls\[0\]: /],
+    [
+      { vpcs: [{ ...VPC, networkAcls: ['acl-0123456789abcdef0'] }, { vpcId: 'vpc-0a1b2c3d4e5f60719' }] },
+      /^vpcs\[1\]\.networkAcls: list the network ACLs of every VPC, or of none/,
+    ],
+    [
+      { vpcs: [VPC], targets: { networkFirewall: { capacity: 30_001 } } },
+      /^targets\.networkFirewall\.capacity: /,
+    ],
+    [
+      { vpcs: [VPC], targets: { dnsFirewall: { associationPriority: 100 } } },
+      /^targets\.dnsFirewall\.associationPriority: /,
+    ],
+    [
+      { vpcs: [VPC], alerts: { emails: ['not-an-address'] } },
+      /^alerts\.emails\[0\]: must be an e-mail address/,
+    ],
+    [{ vpcs: [VPC], operators: ['SecOps'] }, /^operators\[0\]: must be the ARN of an IAM role or user/],
+    [{ vpcs: [VPC], guardDuty: { catchUpLookback: 'soon' } }, /^guardDuty\.catchUpLookback: /],
+    [{ vpcs: [VPC], env: { account: '1234', region: 'eu-west-1' } }, /^env\.account: /],
+    [
+      { vpcs: [VPC], policy: { targets: { dnsFirewall: { mode: 'block' } } } },
+      /^policy\.targets\.dnsFirewall\.mode: /,
+    ],
+    [{ vpcs: [VPC], polcy: {} }, /^polcy: is not a known field/],
+  ])('refuses %j, naming the field', (input, expected) => {
+    // Act
+    const message = errorOf(input);
+
+    // Assess
+    expect(message).toMatch(expected);
+  });
+
+  it('prefixes every field with the root it was read from', () => {
+    // Act
+    const message = errorOf(
+      { vpcs: [VPC], policy: { allowlist: { cidrs: ['nope'] } } },
+      'EGRESS_WARDEN_CONFIG',
+    );
+
+    // Assess
+    expect(message).toMatch(/^EGRESS_WARDEN_CONFIG\.policy\.allowlist\.cidrs\[0\]: /);
+  });
+});
+
+describe('runtimeConfig', () => {
+  it('keeps what the functions need and parses back to the same configuration, without the stack settings', () => {
+    // Prepare
+    const config = parseConfig({
+      stackName: 'Warden-Prod',
+      env: { account: '123456789012', region: 'eu-west-1' },
+      vpcs: [{ ...VPC, cidrs: ['10.20.0.0/16'] }],
+      targets: { networkFirewall: { deploy: false } },
+      alerts: { emails: ['secops@example.com'] },
+      operators: ['arn:aws:iam::123456789012:role/SecOps'],
+      guardDuty: { catchUpLookback: '36h' },
+      policy: { allowlist: { domains: ['partner.example.net'] } },
+    });
+
+    // Act
+    const runtime = runtimeConfig(config);
+    const back = parseConfig(JSON.parse(JSON.stringify(runtime)));
+
+    // Assess
+    expect(runtime).not.toHaveProperty('alerts');
+    expect(runtime).not.toHaveProperty('operators');
+    expect(back.vpcs).toEqual(config.vpcs);
+    expect(back.targets).toEqual(config.targets);
+    expect(back.guardDuty).toEqual(config.guardDuty);
+    expect(back.policyInput).toEqual(config.policyInput);
+  });
+});
