@@ -151,7 +151,6 @@ const WIRE_NAMES: Readonly<Record<string, string>> = {
   'ProductCodes>Code': 'productCodeId',
   'ProductCodes>ProductType': 'productCodeType',
   'TaskDetails>TaskCreatedAt': 'createdAt',
-
   'KubernetesApiCallAction>SourceIps': 'sourceIPs',
   'Location>Latitude': 'lat',
   'Location>Longitude': 'lon',
