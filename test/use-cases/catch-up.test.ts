@@ -9,9 +9,10 @@ import { createWarden, HOUR, MINUTE, START, type Warden } from '../support/warde
 
 const LOOKBACK = 24 * HOUR;
 
-function detailOf(path: string, changes: Partial<FindingDetail> = {}): FindingDetail {
-  const { detail } = loadEvent<GuardDutyEvent>(path);
-  return { ...(detail as unknown as FindingDetail), ...changes };
+type Detail = FindingDetail & { service: Record<string, unknown> };
+
+function detailOf(path: string): Detail {
+  return loadEvent<GuardDutyEvent>(path).detail as unknown as Detail;
 }
 
 const c2Domain = () => detailOf('guardduty/c2-domain.json'); // 09:01:12, evil domain

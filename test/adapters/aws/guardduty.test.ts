@@ -1,8 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import {
+  type Finding,
   GetFindingsCommand,
   GuardDutyClient,
+  type GuardDutyClientConfig,
   ListDetectorsCommand,
   ListFindingsCommand,
 } from '@aws-sdk/client-guardduty';
@@ -67,7 +69,7 @@ function clientAnswering(findings: Record<string, unknown>[]): GuardDutyClient {
         return reply({ detectorIds: [DETECTOR] });
       },
     },
-  } as ConstructorParameters<typeof GuardDutyClient>[0]);
+  } as unknown as GuardDutyClientConfig);
 }
 
 describe('GuardDutyFindings, mapping the SDK shape back to the EventBridge detail', () => {
@@ -142,7 +144,13 @@ describe('GuardDutyFindings, talking to GuardDuty', () => {
     source = new GuardDutyFindings({ client, sleep: noWait });
   });
 
-  const finding = (id: string) => ({
+  const finding = (id: string): Finding => ({
+    AccountId: '123456789012',
+    Arn: `arn:aws:guardduty:eu-west-1:123456789012:detector/${DETECTOR}/finding/${id}`,
+    CreatedAt: '2026-11-28T09:00:00.000Z',
+    Region: 'eu-west-1',
+    Resource: {},
+    SchemaVersion: '2.0',
     Id: id,
     Type: 'Backdoor:EC2/C&CActivity.B',
     Severity: 8,
