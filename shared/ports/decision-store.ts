@@ -2,8 +2,17 @@ import type { AuditRecord, BreakerState, Decision } from '#domain/decision';
 import type { NetworkAclLedger } from '#domain/target';
 
 /**
+ * How far the GuardDuty catch-up has read: every finding updated before `since` was handled (or reported
+ * invalid). `since` is ISO 8601; version 0 with `since` undefined means no run has finished yet.
+ */
+export interface CatchUpWatermark {
+  readonly since?: string;
+  readonly version: number;
+}
+
+/**
  * The single source of truth: one decision record per indicator, the append-only audit trail, the breaker
- * and the ledger of the network ACL entries Egress Warden wrote. Writes are conditional on the version read, so two writers never lose each other's update.
+ * the ledger of the network ACL entries Egress Warden wrote and the GuardDuty catch-up's watermark. Writes are conditional on the version read, so two writers never lose each other's update.
  * Any method may also throw ThrottledError or TargetNotFoundError (the table is missing).
  */
 export interface DecisionStore {
@@ -39,4 +48,12 @@ export interface DecisionStore {
    * or more than MAX_LEDGER_ENTRIES_PER_ACL_FAMILY entries of one IP family in one ACL.
    */
   putNetworkAclLedger(ledger: NetworkAclLedger, expectedVersion: number): Promise<void>;
+  /** The GuardDuty catch-up's watermark; version 0 without `since` when none was ever written. */
+  getCatchUpWatermark(): Promise<CatchUpWatermark>;
+  /**
+   * Conditional on `expectedVersion` like `putBreaker`, so two overlapping runs cannot move it backwards
+   * unnoticed. Throws ConcurrentUpdateError; InvalidInputError before writing for a wrong `version` or a
+   * `since` that is not a time.
+   */
+  putCatchUpWatermark(watermark: CatchUpWatermark, expectedVersion: number): Promise<void>;
 }

@@ -586,6 +586,63 @@ export function describeDecisionStoreContract(label: string, setup: () => Promis
       });
     });
 
+    describe('catch-up watermark', () => {
+      it('has no time at version 0 before anyone wrote it', async () => {
+        // Act
+        const watermark = await store.getCatchUpWatermark();
+
+        // Assess
+        expect(watermark).toStrictEqual({ version: 0 });
+      });
+
+      it('reads back what was written, version by version, as a normalised time', async () => {
+        // Act
+        await store.putCatchUpWatermark({ since: '2026-11-28T10:00:00Z', version: 1 }, 0);
+        const first = await store.getCatchUpWatermark();
+        await store.putCatchUpWatermark({ since: '2026-11-28T12:15:00.000+01:00', version: 2 }, 1);
+
+        // Assess
+        expect(first).toStrictEqual({ since: '2026-11-28T10:00:00.000Z', version: 1 });
+        expect(await store.getCatchUpWatermark()).toStrictEqual({
+          since: '2026-11-28T11:15:00.000Z',
+          version: 2,
+        });
+      });
+
+      it('refuses a write made from a stale version', async () => {
+        // Prepare
+        await store.putCatchUpWatermark({ since: '2026-11-28T10:00:00.000Z', version: 1 }, 0);
+
+        // Act
+        const attempt = store.putCatchUpWatermark({ since: '2026-11-27T10:00:00.000Z', version: 1 }, 0);
+
+        // Assess
+        await expectConflict(attempt);
+        expect((await store.getCatchUpWatermark()).since).toBe('2026-11-28T10:00:00.000Z');
+      });
+
+      it('rejects a time that is not a time and a version that does not follow, writing nothing', async () => {
+        // Act
+        const badTime = store.putCatchUpWatermark({ since: 'last tuesday', version: 1 }, 0);
+        const badVersion = store.putCatchUpWatermark({ since: '2026-11-28T10:00:00.000Z', version: 3 }, 0);
+
+        // Assess
+        await expect(badTime).rejects.toThrow(/since: "last tuesday" is not an ISO 8601 time/);
+        await expect(badVersion).rejects.toBeInstanceOf(InvalidInputError);
+        expect(await store.getCatchUpWatermark()).toStrictEqual({ version: 0 });
+      });
+
+      it('is kept apart from the breaker and the ledger', async () => {
+        // Act
+        await store.putCatchUpWatermark({ since: '2026-11-28T10:00:00.000Z', version: 1 }, 0);
+
+        // Assess
+        expect(await store.getBreaker()).toStrictEqual({ open: false, recentBlocks: [], version: 0 });
+        expect(await store.getNetworkAclLedger()).toStrictEqual({ acls: [], version: 0 });
+        expect(await store.listActive()).toStrictEqual([]);
+      });
+    });
+
     describe('network ACL ledger', () => {
       const ledger: NetworkAclLedger = {
         acls: [

@@ -442,6 +442,8 @@ function readCounting(store: DecisionStore): { store: DecisionStore; keys: strin
     putBreaker: (state, expected) => store.putBreaker(state, expected),
     getNetworkAclLedger: () => store.getNetworkAclLedger(),
     putNetworkAclLedger: (ledger, expected) => store.putNetworkAclLedger(ledger, expected),
+    getCatchUpWatermark: () => store.getCatchUpWatermark(),
+    putCatchUpWatermark: (watermark, expected) => store.putCatchUpWatermark(watermark, expected),
   };
   return result;
 }

@@ -11,16 +11,19 @@ import {
   assertNextVersion,
   auditPrefix,
   breakerKey,
+  catchUpWatermarkKey,
   DECISION_TABLE,
   decisionKey,
   fromAuditItem,
   fromBreakerItem,
+  fromCatchUpWatermarkItem,
   fromDecisionItem,
   fromNetworkAclLedgerItem,
   indicatorPartition,
   networkAclLedgerKey,
   toAuditItem,
   toBreakerItem,
+  toCatchUpWatermarkItem,
   toDecisionItem,
   toNetworkAclLedgerItem,
   toSortableTime,
@@ -34,7 +37,7 @@ import {
   ThrottledError,
 } from '#domain/errors';
 import type { NetworkAclLedger } from '#domain/target';
-import type { DecisionStore } from '#ports/decision-store';
+import type { CatchUpWatermark, DecisionStore } from '#ports/decision-store';
 import { withRetry } from '#shared/runtime/retry';
 
 /** Options of the DynamoDB decision store. */
@@ -61,13 +64,13 @@ const THROTTLING_CODES = new Set([
 /**
  * The decision store on one DynamoDB table (layout in decision-table.ts).
  *
- * * `put`, `putBreaker` and `putNetworkAclLedger` are conditional PutItems: `attribute_not_exists(pk)` for a new record, otherwise
+ * * `put`, `putBreaker`, `putNetworkAclLedger` and `putCatchUpWatermark` are conditional PutItems: `attribute_not_exists(pk)` for a new record, otherwise
  *   `#version = :expected`. A lost race is ConcurrentUpdateError (code `ConditionalCheckFailedException`);
  *   a `version` other than `expectedVersion + 1` is InvalidInputError before anything is sent.
  * * `appendAudit` writes one conditional PutItem per record, in order (BatchWriteItem has no conditions);
  *   an identical record already stored counts as written, so the call is idempotent and safe to retry after
  *   a partial failure.
- * * `get`, `getBreaker` and `getNetworkAclLedger` read consistently; `listActive` and `listDueBefore` read the eventually
+ * * `get`, `getBreaker`, `getNetworkAclLedger` and `getCatchUpWatermark` read consistently; `listActive` and `listDueBefore` read the eventually
  *   consistent `active` index. Every Query is paginated to the end.
  * * Throttling (`ProvisionedThroughputExceededException`, `ThrottlingException`, `RequestLimitExceeded`) is
  *   retried with backoff (on top of the SDK client's own retries), then ThrottledError. A missing table is
@@ -215,6 +218,24 @@ export class DynamoDbDecisionStore implements DecisionStore {
       toNetworkAclLedgerItem(ledger),
       expectedVersion,
       `network ACL ledger changed since version ${expectedVersion} was read`,
+    );
+  }
+
+  async getCatchUpWatermark(): Promise<CatchUpWatermark> {
+    const { Item } = await this.#call('GetItem', () =>
+      this.#client.send(
+        new GetCommand({ TableName: this.#tableName, Key: catchUpWatermarkKey(), ConsistentRead: true }),
+      ),
+    );
+    return Item === undefined ? { version: 0 } : fromCatchUpWatermarkItem(Item);
+  }
+
+  async putCatchUpWatermark(watermark: CatchUpWatermark, expectedVersion: number): Promise<void> {
+    assertNextVersion(watermark.version, expectedVersion, 'catch-up watermark');
+    await this.#conditionalPut(
+      toCatchUpWatermarkItem(watermark),
+      expectedVersion,
+      `catch-up watermark changed since version ${expectedVersion} was read`,
     );
   }
 

@@ -9,6 +9,7 @@
  * | audit    | `IND#<key>`   | `AUDIT#<at>#<hash>`       | every AuditRecord field, `ttl`                     |
  * | breaker  | `BREAKER`     | `STATE`                   | every BreakerState field, `version`                |
  * | ACL ledger | `NACL`      | `LEDGER`                  | `acls` (list of `{aclId, entries}`, each entry `"<rule> <cidr>"`), `version` |
+ * | catch-up watermark | `CATCHUP` | `GUARDDUTY`          | `since` (normalised ISO 8601), `version`           |
  *
  * * **Active index.** The sparse global secondary index `active` (`gsi1pk`, `gsi1sk`, all attributes
  *   projected) holds active decisions only: `gsi1pk = ACTIVE#<n>` with n = FNV-1a(key) mod 4, so no single
@@ -39,6 +40,7 @@ import { InvalidInputError } from '#domain/errors';
 import { fnv1a32 } from '#domain/hash';
 import { entryFamily } from '#domain/reconcile/network-acl-plan';
 import type { NetworkAclLedger, OwnedAclEntry } from '#domain/target';
+import type { CatchUpWatermark } from '#ports/decision-store';
 
 /** The table's shape and limits, for CDK and the tests' CreateTable. */
 export const DECISION_TABLE = {
@@ -67,6 +69,7 @@ const DECISION_SORT_KEY = 'DECISION';
 const AUDIT_PREFIX = 'AUDIT#';
 const BREAKER_KEY = { pk: 'BREAKER', sk: 'STATE' } as const;
 const LEDGER_KEY = { pk: 'NACL', sk: 'LEDGER' } as const;
+const WATERMARK_KEY = { pk: 'CATCHUP', sk: 'GUARDDUTY' } as const;
 
 /**
  * The most ledger entries one ACL may hold per IP family: EC2's 40-entry maximum, twice, because an entry
@@ -115,6 +118,11 @@ export function breakerKey(): { pk: string; sk: string } {
 /** The primary key of the network ACL ledger. */
 export function networkAclLedgerKey(): { pk: string; sk: string } {
   return { ...LEDGER_KEY };
+}
+
+/** The primary key of the GuardDuty catch-up's watermark. */
+export function catchUpWatermarkKey(): { pk: string; sk: string } {
+  return { ...WATERMARK_KEY };
 }
 
 /** The partition holding an indicator's decision and audit trail. */
@@ -253,6 +261,23 @@ export function toNetworkAclLedgerItem(ledger: NetworkAclLedger): Record<string,
     return { aclId, entries: encoded };
   });
   return checkedItem({ acls, version: ledger.version, ...networkAclLedgerKey() });
+}
+
+/** The item stored for the catch-up watermark, `since` normalised. Throws InvalidInputError for a bad `since`. */
+export function toCatchUpWatermarkItem(watermark: CatchUpWatermark): Record<string, unknown> {
+  return {
+    ...(watermark.since === undefined ? {} : { since: toSortableTime(watermark.since, 'since') }),
+    version: watermark.version,
+    ...catchUpWatermarkKey(),
+  };
+}
+
+/** The catch-up watermark read back from its item. */
+export function fromCatchUpWatermarkItem(item: Record<string, unknown>): CatchUpWatermark {
+  return {
+    ...(typeof item.since === 'string' ? { since: item.since } : {}),
+    version: Number(item.version),
+  };
 }
 
 /** The network ACL ledger read back from its item. */

@@ -2,10 +2,12 @@ import {
   assertNextVersion,
   fromAuditItem,
   fromBreakerItem,
+  fromCatchUpWatermarkItem,
   fromDecisionItem,
   fromNetworkAclLedgerItem,
   toAuditItem,
   toBreakerItem,
+  toCatchUpWatermarkItem,
   toDecisionItem,
   toNetworkAclLedgerItem,
   toSortableTime,
@@ -13,7 +15,7 @@ import {
 import type { AuditRecord, BreakerState, Decision } from '#domain/decision';
 import { ConcurrentUpdateError } from '#domain/errors';
 import type { NetworkAclLedger } from '#domain/target';
-import type { DecisionStore } from '#ports/decision-store';
+import type { CatchUpWatermark, DecisionStore } from '#ports/decision-store';
 
 /** The whole state of an InMemoryDecisionStore, as copies. */
 export interface DecisionStoreSnapshot {
@@ -41,10 +43,11 @@ export class InMemoryDecisionStore implements DecisionStore {
   readonly #audit = new Map<string, Record<string, unknown>>();
   #breaker: Record<string, unknown> | undefined;
   #ledger: Record<string, unknown> | undefined;
+  #watermark: Record<string, unknown> | undefined;
   #failure: Error | undefined;
   #calls = 0;
 
-  /** Write calls made (`put`, `appendAudit`, `putBreaker`, `putNetworkAclLedger`), failed ones included. */
+  /** Write calls made (`put`, `appendAudit`, `putBreaker`, `putNetworkAclLedger`, `putCatchUpWatermark`), failed ones included. */
   get calls(): number {
     return this.#calls;
   }
@@ -155,6 +158,25 @@ export class InMemoryDecisionStore implements DecisionStore {
       );
     }
     this.#ledger = item;
+  }
+
+  async getCatchUpWatermark(): Promise<CatchUpWatermark> {
+    if (this.#watermark === undefined) return { version: 0 };
+    return fromCatchUpWatermarkItem(structuredClone(this.#watermark));
+  }
+
+  async putCatchUpWatermark(watermark: CatchUpWatermark, expectedVersion: number): Promise<void> {
+    this.#beginWrite();
+    assertNextVersion(watermark.version, expectedVersion, 'catch-up watermark');
+    const item = toCatchUpWatermarkItem(watermark);
+    const storedVersion = this.#watermark === undefined ? 0 : this.#watermark.version;
+    if (storedVersion !== expectedVersion) {
+      throw new ConcurrentUpdateError(
+        `catch-up watermark changed since version ${expectedVersion} was read`,
+        CONDITION_FAILED,
+      );
+    }
+    this.#watermark = item;
   }
 
   /** Copies of the stored decisions that pass `test`; items are tested before copying, as most do not pass. */
