@@ -6,11 +6,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { GuardDutyClient } from '@aws-sdk/client-guardduty';
+import type { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
-import { GuardDutyFindings } from '#adapters/aws/guardduty';
-import { type AwsCoreOptions, createAwsCore } from '#shared/composition/aws';
+import { type AwsCoreOptions, createAwsCore, createAwsFindings } from '#shared/composition/aws';
 import { parseEnvironment, type WardenEnvironment } from '#shared/config/environment';
 import { METRIC_NAMESPACE, METRICS, SERVICE_NAME } from '#shared/runtime/observability';
 import { type CatchUpReport, catchUp } from '#shared/use-cases/catch-up';
@@ -30,7 +29,7 @@ export interface CatchUpHandlerOptions extends AwsCoreOptions {
  */
 export function createHandler(options: CatchUpHandlerOptions = {}) {
   const core = createAwsCore(options.environment ?? parseEnvironment(process.env), options);
-  const findings = new GuardDutyFindings({ client: options.guardDuty ?? new GuardDutyClient({}) });
+  const findings = createAwsFindings(options.guardDuty);
   const lookbackMs = core.environment.config.guardDuty.catchUpLookbackMs;
   const logger = new Logger({ serviceName: SERVICE_NAME });
   const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: SERVICE_NAME });

@@ -6,6 +6,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import { NetworkFirewallClient } from '@aws-sdk/client-network-firewall';
 import { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -14,6 +15,7 @@ import { SnsAlerts } from '#adapters/aws/alerts';
 import { systemClock } from '#adapters/aws/clock';
 import { DynamoDbDecisionStore } from '#adapters/aws/decision-store';
 import { Route53ResolverDomainList } from '#adapters/aws/dns-firewall';
+import { GuardDutyFindings } from '#adapters/aws/guardduty';
 import { Ec2NetworkAcls } from '#adapters/aws/network-acls';
 import { AwsNetworkFirewallRuleGroup } from '#adapters/aws/network-firewall';
 import { readVpcCidrs } from '#adapters/aws/vpc-cidrs';
@@ -110,6 +112,11 @@ export function createAwsTargets(core: AwsCore, options: AwsTargetsOptions = {})
         }
       : {}),
   };
+}
+
+/** The Region's GuardDuty findings, for the catch-up; `guardDuty` replaces the default client. */
+export function createAwsFindings(guardDuty: GuardDutyClient = new GuardDutyClient({})): GuardDutyFindings {
+  return new GuardDutyFindings({ client: guardDuty });
 }
 
 /** The ACLs to manage: those listed, or (the configuration allows no mix) every ACL of the VPCs. */

@@ -69,7 +69,9 @@ const FindingSchema = v.looseObject({
     count: v.optional(v.number()),
     archived: v.optional(v.boolean()),
     eventLastSeen: v.optional(TimestampSchema),
-    additionalInfo: v.optional(v.looseObject({ sample: v.optional(v.unknown()) })),
+    additionalInfo: v.optional(
+      v.looseObject({ sample: v.optional(v.unknown()), value: v.optional(v.unknown()) }),
+    ),
     evidence: v.optional(
       v.looseObject({
         threatIntelligenceDetails: v.optional(
@@ -269,7 +271,7 @@ function toSignal(finding: Finding, indicator: Indicator, note?: string): Signal
     },
     workload: workloadOf(finding),
     observedAt: service.eventLastSeen ?? finding.updatedAt,
-    sample: isSample(service.additionalInfo?.sample),
+    sample: isSample(service.additionalInfo),
     ...(service.archived === true ? { archived: true } : {}),
   };
 }
@@ -300,7 +302,18 @@ function workloadOf(finding: Finding): Workload {
   return Object.fromEntries(Object.entries(workload).filter(([, value]) => value)) as Workload;
 }
 
-/** "Generate sample findings" sets `sample: true`; some tools write it as the string "true". */
-function isSample(value: unknown): boolean {
-  return value === true || value === 'true';
+/**
+ * "Generate sample findings" sets `sample: true` in `additionalInfo`, or inside its `value` when GuardDuty
+ * carries it as `{value: "<JSON text>", type}`; some tools write it as the string "true".
+ */
+function isSample(additionalInfo: { sample?: unknown; value?: unknown } | undefined): boolean {
+  const flag = (value: unknown) => value === true || value === 'true';
+  if (flag(additionalInfo?.sample)) return true;
+  if (typeof additionalInfo?.value !== 'string') return false;
+  try {
+    const inner: unknown = JSON.parse(additionalInfo.value);
+    return typeof inner === 'object' && inner !== null && flag((inner as { sample?: unknown }).sample);
+  } catch {
+    return false;
+  }
 }

@@ -172,6 +172,35 @@ describe('guardDutyCommands', () => {
     expect(signal?.indicator.value).toBe('pool.coinminer-sample.net');
   });
 
+  it('marks a sample finding whose additionalInfo carries its fields as JSON text in value', () => {
+    // Prepare
+    const detail = finding('sample-finding.json');
+    detail.service.additionalInfo = {
+      value: '{"sample":true,"threatListName":"GeneratedFindingThreatListName"}',
+      type: 'default',
+    };
+
+    // Act
+    const [signal] = signalsOf(guardDutyCommands(detail, policy));
+
+    // Assess
+    expect(signal?.sample).toBe(true);
+  });
+
+  it('does not take a value that is not JSON, or says nothing of samples, for a sample', () => {
+    // Prepare
+    const notJson = finding('sample-finding.json');
+    notJson.service.additionalInfo = { value: '{sample', type: 'default' };
+    const silent = finding('sample-finding.json');
+    silent.service.additionalInfo = { value: '{"threatListName":"x"}', type: 'default' };
+
+    // Act
+    const signals = [notJson, silent].map((detail) => signalsOf(guardDutyCommands(detail, policy))[0]);
+
+    // Assess
+    expect(signals.map((signal) => signal?.sample)).toEqual([false, false]);
+  });
+
   it('rejects the GeneratedFindingDomainName placeholder, naming the domain field', () => {
     // Prepare
     const { detail } = loadEvent<GuardDutyEvent>('invalid/guardduty-placeholder-domain.json');

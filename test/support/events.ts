@@ -46,7 +46,7 @@ export interface GuardDutyFinding {
     count?: number;
     eventLastSeen?: string;
     archived?: boolean;
-    additionalInfo: { sample?: unknown };
+    additionalInfo: { sample?: unknown; value?: unknown; type?: string };
     action: {
       actionType: string;
       dnsRequestAction?: { domain?: string; domainWithSuffix?: string };
