@@ -18,7 +18,9 @@ export function createDecideHandler(core: AwsCore) {
   const processor = new BatchProcessor(EventType.SQS);
   return middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const decideRecord = createRecordDecider(await core.dependencies(), telemetry);
-    // In order, one at a time: records of a batch often write the same breaker item.
+    // In order, one at a time: records of a batch often write the same breaker item. A batch whose every
+    // record fails throws (Powertools' default): SQS retries it all the same, and the invocation error is
+    // counted by the function-errors alarm and slows Lambda's SQS pollers while the store is struggling.
     return processPartialResponse(event, decideRecord, processor, { context, processInParallel: false });
   })
     .use(injectLambdaContext(telemetry.logger, { resetKeys: true }))

@@ -3,10 +3,12 @@
  * DynamoDB store on dynalite, SNS on a stateful fake. Powertools' log and EMF lines are read from stdout.
  */
 import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '#adapters/in-memory/clock';
 import { createAwsCore } from '#shared/composition/aws';
@@ -32,6 +34,7 @@ await vi.hoisted(async () => {
   for (const [name, value] of Object.entries(lambdaEnvironment('decisions'))) vi.stubEnv(name, value);
 });
 
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const START = new Date('2026-11-28T10:00:00.000Z');
 const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
 const SAMPLES = ['guardduty', 'manual', 'detectors', 'invalid'].flatMap((folder) =>
@@ -261,6 +264,49 @@ describe('decide', () => {
     expect(output.metric(METRICS.signals)[0]?._aws).toMatchObject({
       CloudWatchMetrics: [{ Namespace: 'EgressWarden', Dimensions: [['service', 'source']] }],
     });
+  });
+});
+
+describe('decide when every record fails', () => {
+  it('fails the invocation, so SQS retries the whole batch and the function errors are counted', async () => {
+    // Prepare
+    const world = await createWorld();
+    throttlePutItem(world.dynamodb, 'IND#guarddutyc2activityb.com');
+    output = captureOutput();
+
+    // Act
+    const run = world.invoke(sqsEventOf(['guardduty/c2-domain.json']));
+
+    // Assess
+    await expect(run).rejects.toMatchObject({ name: 'FullBatchFailureError' });
+    expect(await world.core.store.get('guarddutyc2activityb.com')).toBeUndefined();
+  });
+});
+
+describe('decide bundled for Lambda', () => {
+  it('keeps the error name InvalidInputError through minification with keepNames, as the bundles are built', async () => {
+    // Prepare
+    const entry = "export { InvalidInputError } from './shared/domain/errors.ts';";
+    const bundle = async (keepNames: boolean) => {
+      const { outputFiles } = await build({
+        stdin: { contents: entry, resolveDir: ROOT, loader: 'ts' },
+        bundle: true,
+        minify: true,
+        keepNames,
+        format: 'esm',
+        write: false,
+      });
+      const code = outputFiles[0]?.text ?? '';
+      const module = await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`);
+      return new module.InvalidInputError('is required', 'detail.requestedBy').name as string;
+    };
+
+    // Act
+    const names = { keepNames: await bundle(true), without: await bundle(false) };
+
+    // Assess
+    expect(names.keepNames).toBe('InvalidInputError');
+    expect(names.without).not.toBe('InvalidInputError');
   });
 });
 
