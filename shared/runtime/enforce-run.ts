@@ -27,7 +27,7 @@ export async function runEnforce(
     countReconcile(metrics, report, breaker.open, performance.now() - started);
     return report;
   } catch (error) {
-    logger.error('Reconcile failed', { error });
+    logger.error('Enforce run failed', { error });
     throw error;
   }
 }

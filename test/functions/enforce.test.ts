@@ -249,7 +249,7 @@ describe('enforce', () => {
 
     // Assess
     expect({ streamRun, scheduledRun }).toEqual({ streamRun: 'resolved', scheduledRun: 'ThrottledError' });
-    expect(output.logs('Reconcile failed')).toMatchObject([
+    expect(output.logs('Enforce run failed')).toMatchObject([
       { level: 'ERROR', trigger: 'stream', error: { name: 'ThrottledError' } },
       { level: 'ERROR', trigger: 'schedule', error: { name: 'ThrottledError' } },
     ]);

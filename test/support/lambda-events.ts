@@ -5,7 +5,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { Context, DynamoDBStreamEvent, ScheduledEvent, SQSEvent, SQSRecord } from 'aws-lambda';
+import type {
+  Context,
+  DynamoDBStreamEvent,
+  ScheduledEvent,
+  SQSEvent,
+  SQSRecord,
+  AttributeValue as StreamAttributeValue,
+} from 'aws-lambda';
 import { vi } from 'vitest';
 import { ENVIRONMENT } from '#shared/config/environment';
 import { loadEvent } from './events';
@@ -64,7 +71,7 @@ export function lambdaContext(functionName: string, awsRequestId: string = rando
   };
 }
 
-/** One SQS record holding `body` as EventBridge's SQS target delivers it; the message id is the body's event id when it has one. */
+/** One SQS record holding `body` as EventBridge's SQS target delivers it, with a fresh message id unless given. */
 export function sqsRecord(body: string, messageId: string = randomUUID()): SQSRecord {
   return {
     messageId,
@@ -105,8 +112,9 @@ export function streamEventOf(items: readonly Record<string, AttributeValue>[]):
       awsRegion: REGION,
       eventSourceARN: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/decisions/stream/2026-11-28T00:00:00.000`,
       dynamodb: {
-        Keys: { pk: item.pk, sk: item.sk } as never,
-        NewImage: item as never,
+        // The SDK's and the stream's AttributeValue types describe the same JSON.
+        Keys: { pk: item.pk, sk: item.sk } as Record<string, StreamAttributeValue>,
+        NewImage: item as Record<string, StreamAttributeValue>,
         SequenceNumber: String(100 + i),
         SizeBytes: 512,
         StreamViewType: 'NEW_AND_OLD_IMAGES',
