@@ -5,6 +5,7 @@
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeVpcsCommand, EC2Client, type Vpc } from '@aws-sdk/client-ec2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -16,9 +17,10 @@ import { ENVIRONMENT, parseEnvironment } from '#shared/config/environment';
 import { METRICS } from '#shared/runtime/observability';
 import { createDecideHandler } from '../../functions/decide/handler';
 import { type Dynalite, startDynalite } from '../support/dynalite';
-import { EVENTS_DIR } from '../support/events';
+import { EVENTS_DIR, loadEvent, type ManualEvent } from '../support/events';
 import { fakeSns } from '../support/fakes/sns';
 import {
+  ACL_ID,
   type CapturedOutput,
   captureOutput,
   lambdaContext,
@@ -26,6 +28,8 @@ import {
   messageIdOf,
   sqsEventOf,
   sqsRecord,
+  TEST_CONFIG,
+  VPC_ID,
 } from '../support/lambda-events';
 
 // The module builds its handler from the environment when imported, as Lambda does at cold start.
@@ -264,6 +268,71 @@ describe('decide', () => {
     expect(output.metric(METRICS.signals)[0]?._aws).toMatchObject({
       CloudWatchMetrics: [{ Namespace: 'EgressWarden', Dimensions: [['service', 'source']] }],
     });
+  });
+});
+
+describe('decide with VPCs whose CIDRs are read from EC2', () => {
+  const config = { ...TEST_CONFIG, vpcs: [{ vpcId: VPC_ID, networkAcls: [ACL_ID] }] };
+
+  /** The handler on a configuration that lists no CIDRs, with EC2 answering DescribeVpcs with `vpcs`. */
+  async function createEc2World(vpcs: Vpc[]) {
+    const tableName = await dynalite.createTable();
+    const ec2 = new EC2Client({ region: 'us-east-1', credentials });
+    mockClient(ec2).on(DescribeVpcsCommand).resolves({ Vpcs: vpcs });
+    const snsClient = new SNSClient({ region: 'us-east-1', credentials });
+    fakeSns(mockClient(snsClient));
+    const core = createAwsCore(parseEnvironment(lambdaEnvironment(tableName, config)), {
+      dynamodb: new DynamoDBClient({ endpoint: dynalite.endpoint, region: 'us-east-1', credentials }),
+      sns: snsClient,
+      ec2,
+      clock: new ManualClock(START),
+    });
+    const handler = createDecideHandler(core);
+    return {
+      core,
+      invoke: (event: SQSEvent) => handler(event, lambdaContext('decide')) as Promise<SQSBatchResponse>,
+    };
+  }
+
+  /** A manual Block Request for `indicator`. */
+  function blockRequest(indicator: string): SQSEvent {
+    const event = loadEvent<ManualEvent>('manual/block-request.json');
+    event.detail = { ...event.detail, indicator };
+    return { Records: [sqsRecord(JSON.stringify(event), 'inside-vpc')] };
+  }
+
+  it('never blocks an address of the VPC, read from DescribeVpcs', async () => {
+    // Prepare
+    const world = await createEc2World([
+      {
+        VpcId: VPC_ID,
+        CidrBlockAssociationSet: [{ CidrBlock: '10.20.0.0/16', CidrBlockState: { State: 'associated' } }],
+      },
+    ]);
+    output = captureOutput();
+
+    // Act
+    const response = await world.invoke(blockRequest('10.20.5.5'));
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(output.logs('Signal decided')).toMatchObject([
+      { indicator: '10.20.5.5/32', decision: { outcome: 'skipped', skipReason: 'guard-rail' } },
+    ]);
+    expect((await world.core.store.get('10.20.5.5/32'))?.status).toBeUndefined();
+  });
+
+  it('fails the whole invocation, dropping nothing, when the configured VPC does not exist', async () => {
+    // Prepare
+    const world = await createEc2World([]);
+    output = captureOutput();
+
+    // Act
+    const run = world.invoke(blockRequest('203.0.113.9'));
+
+    // Assess
+    await expect(run).rejects.toThrow(/no such VPC: vpc-0a1b2c3d4e5f60718/);
+    expect(output.logs('Invalid input dropped')).toEqual([]);
   });
 });
 
