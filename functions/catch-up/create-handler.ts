@@ -2,16 +2,16 @@
  * The catch-up function's middy chain, built by a factory so that tests inject clients and environment;
  * handler.ts builds it once per container from the real ones.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
 import { type AwsCoreOptions, createAwsCore, createAwsFindings } from '#shared/composition/aws';
 import { parseEnvironment, type WardenEnvironment } from '#shared/config/environment';
-import { METRIC_NAMESPACE, METRICS, SERVICE_NAME } from '#shared/runtime/observability';
+import { METRICS } from '#shared/runtime/observability';
+import { createTelemetry } from '#shared/runtime/telemetry';
 import { type CatchUpReport, catchUp } from '#shared/use-cases/catch-up';
 
 /** What a run returns (and logs): the report without the error object. */
@@ -31,8 +31,7 @@ export function createHandler(options: CatchUpHandlerOptions = {}) {
   const core = createAwsCore(options.environment ?? parseEnvironment(process.env), options);
   const findings = createAwsFindings(options.guardDuty);
   const lookbackMs = core.environment.config.guardDuty.catchUpLookbackMs;
-  const logger = new Logger({ serviceName: SERVICE_NAME });
-  const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: SERVICE_NAME });
+  const { logger, metrics } = createTelemetry();
 
   return middy(async (_event: ScheduledEvent): Promise<CatchUpSummary> => {
     const { stopped, ...summary } = await catchUp(await core.dependencies(), { findings, lookbackMs });
