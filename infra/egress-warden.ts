@@ -1,0 +1,572 @@
+/**
+ * The `EgressWarden` construct: everything Egress Warden runs on, for the ready app (`infra/bin/app.ts`) or a
+ * user's own CDK app. It owns containers, never entries: the DNS Firewall domain list's domains and the
+ * Network Firewall rule group's rules are written only by the `enforce` function, and both resources have
+ * properties that no configuration change alters, so a redeploy never makes CloudFormation rewrite them.
+ */
+import { Buffer } from 'node:buffer';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { CfnRuleGroup } from 'aws-cdk-lib/aws-networkfirewall';
+import {
+  CfnFirewallDomainList,
+  CfnFirewallRuleGroup,
+  CfnFirewallRuleGroupAssociation,
+} from 'aws-cdk-lib/aws-route53resolver';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { DECISION_TABLE, decisionKey } from '#adapters/aws/decision-table';
+import { InvalidInputError } from '#domain/errors';
+import { runtimeConfig, type WardenConfig } from '#shared/config/config';
+import { ENVIRONMENT } from '#shared/config/environment';
+import { ACCEPTED_EVENTS } from '#shared/intake/event';
+import { MANUAL_SOURCE } from '#shared/intake/manual';
+import { METRIC_NAMESPACE, METRICS, SERVICE_NAME } from '#shared/runtime/observability';
+import { type FunctionName, functionEntry, lambdaBundling, PROJECT_ROOT } from './bundling';
+
+/** Properties of {@link EgressWarden}. */
+export interface EgressWardenProps {
+  /** The validated configuration (`parseConfig`). */
+  readonly config: WardenConfig;
+}
+
+/** Lambda refuses a function whose environment variables (names and values) exceed 4 KB in total. */
+export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
+
+/** An upper bound for a value the stack fills in at deploy time (a table name, an ARN, an ID). */
+const DEPLOY_TIME_VALUE_BYTES = 256;
+
+/**
+ * The rules the Network Firewall rule group is created with. A stateful group needs a rules source, so it
+ * starts with one rule that can never match (TEST-NET-1 to itself); its SID is outside Egress Warden's range,
+ * so `enforce` keeps it as a foreign rule and writes its own rules after it. It never changes, so
+ * CloudFormation never updates the group and never overwrites what `enforce` wrote.
+ */
+export const INITIAL_RULES =
+  'pass ip 192.0.2.1 any -> 192.0.2.1 any (msg:"egress-warden placeholder: matches nothing"; sid:1; rev:1;)';
+
+const DETECTOR_SOURCE = 'egress-warden.detectors';
+
+/** The detail types of the accepted events from one source, read from the intake. */
+function detailTypesOf(source: string): string[] {
+  return ACCEPTED_EVENTS.filter((event) => event.source === source).map((event) => event.detailType);
+}
+
+/** Timeouts; the decide queue's visibility timeout is six times decide's, as AWS recommends. */
+const TIMEOUTS: Record<FunctionName, Duration> = {
+  decide: Duration.seconds(30),
+  enforce: Duration.minutes(2),
+  'catch-up': Duration.minutes(5),
+};
+
+/**
+ * Egress Warden in one construct: the warden event bus and the rules into the decide queue, the decision
+ * table, the three functions and their schedules, the DNS Firewall domain list and rule group (associated
+ * with each configured VPC), the stateful Network Firewall rule group to add to a firewall policy, the
+ * encrypted alert topic, the operators' managed policy, and alarms.
+ */
+export class EgressWarden extends Construct {
+  readonly bus: events.EventBus;
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly table: dynamodb.Table;
+  readonly topic: sns.Topic;
+  readonly topicKey: kms.Key;
+  readonly functions: Record<FunctionName, NodejsFunction>;
+  readonly operatorPolicy: iam.ManagedPolicy;
+  /** Present when the DNS Firewall target is deployed. */
+  readonly domainList?: CfnFirewallDomainList;
+  /** Present when the Network Firewall target is deployed. */
+  readonly ruleGroup?: CfnRuleGroup;
+
+  constructor(scope: Construct, id: string, props: EgressWardenProps) {
+    super(scope, id);
+    const { config } = props;
+    const stack = Stack.of(this);
+
+    this.bus = new events.EventBus(this, 'Bus', { eventBusName: `${config.stackName}-bus` });
+
+    this.topicKey = new kms.Key(this, 'TopicKey', {
+      description: 'Encrypts the Egress Warden alert topic',
+      enableKeyRotation: true,
+    });
+    // CloudWatch alarms publish to the encrypted topic, so the key lets the service use it for this account.
+    this.topicKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+    );
+    this.topic = new sns.Topic(this, 'AlertTopic', { masterKey: this.topicKey, enforceSSL: true });
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+    );
+    for (const email of config.alerts.emails)
+      this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+    config.alerts.subscriptions.forEach((subscription, i) => {
+      new sns.Subscription(this, `AlertSubscription${i}`, {
+        topic: this.topic,
+        protocol: subscription.protocol as unknown as sns.SubscriptionProtocol,
+        endpoint: subscription.endpoint,
+      });
+    });
+
+    this.table = this.#decisionTable();
+    this.deadLetterQueue = new sqs.Queue(this, 'DecideDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.queue = new sqs.Queue(this, 'DecideQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(TIMEOUTS.decide.toSeconds() * 6),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
+    });
+    this.#inboundRules();
+
+    const { dnsFirewall, networkFirewall, networkAcls } = config.targets;
+    if (dnsFirewall.deploy) this.domainList = this.#dnsFirewall(config);
+    if (networkFirewall.deploy) {
+      this.ruleGroup = new CfnRuleGroup(this, 'RuleGroup', {
+        ruleGroupName: `${config.stackName}-blocklist`,
+        type: 'STATEFUL',
+        capacity: networkFirewall.capacity,
+        description: 'Egress Warden blocks: rules written by the enforce function',
+        ruleGroup: { rulesSource: { rulesString: INITIAL_RULES } },
+      });
+    }
+
+    const environment: Record<string, string> = {
+      [ENVIRONMENT.config]: JSON.stringify(runtimeConfig(config)),
+      [ENVIRONMENT.table]: this.table.tableName,
+      [ENVIRONMENT.topic]: this.topic.topicArn,
+      ...(this.domainList ? { [ENVIRONMENT.domainList]: this.domainList.attrId } : {}),
+      ...(this.ruleGroup ? { [ENVIRONMENT.ruleGroup]: this.ruleGroup.attrRuleGroupArn } : {}),
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
+    };
+    assertEnvironmentFits(environment);
+    this.functions = {
+      decide: this.#function('decide', environment),
+      enforce: this.#function('enforce', environment, 1),
+      'catch-up': this.#function('catch-up', environment),
+    };
+    this.#wireFunctions();
+    this.#grant(config, networkAcls.deploy);
+
+    this.operatorPolicy = this.#operatorPolicy(config);
+    this.#alarms();
+    this.#outputs();
+    this.#acknowledge();
+  }
+
+  /** The decision table, shaped from DECISION_TABLE (the same definition the tests' CreateTable uses). */
+  #decisionTable(): dynamodb.Table {
+    const { partitionKey, sortKey, activeIndex, timeToLiveAttribute } = DECISION_TABLE;
+    const attribute = (key: { name: string }) => ({ name: key.name, type: dynamodb.AttributeType.STRING });
+    const table = new dynamodb.Table(this, 'DecisionTable', {
+      partitionKey: attribute(partitionKey),
+      sortKey: attribute(sortKey),
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute,
+      // enforce is only woken by a change; it reads the store itself, so keys are enough.
+      stream: dynamodb.StreamViewType.KEYS_ONLY,
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    table.addGlobalSecondaryIndex({
+      indexName: activeIndex.indexName,
+      partitionKey: attribute(activeIndex.partitionKey),
+      sortKey: attribute(activeIndex.sortKey),
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+    return table;
+  }
+
+  /** GuardDuty findings from the default bus; manual requests and Threat Signals from the warden bus. */
+  #inboundRules(): void {
+    const target = new eventTargets.SqsQueue(this.queue);
+    const manualTypes = detailTypesOf(MANUAL_SOURCE);
+    const guardDutyTypes = detailTypesOf('aws.guardduty');
+    const signalTypes = detailTypesOf(DETECTOR_SOURCE);
+    new events.Rule(this, 'GuardDutyFindingRule', {
+      description: 'GuardDuty findings (default bus) to the decide queue',
+      eventPattern: { source: ['aws.guardduty'], detailType: guardDutyTypes },
+      targets: [target],
+    });
+    new events.Rule(this, 'ManualRequestRule', {
+      description: 'Block Request, Unblock Request and Reset Breaker (warden bus) to the decide queue',
+      eventBus: this.bus,
+      eventPattern: { source: [MANUAL_SOURCE], detailType: manualTypes },
+      targets: [target],
+    });
+    new events.Rule(this, 'ThreatSignalRule', {
+      description: 'Threat Signals from detectors (warden bus) to the decide queue',
+      eventBus: this.bus,
+      eventPattern: { source: [DETECTOR_SOURCE], detailType: signalTypes },
+      targets: [target],
+    });
+  }
+
+  /**
+   * The domain list (name only: its domains are written by enforce), a rule group with one BLOCK rule on it,
+   * and one association per configured VPC.
+   */
+  #dnsFirewall(config: WardenConfig): CfnFirewallDomainList {
+    const { rulePriority, associationPriority } = config.targets.dnsFirewall;
+    const domainList = new CfnFirewallDomainList(this, 'DomainList', {
+      name: `${config.stackName}-blocklist`,
+    });
+    const ruleGroup = new CfnFirewallRuleGroup(this, 'DnsFirewallRuleGroup', {
+      name: `${config.stackName}-dns-firewall`,
+      firewallRules: [
+        {
+          firewallDomainListId: domainList.attrId,
+          priority: rulePriority,
+          action: 'BLOCK',
+          blockResponse: 'NXDOMAIN',
+        },
+      ],
+    });
+    for (const vpc of config.vpcs) {
+      new CfnFirewallRuleGroupAssociation(this, `DnsFirewallAssociation-${vpc.vpcId}`, {
+        firewallRuleGroupId: ruleGroup.attrId,
+        vpcId: vpc.vpcId,
+        priority: associationPriority,
+        name: `${config.stackName}-${vpc.vpcId}`,
+        mutationProtection: 'DISABLED',
+      });
+    }
+    return domainList;
+  }
+
+  #function(name: FunctionName, environment: Record<string, string>, reserved?: number): NodejsFunction {
+    const id = pascalCase(name);
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // An own role per function, so each holds exactly what its code calls (no AWS managed policy).
+    const role = new iam.Role(this, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Egress Warden ${name} function`,
+    });
+    logGroup.grantWrite(role);
+    return new NodejsFunction(this, id, {
+      entry: functionEntry(name),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: `${PROJECT_ROOT}/package-lock.json`,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 512,
+      timeout: TIMEOUTS[name],
+      role,
+      logGroup,
+      environment,
+      bundling: lambdaBundling(),
+      ...(reserved === undefined ? {} : { reservedConcurrentExecutions: reserved }),
+    });
+  }
+
+  /** Event sources and schedules. */
+  #wireFunctions(): void {
+    const { decide, enforce } = this.functions;
+    // Decision items only (`IND#<key>` / `DECISION`): audit, breaker and ledger writes never wake enforce.
+    const decisionItem = decisionKey('');
+    decide.addEventSource(
+      new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 5 }),
+    );
+    enforce.addEventSource(
+      new DynamoEventSource(this.table, {
+        startingPosition: lambda.StartingPosition.LATEST,
+        batchSize: 100,
+        maxBatchingWindow: Duration.seconds(2),
+        // A dropped wake-up costs nothing: the every-minute run reconciles everything anyway.
+        retryAttempts: 2,
+        maxRecordAge: Duration.hours(1),
+        filters: [
+          lambda.FilterCriteria.filter({
+            dynamodb: {
+              Keys: {
+                pk: { S: lambda.FilterRule.beginsWith(decisionItem.pk) },
+                sk: { S: lambda.FilterRule.isEqual(decisionItem.sk) },
+              },
+            },
+          }),
+        ],
+      }),
+    );
+    // enforce runs one at a time; a tick that finds it busy is dropped rather than queued for later.
+    enforce.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
+    new events.Rule(this, 'EnforceSchedule', {
+      description: 'Expiry and drift repair: enforce reconciles every target every minute',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new eventTargets.LambdaFunction(enforce, { retryAttempts: 0 })],
+    });
+    new events.Rule(this, 'CatchUpSchedule', {
+      description: 'GuardDuty catch-up every 15 minutes',
+      schedule: events.Schedule.rate(Duration.minutes(15)),
+      targets: [new eventTargets.LambdaFunction(this.functions['catch-up'], { retryAttempts: 2 })],
+    });
+  }
+
+  /** Each function's permissions: exactly the calls its code makes, on exactly its resources. */
+  #grant(config: WardenConfig, networkAclsDeployed: boolean): void {
+    const stack = Stack.of(this);
+    const tableArns = [
+      this.table.tableArn,
+      `${this.table.tableArn}/index/${DECISION_TABLE.activeIndex.indexName}`,
+    ];
+    const store = new iam.PolicyStatement({
+      sid: 'DecisionTable',
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+      resources: tableArns,
+    });
+    // The policy reads the CIDRs of VPCs the configuration does not list them for; DescribeVpcs has no resource type.
+    const describeVpcs = new iam.PolicyStatement({
+      sid: 'VpcCidrs',
+      actions: ['ec2:DescribeVpcs'],
+      resources: ['*'],
+    });
+    for (const fn of Object.values(this.functions)) {
+      fn.addToRolePolicy(store);
+      fn.addToRolePolicy(describeVpcs);
+      this.topic.grantPublish(fn);
+    }
+    const { enforce } = this.functions;
+    if (this.domainList) {
+      enforce.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'DnsFirewallDomainList',
+          actions: [
+            'route53resolver:GetFirewallDomainList',
+            'route53resolver:ListFirewallDomains',
+            'route53resolver:UpdateFirewallDomains',
+          ],
+          resources: [this.domainList.attrArn],
+        }),
+      );
+    }
+    if (this.ruleGroup) {
+      enforce.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'NetworkFirewallRuleGroup',
+          actions: ['network-firewall:DescribeRuleGroup', 'network-firewall:UpdateRuleGroup'],
+          resources: [this.ruleGroup.attrRuleGroupArn],
+        }),
+      );
+    }
+    if (networkAclsDeployed) {
+      enforce.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'NetworkAclEntries',
+          actions: ['ec2:CreateNetworkAclEntry', 'ec2:DeleteNetworkAclEntry', 'ec2:ReplaceNetworkAclEntry'],
+          resources: [this.#anyNetworkAcl()],
+          // Only the ACLs of the protected VPCs: ec2:Vpc is the VPC's ARN, not its id.
+          conditions: {
+            ArnEquals: {
+              'ec2:Vpc': config.vpcs.map((vpc) =>
+                stack.formatArn({ service: 'ec2', resource: 'vpc', resourceName: vpc.vpcId }),
+              ),
+            },
+          },
+        }),
+      );
+      enforce.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'NetworkAclRead',
+          actions: ['ec2:DescribeNetworkAcls'],
+          resources: ['*'],
+        }),
+      );
+    }
+    this.functions['catch-up'].addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'GuardDutyFindings',
+        actions: ['guardduty:ListDetectors', 'guardduty:ListFindings', 'guardduty:GetFindings'],
+        resources: ['*'],
+      }),
+    );
+  }
+
+  /** Lets its holders put manual requests (and nothing else) on the warden bus. */
+  #operatorPolicy(config: WardenConfig): iam.ManagedPolicy {
+    const policy = new iam.ManagedPolicy(this, 'OperatorPolicy', {
+      description: 'Put Egress Warden manual requests (Block, Unblock, Reset Breaker) on the warden bus',
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'ManualRequestsOnly',
+          actions: ['events:PutEvents'],
+          resources: [this.bus.eventBusArn],
+          conditions: {
+            StringEquals: {
+              'events:source': MANUAL_SOURCE,
+              'events:detail-type': detailTypesOf(MANUAL_SOURCE),
+            },
+          },
+        }),
+      ],
+    });
+    config.operators.forEach((arn, i) => {
+      if (/:role\//.test(arn)) policy.attachToRole(iam.Role.fromRoleArn(this, `Operator${i}`, arn));
+      else policy.attachToUser(iam.User.fromUserArn(this, `Operator${i}`, arn));
+    });
+    return policy;
+  }
+
+  #alarms(): void {
+    const action = new SnsAction(this.topic);
+    const alarms: cloudwatch.Alarm[] = [
+      this.deadLetterQueue
+        .metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) })
+        .createAlarm(this, 'DeadLetterAlarm', {
+          alarmDescription:
+            'Events that decide could not handle after 5 attempts are in the dead-letter queue',
+          threshold: 0,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+    ];
+    for (const [name, fn] of Object.entries(this.functions)) {
+      alarms.push(
+        fn.metricErrors({ period: Duration.minutes(5) }).createAlarm(this, `${pascalCase(name)}ErrorsAlarm`, {
+          alarmDescription: `The ${name} function failed`,
+          threshold: 0,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    }
+    const custom = (metricName: string, statistic: string) =>
+      new cloudwatch.Metric({
+        namespace: METRIC_NAMESPACE,
+        metricName,
+        // Powertools adds the service as a default dimension to every metric it publishes.
+        dimensionsMap: { service: SERVICE_NAME },
+        statistic,
+        period: Duration.minutes(5),
+      });
+    const customAlarms: [string, string, string, string][] = [
+      ['TargetErrorsAlarm', METRICS.targetErrors, 'Sum', 'A target could not be written in an enforce run'],
+      ['OverflowAlarm', METRICS.overflow, 'Sum', 'Blocks did not fit a target and overflowed'],
+      [
+        'BreakerOpenAlarm',
+        METRICS.breakerOpen,
+        'Maximum',
+        'The breaker is open: new automated blocks are held back',
+      ],
+    ];
+    for (const [id, metricName, statistic, description] of customAlarms) {
+      alarms.push(
+        custom(metricName, statistic).createAlarm(this, id, {
+          alarmDescription: description,
+          threshold: 0,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    }
+    for (const alarm of alarms) alarm.addAlarmAction(action);
+  }
+
+  #outputs(): void {
+    const output = (id: string, value: string, description: string) =>
+      new CfnOutput(this, id, { value, description });
+    output('EventBusName', this.bus.eventBusName, 'Put manual requests on this bus');
+    output('DecisionTableName', this.table.tableName, 'The decision table');
+    output('AlertTopicArn', this.topic.topicArn, 'Alerts are published here');
+    output('DecideQueueUrl', this.queue.queueUrl, 'The decide queue');
+    output('DeadLetterQueueUrl', this.deadLetterQueue.queueUrl, 'Events decide could not handle');
+    output(
+      'OperatorPolicyArn',
+      this.operatorPolicy.managedPolicyArn,
+      'Attach to who may send manual requests',
+    );
+    if (this.domainList) output('DomainListId', this.domainList.attrId, 'The DNS Firewall domain list');
+    if (this.ruleGroup) {
+      output('RuleGroupArn', this.ruleGroup.attrRuleGroupArn, 'Add this rule group to your firewall policy');
+    }
+  }
+
+  /** Every network ACL of the account and Region (the `ec2:Vpc` condition narrows it). */
+  #anyNetworkAcl(): string {
+    return Stack.of(this).formatArn({ service: 'ec2', resource: 'network-acl', resourceName: '*' });
+  }
+
+  /** Every cdk-nag finding this construct accepts, with its reason. */
+  #acknowledge(): void {
+    Validations.of(this).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'ec2:DescribeVpcs, ec2:DescribeNetworkAcls and the GuardDuty List/Get actions have no resource type, so IAM only accepts "*" for them.',
+      },
+      {
+        // cdk-nag names the resource as written: literal in a stack with an environment, with
+        // pseudo-parameter placeholders in an environment-agnostic one.
+        id: `AwsSolutions-IAM5[Resource::${
+          Token.isUnresolved(this.#anyNetworkAcl())
+            ? 'arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-acl/*'
+            : this.#anyNetworkAcl()
+        }]`,
+        reason:
+          'The ACLs are found at run time, so entries are allowed on any ACL, and the ec2:Vpc condition limits that to the ACLs of the configured VPCs.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+        reason:
+          'Publishing to the KMS-encrypted topic needs the GenerateDataKey family on its one key, which is the grant CDK and the SNS guide give.',
+      },
+    );
+  }
+}
+
+/**
+ * Throws InvalidInputError (naming EGRESS_WARDEN_CONFIG) when the functions' environment could exceed
+ * Lambda's 4 KB limit; values filled in at deploy time are counted at their largest.
+ */
+export function assertEnvironmentFits(environment: Readonly<Record<string, string>>): void {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(environment)) {
+    bytes +=
+      Buffer.byteLength(name, 'utf8') +
+      (Token.isUnresolved(value) ? DEPLOY_TIME_VALUE_BYTES : Buffer.byteLength(value, 'utf8'));
+  }
+  if (bytes > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
+    const configBytes = Buffer.byteLength(environment[ENVIRONMENT.config] ?? '', 'utf8');
+    throw new InvalidInputError(
+      `the functions' environment would take up to ${bytes} bytes with this ${configBytes}-byte configuration; Lambda allows ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes: shorten the policy (allowlists, finding types) or list fewer VPCs`,
+      ENVIRONMENT.config,
+    );
+  }
+}
+
+function pascalCase(name: string): string {
+  return name.replace(/(^|-)([a-z])/g, (_, __, letter: string) => letter.toUpperCase());
+}
