@@ -1,0 +1,343 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { describe, expect, it } from 'vitest';
+import { InvalidInputError } from '#domain/errors';
+import { ENVIRONMENT } from '#shared/config/environment';
+import { METRIC_NAMESPACE, METRICS } from '#shared/runtime/observability';
+import { assertEnvironmentFits, INITIAL_RULES } from '../../infra/egress-warden';
+import { EXAMPLE_CONFIG, synthStack, synthTemplate } from './synth';
+
+type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
+
+const template = synthTemplate();
+
+function only(type: string): { Type: string; Properties: Record<string, unknown> } {
+  const found = Object.values(template.findResources(type)) as Resources[string][];
+  expect(found).toHaveLength(1);
+  return found[0] as Resources[string];
+}
+
+function functionNamed(name: string): Record<string, unknown> {
+  const entries = Object.entries(template.findResources('AWS::Lambda::Function')) as [
+    string,
+    Resources[string],
+  ][];
+  const match = entries.find(([logicalId]) => logicalId.startsWith(`EgressWarden${name}`));
+  if (!match) throw new Error(`no function ${name}`);
+  return match[1].Properties;
+}
+
+function logicalIdOf(type: string, prefix: string): string {
+  const id = Object.keys(template.findResources(type)).find((logicalId) => logicalId.startsWith(prefix));
+  if (!id) throw new Error(`no ${type} ${prefix}`);
+  return id;
+}
+
+describe('EgressWarden stack', () => {
+  it('passes cdk-nag AwsSolutions with every finding acknowledged', () => {
+    expect(() => synthTemplate()).not.toThrow();
+  });
+
+  it('fails the template on an unacknowledged cdk-nag finding', () => {
+    const stack = synthStack();
+    new Bucket(stack, 'UnloggedBucket');
+    expect(() => Template.fromStack(stack)).toThrow(/AwsSolutions-S1/);
+  });
+
+  it('runs three arm64 nodejs24.x functions with log groups kept three months', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 3);
+    template.allResourcesProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      LoggingConfig: { LogGroup: Match.anyValue() },
+    });
+    template.resourceCountIs('AWS::Logs::LogGroup', 3);
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+  });
+
+  it('gives enforce a reserved concurrency of 1, and no other function one', () => {
+    expect(functionNamed('Enforce').ReservedConcurrentExecutions).toBe(1);
+    expect(functionNamed('Decide').ReservedConcurrentExecutions).toBeUndefined();
+    expect(functionNamed('CatchUp').ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  it('feeds decide from an encrypted queue with a DLQ after 5 receives and a visibility of 6× its timeout', () => {
+    const decideTimeout = functionNamed('Decide').Timeout as number;
+    const queueId = logicalIdOf('AWS::SQS::Queue', 'EgressWardenDecideQueue');
+    const dlqId = logicalIdOf('AWS::SQS::Queue', 'EgressWardenDecideDeadLetterQueue');
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      VisibilityTimeout: decideTimeout * 6,
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 5 },
+    });
+    template.resourcePropertiesCountIs('AWS::SQS::Queue', { SqsManagedSseEnabled: true }, 2);
+    template.resourcePropertiesCountIs(
+      'AWS::SQS::QueuePolicy',
+      {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      },
+      2,
+    );
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it('wakes enforce on decision items only, from the table stream, with a short window and bounded retries', () => {
+    const tableId = logicalIdOf('AWS::DynamoDB::Table', 'EgressWardenDecisionTable');
+    const mapping = Object.values(
+      template.findResources('AWS::Lambda::EventSourceMapping', {
+        Properties: { EventSourceArn: { 'Fn::GetAtt': [tableId, 'StreamArn'] } },
+      }),
+    )[0] as Resources[string];
+    expect(mapping.Properties).toMatchObject({
+      StartingPosition: 'LATEST',
+      MaximumBatchingWindowInSeconds: 2,
+      MaximumRetryAttempts: 2,
+    });
+    const filters = (mapping.Properties.FilterCriteria as { Filters: { Pattern: string }[] }).Filters;
+    expect(filters.map((filter) => JSON.parse(filter.Pattern))).toEqual([
+      { dynamodb: { Keys: { pk: { S: [{ prefix: 'IND#' }] }, sk: { S: ['DECISION'] } } } },
+    ]);
+  });
+
+  it('runs enforce every minute and the GuardDuty catch-up every 15 minutes', () => {
+    const enforceId = logicalIdOf('AWS::Lambda::Function', 'EgressWardenEnforce');
+    const catchUpId = logicalIdOf('AWS::Lambda::Function', 'EgressWardenCatchUp');
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [enforceId, 'Arn'] } })],
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(15 minutes)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [catchUpId, 'Arn'] } })],
+    });
+  });
+
+  it('keeps the decision table: encrypted, point-in-time recovery, keys-only stream, TTL, the active index, retained', () => {
+    const table = only('AWS::DynamoDB::Table');
+    expect(table.Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'active',
+          KeySchema: [
+            { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+            { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+      SSESpecification: { SSEEnabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      StreamSpecification: { StreamViewType: 'KEYS_ONLY' },
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      DeletionProtectionEnabled: true,
+    });
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+
+  it('encrypts the alert topic with a rotated customer-managed key that CloudWatch may use', () => {
+    const keyId = logicalIdOf('AWS::KMS::Key', 'EgressWardenTopicKey');
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish' }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'security-alerts@example.com',
+    });
+  });
+
+  it('lets operators put only manual requests on the warden bus', () => {
+    const busId = logicalIdOf('AWS::Events::EventBus', 'EgressWardenBus');
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      Roles: ['SecurityOperators'],
+      PolicyDocument: {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'events:PutEvents',
+            Resource: { 'Fn::GetAtt': [busId, 'Arn'] },
+            Condition: {
+              StringEquals: {
+                'events:source': 'egress-warden.manual',
+                'events:detail-type': ['Block Request', 'Unblock Request', 'Reset Breaker'],
+              },
+            },
+            Sid: 'ManualRequestsOnly',
+          },
+        ],
+      },
+    });
+  });
+
+  it('attaches the operator policy to IAM users as well as roles', () => {
+    const withUser = Template.fromStack(
+      synthStack({ ...EXAMPLE_CONFIG, operators: ['arn:aws:iam::123456789012:user/ops/alice'] }),
+    );
+    withUser.hasResourceProperties('AWS::IAM::ManagedPolicy', { Users: ['alice'] });
+  });
+
+  it('allows network ACL entries only in the configured VPCs', () => {
+    const twoVpcs = Template.fromStack(
+      synthStack({
+        ...EXAMPLE_CONFIG,
+        vpcs: [{ vpcId: 'vpc-0123456789abcdef0' }, { vpcId: 'vpc-0fedcba9876543210' }],
+      }),
+    );
+    twoVpcs.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Sid: 'NetworkAclEntries',
+            Effect: 'Allow',
+            Action: ['ec2:CreateNetworkAclEntry', 'ec2:DeleteNetworkAclEntry', 'ec2:ReplaceNetworkAclEntry'],
+            Resource: 'arn:aws:ec2:eu-west-1:123456789012:network-acl/*',
+            Condition: {
+              ArnEquals: {
+                'ec2:Vpc': [
+                  'arn:aws:ec2:eu-west-1:123456789012:vpc/vpc-0123456789abcdef0',
+                  'arn:aws:ec2:eu-west-1:123456789012:vpc/vpc-0fedcba9876543210',
+                ],
+              },
+            },
+          },
+        ]),
+      },
+    });
+  });
+
+  it('alarms on the DLQ, each function, target errors, overflow and the breaker, to the topic', () => {
+    const topicId = logicalIdOf('AWS::SNS::Topic', 'EgressWardenAlertTopic');
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+    template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [{ Ref: topicId }] });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    template.resourcePropertiesCountIs(
+      'AWS::CloudWatch::Alarm',
+      { Namespace: 'AWS/Lambda', MetricName: 'Errors' },
+      3,
+    );
+    for (const metric of [METRICS.targetErrors, METRICS.overflow, METRICS.breakerOpen]) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: METRIC_NAMESPACE,
+        MetricName: metric,
+        Dimensions: [{ Name: 'service', Value: 'egress-warden' }],
+      });
+    }
+  });
+
+  it('creates the DNS Firewall rule group with one BLOCK rule on the list, associated with each VPC', () => {
+    const listId = logicalIdOf('AWS::Route53Resolver::FirewallDomainList', 'EgressWardenDomainList');
+    template.hasResourceProperties('AWS::Route53Resolver::FirewallRuleGroup', {
+      FirewallRules: [
+        {
+          FirewallDomainListId: { 'Fn::GetAtt': [listId, 'Id'] },
+          Priority: 100,
+          Action: 'BLOCK',
+          BlockResponse: 'NXDOMAIN',
+        },
+      ],
+    });
+    template.hasResourceProperties('AWS::Route53Resolver::FirewallRuleGroupAssociation', {
+      VpcId: 'vpc-0123456789abcdef0',
+      Priority: 9000,
+    });
+  });
+
+  it('creates a stateful Network Firewall rule group of the configured capacity', () => {
+    template.hasResourceProperties('AWS::NetworkFirewall::RuleGroup', {
+      Type: 'STATEFUL',
+      Capacity: 1000,
+      RuleGroup: { RulesSource: { RulesString: INITIAL_RULES } },
+    });
+  });
+
+  it('leaves out a target that is not deployed, with its permissions and variables', () => {
+    const without = Template.fromStack(
+      synthStack({
+        ...EXAMPLE_CONFIG,
+        targets: {
+          dnsFirewall: { deploy: false },
+          networkAcls: { deploy: false },
+          networkFirewall: { deploy: false },
+        },
+      }),
+    );
+    without.resourceCountIs('AWS::Route53Resolver::FirewallDomainList', 0);
+    without.resourceCountIs('AWS::Route53Resolver::FirewallRuleGroup', 0);
+    without.resourceCountIs('AWS::Route53Resolver::FirewallRuleGroupAssociation', 0);
+    without.resourceCountIs('AWS::NetworkFirewall::RuleGroup', 0);
+    const json = JSON.stringify(without.toJSON());
+    expect(json).not.toMatch(/route53resolver:|network-firewall:|NetworkAclEntry|DescribeNetworkAcls/);
+    expect(json).not.toContain(ENVIRONMENT.domainList);
+    expect(json).not.toContain(ENVIRONMENT.ruleGroup);
+  });
+
+  it('passes the run-time configuration and the resources to every function', () => {
+    for (const name of ['Decide', 'Enforce', 'CatchUp']) {
+      const variables = (functionNamed(name).Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(Object.keys(variables)).toEqual(expect.arrayContaining(Object.values(ENVIRONMENT)));
+      expect(JSON.parse(variables[ENVIRONMENT.config] as string)).toMatchObject({
+        vpcs: [{ vpcId: 'vpc-0123456789abcdef0' }],
+        policy: { targets: { dnsFirewall: { mode: 'alert' } } },
+      });
+    }
+  });
+
+  it('outputs the names and addresses a user needs', () => {
+    const outputs = Object.keys(template.findOutputs('*')).join(' ');
+    for (const name of [
+      'EventBusName',
+      'DecisionTableName',
+      'AlertTopicArn',
+      'DomainListId',
+      'RuleGroupArn',
+      'DecideQueueUrl',
+      'DeadLetterQueueUrl',
+    ]) {
+      expect(outputs).toContain(name);
+    }
+  });
+
+  it("fails synth naming EGRESS_WARDEN_CONFIG when the environment would exceed Lambda's 4 KB", () => {
+    const allowlist = Array.from({ length: 300 }, (_, i) => `host-${i}.example.com`);
+    expect(() => synthStack({ ...EXAMPLE_CONFIG, policy: { allowlist: { domains: allowlist } } })).toThrow(
+      /EGRESS_WARDEN_CONFIG: .*4096 bytes/,
+    );
+    expect(() => assertEnvironmentFits({ [ENVIRONMENT.config]: 'x'.repeat(4096) })).toThrow(
+      InvalidInputError,
+    );
+    expect(() => assertEnvironmentFits({ [ENVIRONMENT.config]: 'x'.repeat(3000) })).not.toThrow();
+  });
+});
