@@ -177,7 +177,7 @@ export class EgressWarden extends Construct {
     this.operatorPolicy = this.#operatorPolicy(config);
     this.#alarms();
     this.#outputs();
-    this.#acknowledge();
+    this.#acknowledge(networkAcls.deploy);
   }
 
   /** The decision table, shaped from DECISION_TABLE (the same definition the tests' CreateTable uses). */
@@ -519,31 +519,38 @@ export class EgressWarden extends Construct {
     return Stack.of(this).formatArn({ service: 'ec2', resource: 'network-acl', resourceName: '*' });
   }
 
-  /** Every cdk-nag finding this construct accepts, with its reason. */
-  #acknowledge(): void {
-    Validations.of(this).acknowledge(
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'ec2:DescribeVpcs, ec2:DescribeNetworkAcls and the GuardDuty List/Get actions have no resource type, so IAM only accepts "*" for them.',
-      },
-      {
+  /**
+   * Every cdk-nag finding this construct accepts, with its reason, on the function roles only (so a wildcard
+   * anywhere else still fails synth).
+   */
+  #acknowledge(networkAclsDeployed: boolean): void {
+    const resourceless = {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'ec2:DescribeVpcs, ec2:DescribeNetworkAcls, the GuardDuty List/Get actions and the stream mapping\'s dynamodb:ListStreams have no resource type, so IAM only accepts "*" for them.',
+    };
+    const topicKey = {
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason:
+        'Publishing to the KMS-encrypted alert topic needs the GenerateDataKey family on its one key, the grant CDK and the SNS guide give.',
+    };
+    for (const fn of Object.values(this.functions)) {
+      if (fn.role) Validations.of(fn.role).acknowledge(resourceless, topicKey);
+    }
+    const anyAcl = this.#anyNetworkAcl();
+    if (this.functions.enforce.role && networkAclsDeployed) {
+      Validations.of(this.functions.enforce.role).acknowledge({
         // cdk-nag names the resource as written: literal in a stack with an environment, with
         // pseudo-parameter placeholders in an environment-agnostic one.
         id: `AwsSolutions-IAM5[Resource::${
-          Token.isUnresolved(this.#anyNetworkAcl())
+          Token.isUnresolved(anyAcl)
             ? 'arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-acl/*'
-            : this.#anyNetworkAcl()
+            : anyAcl
         }]`,
         reason:
           'The ACLs are found at run time, so entries are allowed on any ACL, and the ec2:Vpc condition limits that to the ACLs of the configured VPCs.',
-      },
-      {
-        id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-        reason:
-          'Publishing to the KMS-encrypted topic needs the GenerateDataKey family on its one key, which is the grant CDK and the SNS guide give.',
-      },
-    );
+      });
+    }
   }
 }
 
