@@ -18,6 +18,7 @@ const { benchAclPlannerScaling, benchBreakerCost, benchDecideReconcile } = await
 const { formatMiB, formatNumber, formatTable, round } = await import('./measure');
 const { benchNetworkFirewallRoom } = await import('./network-firewall-room');
 const { benchOverflowScaling } = await import('./reconcile-overflow');
+const { benchFunctions } = await import('./functions');
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '5' }, ips: { type: 'string', default: '3000' } },
@@ -249,6 +250,26 @@ console.log(
   ]),
 );
 
+// Bench 4 ------------------------------------------------------------------------------------------------
+progress("Bench 4: the functions' bundles, built as the stack builds them, and their cold imports");
+const bundles = await benchFunctions(10);
+console.log('\nBench 4 — Lambda bundles (esbuild, ESM, minified, SDK bundled) and cold import');
+console.log(
+  `Cold import: median of 10 fresh Node processes importing the bundle; bare \`node -e ''\` median ${ms(bundles.bareMs)} in the same run.`,
+);
+console.log(
+  formatTable([
+    ['function', 'bundle', 'gzip', 'cold import', 'over bare start'],
+    ...bundles.functions.map((f) => [
+      f.name,
+      `${formatNumber(f.bytes / 1024)} KiB`,
+      `${formatNumber(f.gzipBytes / 1024)} KiB`,
+      ms(f.coldImportMs),
+      times(f.coldImportRatio),
+    ]),
+  ]),
+);
+
 const elapsedSeconds = (performance.now() - started) / 1000;
 console.log(`\nTotal bench time ${elapsedSeconds.toFixed(0)} s.`);
 
@@ -269,6 +290,7 @@ const results = {
   overflowScaling,
   awsCalls: bench2,
   networkFirewallRoom: room,
+  functionBundles: bundles,
   elapsedSeconds,
 };
 const resultsFile = new URL('./results.json', import.meta.url);
