@@ -30,12 +30,12 @@ import type { Dependencies } from '#shared/use-cases/dependencies';
 
 /**
  * How long the VPCs' CIDRs are trusted before they are read again: from EC2 by `enforce`, from the decision
- * store by the other functions. A new CIDR block is protected within twice this time.
+ * store by the other functions. A new CIDR block is protected within about twice this time.
  */
 export const VPC_CIDRS_TTL_MS = 5 * 60_000;
 
 /** The code of the ServiceUnavailableError thrown while the VPC CIDRs record does not cover every VPC. */
-export const VPC_CIDRS_UNKNOWN = 'VpcCidrsNotRecorded';
+const VPC_CIDRS_UNKNOWN = 'VpcCidrsNotRecorded';
 
 /** Store, alerts, clock and policy: what every function needs. */
 export interface AwsCore {
@@ -131,7 +131,10 @@ function coreOf(
   };
 }
 
-/** The recorded CIDRs, when the record covers every VPC in `vpcIds`; ServiceUnavailableError otherwise. */
+/**
+ * The recorded CIDRs, when the record covers every VPC in `vpcIds`; ServiceUnavailableError otherwise. A record
+ * of more VPCs (written under a previous configuration) only protects more addresses, so it is used as is.
+ */
 async function recordedVpcCidrs(store: DynamoDbDecisionStore, vpcIds: readonly string[]): Promise<string[]> {
   const record = await store.getVpcCidrs();
   const covered = new Set(record?.vpcIds);
