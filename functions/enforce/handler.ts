@@ -1,18 +1,19 @@
 /**
  * `enforce`: the single writer of every target (reserved concurrency 1). Invoked by the decision table's
- * stream and by the schedule; either way it reconciles every target from the store once.
+ * stream and by the schedule; either way it reconciles every target from the store once. It alone reads the
+ * VPCs' CIDRs from EC2, and records them in the store for `decide` and `catch-up`.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { type AwsCore, createAwsCore, createAwsTargets } from '#shared/composition/aws';
+import { type AwsEnforceCore, createAwsEnforceCore, createAwsTargets } from '#shared/composition/aws';
 import { parseEnvironment } from '#shared/config/environment';
 import { runEnforce } from '#shared/runtime/enforce-run';
 import { createTelemetry } from '#shared/runtime/telemetry';
 import { type EnforceEvent, triggerOf } from './trigger';
 
 /** The handler on `core` and `targets`; tests pass them on their own clients and clock. */
-export function createEnforceHandler(core: AwsCore, targets = createAwsTargets(core)) {
+export function createEnforceHandler(core: AwsEnforceCore, targets = createAwsTargets(core)) {
   const telemetry = createTelemetry();
   const deps = async () => ({ ...(await core.dependencies()), ...targets });
   return middy(async (event: EnforceEvent): Promise<void> => {
@@ -32,4 +33,4 @@ export function createEnforceHandler(core: AwsCore, targets = createAwsTargets(c
 }
 
 /** The Lambda entry point; a bad environment fails the cold start with the variable's name. */
-export const handler = createEnforceHandler(createAwsCore(parseEnvironment(process.env)));
+export const handler = createEnforceHandler(createAwsEnforceCore(parseEnvironment(process.env)));

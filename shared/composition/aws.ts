@@ -1,8 +1,9 @@
 /**
  * The AWS composition root: SDK clients, the AWS adapters, the system clock and the policy, from the
- * functions' environment. Built once per Lambda container. The core and the targets are separate functions so
+ * functions' environment. Built once per Lambda container. The cores and the targets are separate functions so
  * that a function's bundle holds only the clients it uses (the SDK clients are side-effect free: esbuild drops
- * what is not called).
+ * what is not called). Only `enforce` reaches EC2: `decide` and `catch-up` would otherwise carry its 550 KB
+ * client for one DescribeVpcs call.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
@@ -19,14 +20,22 @@ import { GuardDutyFindings } from '#adapters/aws/guardduty';
 import { Ec2NetworkAcls } from '#adapters/aws/network-acls';
 import { AwsNetworkFirewallRuleGroup } from '#adapters/aws/network-firewall';
 import { readVpcCidrs } from '#adapters/aws/vpc-cidrs';
+import { InvalidInputError, ServiceUnavailableError } from '#domain/errors';
 import type { Policy } from '#domain/policy';
 import type { Clock } from '#ports/clock';
+import type { VpcCidrsRecord } from '#ports/decision-store';
 import { listedCidrs, policyOf } from '#shared/config/config';
 import type { WardenEnvironment } from '#shared/config/environment';
 import type { Dependencies } from '#shared/use-cases/dependencies';
 
-/** How long the VPCs' CIDRs read from EC2 are trusted: a new CIDR block is protected within this time. */
+/**
+ * How long the VPCs' CIDRs are trusted before they are read again: from EC2 by `enforce`, from the decision
+ * store by the other functions. A new CIDR block is protected within about twice this time.
+ */
 export const VPC_CIDRS_TTL_MS = 5 * 60_000;
+
+/** The code of the ServiceUnavailableError thrown while the VPC CIDRs record does not cover every VPC. */
+const VPC_CIDRS_UNKNOWN = 'VpcCidrsNotRecorded';
 
 /** Store, alerts, clock and policy: what every function needs. */
 export interface AwsCore {
@@ -34,37 +43,81 @@ export interface AwsCore {
   readonly store: DynamoDbDecisionStore;
   readonly alerts: SnsAlerts;
   readonly clock: Clock;
-  readonly ec2: EC2Client;
-  /** The policy with the VPCs' CIDRs, read from EC2 at most every {@link VPC_CIDRS_TTL_MS} for VPCs that list none. */
+  /** The policy with the VPCs' CIDRs, read at most every {@link VPC_CIDRS_TTL_MS} for VPCs that list none. */
   policy(): Promise<Policy>;
   /** Policy, store, alerts and clock: what deciding needs. */
   dependencies(): Promise<Dependencies>;
+}
+
+/** The core of `enforce`, which also holds the EC2 client (the network ACLs need it anyway). */
+export interface AwsEnforceCore extends AwsCore {
+  readonly ec2: EC2Client;
 }
 
 /** Options of {@link createAwsCore}: clients other than the default ones (the Lambda's Region and credentials). */
 export interface AwsCoreOptions {
   readonly dynamodb?: DynamoDBClient;
   readonly sns?: SNSClient;
-  readonly ec2?: EC2Client;
   readonly clock?: Clock;
 }
 
-/** Wires the store, the alerts and the policy on AWS, once per container. */
+/** Options of {@link createAwsEnforceCore}: also the EC2 client. */
+export interface AwsEnforceCoreOptions extends AwsCoreOptions {
+  readonly ec2?: EC2Client;
+}
+
+/** The CIDRs of the VPCs that list none (sorted ids), however a core learns them. */
+type UnlistedCidrsReader = (store: DynamoDbDecisionStore, vpcIds: readonly string[]) => Promise<string[]>;
+
+/**
+ * Wires the store, the alerts and the policy on AWS, once per container, for `decide` and `catch-up`. The CIDRs
+ * of VPCs that list none come from the record `enforce` keeps in the decision store: until it covers every
+ * such VPC, `policy()` throws ServiceUnavailableError (retryable: SQS redelivers, the next schedule runs again).
+ * Nothing here reaches EC2, so these bundles leave its client out.
+ */
 export function createAwsCore(environment: WardenEnvironment, options: AwsCoreOptions = {}): AwsCore {
-  const clock = options.clock ?? systemClock;
+  return coreOf(environment, options, recordedVpcCidrs);
+}
+
+/**
+ * The core of `enforce`: the CIDRs of VPCs that list none are read from EC2 (DescribeVpcs) and recorded in the
+ * decision store for the other functions whenever they differ from the record.
+ */
+export function createAwsEnforceCore(
+  environment: WardenEnvironment,
+  options: AwsEnforceCoreOptions = {},
+): AwsEnforceCore {
   const ec2 = options.ec2 ?? new EC2Client({});
+  const clock = options.clock ?? systemClock;
+  const read: UnlistedCidrsReader = async (store, vpcIds) => {
+    const cidrs = await readVpcCidrs(ec2, vpcIds);
+    await recordVpcCidrs(store, { vpcIds, cidrs, readAt: clock.now().toISOString() });
+    return cidrs;
+  };
+  return { ...coreOf(environment, options, read), ec2 };
+}
+
+function coreOf(
+  environment: WardenEnvironment,
+  options: AwsCoreOptions,
+  readUnlisted: UnlistedCidrsReader,
+): AwsCore {
+  const clock = options.clock ?? systemClock;
   const store = new DynamoDbDecisionStore({
     client: DynamoDBDocumentClient.from(options.dynamodb ?? new DynamoDBClient({})),
     tableName: environment.tableName,
   });
   const alerts = new SnsAlerts({ client: options.sns ?? new SNSClient({}), topicArn: environment.topicArn });
   const { config } = environment;
-  const unlisted = config.vpcs.filter((vpc) => !vpc.cidrs).map((vpc) => vpc.vpcId);
+  const unlisted = config.vpcs
+    .filter((vpc) => !vpc.cidrs)
+    .map((vpc) => vpc.vpcId)
+    .sort();
   let cached: { policy: Policy; at: number } | undefined;
   const policy = async (): Promise<Policy> => {
     const now = clock.now().getTime();
     if (cached && (unlisted.length === 0 || now - cached.at < VPC_CIDRS_TTL_MS)) return cached.policy;
-    const read = unlisted.length > 0 ? await readVpcCidrs(ec2, unlisted) : [];
+    const read = unlisted.length > 0 ? await readUnlisted(store, unlisted) : [];
     cached = { policy: policyOf(config, { vpcCidrs: [...listedCidrs(config), ...read] }), at: now };
     return cached.policy;
   };
@@ -73,10 +126,46 @@ export function createAwsCore(environment: WardenEnvironment, options: AwsCoreOp
     store,
     alerts,
     clock,
-    ec2,
     policy,
     dependencies: async () => ({ policy: await policy(), store, alerts, clock }),
   };
+}
+
+/**
+ * The recorded CIDRs, when the record covers every VPC in `vpcIds`; ServiceUnavailableError otherwise. A record
+ * of more VPCs (written under a previous configuration) only protects more addresses, so it is used as is.
+ */
+async function recordedVpcCidrs(store: DynamoDbDecisionStore, vpcIds: readonly string[]): Promise<string[]> {
+  const record = await store.getVpcCidrs();
+  const covered = new Set(record?.vpcIds);
+  const missing = vpcIds.filter((id) => !covered.has(id));
+  if (record === undefined || missing.length > 0) {
+    throw new ServiceUnavailableError(
+      `the CIDRs of ${missing.join(', ')} are not known yet: the enforce function records them within a minute of a deploy`,
+      VPC_CIDRS_UNKNOWN,
+    );
+  }
+  return [...record.cidrs];
+}
+
+/**
+ * Writes the record unless the stored one holds the same VPCs and CIDRs (so not every minute). A corrupt
+ * stored record is replaced rather than stopping enforcement.
+ */
+async function recordVpcCidrs(store: DynamoDbDecisionStore, record: VpcCidrsRecord): Promise<void> {
+  const stored = await store.getVpcCidrs().catch((error: unknown) => {
+    if (error instanceof InvalidInputError) return undefined;
+    throw error;
+  });
+  if (stored && sameList(stored.vpcIds, record.vpcIds) && sameList(stored.cidrs, record.cidrs)) return;
+  await store.putVpcCidrs(record);
+}
+
+/** Equal as sets: EC2 may list the same blocks in another order. */
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  const left = new Set(a);
+  const right = new Set(b);
+  return left.size === right.size && [...left].every((value) => right.has(value));
 }
 
 /** The deployed targets' adapters: what enforcing needs beside the core. */
@@ -89,7 +178,7 @@ export interface AwsTargetsOptions {
 }
 
 /** Wires the adapters of the targets the configuration deploys. */
-export function createAwsTargets(core: AwsCore, options: AwsTargetsOptions = {}): AwsTargets {
+export function createAwsTargets(core: AwsEnforceCore, options: AwsTargetsOptions = {}): AwsTargets {
   const { environment } = core;
   return {
     ...(environment.domainListId

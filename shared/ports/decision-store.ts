@@ -11,8 +11,22 @@ export interface CatchUpWatermark {
 }
 
 /**
+ * The CIDR blocks of the protected VPCs that the configuration lists none for, as the `enforce` function last
+ * read them from EC2, so that the other functions learn them from the store without calling EC2.
+ */
+export interface VpcCidrsRecord {
+  /** The VPCs whose blocks `cidrs` holds, sorted, each once. */
+  readonly vpcIds: readonly string[];
+  /** Their canonical IPv4 and IPv6 blocks. */
+  readonly cidrs: readonly string[];
+  /** When they were read from EC2 (ISO 8601). */
+  readonly readAt: string;
+}
+
+/**
  * The single source of truth: one decision record per indicator, the append-only audit trail, the breaker
- * the ledger of the network ACL entries Egress Warden wrote and the GuardDuty catch-up's watermark. Writes are conditional on the version read, so two writers never lose each other's update.
+ * the ledger of the network ACL entries Egress Warden wrote, the GuardDuty catch-up's watermark and the VPC CIDRs
+ * record. Writes are conditional on the version read, so two writers never lose each other's update.
  * Any method may also throw ThrottledError or TargetNotFoundError (the table is missing).
  */
 export interface DecisionStore {
@@ -56,4 +70,15 @@ export interface DecisionStore {
    * `since` that is not a time.
    */
   putCatchUpWatermark(watermark: CatchUpWatermark, expectedVersion: number): Promise<void>;
+  /**
+   * The VPC CIDRs record; undefined when none was ever written. Throws InvalidInputError naming the field when
+   * the stored item is corrupt (not lists of strings, a CIDR that is not canonical, a `readAt` that is not a time).
+   */
+  getVpcCidrs(): Promise<VpcCidrsRecord | undefined>;
+  /**
+   * Replaces the VPC CIDRs record, unconditionally (its only writer is `enforce`, which runs one at a time),
+   * with `vpcIds` sorted and deduplicated and `readAt` normalised. Throws InvalidInputError before writing for
+   * no VPC id or an empty one, a CIDR that is not canonical, or a `readAt` that is not a time.
+   */
+  putVpcCidrs(record: VpcCidrsRecord): Promise<void>;
 }

@@ -7,7 +7,7 @@ import { activeShard, MAX_LEDGER_ENTRIES_PER_ACL_FAMILY } from '#adapters/aws/de
 import type { AuditRecord, BreakerState, Decision } from '#domain/decision';
 import { ConcurrentUpdateError, InvalidInputError } from '#domain/errors';
 import type { NetworkAclLedger } from '#domain/target';
-import type { DecisionStore } from '#ports/decision-store';
+import type { DecisionStore, VpcCidrsRecord } from '#ports/decision-store';
 
 /** A decision with every field set, optional ones included. */
 export function aDecision(overrides: Partial<Decision> = {}): Decision {
@@ -639,6 +639,81 @@ export function describeDecisionStoreContract(label: string, setup: () => Promis
         // Assess
         expect(await store.getBreaker()).toStrictEqual({ open: false, recentBlocks: [], version: 0 });
         expect(await store.getNetworkAclLedger()).toStrictEqual({ acls: [], version: 0 });
+        expect(await store.listActive()).toStrictEqual([]);
+      });
+    });
+
+    describe('VPC CIDRs record', () => {
+      const record: VpcCidrsRecord = {
+        vpcIds: ['vpc-0a1b2c3d4e5f60718', 'vpc-0f1e2d3c4b5a69788'],
+        cidrs: ['10.20.0.0/16', '10.21.0.0/16', '2001:db8:1234::/56'],
+        readAt: '2026-11-28T10:00:00.000Z',
+      };
+
+      it('is absent before anyone wrote it', async () => {
+        // Act
+        const read = await store.getVpcCidrs();
+
+        // Assess
+        expect(read).toBeUndefined();
+      });
+
+      it('reads back what was written, the last writer winning, with a normalised time', async () => {
+        // Prepare
+        const changed = { ...record, cidrs: ['10.20.0.0/16'], readAt: '2026-11-28T12:15:00+01:00' };
+
+        // Act
+        await store.putVpcCidrs(record);
+        const first = await store.getVpcCidrs();
+        await store.putVpcCidrs(changed);
+
+        // Assess
+        expect(first).toStrictEqual(record);
+        expect(await store.getVpcCidrs()).toStrictEqual({
+          ...changed,
+          readAt: '2026-11-28T11:15:00.000Z',
+        });
+      });
+
+      it('stores the VPC ids sorted and once each', async () => {
+        // Act
+        await store.putVpcCidrs({
+          ...record,
+          vpcIds: ['vpc-0f1e2d3c4b5a69788', 'vpc-0a1b2c3d4e5f60718', 'vpc-0f1e2d3c4b5a69788'],
+        });
+
+        // Assess
+        expect((await store.getVpcCidrs())?.vpcIds).toStrictEqual(record.vpcIds);
+      });
+
+      it.each([
+        ['no VPC', { vpcIds: [] }, /vpcIds: must list at least one VPC id/],
+        ['an empty VPC id', { vpcIds: [' '] }, /vpcIds: must list at least one VPC id/],
+        [
+          'a CIDR that is not canonical',
+          { cidrs: ['10.20.0.1/16'] },
+          /cidrs: "10.20.0.1\/16" is not canonical/,
+        ],
+        ['a domain instead of a CIDR', { cidrs: ['example.com'] }, /cidrs/],
+        ['a time that is not a time', { readAt: 'yesterday' }, /readAt: "yesterday" is not an ISO 8601 time/],
+      ])('rejects %s and writes nothing', async (_, change, message) => {
+        // Act
+        const attempt = store.putVpcCidrs({ ...record, ...change });
+
+        // Assess
+        await expect(attempt).rejects.toThrow(message);
+        await expect(store.putVpcCidrs({ ...record, ...change })).rejects.toBeInstanceOf(InvalidInputError);
+        expect(await store.getVpcCidrs()).toBeUndefined();
+      });
+
+      it('is kept apart from the breaker, the ledger and the watermark', async () => {
+        // Act
+        await store.putVpcCidrs(record);
+
+        // Assess
+        expect(await store.getBreaker()).toStrictEqual({ open: false, recentBlocks: [], version: 0 });
+        expect(await store.getNetworkAclLedger()).toStrictEqual({ acls: [], version: 0 });
+        expect(await store.getCatchUpWatermark()).toStrictEqual({ version: 0 });
         expect(await store.listActive()).toStrictEqual([]);
       });
     });

@@ -5,13 +5,13 @@
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DescribeVpcsCommand, EC2Client, type Vpc } from '@aws-sdk/client-ec2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '#adapters/in-memory/clock';
+import type { VpcCidrsRecord } from '#ports/decision-store';
 import { createAwsCore } from '#shared/composition/aws';
 import { ENVIRONMENT, parseEnvironment } from '#shared/config/environment';
 import { METRICS } from '#shared/runtime/observability';
@@ -271,22 +271,20 @@ describe('decide', () => {
   });
 });
 
-describe('decide with VPCs whose CIDRs are read from EC2', () => {
+describe('decide with a VPC whose CIDRs the enforce function records', () => {
   const config = { ...TEST_CONFIG, vpcs: [{ vpcId: VPC_ID, networkAcls: [ACL_ID] }] };
 
-  /** The handler on a configuration that lists no CIDRs, with EC2 answering DescribeVpcs with `vpcs`. */
-  async function createEc2World(vpcs: Vpc[]) {
+  /** The handler on a configuration that lists no CIDRs, with `record` in the table when given. */
+  async function createRecordedWorld(record?: VpcCidrsRecord) {
     const tableName = await dynalite.createTable();
-    const ec2 = new EC2Client({ region: 'us-east-1', credentials });
-    mockClient(ec2).on(DescribeVpcsCommand).resolves({ Vpcs: vpcs });
     const snsClient = new SNSClient({ region: 'us-east-1', credentials });
     fakeSns(mockClient(snsClient));
     const core = createAwsCore(parseEnvironment(lambdaEnvironment(tableName, config)), {
       dynamodb: new DynamoDBClient({ endpoint: dynalite.endpoint, region: 'us-east-1', credentials }),
       sns: snsClient,
-      ec2,
       clock: new ManualClock(START),
     });
+    if (record) await core.store.putVpcCidrs(record);
     const handler = createDecideHandler(core);
     return {
       core,
@@ -301,14 +299,13 @@ describe('decide with VPCs whose CIDRs are read from EC2', () => {
     return { Records: [sqsRecord(JSON.stringify(event), 'inside-vpc')] };
   }
 
-  it('never blocks an address of the VPC, read from DescribeVpcs', async () => {
+  it('never blocks an address of the VPC, read from the recorded CIDRs', async () => {
     // Prepare
-    const world = await createEc2World([
-      {
-        VpcId: VPC_ID,
-        CidrBlockAssociationSet: [{ CidrBlock: '10.20.0.0/16', CidrBlockState: { State: 'associated' } }],
-      },
-    ]);
+    const world = await createRecordedWorld({
+      vpcIds: [VPC_ID],
+      cidrs: ['10.20.0.0/16'],
+      readAt: START.toISOString(),
+    });
     output = captureOutput();
 
     // Act
@@ -322,17 +319,28 @@ describe('decide with VPCs whose CIDRs are read from EC2', () => {
     expect((await world.core.store.get('10.20.5.5/32'))?.status).toBeUndefined();
   });
 
-  it('fails the whole invocation, dropping nothing, when the configured VPC does not exist', async () => {
+  it.each([
+    ['no record yet', undefined],
+    [
+      'a record of other VPCs',
+      { vpcIds: ['vpc-0f1e2d3c4b5a69788'], cidrs: ['10.30.0.0/16'], readAt: START.toISOString() },
+    ],
+  ])('fails the whole invocation, dropping nothing and deciding nothing, with %s', async (_, record) => {
     // Prepare
-    const world = await createEc2World([]);
+    const world = await createRecordedWorld(record);
     output = captureOutput();
 
     // Act
     const run = world.invoke(blockRequest('203.0.113.9'));
 
     // Assess
-    await expect(run).rejects.toThrow(/no such VPC: vpc-0a1b2c3d4e5f60718/);
+    await expect(run).rejects.toMatchObject({
+      name: 'ServiceUnavailableError',
+      retryable: true,
+      message: expect.stringMatching(/CIDRs of vpc-0a1b2c3d4e5f60718 are not known yet/),
+    });
     expect(output.logs('Invalid input dropped')).toEqual([]);
+    expect(await world.core.store.get('203.0.113.9/32')).toBeUndefined();
   });
 });
 

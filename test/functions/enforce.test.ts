@@ -4,7 +4,7 @@
  * SNS on the stateful fakes. Powertools' log and EMF lines are read from stdout.
  */
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { NetworkFirewallClient } from '@aws-sdk/client-network-firewall';
 import {
   AccessDeniedException,
@@ -17,7 +17,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { decisionKey } from '#adapters/aws/decision-table';
 import { ManualClock } from '#adapters/in-memory/clock';
 import { blockedByRules } from '#domain/reconcile/network-firewall-plan';
-import { createAwsCore, createAwsTargets } from '#shared/composition/aws';
+import { createAwsEnforceCore, createAwsTargets, VPC_CIDRS_TTL_MS } from '#shared/composition/aws';
 import { ENVIRONMENT, parseEnvironment } from '#shared/config/environment';
 import { METRICS } from '#shared/runtime/observability';
 import { handleEvent } from '#shared/use-cases/handle-event';
@@ -36,6 +36,7 @@ import {
   lambdaEnvironment,
   scheduledEvent,
   streamEventOf,
+  TEST_CONFIG,
   VPC_ID,
 } from '../support/lambda-events';
 
@@ -71,8 +72,11 @@ afterEach(() => {
   output = undefined;
 });
 
-/** A fresh table with the sample decisions, the fakes of every target, and the handler on them. */
-async function createWorld() {
+/**
+ * A fresh table with the sample decisions, the fakes of every target, and the handler on them; `config`
+ * replaces the test deployment's, and DescribeVpcs reports `vpcCidrs` (changeable) for the test VPC.
+ */
+async function createWorld(config: unknown = TEST_CONFIG) {
   const tableName = await dynalite.createTable();
   const dynamodb = new DynamoDBClient({ endpoint: dynalite.endpoint, region, credentials });
   const clients = {
@@ -82,9 +86,22 @@ async function createWorld() {
     networkFirewall: new NetworkFirewallClient({ region, credentials }),
   };
   const resolverMock = mockClient(clients.resolver);
+  const ec2Mock = mockClient(clients.ec2);
+  const vpcCidrs = ['10.20.0.0/16'];
+  ec2Mock.on(DescribeVpcsCommand).callsFake(() => ({
+    Vpcs: [
+      {
+        VpcId: VPC_ID,
+        CidrBlockAssociationSet: vpcCidrs.map((cidr) => ({
+          CidrBlock: cidr,
+          CidrBlockState: { State: 'associated' },
+        })),
+      },
+    ],
+  }));
   const fakes = {
     sns: fakeSns(mockClient(clients.sns)),
-    ec2: fakeEc2NetworkAcls(mockClient(clients.ec2), [
+    ec2: fakeEc2NetworkAcls(ec2Mock, [
       {
         aclId: ACL_ID,
         vpcId: VPC_ID,
@@ -95,7 +112,12 @@ async function createWorld() {
     firewall: fakeNetworkFirewall(mockClient(clients.networkFirewall), { capacity: 100 }),
   };
   const clock = new ManualClock(START);
-  const core = createAwsCore(parseEnvironment(lambdaEnvironment(tableName)), { dynamodb, clock, ...clients });
+  const contextWrites = countPutItems(dynamodb, 'CONTEXT');
+  const core = createAwsEnforceCore(parseEnvironment(lambdaEnvironment(tableName, config)), {
+    dynamodb,
+    clock,
+    ...clients,
+  });
   const handler = createEnforceHandler(core, createAwsTargets(core, clients));
   for (const path of SAMPLES) await handleEvent(loadEvent(path), await core.dependencies());
   const invoke = (event: unknown, requestId?: string) =>
@@ -127,7 +149,25 @@ async function createWorld() {
     domainWrites: resolverMock.commandCalls(UpdateFirewallDomainsCommand).length,
     firewallToken: fakes.firewall.token,
   });
-  return { core, clock, dynamodb, fakes, invoke, items, targets };
+  return { core, clock, dynamodb, ec2Mock, vpcCidrs, contextWrites, fakes, invoke, items, targets };
+}
+
+/** Counts the PutItem requests `dynamodb` sends for items whose partition key is `partitionKey`. */
+function countPutItems(dynamodb: DynamoDBClient, partitionKey: string): { count: number } {
+  const counter = { count: 0 };
+  dynamodb.middlewareStack.add(
+    (next) => async (args) => {
+      const request = args.request as { headers?: Record<string, string>; body?: string | Uint8Array };
+      const target = request.headers?.['x-amz-target'] ?? '';
+      const body = typeof request.body === 'string' ? request.body : new TextDecoder().decode(request.body);
+      if (target.endsWith('.PutItem') && body.includes(`"pk":{"S":"${partitionKey}"}`)) {
+        counter.count++;
+      }
+      return next(args);
+    },
+    { step: 'build', name: `count-${partitionKey}` },
+  );
+  return counter;
 }
 
 /** Makes every Query fail as throttled on `dynamodb`. */
@@ -267,6 +307,50 @@ describe('enforce', () => {
     // Assess
     await expect(run).rejects.toMatchObject({ name: 'InvalidInputError', field: 'event' });
     expect(world.targets()).toMatchObject({ domains: [], denies: [] });
+  });
+});
+
+describe('enforce with a VPC whose CIDRs are read from EC2', () => {
+  const config = { ...TEST_CONFIG, vpcs: [{ vpcId: VPC_ID, networkAcls: [ACL_ID] }] };
+
+  it('records the CIDRs the first time it reads them, and not again while they are unchanged', async () => {
+    // Prepare
+    const world = await createWorld(config);
+
+    // Act
+    await world.invoke(scheduledEvent('2026-11-28T10:01:00Z'));
+    world.clock.advance(VPC_CIDRS_TTL_MS);
+    await world.invoke(scheduledEvent('2026-11-28T10:06:00Z'));
+    world.clock.advance(VPC_CIDRS_TTL_MS);
+    await world.invoke(scheduledEvent('2026-11-28T10:11:00Z'));
+
+    // Assess
+    expect(world.ec2Mock.commandCalls(DescribeVpcsCommand)).toHaveLength(3);
+    expect(world.contextWrites.count).toBe(1);
+    expect(await world.core.store.getVpcCidrs()).toStrictEqual({
+      vpcIds: [VPC_ID],
+      cidrs: ['10.20.0.0/16'],
+      readAt: START.toISOString(),
+    });
+  });
+
+  it('records them again when DescribeVpcs reports a new CIDR after the TTL', async () => {
+    // Prepare
+    const world = await createWorld(config);
+    await world.invoke(scheduledEvent('2026-11-28T10:01:00Z'));
+    world.vpcCidrs.push('10.21.0.0/16');
+
+    // Act
+    world.clock.advance(VPC_CIDRS_TTL_MS);
+    await world.invoke(scheduledEvent('2026-11-28T10:06:00Z'));
+
+    // Assess
+    expect(world.contextWrites.count).toBe(2);
+    expect(await world.core.store.getVpcCidrs()).toStrictEqual({
+      vpcIds: [VPC_ID],
+      cidrs: ['10.20.0.0/16', '10.21.0.0/16'],
+      readAt: new Date(START.getTime() + VPC_CIDRS_TTL_MS).toISOString(),
+    });
   });
 });
 

@@ -444,6 +444,8 @@ function readCounting(store: DecisionStore): { store: DecisionStore; keys: strin
     putNetworkAclLedger: (ledger, expected) => store.putNetworkAclLedger(ledger, expected),
     getCatchUpWatermark: () => store.getCatchUpWatermark(),
     putCatchUpWatermark: (watermark, expected) => store.putCatchUpWatermark(watermark, expected),
+    getVpcCidrs: () => store.getVpcCidrs(),
+    putVpcCidrs: (record) => store.putVpcCidrs(record),
   };
   return result;
 }

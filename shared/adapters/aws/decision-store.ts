@@ -19,6 +19,7 @@ import {
   fromCatchUpWatermarkItem,
   fromDecisionItem,
   fromNetworkAclLedgerItem,
+  fromVpcCidrsItem,
   indicatorPartition,
   networkAclLedgerKey,
   toAuditItem,
@@ -27,6 +28,8 @@ import {
   toDecisionItem,
   toNetworkAclLedgerItem,
   toSortableTime,
+  toVpcCidrsItem,
+  vpcCidrsKey,
 } from '#adapters/aws/decision-table';
 import { awsErrorCode } from '#adapters/aws/errors';
 import type { AuditRecord, BreakerState, Decision } from '#domain/decision';
@@ -37,7 +40,7 @@ import {
   ThrottledError,
 } from '#domain/errors';
 import type { NetworkAclLedger } from '#domain/target';
-import type { CatchUpWatermark, DecisionStore } from '#ports/decision-store';
+import type { CatchUpWatermark, DecisionStore, VpcCidrsRecord } from '#ports/decision-store';
 import { withRetry } from '#shared/runtime/retry';
 
 /** Options of the DynamoDB decision store. */
@@ -70,7 +73,8 @@ const THROTTLING_CODES = new Set([
  * * `appendAudit` writes one conditional PutItem per record, in order (BatchWriteItem has no conditions);
  *   an identical record already stored counts as written, so the call is idempotent and safe to retry after
  *   a partial failure.
- * * `get`, `getBreaker`, `getNetworkAclLedger` and `getCatchUpWatermark` read consistently; `listActive` and `listDueBefore` read the eventually
+ * * `putVpcCidrs` is a plain PutItem: its one writer, `enforce`, runs one at a time, so the last write wins.
+ * * `get`, `getBreaker`, `getNetworkAclLedger`, `getCatchUpWatermark` and `getVpcCidrs` read consistently; `listActive` and `listDueBefore` read the eventually
  *   consistent `active` index. Every Query is paginated to the end.
  * * Throttling (`ProvisionedThroughputExceededException`, `ThrottlingException`, `RequestLimitExceeded`) is
  *   retried with backoff (on top of the SDK client's own retries), then ThrottledError. A missing table is
@@ -236,6 +240,22 @@ export class DynamoDbDecisionStore implements DecisionStore {
       toCatchUpWatermarkItem(watermark),
       expectedVersion,
       `catch-up watermark changed since version ${expectedVersion} was read`,
+    );
+  }
+
+  async getVpcCidrs(): Promise<VpcCidrsRecord | undefined> {
+    const { Item } = await this.#call('GetItem', () =>
+      this.#client.send(
+        new GetCommand({ TableName: this.#tableName, Key: vpcCidrsKey(), ConsistentRead: true }),
+      ),
+    );
+    return Item === undefined ? undefined : fromVpcCidrsItem(Item);
+  }
+
+  async putVpcCidrs(record: VpcCidrsRecord): Promise<void> {
+    const item = toVpcCidrsItem(record);
+    await this.#call('PutItem', () =>
+      this.#client.send(new PutCommand({ TableName: this.#tableName, Item: item })),
     );
   }
 

@@ -10,6 +10,7 @@
  * | breaker  | `BREAKER`     | `STATE`                   | every BreakerState field, `version`                |
  * | ACL ledger | `NACL`      | `LEDGER`                  | `acls` (list of `{aclId, entries}`, each entry `"<rule> <cidr>"`), `version` |
  * | catch-up watermark | `CATCHUP` | `GUARDDUTY`          | `since` (normalised ISO 8601), `version`           |
+ * | VPC CIDRs | `CONTEXT`    | `VPC_CIDRS`               | `vpcIds` (sorted), `cidrs` (canonical), `readAt` (normalised ISO 8601); no version |
  *
  * * **Active index.** The sparse global secondary index `active` (`gsi1pk`, `gsi1sk`, all attributes
  *   projected) holds active decisions only: `gsi1pk = ACTIVE#<n>` with n = FNV-1a(key) mod 4, so no single
@@ -38,9 +39,10 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import type { AuditRecord, BreakerState, Decision } from '#domain/decision';
 import { InvalidInputError } from '#domain/errors';
 import { fnv1a32 } from '#domain/hash';
+import { parseNetwork } from '#domain/policy';
 import { entryFamily } from '#domain/reconcile/network-acl-plan';
 import type { NetworkAclLedger, OwnedAclEntry } from '#domain/target';
-import type { CatchUpWatermark } from '#ports/decision-store';
+import type { CatchUpWatermark, VpcCidrsRecord } from '#ports/decision-store';
 
 /** The table's shape and limits, for CDK and the tests' CreateTable. */
 export const DECISION_TABLE = {
@@ -70,6 +72,7 @@ const AUDIT_PREFIX = 'AUDIT#';
 const BREAKER_KEY = { pk: 'BREAKER', sk: 'STATE' } as const;
 const LEDGER_KEY = { pk: 'NACL', sk: 'LEDGER' } as const;
 const WATERMARK_KEY = { pk: 'CATCHUP', sk: 'GUARDDUTY' } as const;
+const VPC_CIDRS_KEY = { pk: 'CONTEXT', sk: 'VPC_CIDRS' } as const;
 
 /**
  * The most ledger entries one ACL may hold per IP family: EC2's 40-entry maximum, twice, because an entry
@@ -123,6 +126,11 @@ export function networkAclLedgerKey(): { pk: string; sk: string } {
 /** The primary key of the GuardDuty catch-up's watermark. */
 export function catchUpWatermarkKey(): { pk: string; sk: string } {
   return { ...WATERMARK_KEY };
+}
+
+/** The primary key of the VPC CIDRs record. */
+export function vpcCidrsKey(): { pk: string; sk: string } {
+  return { ...VPC_CIDRS_KEY };
 }
 
 /** The partition holding an indicator's decision and audit trail. */
@@ -278,6 +286,70 @@ export function fromCatchUpWatermarkItem(item: Record<string, unknown>): CatchUp
     ...(typeof item.since === 'string' ? { since: item.since } : {}),
     version: Number(item.version),
   };
+}
+
+/**
+ * The item stored for the VPC CIDRs record: `vpcIds` sorted and deduplicated, `readAt` normalised. Throws
+ * InvalidInputError (naming the field and the value) for no VPC id or an empty one, a CIDR that is not
+ * canonical, or a `readAt` that is not a time.
+ */
+export function toVpcCidrsItem(record: VpcCidrsRecord): Record<string, unknown> {
+  return { ...checkedVpcCidrs(record), ...vpcCidrsKey() };
+}
+
+/**
+ * The VPC CIDRs record read back from its item, checked as on write: a corrupt item is InvalidInputError
+ * naming the item and the field, never a policy built on wrong addresses.
+ */
+export function fromVpcCidrsItem(item: Record<string, unknown>): VpcCidrsRecord {
+  try {
+    return checkedVpcCidrs({
+      vpcIds: stringList(item.vpcIds, 'vpcIds'),
+      cidrs: stringList(item.cidrs, 'cidrs'),
+      readAt: typeof item.readAt === 'string' ? item.readAt : String(item.readAt),
+    });
+  } catch (error) {
+    if (!(error instanceof InvalidInputError)) throw error;
+    const { pk, sk } = VPC_CIDRS_KEY;
+    throw new InvalidInputError(`stored VPC CIDRs (${pk} ${sk}) are corrupt: ${error.message}`, '', {
+      cause: error,
+    });
+  }
+}
+
+function checkedVpcCidrs(record: VpcCidrsRecord): VpcCidrsRecord {
+  if (record.vpcIds.length === 0 || record.vpcIds.some((id) => id.trim() === '')) {
+    throw new InvalidInputError(
+      `must list at least one VPC id, and no empty one: ${JSON.stringify(record.vpcIds)}`,
+      'vpcIds',
+    );
+  }
+  for (const cidr of record.cidrs) {
+    let canonical: string | undefined;
+    try {
+      canonical = parseNetwork(cidr, 'cidrs');
+    } catch {
+      canonical = undefined;
+    }
+    if (canonical !== cidr) {
+      throw new InvalidInputError(
+        `${JSON.stringify(cidr)} is not canonical (${canonical === undefined ? 'nor a CIDR' : `it is ${canonical}`})`,
+        'cidrs',
+      );
+    }
+  }
+  return {
+    vpcIds: [...new Set(record.vpcIds)].sort(),
+    cidrs: [...record.cidrs],
+    readAt: toSortableTime(record.readAt, 'readAt'),
+  };
+}
+
+function stringList(value: unknown, field: string): string[] {
+  if (!Array.isArray(value) || value.some((element) => typeof element !== 'string')) {
+    throw new InvalidInputError(`must be a list of strings, got ${JSON.stringify(value)}`, field);
+  }
+  return value;
 }
 
 /** The network ACL ledger read back from its item. */

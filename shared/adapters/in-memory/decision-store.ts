@@ -5,17 +5,19 @@ import {
   fromCatchUpWatermarkItem,
   fromDecisionItem,
   fromNetworkAclLedgerItem,
+  fromVpcCidrsItem,
   toAuditItem,
   toBreakerItem,
   toCatchUpWatermarkItem,
   toDecisionItem,
   toNetworkAclLedgerItem,
   toSortableTime,
+  toVpcCidrsItem,
 } from '#adapters/aws/decision-table';
 import type { AuditRecord, BreakerState, Decision } from '#domain/decision';
 import { ConcurrentUpdateError } from '#domain/errors';
 import type { NetworkAclLedger } from '#domain/target';
-import type { CatchUpWatermark, DecisionStore } from '#ports/decision-store';
+import type { CatchUpWatermark, DecisionStore, VpcCidrsRecord } from '#ports/decision-store';
 
 /** The whole state of an InMemoryDecisionStore, as copies. */
 export interface DecisionStoreSnapshot {
@@ -44,10 +46,14 @@ export class InMemoryDecisionStore implements DecisionStore {
   #breaker: Record<string, unknown> | undefined;
   #ledger: Record<string, unknown> | undefined;
   #watermark: Record<string, unknown> | undefined;
+  #vpcCidrs: Record<string, unknown> | undefined;
   #failure: Error | undefined;
   #calls = 0;
 
-  /** Write calls made (`put`, `appendAudit`, `putBreaker`, `putNetworkAclLedger`, `putCatchUpWatermark`), failed ones included. */
+  /**
+   * Write calls made (`put`, `appendAudit`, `putBreaker`, `putNetworkAclLedger`, `putCatchUpWatermark`,
+   * `putVpcCidrs`), failed ones included.
+   */
   get calls(): number {
     return this.#calls;
   }
@@ -177,6 +183,15 @@ export class InMemoryDecisionStore implements DecisionStore {
       );
     }
     this.#watermark = item;
+  }
+
+  async getVpcCidrs(): Promise<VpcCidrsRecord | undefined> {
+    return this.#vpcCidrs === undefined ? undefined : fromVpcCidrsItem(structuredClone(this.#vpcCidrs));
+  }
+
+  async putVpcCidrs(record: VpcCidrsRecord): Promise<void> {
+    this.#beginWrite();
+    this.#vpcCidrs = toVpcCidrsItem(record);
   }
 
   /** Copies of the stored decisions that pass `test`; items are tested before copying, as most do not pass. */

@@ -118,6 +118,50 @@ describe('DynamoDbDecisionStore on dynalite', () => {
     expect(lifted).not.toHaveProperty('gsi1sk');
   });
 
+  it('keeps the VPC CIDRs under a fixed key of their own', async () => {
+    // Prepare
+    const record = {
+      vpcIds: ['vpc-0a1b2c3d4e5f60718'],
+      cidrs: ['10.20.0.0/16'],
+      readAt: '2026-11-28T10:00:00.000Z',
+    };
+
+    // Act
+    await store.putVpcCidrs(record);
+
+    // Assess
+    const { Item } = await dynalite.doc.send(
+      new GetCommand({ TableName: tableName, Key: { pk: 'CONTEXT', sk: 'VPC_CIDRS' } }),
+    );
+    expect(Item).toStrictEqual({ ...record, pk: 'CONTEXT', sk: 'VPC_CIDRS' });
+  });
+
+  it.each([
+    ['CIDRs that are not a list', { cidrs: '10.20.0.0/16' }, /cidrs: must be a list of strings/],
+    ['a CIDR that is not canonical', { cidrs: ['10.20.0.1/16'] }, /cidrs: "10.20.0.1\/16" is not canonical/],
+    ['no VPC ids', { vpcIds: null }, /vpcIds: must be a list of strings/],
+    ['a time that is not a time', { readAt: 'soon' }, /readAt: "soon" is not an ISO 8601 time/],
+  ])('refuses a stored VPC CIDRs item with %s, naming the item and the field', async (_, change, message) => {
+    // Prepare
+    const item = {
+      pk: 'CONTEXT',
+      sk: 'VPC_CIDRS',
+      vpcIds: ['vpc-0a1b2c3d4e5f60718'],
+      cidrs: ['10.20.0.0/16'],
+      readAt: '2026-11-28T10:00:00.000Z',
+      ...change,
+    };
+    await dynalite.doc.send(new PutCommand({ TableName: tableName, Item: item }));
+
+    // Act
+    const read = store.getVpcCidrs();
+
+    // Assess
+    await expect(read).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(read).rejects.toThrow(/stored VPC CIDRs \(CONTEXT VPC_CIDRS\) are corrupt/);
+    await expect(read).rejects.toThrow(message);
+  });
+
   it('reports a missing table as TargetNotFoundError', async () => {
     // Prepare
     const missing = new DynamoDbDecisionStore({ client: dynalite.doc, tableName: 'no-such-table' });
