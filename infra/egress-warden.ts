@@ -64,9 +64,12 @@ function detailTypesOf(source: string): string[] {
   return ACCEPTED_EVENTS.filter((event) => event.source === source).map((event) => event.detailType);
 }
 
-/** Timeouts; the decide queue's visibility timeout is six times decide's, as AWS recommends. */
+/**
+ * Timeouts; the decide queue's visibility timeout is six times decide's, as AWS recommends. A batch of 10 on a
+ * hot breaker item may retry each record's conditional write for up to 4.6 s (CONFLICT_RETRY).
+ */
 const TIMEOUTS: Record<FunctionName, Duration> = {
-  decide: Duration.seconds(30),
+  decide: Duration.seconds(60),
   enforce: Duration.minutes(2),
   'catch-up': Duration.minutes(5),
 };
