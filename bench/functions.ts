@@ -1,16 +1,17 @@
 /**
  * Each function's bundle, built exactly as the stack builds it (`infra/bundling.ts`): its minified size and its
- * cold import time, the median of fresh Node processes that import it, as a ratio to a bare `node -e ''`
- * measured in the same run, runs interleaved so that both see the same machine load.
+ * cold import time, the median of fresh Node processes that import it, as a ratio to a bare `node -e ''` and to
+ * its floor (a bundle that only creates the SDK clients the function uses), all measured in the same run, runs
+ * interleaved so that each sees the same machine load.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { buildFunctions, type FunctionName } from '../infra/bundling';
+import type { Metafile } from 'esbuild';
+import { buildBundle, buildFunctions, type FunctionName, PROJECT_ROOT } from '../infra/bundling';
 import { parseConfig, runtimeConfig } from '../shared/config/config';
 import { ENVIRONMENT } from '../shared/config/environment';
 import { median } from './measure';
@@ -25,6 +26,50 @@ export interface FunctionFigures {
   readonly coldImportMs: number;
   /** Cold import over a bare Node start, both medians of the same run. */
   readonly coldImportRatio: number;
+  /** The SDK clients the function uses, and the cold import of a bundle that only creates them. */
+  readonly sdkClients: readonly string[];
+  readonly sdkFloorMs: number;
+  /** Cold import over the floor: what Egress Warden's own code and Powertools add. */
+  readonly overFloorRatio: number;
+}
+
+/** The client class of each SDK package a function may use. */
+const CLIENT_CLASSES: Readonly<Record<string, string>> = {
+  'client-dynamodb': 'DynamoDBClient',
+  'client-sns': 'SNSClient',
+  'client-ec2': 'EC2Client',
+  'client-guardduty': 'GuardDutyClient',
+  'client-network-firewall': 'NetworkFirewallClient',
+  'client-route53resolver': 'Route53ResolverClient',
+};
+
+/** The SDK client packages whose code reached a bundle (inputs with bytes in the output), from its metafile. */
+function sdkClientsOf(metafile: Metafile): string[] {
+  const found = new Set<string>();
+  const inputs = Object.values(metafile.outputs).flatMap((output) =>
+    Object.entries(output.inputs)
+      .filter(([, input]) => input.bytesInOutput > 0)
+      .map(([path]) => path),
+  );
+  for (const input of inputs) {
+    const match = /node_modules\/@aws-sdk\/(client-[a-z0-9-]+)\//.exec(input);
+    if (match?.[1] && CLIENT_CLASSES[match[1]]) found.add(match[1]);
+  }
+  return [...found].sort();
+}
+
+/** Builds the floor of one function: a bundle that creates its SDK clients at module level and nothing else. */
+async function buildFloor(dir: string, name: string, clients: readonly string[]): Promise<string> {
+  const entry = join(dir, `${name}-floor.ts`);
+  const lines = clients.map((pkg, i) => `import { ${CLIENT_CLASSES[pkg]} as C${i} } from '@aws-sdk/${pkg}';`);
+  const created = clients.map((_, i) => `new C${i}({})`).join(', ');
+  await writeFile(
+    entry,
+    `${lines.join('\n')}\nexport const clients = [${created}];\nexport const handler = () => clients;\n`,
+  );
+  const outfile = join(dir, `${name}-floor`, 'index.mjs');
+  await buildBundle(entry, outfile);
+  return outfile;
 }
 
 /** What a deployed function finds in its environment; the values are placeholders, nothing is called. */
@@ -50,28 +95,46 @@ async function processMs(args: readonly string[]): Promise<number> {
 
 /** Builds every function, then measures sizes and `runs` cold imports of each against as many bare starts. */
 export async function benchFunctions(runs = 10): Promise<{ bareMs: number; functions: FunctionFigures[] }> {
-  const outDir = await mkdtemp(join(tmpdir(), 'egress-warden-bench-'));
+  // Inside the project (dist/ is ignored by git), so that the floors' imports resolve from its node_modules.
+  await mkdir(join(PROJECT_ROOT, 'dist'), { recursive: true });
+  const outDir = await mkdtemp(join(PROJECT_ROOT, 'dist', 'bench-'));
   try {
-    const built = await buildFunctions(outDir);
+    const built = await Promise.all(
+      (await buildFunctions(outDir)).map(async (fn) => {
+        const sdkClients = sdkClientsOf(fn.metafile);
+        return { ...fn, sdkClients, floor: await buildFloor(outDir, fn.name, sdkClients) };
+      }),
+    );
+    const importMs = (file: string) =>
+      processMs([
+        '--input-type=module',
+        '-e',
+        `const m = await import(${JSON.stringify(pathToFileURL(file).href)}); if (typeof m.handler !== 'function') throw new Error('no handler');`,
+      ]);
     const bare: number[] = [];
-    const imports = new Map<FunctionName, number[]>(built.map(({ name }) => [name, []]));
+    const imports = new Map<string, number[]>();
+    const record = (key: string, ms: number) => imports.set(key, [...(imports.get(key) ?? []), ms]);
     for (let i = 0; i < runs; i++) {
       bare.push(await processMs(['-e', '']));
-      for (const { name, outfile } of built) {
-        const script = `const m = await import(${JSON.stringify(pathToFileURL(outfile).href)}); if (typeof m.handler !== 'function') throw new Error('no handler');`;
-        imports.get(name)?.push(await processMs(['--input-type=module', '-e', script]));
+      for (const { name, outfile, floor } of built) {
+        record(name, await importMs(outfile));
+        record(`${name}-floor`, await importMs(floor));
       }
     }
     const bareMs = median(bare);
     const functions = await Promise.all(
-      built.map(async ({ name, outfile }) => {
+      built.map(async ({ name, outfile, sdkClients }) => {
         const coldImportMs = median(imports.get(name) ?? []);
+        const sdkFloorMs = median(imports.get(`${name}-floor`) ?? []);
         return {
           name,
           bytes: (await stat(outfile)).size,
           gzipBytes: gzipSync(await readFile(outfile)).length,
           coldImportMs,
           coldImportRatio: coldImportMs / bareMs,
+          sdkClients,
+          sdkFloorMs,
+          overFloorRatio: coldImportMs / sdkFloorMs,
         };
       }),
     );

@@ -258,14 +258,20 @@ console.log(
   `Cold import: median of 10 fresh Node processes importing the bundle; bare \`node -e ''\` median ${ms(bundles.bareMs)} in the same run.`,
 );
 console.log(
+  'SDK clients alone: a bundle, built the same way, that only creates the SDK clients the function uses.',
+);
+for (const f of bundles.functions) console.log(`  ${f.name}: ${f.sdkClients.join(', ')}`);
+console.log(
   formatTable([
-    ['function', 'bundle', 'gzip', 'cold import', 'over bare start'],
+    ['function', 'bundle', 'gzip', 'cold import', 'over bare start', 'SDK clients alone', 'over them'],
     ...bundles.functions.map((f) => [
       f.name,
       `${formatNumber(f.bytes / 1024)} KiB`,
       `${formatNumber(f.gzipBytes / 1024)} KiB`,
       ms(f.coldImportMs),
       times(f.coldImportRatio),
+      `${ms(f.sdkFloorMs)} (${times(f.sdkFloorMs / bundles.bareMs)})`,
+      times(f.overFloorRatio),
     ]),
   ]),
 );

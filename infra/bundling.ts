@@ -58,32 +58,37 @@ export interface BuiltFunction {
 }
 
 /**
- * Builds every function with the esbuild API and the settings of {@link lambdaBundling}, with a metafile, into
- * `<outDir>/<name>/index.mjs` (the file name Lambda loads).
+ * Builds one entry file into `outfile` with the esbuild API and the settings of {@link lambdaBundling}, with a
+ * metafile: what the stack deploys, for the benchmark and the IAM test.
  */
-export async function buildFunctions(outDir: string): Promise<BuiltFunction[]> {
+export async function buildBundle(entry: string, outfile: string): Promise<Metafile> {
   const settings = lambdaBundling();
+  await mkdir(dirname(outfile), { recursive: true });
+  const result = await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    minify: settings.minify ?? false,
+    keepNames: settings.keepNames ?? false,
+    target: settings.target ?? TARGET,
+    mainFields: settings.mainFields ?? MAIN_FIELDS,
+    external: settings.externalModules ?? [],
+    banner: { js: settings.banner ?? REQUIRE_BANNER },
+    absWorkingDir: PROJECT_ROOT,
+    metafile: true,
+    logLevel: 'silent',
+  });
+  return result.metafile;
+}
+
+/** Builds every function with {@link buildBundle} into `<outDir>/<name>/index.mjs` (the file name Lambda loads). */
+export async function buildFunctions(outDir: string): Promise<BuiltFunction[]> {
   return Promise.all(
     FUNCTION_NAMES.map(async (name) => {
       const outfile = join(outDir, name, 'index.mjs');
-      await mkdir(dirname(outfile), { recursive: true });
-      const result = await build({
-        entryPoints: [functionEntry(name)],
-        outfile,
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        minify: settings.minify ?? false,
-        keepNames: settings.keepNames ?? false,
-        target: settings.target ?? TARGET,
-        mainFields: settings.mainFields ?? MAIN_FIELDS,
-        external: settings.externalModules ?? [],
-        banner: { js: settings.banner ?? REQUIRE_BANNER },
-        absWorkingDir: PROJECT_ROOT,
-        metafile: true,
-        logLevel: 'silent',
-      });
-      return { name, outfile, metafile: result.metafile };
+      return { name, outfile, metafile: await buildBundle(functionEntry(name), outfile) };
     }),
   );
 }
