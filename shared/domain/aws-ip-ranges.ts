@@ -6,7 +6,7 @@
  */
 import * as v from 'valibot';
 import { AWS_IP_RANGES_SNAPSHOT } from './aws-ip-ranges-snapshot';
-import { type CidrRange, lastAddress, toRange } from './cidr';
+import { type CidrRange, fromCanonicalCidr, lastAddress } from './cidr';
 import { InvalidInputError } from './errors';
 import { parseIndicator } from './indicator';
 import { parseWith } from './validate';
@@ -158,7 +158,8 @@ function indexAwsIpRanges(
   }
   const published: Published[] = [...byCidr].map(([cidr, { services, regions }]) => {
     const named = [...services].filter((service) => service !== SUPERSET_SERVICE).sort();
-    const range = toRange(cidr);
+    // Every CIDR here is canonical: parseAwsIpRanges checks a file, a test checks the snapshot.
+    const range = fromCanonicalCidr(cidr);
     return {
       range,
       end: lastAddress(range),

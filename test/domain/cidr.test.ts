@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
+import { AWS_IP_RANGES_SNAPSHOT } from '#domain/aws-ip-ranges-snapshot';
 import {
   aggregateCidrs,
   type CidrRange,
@@ -8,6 +9,7 @@ import {
   cidrOverlaps,
   compareRanges,
   formatRange,
+  fromCanonicalCidr,
   toRange,
 } from '#domain/cidr';
 import { InvalidInputError } from '#domain/errors';
@@ -307,6 +309,51 @@ describe('aggregateCidrs', () => {
         }
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('fromCanonicalCidr', () => {
+  it('reads every CIDR of the ip-ranges snapshot exactly as toRange does, so each is canonical', () => {
+    // Prepare
+    const cidrs = Object.values(AWS_IP_RANGES_SNAPSHOT.groups).flatMap((group) => group.split(' '));
+
+    // Act
+    const mismatched = cidrs.filter((cidr) => {
+      const fast = fromCanonicalCidr(cidr);
+      const checked = toRange(cidr);
+      return (
+        fast.family !== checked.family ||
+        fast.network !== checked.network ||
+        fast.prefixLength !== checked.prefixLength
+      );
+    });
+
+    // Assess
+    expect(cidrs.length).toBeGreaterThan(10_000);
+    expect(mismatched).toEqual([]);
+  });
+
+  it('reads back any canonical IPv4 or IPv6 CIDR as the range it was formatted from', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(4 as const, 6 as const),
+        fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }),
+        fc.nat(128),
+        (family, bits, length) => {
+          // Prepare: a network with its host bits cleared, in its canonical form.
+          const width = family === 4 ? 32 : 128;
+          const prefixLength = length % (width + 1);
+          const host = (1n << BigInt(width - prefixLength)) - 1n;
+          const range: CidrRange = { family, network: (bits % (1n << BigInt(width))) & ~host, prefixLength };
+
+          // Act
+          const read = fromCanonicalCidr(formatRange(range));
+
+          // Assess
+          expect(read).toEqual(range);
+        },
+      ),
     );
   });
 });
