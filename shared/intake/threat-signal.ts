@@ -62,6 +62,9 @@ export const ThreatSignalSchema = v.strictObject({
   sample: v.optional(v.boolean()),
 });
 
+/** A Threat Signal's detail as a detector writes it (the JSON form of a signal). */
+export type ThreatSignalDetail = v.InferInput<typeof ThreatSignalSchema>;
+
 /** Turns a detector's Threat Signal into a command; `id` is the EventBridge event id. */
 export function threatSignalCommand(detail: unknown, id: string): Command {
   const input = parseWith(ThreatSignalSchema, detail, 'detail');
