@@ -100,6 +100,7 @@ export class EgressWarden extends Construct {
     const stack = Stack.of(this);
 
     this.bus = new events.EventBus(this, 'Bus', { eventBusName: `${config.stackName}-bus` });
+    this.#onlyDetectorsPutSignals([]);
 
     this.topicKey = new kms.Key(this, 'TopicKey', {
       description: 'Encrypts the Egress Warden alert topic',
@@ -414,6 +415,27 @@ export class EgressWarden extends Construct {
   }
 
   /** Lets its holders put manual requests (and nothing else) on the warden bus. */
+  /**
+   * Only the detector functions (`publishers`, role ARNs) may put Threat Signals on the warden bus: an explicit
+   * deny in the bus's resource policy holds for every principal, in this account too, whatever its IAM policies
+   * allow. With no detector deployed, nobody may.
+   */
+  #onlyDetectorsPutSignals(publishers: readonly string[]): void {
+    this.bus.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyDetectorsPutThreatSignals',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['events:PutEvents'],
+        resources: [this.bus.eventBusArn],
+        conditions: {
+          StringEquals: { 'events:source': DETECTOR_SOURCE },
+          ...(publishers.length > 0 ? { ArnNotEquals: { 'aws:PrincipalArn': [...publishers] } } : {}),
+        },
+      }),
+    );
+  }
+
   #operatorPolicy(config: WardenConfig): iam.ManagedPolicy {
     const policy = new iam.ManagedPolicy(this, 'OperatorPolicy', {
       description: 'Put Egress Warden manual requests (Block, Unblock, Reset Breaker) on the warden bus',
