@@ -33,6 +33,7 @@ import { runtimeConfig, type WardenConfig } from '#shared/config/config';
 import { ENVIRONMENT } from '#shared/config/environment';
 import { ACCEPTED_EVENTS } from '#shared/intake/event';
 import { MANUAL_SOURCE } from '#shared/intake/manual';
+import { DETECTOR_SOURCE } from '#shared/intake/threat-signal';
 import { METRIC_NAMESPACE, METRICS, SERVICE_NAME } from '#shared/runtime/observability';
 import { type FunctionName, functionEntry, lambdaBundling, PROJECT_ROOT } from './bundling';
 
@@ -56,8 +57,6 @@ const DEPLOY_TIME_VALUE_BYTES = 256;
  */
 export const INITIAL_RULES =
   'pass ip 192.0.2.1 any -> 192.0.2.1 any (msg:"egress-warden placeholder: matches nothing"; sid:1; rev:1;)';
-
-const DETECTOR_SOURCE = 'egress-warden.detectors';
 
 /** The detail types of the accepted events from one source, read from the intake. */
 function detailTypesOf(source: string): string[] {

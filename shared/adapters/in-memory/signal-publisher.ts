@@ -1,4 +1,4 @@
-import { refusalError, toSignalEntries } from '#adapters/aws/signal-publisher';
+import { refusalError, toSignalEntries } from '#adapters/service-rules/signal-publisher';
 import type { ThreatSignalPublisher } from '#ports/signal-publisher';
 import type { ThreatSignalDetail } from '#shared/intake/threat-signal';
 

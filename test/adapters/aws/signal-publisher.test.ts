@@ -7,7 +7,8 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { EventBridgeThreatSignalPublisher, entrySize, MAX_CALL_BYTES } from '#adapters/aws/signal-publisher';
+import { EventBridgeThreatSignalPublisher } from '#adapters/aws/signal-publisher';
+import { entrySize, MAX_CALL_BYTES } from '#adapters/service-rules/signal-publisher';
 import {
   InvalidInputError,
   ServiceUnavailableError,
