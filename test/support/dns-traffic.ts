@@ -72,7 +72,15 @@ export function query(fields: Partial<DnsQuery> & Pick<DnsQuery, 'name'>): DnsQu
 /** `count` tunnel queries: unique hex-encoded labels under `domain`, spread evenly over `spanMs`. */
 export function tunnelQueries(
   seed: number,
-  options: { domain: string; count: number; src?: string; start?: number; spanMs?: number; type?: string; labelLength?: number },
+  options: {
+    domain: string;
+    count: number;
+    src?: string;
+    start?: number;
+    spanMs?: number;
+    type?: string;
+    labelLength?: number;
+  },
 ): DnsQuery[] {
   const random = rng(seed);
   const { domain, count, start = T0, spanMs = 10 * MINUTE, type = 'TXT', labelLength = 50 } = options;
@@ -123,7 +131,8 @@ const REGISTRIES = [
 /** One benign name of a kind real VPCs resolve all day, with the rcode it gets. */
 function benignName(random: () => number): { name: string; rcode: string; type: string } {
   const region = pick(random, REGIONS);
-  const ip = () => `${10}-${Math.floor(random() * 256)}-${Math.floor(random() * 256)}-${Math.floor(random() * 256)}`;
+  const ip = () =>
+    `${10}-${Math.floor(random() * 256)}-${Math.floor(random() * 256)}-${Math.floor(random() * 256)}`;
   const kinds: (() => { name: string; rcode?: string; type?: string })[] = [
     () => ({ name: `${pick(random, SERVICES)}.${region}.amazonaws.com` }),
     () => ({ name: `${chars(random, LETTERS + HEX, 12)}-logs.s3.${region}.amazonaws.com` }),
@@ -227,7 +236,15 @@ export class WindowFold {
         bytes += cell.bytes;
         for (const member of cell.members) members.add(member);
       }
-      return { key, count, bytes, distinct: members.size, members: [...members].slice(0, shape.maxMembers), from, to };
+      return {
+        key,
+        count,
+        bytes,
+        distinct: members.size,
+        members: [...members].slice(0, shape.maxMembers),
+        from,
+        to,
+      };
     });
   }
 }

@@ -99,11 +99,17 @@ function normalised(hosts: readonly string[], days: readonly number[]): Baseline
  * True when `domain`'s registered domain (or, for a name that is itself a public suffix, the name) was
  * queried by at least `minHosts` hosts on at least `minDays` days.
  */
-export function isEstablished(baseline: DomainBaseline, domain: string, thresholds: BaselineThresholds): boolean {
+export function isEstablished(
+  baseline: DomainBaseline,
+  domain: string,
+  thresholds: BaselineThresholds,
+): boolean {
   const bare = domain.replace(/^\*\./, '');
   const entry = baseline.get(registeredDomainOf(bare) ?? bare);
   return (
-    entry !== undefined && entry.hosts.length >= thresholds.minHosts && entry.days.length >= thresholds.minDays
+    entry !== undefined &&
+    entry.hosts.length >= thresholds.minHosts &&
+    entry.days.length >= thresholds.minDays
   );
 }
 

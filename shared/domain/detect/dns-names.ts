@@ -48,7 +48,7 @@ const INTERNAL = DomainSuffixSet.of(['internal', 'local', 'localhost', 'localdom
  * on purpose: with private suffixes each tenant is its own registered domain, and it is counted.
  */
 export const BENIGN_DOMAINS: readonly string[] = [
-  // AWS (detection.md §5.4): endpoints, instance and ELB names, Lambda URLs under on.aws, CloudFront ids.
+  // AWS (detection.md §5.4): endpoints, instance and ELB names, Lambda function URLs, CloudFront ids.
   'amazonaws.com',
   'amazonaws.com.cn',
   'api.aws',
@@ -157,7 +157,8 @@ export class NameScreen {
     if (this.#allowlist.has(name)) return { excluded: 'allowlisted' };
     if (this.#protected.has(name)) return { excluded: 'protected' };
     const registeredDomain = registeredDomainOf(name);
-    if (registeredDomain === null || !this.#isBlockable(registeredDomain)) return { excluded: 'not-blockable' };
+    if (registeredDomain === null || !this.#isBlockable(registeredDomain))
+      return { excluded: 'not-blockable' };
     return { registeredDomain, benign: this.#benign.has(name) };
   }
 
@@ -194,5 +195,7 @@ function parsesAsDomain(name: string): boolean {
 
 /** The labels left of the registered domain (`a.b` for `a.b.evil.example` under `evil.example`). */
 export function prefixOf(name: string, registeredDomain: string): string {
-  return name.length > registeredDomain.length ? name.slice(0, name.length - registeredDomain.length - 1) : '';
+  return name.length > registeredDomain.length
+    ? name.slice(0, name.length - registeredDomain.length - 1)
+    : '';
 }

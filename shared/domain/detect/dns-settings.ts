@@ -10,7 +10,8 @@ import { parseWith } from '#domain/validate';
 const count = (min: number, max: number, fallback: number) =>
   v.optional(v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max)), fallback);
 const share = (fallback: number) => v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1)), fallback);
-const severity = (fallback: number) => v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(10)), fallback);
+const severity = (fallback: number) =>
+  v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(10)), fallback);
 
 /** A domain the operator names in the settings: it must be one DNS Firewall could hold. */
 const DomainSchema = v.pipe(

@@ -10,9 +10,9 @@
  */
 import { parseIndicator } from '#domain/indicator';
 import { clipText } from '#domain/record-budget';
-import type { DomainSuffixSet } from './domain-feeds';
 import { type ExclusionReason, NameScreen, prefixOf } from './dns-names';
 import type { DnsSettings } from './dns-settings';
+import type { DomainSuffixSet } from './domain-feeds';
 import { bucketOf, WindowBatch, type WindowShape, type WindowTotal } from './window';
 
 /** One query-log record, normalised by the log parser. */
@@ -432,7 +432,8 @@ export function tunnelShape(
     shapes.push(`median prefix ${median} characters (≥ ${settings.medianPrefixLength})`);
   }
   let longest = 0;
-  for (const prefix of prefixes) for (const label of prefix.split('.')) longest = Math.max(longest, label.length);
+  for (const prefix of prefixes)
+    for (const label of prefix.split('.')) longest = Math.max(longest, label.length);
   if (longest >= settings.maxLabelLength) {
     shapes.push(`a label of ${longest} characters (≥ ${settings.maxLabelLength})`);
   }

@@ -94,6 +94,9 @@ function bad(index: number, text: string, reason: string): FeedLineError {
 function refusal(raw: string): { value: string } | string {
   // Wildcard lists write `*.evil.example`; matching parents already covers every name under it.
   const bare = raw.startsWith('*.') ? raw.slice(2) : raw;
+  // A URL feed's entries are pages on possibly shared hosts; turning them into domain blocks has blocked
+  // GitHub and Google Drive elsewhere (detection.md §7.1), so they are refused, not converted.
+  if (bare.includes('/')) return 'is a URL or a network, not a name: domain feeds list names only';
   try {
     const indicator = parseIndicator(bare);
     if (indicator.kind !== 'domain') return 'is an IP address or network, not a domain name';

@@ -1,9 +1,16 @@
 import fc from 'fast-check';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { type DnsContext, DnsBatch, type DnsQuery, type DnsSignal, informationBytes, looksRandom } from '#domain/detect/dns';
-import { domainFeedMatcher, parseDomainFeed } from '#domain/detect/domain-feeds';
+import {
+  DnsBatch,
+  type DnsContext,
+  type DnsQuery,
+  type DnsSignal,
+  informationBytes,
+  looksRandom,
+} from '#domain/detect/dns';
 import { type DnsSettingsInput, parseDnsSettings } from '#domain/detect/dns-settings';
+import { domainFeedMatcher, parseDomainFeed } from '#domain/detect/domain-feeds';
 import { parseIndicator } from '#domain/indicator';
 import { ThreatSignalSchema } from '#shared/intake/threat-signal';
 import {
@@ -17,7 +24,10 @@ import {
   WindowFold,
 } from '../../support/dns-traffic';
 
-const FEED = parseDomainFeed('urlhaus', '# URLhaus\n127.0.0.1\tlocalhost\n0.0.0.0 evil.example\n0.0.0.0 c2.bad.example\n');
+const FEED = parseDomainFeed(
+  'urlhaus',
+  '# URLhaus\n127.0.0.1\tlocalhost\n0.0.0.0 evil.example\n0.0.0.0 c2.bad.example\n',
+);
 
 function context(settings: DnsSettingsInput = {}, overrides: Partial<DnsContext> = {}): DnsContext {
   return {
@@ -31,7 +41,11 @@ function context(settings: DnsSettingsInput = {}, overrides: Partial<DnsContext>
 }
 
 /** Runs batches through one in-memory store, as the detect-dns use case will: every signal they give. */
-function detect(batches: readonly (readonly DnsQuery[])[], ctx: DnsContext = context(), fold = new WindowFold()) {
+function detect(
+  batches: readonly (readonly DnsQuery[])[],
+  ctx: DnsContext = context(),
+  fold = new WindowFold(),
+) {
   const signals: DnsSignal[] = [];
   for (const records of batches) {
     const batch = new DnsBatch(ctx);
@@ -114,7 +128,10 @@ describe('DNS Firewall ALERT matches', () => {
   });
 
   it('are promoted to signals naming the queried name when promote is on', () => {
-    const signals = detect([[alert, query({ name: 'x.example', firewallAction: 'BLOCK' })]], context({ firewallAlerts: { promote: true } }));
+    const signals = detect(
+      [[alert, query({ name: 'x.example', firewallAction: 'BLOCK' })]],
+      context({ firewallAlerts: { promote: true } }),
+    );
 
     expectValid(signals);
     expect(signals.map((s) => [s.detector, s.indicator, s.severity])).toEqual([
@@ -135,7 +152,9 @@ describe('tunnelling', () => {
     const signals = detect([queries]);
 
     expectValid(signals);
-    expect(signals.map((s) => [s.detector, s.indicator, s.severity])).toEqual([['dns-tunnel', 'tunnel.example', 8]]);
+    expect(signals.map((s) => [s.detector, s.indicator, s.severity])).toEqual([
+      ['dns-tunnel', 'tunnel.example', 8],
+    ]);
     const [signal] = signals;
     expect(signal?.evidence.key).toBe('dns-tunnel 10.0.1.5 tunnel.example @2026-11-28T10:05:00.000Z');
     expect(signal?.evidence.summary).toContain('200 unique names under tunnel.example');
@@ -164,15 +183,26 @@ describe('tunnelling', () => {
 
   it('fires when a burst spans batches delivered late and out of order, and not for names outside the window', () => {
     // Prepare: 200 names over 14 minutes, delivered shuffled in 4 batches; 100 more 40 minutes earlier.
-    const burst = shuffled(5, tunnelQueries(5, { domain: 'tunnel.example', count: 200, spanMs: 14 * MINUTE }));
+    const burst = shuffled(
+      5,
+      tunnelQueries(5, { domain: 'tunnel.example', count: 200, spanMs: 14 * MINUTE }),
+    );
     const old = tunnelQueries(6, { domain: 'tunnel.example', count: 100, start: T0 - 40 * MINUTE });
-    const batches = [old.slice(0, 50), burst.slice(0, 60), burst.slice(60, 120), old.slice(50), burst.slice(120)];
+    const batches = [
+      old.slice(0, 50),
+      burst.slice(0, 60),
+      burst.slice(60, 120),
+      old.slice(50),
+      burst.slice(120),
+    ];
 
     // Act
     const signals = detect(batches);
 
     // Assess: only the last batch completes the window (10:00-10:15): one signal.
-    expect(signals.map((s) => s.evidence.key)).toEqual(['dns-tunnel 10.0.1.5 tunnel.example @2026-11-28T10:10:00.000Z']);
+    expect(signals.map((s) => s.evidence.key)).toEqual([
+      'dns-tunnel 10.0.1.5 tunnel.example @2026-11-28T10:10:00.000Z',
+    ]);
   });
 
   it('never counts names under benign or allowlisted domains', () => {
@@ -190,7 +220,9 @@ describe('DGA', () => {
     const signals = detect([dgaBurst(9, { count: 25 })]);
 
     expectValid(signals);
-    expect(signals.map((s) => [s.detector, s.indicator, s.severity])).toEqual([['dns-dga', '10.0.1.5/32', 4]]);
+    expect(signals.map((s) => [s.detector, s.indicator, s.severity])).toEqual([
+      ['dns-dga', '10.0.1.5/32', 4],
+    ]);
     const [signal] = signals;
     expect(signal?.severity).toBeLessThan(7);
     expect(signal?.workload?.instanceId).toBe('i-0123456789abcdef0');
@@ -237,12 +269,17 @@ describe('benign traffic', () => {
 
   it('never signals, whatever the seed, volume or batching (property)', () => {
     fc.assert(
-      fc.property(fc.integer(), fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 1, max: 5 }), (seed, count, parts) => {
-        const queries = benignTraffic(seed, { count, hosts: 2 });
-        const size = Math.ceil(count / parts);
-        const batches = Array.from({ length: parts }, (_, i) => queries.slice(i * size, (i + 1) * size));
-        return detect(batches).length === 0;
-      }),
+      fc.property(
+        fc.integer(),
+        fc.integer({ min: 1, max: 3000 }),
+        fc.integer({ min: 1, max: 5 }),
+        (seed, count, parts) => {
+          const queries = benignTraffic(seed, { count, hosts: 2 });
+          const size = Math.ceil(count / parts);
+          const batches = Array.from({ length: parts }, (_, i) => queries.slice(i * size, (i + 1) * size));
+          return detect(batches).length === 0;
+        },
+      ),
       { numRuns: 25 },
     );
   });
@@ -250,10 +287,15 @@ describe('benign traffic', () => {
 
 describe('the shape estimates', () => {
   it('scores hex-encoded data near 4 bits a character and repeated words far lower', () => {
-    const hex = tunnelQueries(12, { domain: 'x.example', count: 10, labelLength: 64 }).map((q) => q.name.split('.')[0] ?? '');
-    const words = Array.from({ length: 10 }, () => 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa');
+    const hex = tunnelQueries(12, { domain: 'x.example', count: 10, labelLength: 64 }).map(
+      (q) => q.name.split('.')[0] ?? '',
+    );
+    const words = Array.from(
+      { length: 10 },
+      () => 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+    );
 
-    expect(informationBytes(hex)).toBeGreaterThan(10 * 64 * 3.8 / 8);
+    expect(informationBytes(hex)).toBeGreaterThan((10 * 64 * 3.8) / 8);
     expect(informationBytes(words)).toBe(0);
   });
 
