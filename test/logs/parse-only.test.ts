@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseOnly } from '#shared/logs/parse-only';
 import { bodyOf, sampleBytes, sampleText } from './samples';
@@ -32,5 +33,21 @@ describe('parseOnly', () => {
       statusRecords: 0,
       malformed: 0,
     });
+  });
+
+  it('never throws on arbitrary bytes, plain or gzip, for either log', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('flow-log' as const, 'query-log' as const),
+        fc.uint8Array({ maxLength: 300 }),
+        fc.boolean(),
+        async (kind, bytes, gzip) => {
+          const counts = await parseOnly(kind, bodyOf(gzip ? gzipSync(bytes) : bytes, 17));
+          // At most one entry a line, plus one for a header that is itself malformed.
+          const lines = bytes.filter((byte) => byte === 0x0a).length + 1;
+          expect(counts.records + counts.statusRecords + counts.malformed).toBeLessThanOrEqual(lines + 1);
+        },
+      ),
+    );
   });
 });
