@@ -4,6 +4,7 @@
  * by the simulation and the CLI. Every error names the field.
  */
 import * as v from 'valibot';
+import { type DnsSettings, parseDnsSettings } from '#domain/detect/dns-settings';
 import { formatDuration, parseDuration } from '#domain/duration';
 import { InvalidInputError } from '#domain/errors';
 import { type Policy, type PolicyContext, parseNetwork, parsePolicy } from '#domain/policy';
@@ -96,6 +97,7 @@ const ConfigSchema = v.strictObject({
     ),
   ),
   guardDuty: v.optional(v.strictObject({ catchUpLookback: v.optional(v.string()) })),
+  detectors: v.optional(v.strictObject({ dns: v.optional(v.unknown()) })),
   policy: v.optional(v.unknown()),
 });
 
@@ -135,6 +137,8 @@ export interface WardenConfig {
     /** How far back the first GuardDuty catch-up after a deploy looks. */
     readonly catchUpLookbackMs: number;
   };
+  /** The log detectors' settings, defaults filled in. */
+  readonly detectors: { readonly dns: DnsSettings };
   /** The policy as written; {@link policyOf} builds the Policy once the VPCs' CIDRs are known. */
   readonly policyInput: unknown;
 }
@@ -188,6 +192,7 @@ export function parseConfig(input: unknown, root?: string): WardenConfig {
           ? 24 * HOUR
           : parseDuration(raw.guardDuty.catchUpLookback, field('guardDuty.catchUpLookback')),
     },
+    detectors: { dns: parseDnsSettings(raw.detectors?.dns, field('detectors.dns')) },
     policyInput: raw.policy,
   };
   policyOf(config, { vpcCidrs: listedCidrs(config) }, root);
@@ -222,6 +227,7 @@ export function runtimeConfig(config: WardenConfig): ConfigInput {
       networkFirewall: { ...networkFirewall },
     },
     guardDuty: { catchUpLookback: formatDuration(config.guardDuty.catchUpLookbackMs) },
+    detectors: { dns: config.detectors.dns },
     ...(config.policyInput === undefined ? {} : { policy: config.policyInput }),
   };
 }
