@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import {
   type CidrRange,
   formatRange,
-  lastAddress,
   rangeContains,
   rangesOverlap,
   toRange,
