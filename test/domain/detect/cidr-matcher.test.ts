@@ -1,12 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  type CidrRange,
-  formatRange,
-  rangeContains,
-  rangesOverlap,
-  toRange,
-} from '#domain/cidr';
+import { type CidrRange, formatRange, rangeContains, rangesOverlap, toRange } from '#domain/cidr';
 import { buildCidrMatcher, type CidrEntry, ipv4Number } from '#domain/detect/cidr-matcher';
 import { runCidrMatcherWorkload } from '../../support/flow-traffic';
 
