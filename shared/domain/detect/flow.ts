@@ -101,7 +101,7 @@ export interface FlowBatchCounts {
   readonly records: number;
   /** Ingress records, and records whose source is outside the VPCs when the direction is not logged. */
   readonly notEgress: number;
-  /** Addresses that are no IP address (`-`). */
+  /** Addresses that are no IP address (`-`), and times or byte counts that are no non-negative integer. */
   readonly unreadable: number;
 }
 
@@ -242,7 +242,9 @@ export class FlowBatch {
   add(record: FlowRecord): void {
     this.#counts.records++;
     const { srcAddr, dstAddr } = record;
-    if (!isAddress(srcAddr) || !isAddress(dstAddr)) {
+    // The store refuses a whole batch with a negative bucket or a fractional count, so such a record is
+    // left out here, alone.
+    if (!isAddress(srcAddr) || !isAddress(dstAddr) || !isCount(record.start) || !isCount(record.bytes ?? 0)) {
       this.#counts.unreadable++;
       return;
     }
@@ -469,6 +471,10 @@ interface Modifier {
   readonly when: boolean;
   readonly add: number;
   readonly why: string;
+}
+
+function isCount(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0;
 }
 
 function isAddress(text: string): boolean {

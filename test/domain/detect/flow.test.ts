@@ -305,7 +305,13 @@ describe('evidence', () => {
     const batch = testDetector().batch();
     batch.add(flow({ dstAddr: '-' }));
     batch.add(flow({ dstAddr: EXTERNAL.c2, flowDirection: 'ingress' }));
+    batch.add(flow({ dstAddr: EXTERNAL.c2, start: Number.NaN }));
+    batch.add(flow({ dstAddr: EXTERNAL.c2, bytes: 1.5 }));
     batch.add(flow({ dstAddr: EXTERNAL.c2 }));
-    expect(batch.counts).toEqual({ records: 3, notEgress: 1, unreadable: 1 });
+    expect(batch.counts).toEqual({ records: 5, notEgress: 1, unreadable: 3 });
+    const intel = batch.windows().find((window) => window.detection === 'flow-threat-intel');
+    expect(intel?.increments).toEqual([
+      expect.objectContaining({ key: 'flow-threat-intel 198.51.100.7', count: 1 }),
+    ]);
   });
 });
