@@ -13,7 +13,7 @@ import { RENTABLE_SERVICES } from '../aws-ip-ranges';
 import { type CidrRange, formatRange, toRange } from '../cidr';
 import { parseIndicator } from '../indicator';
 import { clipText } from '../record-budget';
-import { buildCidrMatcher, type CidrMatcher, ipv4Number } from './cidr-matcher';
+import { addressValue, buildCidrMatcher, type CidrMatcher } from './cidr-matcher';
 import type { FlowDetectorSettings, WindowedDetection } from './flow-settings';
 import type { IpFeedMatch } from './ip-feeds';
 import { WindowBatch, type WindowIncrement, type WindowShape, type WindowTotal } from './window';
@@ -86,7 +86,7 @@ export interface FlowSignal {
   readonly severity: number;
   readonly detector: FlowDetection;
   readonly observedAt: string;
-  readonly evidence: { readonly key: string; readonly summary: string; readonly details: readonly string[] };
+  readonly evidence: { readonly key: string; readonly summary: string; readonly details: string[] };
   readonly workload?: {
     readonly account?: string;
     readonly vpcId?: string;
@@ -209,6 +209,8 @@ export class FlowBatch {
   readonly #windows = new Map<FlowDetection, WindowBatch>();
   readonly #evidence = new Map<string, KeyEvidence>();
   readonly #counts = { records: 0, notEgress: 0, unreadable: 0 };
+  /** isAwsAddress answers per destination: a batch repeats its destinations many times. */
+  readonly #awsAddresses = new Map<string, boolean>();
 
   /** Use FlowDetector.batch(). */
   constructor(
@@ -244,14 +246,21 @@ export class FlowBatch {
     const { srcAddr, dstAddr } = record;
     // The store refuses a whole batch with a negative bucket or a fractional count, so such a record is
     // left out here, alone.
-    if (!isAddress(srcAddr) || !isAddress(dstAddr) || !isCount(record.start) || !isCount(record.bytes ?? 0)) {
+    const source = addressValue(srcAddr);
+    const destination = addressValue(dstAddr);
+    if (
+      source === undefined ||
+      destination === undefined ||
+      !isCount(record.start) ||
+      !isCount(record.bytes ?? 0)
+    ) {
       this.#counts.unreadable++;
       return;
     }
     const egress =
       record.flowDirection !== undefined
         ? record.flowDirection === 'egress'
-        : this.#vpc.lookupAddress(srcAddr) !== null;
+        : this.#vpc.lookupValue(source) !== null;
     if (!egress) {
       this.#counts.notEgress++;
       return;
@@ -261,13 +270,13 @@ export class FlowBatch {
     const portText = port === undefined ? '-' : String(port);
 
     const intel = this.#windows.get('flow-threat-intel');
-    if (intel && this.#context.intel.lookupAddress(dstAddr) !== null) {
+    if (intel && this.#context.intel.lookupValue(destination) !== null) {
       const key = `flow-threat-intel ${dstAddr}`;
       intel.add(key, at, { bytes: record.bytes ?? 0, member: `${srcAddr} ${portText}` });
       this.#remember(key, record);
     }
 
-    const external = this.#internal.lookupAddress(dstAddr) === null;
+    const external = this.#internal.lookupValue(destination) === null;
     if (!external) return;
 
     if (isFailedAttempt(record) && !looksLikeResponse(record)) {
@@ -463,7 +472,12 @@ export class FlowBatch {
     const service = record.pktDstAwsService;
     // EC2 and Global Accelerator addresses are rented by anyone, an attacker's server included.
     if (service !== undefined) return !RENTABLE_SERVICES.has(service);
-    return this.#context.isAwsAddress(record.dstAddr);
+    let aws = this.#awsAddresses.get(record.dstAddr);
+    if (aws === undefined) {
+      aws = this.#context.isAwsAddress(record.dstAddr);
+      this.#awsAddresses.set(record.dstAddr, aws);
+    }
+    return aws;
   }
 }
 
@@ -475,10 +489,6 @@ interface Modifier {
 
 function isCount(value: number): boolean {
   return Number.isSafeInteger(value) && value >= 0;
-}
-
-function isAddress(text: string): boolean {
-  return ipv4Number(text) !== undefined || (text.includes(':') && /^[0-9a-fA-F:.]+$/.test(text));
 }
 
 /**

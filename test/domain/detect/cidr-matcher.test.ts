@@ -1,7 +1,8 @@
 import fc from 'fast-check';
+import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
 import { type CidrRange, formatRange, rangeContains, rangesOverlap, toRange } from '#domain/cidr';
-import { buildCidrMatcher, type CidrEntry, ipv4Number } from '#domain/detect/cidr-matcher';
+import { buildCidrMatcher, type CidrEntry, ipv4Number, ipv6Number } from '#domain/detect/cidr-matcher';
 import { runCidrMatcherWorkload } from '../../support/flow-traffic';
 
 const BITS = { 4: 32, 6: 128 } as const;
@@ -154,5 +155,34 @@ describe('buildCidrMatcher', () => {
     // Both outcomes are well represented, so the comparison means something.
     expect(hits).toBeGreaterThan(10_000);
     expect(addresses.length - hits).toBeGreaterThan(10_000);
+  });
+});
+
+describe('ipv6Number', () => {
+  it('reads every IPv6 address as ipaddr.js does, in any spelling', () => {
+    fc.assert(
+      fc.property(fc.ipV6(), (text) => {
+        const expected = ipaddr.IPv6.parse(text).parts.reduce((sum, part) => (sum << 16n) | BigInt(part), 0n);
+        expect(ipv6Number(text)).toBe(expected);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('refuses what is no IPv6 address', () => {
+    for (const text of [
+      '',
+      ':',
+      ':::',
+      '1::2::3',
+      '1:2:3:4:5:6:7:8:9',
+      '1:2:3:4:5:6:7',
+      '12345::',
+      'g::',
+      '::1%eth0',
+      '1:2:3:4:5:6:7::8',
+    ]) {
+      expect(ipv6Number(text)).toBeUndefined();
+    }
   });
 });

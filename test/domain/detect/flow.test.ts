@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { buildCidrMatcher } from '#domain/detect/cidr-matcher';
 import { scannedNetwork } from '#domain/detect/flow';
-import { ThreatSignalSchema } from '#shared/intake/threat-signal';
+import { type ThreatSignalDetail, ThreatSignalSchema } from '#shared/intake/threat-signal';
 import {
   addressScan,
   benignTraffic,
@@ -22,8 +22,8 @@ import {
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
-/** Every signal a detector emits must be a valid Threat Signal detail. */
-function expectValid(signals: readonly unknown[]): void {
+/** Every signal a detector emits must be a valid Threat Signal detail, by type and by schema. */
+function expectValid(signals: readonly ThreatSignalDetail[]): void {
   for (const signal of signals) {
     const result = v.safeParse(ThreatSignalSchema, signal);
     expect(result.issues?.map((issue) => issue.message) ?? []).toEqual([]);
