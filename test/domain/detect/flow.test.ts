@@ -3,6 +3,7 @@ import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { buildCidrMatcher } from '#domain/detect/cidr-matcher';
 import { scannedNetwork } from '#domain/detect/flow';
+import { indexIpFeeds, parseIpFeed } from '#domain/detect/ip-feeds';
 import { type ThreatSignalDetail, ThreatSignalSchema } from '#shared/intake/threat-signal';
 import {
   addressScan,
@@ -92,6 +93,24 @@ describe('flow-threat-intel', () => {
   it('counts egress by its source when the direction is not logged', () => {
     const signals = detect(testDetector(), [[flow({ dstAddr: EXTERNAL.c2, flowDirection: undefined })]]);
     expect(signals.map((signal) => signal.indicator)).toEqual(['198.51.100.7/32']);
+  });
+
+  it('matches IPv6 destinations and names them canonically, however the log spells them', () => {
+    const intel = indexIpFeeds([
+      parseIpFeed(
+        'spamhaus-drop-v6',
+        'spamhaus-drop',
+        '{"cidr":"2001:db8:bad::/48","sblid":"SBL6","rir":"ripencc"}',
+      ),
+    ]);
+    const record = flow({
+      srcAddr: '2001:db8:1234:1::5',
+      dstAddr: '2001:DB8:BAD:0:0:0:0:7',
+      flowDirection: undefined,
+    });
+    const signals = detect(testDetector({}, { intel }), [[record]]);
+    expectValid(signals);
+    expect(signals.map((signal) => signal.indicator)).toEqual(['2001:db8:bad::7/128']);
   });
 
   it('is off without feeds', () => {
@@ -211,6 +230,14 @@ describe('flow-volume', () => {
     expect(
       detect(testDetector(), [exfiltration(7, { bytes: 5e9, records: 10, srcPort: 443, dstPort: 50_000 })]),
     ).toEqual([]);
+  });
+
+  it('raises severity when the bytes went to a known-bad port', () => {
+    const signals = detect(testDetector(), [exfiltration(12, { bytes: 2e9, records: 10, dstPort: 4444 })]);
+    expect(signals.map((signal) => signal.severity)).toEqual([7]);
+    expect(signals[0]?.evidence.details[0]).toBe(
+      'severity 7: base 6 for flow-volume; +1: known-bad destination port 4444',
+    );
   });
 
   it('never signals a known-bad port on its own', () => {
