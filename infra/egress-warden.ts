@@ -33,6 +33,7 @@ import { runtimeConfig, type WardenConfig } from '#shared/config/config';
 import { ENVIRONMENT } from '#shared/config/environment';
 import { ACCEPTED_EVENTS } from '#shared/intake/event';
 import { MANUAL_SOURCE } from '#shared/intake/manual';
+import { DETECTOR_SOURCE } from '#shared/intake/threat-signal';
 import { METRIC_NAMESPACE, METRICS, SERVICE_NAME } from '#shared/runtime/observability';
 import { type FunctionName, functionEntry, lambdaBundling, PROJECT_ROOT } from './bundling';
 
@@ -56,8 +57,6 @@ const DEPLOY_TIME_VALUE_BYTES = 256;
  */
 export const INITIAL_RULES =
   'pass ip 192.0.2.1 any -> 192.0.2.1 any (msg:"egress-warden placeholder: matches nothing"; sid:1; rev:1;)';
-
-const DETECTOR_SOURCE = 'egress-warden.detectors';
 
 /** The detail types of the accepted events from one source, read from the intake. */
 function detailTypesOf(source: string): string[] {
@@ -100,6 +99,7 @@ export class EgressWarden extends Construct {
     const stack = Stack.of(this);
 
     this.bus = new events.EventBus(this, 'Bus', { eventBusName: `${config.stackName}-bus` });
+    this.#onlyDetectorsPutSignals([]);
 
     this.topicKey = new kms.Key(this, 'TopicKey', {
       description: 'Encrypts the Egress Warden alert topic',
@@ -414,6 +414,27 @@ export class EgressWarden extends Construct {
   }
 
   /** Lets its holders put manual requests (and nothing else) on the warden bus. */
+  /**
+   * Only the detector functions (`publishers`, role ARNs) may put Threat Signals on the warden bus: an explicit
+   * deny in the bus's resource policy holds for every principal, in this account too, whatever its IAM policies
+   * allow. With no detector deployed, nobody may.
+   */
+  #onlyDetectorsPutSignals(publishers: readonly string[]): void {
+    this.bus.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyDetectorsPutThreatSignals',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['events:PutEvents'],
+        resources: [this.bus.eventBusArn],
+        conditions: {
+          StringEquals: { 'events:source': DETECTOR_SOURCE },
+          ...(publishers.length > 0 ? { ArnNotEquals: { 'aws:PrincipalArn': [...publishers] } } : {}),
+        },
+      }),
+    );
+  }
+
   #operatorPolicy(config: WardenConfig): iam.ManagedPolicy {
     const policy = new iam.ManagedPolicy(this, 'OperatorPolicy', {
       description: 'Put Egress Warden manual requests (Block, Unblock, Reset Breaker) on the warden bus',

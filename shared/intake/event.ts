@@ -10,7 +10,7 @@ import { parseWith, TimestampSchema } from '#domain/validate';
 import type { Command } from './command';
 import { guardDutyCommands } from './guardduty';
 import { MANUAL_SOURCE, manualCommand } from './manual';
-import { threatSignalCommand } from './threat-signal';
+import { DETECTOR_SOURCE, threatSignalCommand } from './threat-signal';
 
 const EnvelopeSchema = v.looseObject({
   id: v.optional(v.string()),
@@ -26,7 +26,7 @@ export const ACCEPTED_EVENTS: readonly { source: string; detailType: string }[] 
   { source: MANUAL_SOURCE, detailType: 'Block Request' },
   { source: MANUAL_SOURCE, detailType: 'Unblock Request' },
   { source: MANUAL_SOURCE, detailType: 'Reset Breaker' },
-  { source: 'egress-warden.detectors', detailType: 'Threat Signal' },
+  { source: DETECTOR_SOURCE, detailType: 'Threat Signal' },
 ];
 
 /**
@@ -53,7 +53,7 @@ export function toCommands(event: unknown, policy: Policy, now: Date): Command[]
   ) {
     return [manualCommand(detailType, envelope.detail, id, time)];
   }
-  if (source === 'egress-warden.detectors' && detailType === 'Threat Signal')
+  if (source === DETECTOR_SOURCE && detailType === 'Threat Signal')
     return [threatSignalCommand(envelope.detail, id)];
   const known = ACCEPTED_EVENTS.map((e) => `${e.source} / ${e.detailType}`).join('; ');
   throw new InvalidInputError(

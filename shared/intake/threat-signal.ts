@@ -17,6 +17,9 @@ import { utf8Length } from '#domain/record-budget';
 import { parseWith, TimestampSchema } from '#domain/validate';
 import type { Command } from './command';
 
+/** The source of every detector event on the warden bus. */
+export const DETECTOR_SOURCE = 'egress-warden.detectors';
+
 /** The most a signal's detail lines may take together. */
 const MAX_DETAILS_BYTES = 16 * 1024;
 

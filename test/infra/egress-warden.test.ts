@@ -197,6 +197,25 @@ describe('EgressWarden stack', () => {
     });
   });
 
+  it('denies every principal putting Threat Signals on the warden bus while no detector is deployed', () => {
+    // Assess: an explicit deny in the bus's own policy, so no IAM policy in the account can allow it.
+    const busId = logicalIdOf('AWS::Events::EventBus', 'EgressWardenBus');
+    const policies = Object.values(
+      template.findResources('AWS::Events::EventBusPolicy'),
+    ) as Resources[string][];
+    const statements = policies.map((policy) => policy.Properties.Statement);
+    expect(statements).toEqual([
+      {
+        Sid: 'cdk-OnlyDetectorsPutThreatSignals',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 'events:PutEvents',
+        Resource: { 'Fn::GetAtt': [busId, 'Arn'] },
+        Condition: { StringEquals: { 'events:source': 'egress-warden.detectors' } },
+      },
+    ]);
+  });
+
   it('attaches the operator policy to IAM users as well as roles', () => {
     const withUser = Template.fromStack(
       synthStack({ ...EXAMPLE_CONFIG, operators: ['arn:aws:iam::123456789012:user/ops/alice'] }),

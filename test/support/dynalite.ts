@@ -3,9 +3,15 @@
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DescribeTableCommand,
+  DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createTableInput } from '#adapters/aws/decision-table';
+import { createDetectorTableInput } from '#adapters/aws/detector-table';
 
 type DynaliteFactory = (options: {
   createTableMs: number;
@@ -27,6 +33,8 @@ export interface Dynalite {
   readonly doc: DynamoDBDocumentClient;
   /** Creates a decision table (from decision-table.ts) under a fresh name unless one is given; returns the name. */
   createTable(name?: string): Promise<string>;
+  /** Creates a detector state table (from detector-table.ts) under a fresh name; returns the name. */
+  createDetectorTable(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -47,20 +55,23 @@ export async function startDynalite(): Promise<Dynalite> {
     credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
   });
   const doc = DynamoDBDocumentClient.from(client);
+  const create = async (input: CreateTableCommandInput): Promise<string> => {
+    const name = input.TableName ?? '';
+    await client.send(new CreateTableCommand(input));
+    // dynalite answers CREATING and turns the table ACTIVE on a later tick; until then every request gets
+    // ResourceNotFoundException. Each DescribeTable round trip lets that tick run, so no timer is needed.
+    for (let check = 1; check <= 100; check++) {
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+      if (Table?.TableStatus === 'ACTIVE') return name;
+    }
+    throw new Error(`dynalite table ${name} is still not ACTIVE`);
+  };
   return {
     endpoint,
     client,
     doc,
-    async createTable(name = `decisions-${++tables}`) {
-      await client.send(new CreateTableCommand(createTableInput(name)));
-      // dynalite answers CREATING and turns the table ACTIVE on a later tick; until then every request gets
-      // ResourceNotFoundException. Each DescribeTable round trip lets that tick run, so no timer is needed.
-      for (let check = 1; check <= 100; check++) {
-        const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
-        if (Table?.TableStatus === 'ACTIVE') return name;
-      }
-      throw new Error(`dynalite table ${name} is still not ACTIVE`);
-    },
+    createTable: (name = `decisions-${++tables}`) => create(createTableInput(name)),
+    createDetectorTable: () => create(createDetectorTableInput(`detector-state-${++tables}`)),
     async stop() {
       client.destroy();
       server.closeAllConnections();

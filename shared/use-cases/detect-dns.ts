@@ -1,0 +1,88 @@
+/**
+ * Use case: a stream of Route 53 Resolver query records (one CloudWatch Logs batch, or one S3 file) through the
+ * DNS detections. Records are folded into one batch (memory grows with distinct keys, not with records), the
+ * windowed counts go to the detector state store in one call per window kind, and the signals found are put on
+ * the warden bus, where they take the same path as every other input.
+ */
+import { DnsBatch, type DnsContext, type DnsQuery, type DnsSignal } from '#domain/detect/dns';
+import { type DomainBaseline, shadowEstablished } from '#domain/detect/dns-baseline';
+import type { DetectorStateStore } from '#ports/detector-state';
+import type { ThreatSignalPublisher } from '#ports/signal-publisher';
+import type { MalformedRecord } from '#shared/logs/malformed';
+import type { QueryLogEntry, QueryLogRecord } from '#shared/logs/query-log';
+
+/** Malformed records listed in a report, at most; the rest are only counted. */
+export const MALFORMED_LISTED = 20;
+
+/** What the DNS detector needs besides its records. */
+export interface DnsDetectorDependencies {
+  readonly context: DnsContext;
+  readonly state: DetectorStateStore;
+  readonly publisher: ThreatSignalPublisher;
+  /** A VPC's learned baseline of established domains; none learned yet is `undefined`. */
+  readonly baselineOf?: (vpcId: string) => DomainBaseline | undefined;
+}
+
+/** What one run found. */
+export interface DnsDetectionReport {
+  /** Records read, malformed ones included. */
+  readonly records: number;
+  readonly excluded: Readonly<Record<string, number>>;
+  readonly malformed: { readonly count: number; readonly first: readonly MalformedRecord[] };
+  readonly signals: readonly DnsSignal[];
+}
+
+/** The detector's view of one logged query. */
+export function dnsQueryOf(record: QueryLogRecord): DnsQuery {
+  const action = record.firewallRuleAction?.toUpperCase();
+  return {
+    at: record.time,
+    name: record.queryName,
+    type: record.queryType,
+    rcode: record.rcode,
+    srcAddr: record.srcaddr,
+    raw: record.raw,
+    ...(record.instanceId ? { instanceId: record.instanceId } : {}),
+    ...(record.vpcId ? { vpcId: record.vpcId } : {}),
+    ...(record.accountId ? { account: record.accountId } : {}),
+    ...(record.region ? { region: record.region } : {}),
+    ...(action === 'ALERT' || action === 'BLOCK' || action === 'ALLOW' ? { firewallAction: action } : {}),
+    ...(record.firewallRuleGroupId ? { firewallRuleGroupId: record.firewallRuleGroupId } : {}),
+    ...(record.firewallDomainListId ? { firewallDomainListId: record.firewallDomainListId } : {}),
+  };
+}
+
+/**
+ * Runs the DNS detections over parsed query-log entries (malformed ones are counted and listed, the rest goes
+ * on) and publishes what they find. Throws what the store or the publisher
+ * throws (retryable ones are ThrottledError / ServiceUnavailableError): the caller retries the whole input, and
+ * intake's de-duplication on each signal's evidence key keeps a retried detection from counting twice.
+ */
+export async function detectDns(
+  entries: AsyncIterable<QueryLogEntry> | Iterable<QueryLogEntry>,
+  deps: DnsDetectorDependencies,
+): Promise<DnsDetectionReport> {
+  const { context, state, publisher } = deps;
+  const batch = new DnsBatch(context);
+  const malformed = { count: 0, first: [] as MalformedRecord[] };
+  for await (const entry of entries) {
+    if (entry.kind === 'query') batch.add(dnsQueryOf(entry));
+    else if (++malformed.count <= MALFORMED_LISTED) malformed.first.push(entry);
+  }
+  const [tunnelTotals, dgaTotals] = await Promise.all([
+    state.addAndTotal(batch.tunnel.increments(), batch.tunnel.shape),
+    state.addAndTotal(batch.dga.increments(), batch.dga.shape),
+  ]);
+  const found = [
+    ...batch.immediateSignals(),
+    ...batch.tunnelSignals(tunnelTotals),
+    ...batch.dgaSignals(dgaTotals),
+  ];
+  const baselineOf = deps.baselineOf ?? (() => undefined);
+  const signals = found.map((signal) =>
+    shadowEstablished(signal, baselineOf, context.settings.baseline, context.thresholds),
+  );
+  if (signals.length > 0) await publisher.publish(signals);
+  const { records: count, excluded } = batch.stats;
+  return { records: count + malformed.count, excluded, malformed, signals };
+}
