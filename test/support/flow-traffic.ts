@@ -2,11 +2,12 @@
  * Seeded generators for the flow-log detectors: feeds of many CIDRs, and flow records for scans, exfiltration
  * bursts, threat-intel hits and benign traffic. The same seed gives the same data, in tests and in the bench.
  */
+
+import { InMemoryDetectorStateStore } from '#adapters/in-memory/detector-state';
 import { awsIpRangesSnapshot } from '#domain/aws-ip-ranges';
 import { formatRange, toRange } from '#domain/cidr';
 import { buildCidrMatcher, type CidrEntry, type CidrMatcher } from '#domain/detect/cidr-matcher';
 import {
-  type FlowDetection,
   FlowDetector,
   type FlowDetectorContext,
   type FlowRecord,
@@ -14,8 +15,8 @@ import {
 } from '#domain/detect/flow';
 import { type FlowDetectorSettingsInput, parseFlowDetectorSettings } from '#domain/detect/flow-settings';
 import { indexIpFeeds, parseIpFeed } from '#domain/detect/ip-feeds';
-import type { WindowIncrement, WindowShape, WindowTotal } from '#domain/detect/window';
 import { parseIndicator } from '#domain/indicator';
+import type { DetectorStateStore } from '#ports/detector-state';
 
 /** A small, fast, seeded PRNG (mulberry32): numbers in [0, 1). */
 export function seededRandom(seed: number): () => number {
@@ -419,63 +420,18 @@ export function testDetector(
   });
 }
 
-/**
- * Window totals kept in memory with the state store's semantics (`DetectorStateStore.addAndTotal`): each key's
- * window ends at its newest bucket, members are the smallest distinct ones, at most `maxMembers`.
- */
-export class MemoryWindows {
-  readonly #buckets = new Map<string, Map<number, { count: number; bytes: number; members: Set<string> }>>();
-
-  addAndTotal(increments: readonly WindowIncrement[], shape: WindowShape): WindowTotal[] {
-    for (const increment of increments) {
-      const buckets = this.#buckets.get(increment.key) ?? new Map();
-      this.#buckets.set(increment.key, buckets);
-      const bucket = buckets.get(increment.bucketStart) ?? { count: 0, bytes: 0, members: new Set<string>() };
-      buckets.set(increment.bucketStart, bucket);
-      bucket.count += increment.count;
-      bucket.bytes += increment.bytes;
-      for (const member of increment.members)
-        if (bucket.members.size < shape.maxMembers) bucket.members.add(member);
-    }
-    return [...new Set(increments.map((increment) => increment.key))].map((key) => {
-      const buckets = this.#buckets.get(key) ?? new Map();
-      const to = Math.max(...buckets.keys());
-      const from = to - (shape.buckets - 1) * shape.bucketMs;
-      let count = 0;
-      let bytes = 0;
-      const members = new Set<string>();
-      for (const [bucketStart, bucket] of buckets) {
-        if (bucketStart < from) continue;
-        count += bucket.count;
-        bytes += bucket.bytes;
-        for (const member of bucket.members) members.add(member);
-      }
-      const sorted = [...members].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-      return {
-        key,
-        count,
-        bytes,
-        distinct: members.size,
-        members: sorted.slice(0, shape.maxMembers),
-        from,
-        to,
-      };
-    });
-  }
-}
-
 /** Runs batches through the detector and a window store as the use case will: every signal, in order. */
-export function detect(
+export async function detect(
   detector: FlowDetector,
   batches: readonly (readonly FlowRecord[])[],
-  windows = new MemoryWindows(),
-): (FlowSignal & { detector: FlowDetection })[] {
+  store: DetectorStateStore = new InMemoryDetectorStateStore(),
+): Promise<FlowSignal[]> {
   const signals: FlowSignal[] = [];
   for (const records of batches) {
     const batch = detector.batch();
     for (const record of records) batch.add(record);
     for (const { detection, shape, increments } of batch.windows()) {
-      signals.push(...batch.signals(detection, windows.addAndTotal(increments, shape)));
+      signals.push(...batch.signals(detection, await store.addAndTotal(increments, shape)));
     }
   }
   return signals;
