@@ -6,7 +6,8 @@
  */
 import * as v from 'valibot';
 import { AWS_IP_RANGES_SNAPSHOT } from './aws-ip-ranges-snapshot';
-import { type CidrRange, fromCanonicalCidr, lastAddress } from './cidr';
+import { type CidrRange, fromCanonicalCidr } from './cidr';
+import { buildCidrMatcher, type CidrEntry } from './detect/cidr-matcher';
 import { InvalidInputError } from './errors';
 import { parseIndicator } from './indicator';
 import { parseWith } from './validate';
@@ -17,7 +18,7 @@ import { parseWith } from './validate';
  * (S3, DynamoDB, CloudFront's shared edges, API Gateway, Route 53, the `AMAZON` space not listed under EC2…)
  * is AWS's own or shared by many customers, and stays reachable.
  */
-const RENTABLE_SERVICES: ReadonlySet<string> = new Set(['EC2', 'GLOBALACCELERATOR']);
+export const RENTABLE_SERVICES: ReadonlySet<string> = new Set(['EC2', 'GLOBALACCELERATOR']);
 
 /** `AMAZON` lists every prefix again; it says nothing about a prefix that another service also lists. */
 const SUPERSET_SERVICE = 'AMAZON';
@@ -127,22 +128,7 @@ function canonicalCidr(value: string, field: string, family: 4 | 6): string {
   return indicator.value;
 }
 
-interface Segment {
-  readonly start: bigint;
-  readonly end: bigint;
-  readonly match: AwsIpMatch;
-}
-
-interface Published {
-  readonly range: CidrRange;
-  readonly end: bigint;
-  readonly match: AwsIpMatch;
-}
-
-/**
- * Builds the index: published prefixes are nested or disjoint, so the address space splits into disjoint
- * segments, each owned by the most specific prefix that covers it.
- */
+/** Builds the index: one entry per distinct published prefix, its services and regions merged. */
 function indexAwsIpRanges(
   source: string,
   syncToken: string,
@@ -156,14 +142,12 @@ function indexAwsIpRanges(
     entry.regions.add(region);
     byCidr.set(cidr, entry);
   }
-  const published: Published[] = [...byCidr].map(([cidr, { services, regions }]) => {
+  const published: CidrEntry<AwsIpMatch>[] = [...byCidr].map(([cidr, { services, regions }]) => {
     const named = [...services].filter((service) => service !== SUPERSET_SERVICE).sort();
-    // Every CIDR here is canonical: parseAwsIpRanges checks a file, a test checks the snapshot.
-    const range = fromCanonicalCidr(cidr);
     return {
-      range,
-      end: lastAddress(range),
-      match: {
+      // Every CIDR here is canonical: parseAwsIpRanges checks a file, a test checks the snapshot.
+      range: fromCanonicalCidr(cidr),
+      value: {
         cidr,
         services: named.length > 0 ? named : [SUPERSET_SERVICE],
         region: [...regions].sort().join(', '),
@@ -171,63 +155,12 @@ function indexAwsIpRanges(
       },
     };
   });
-  const segments = { 4: segmentsOf(published, 4), 6: segmentsOf(published, 6) };
+  const matcher = buildCidrMatcher(published);
   return {
     source,
     syncToken,
     createDate,
     size: published.length,
-    lookup(range) {
-      const list = segments[range.family];
-      const start = range.network;
-      const end = lastAddress(range);
-      // The last segment starting at or before the query's end is the only one that can reach into it.
-      let low = 0;
-      let high = list.length - 1;
-      let found = -1;
-      while (low <= high) {
-        const middle = (low + high) >> 1;
-        if ((list[middle] as Segment).start <= end) {
-          found = middle;
-          low = middle + 1;
-        } else {
-          high = middle - 1;
-        }
-      }
-      const segment = list[found];
-      return segment && segment.end >= start ? segment.match : null;
-    },
+    lookup: (range) => matcher.lookup(range),
   };
-}
-
-function segmentsOf(published: readonly Published[], family: 4 | 6): Segment[] {
-  const sorted = published
-    .filter((p) => p.range.family === family)
-    .sort((a, b) =>
-      a.range.network === b.range.network
-        ? a.range.prefixLength - b.range.prefixLength
-        : a.range.network < b.range.network
-          ? -1
-          : 1,
-    );
-  const segments: Segment[] = [];
-  const open: Published[] = [];
-  let cursor = 0n;
-  const emit = (start: bigint, end: bigint, owner: Published) => {
-    if (start <= end) segments.push({ start, end, match: owner.match });
-  };
-  const close = () => {
-    const top = open.pop() as Published;
-    emit(cursor, top.end, top);
-    cursor = top.end + 1n;
-  };
-  for (const prefix of sorted) {
-    while (open.length > 0 && (open.at(-1) as Published).end < prefix.range.network) close();
-    const parent = open.at(-1);
-    if (parent) emit(cursor, prefix.range.network - 1n, parent);
-    open.push(prefix);
-    cursor = prefix.range.network;
-  }
-  while (open.length > 0) close();
-  return segments;
 }

@@ -1,0 +1,188 @@
+import fc from 'fast-check';
+import ipaddr from 'ipaddr.js';
+import { describe, expect, it } from 'vitest';
+import { type CidrRange, formatRange, rangeContains, rangesOverlap, toRange } from '#domain/cidr';
+import { buildCidrMatcher, type CidrEntry, ipv4Number, ipv6Number } from '#domain/detect/cidr-matcher';
+import { runCidrMatcherWorkload } from '../../support/flow-traffic';
+
+const BITS = { 4: 32, 6: 128 } as const;
+
+function range(family: 4 | 6, address: bigint, prefixLength: number): CidrRange {
+  const hostBits = BigInt(BITS[family] - prefixLength);
+  return { family, network: (address >> hostBits) << hostBits, prefixLength };
+}
+
+/** The reference: scan every entry, keep the most specific that contains the address (the later on a tie). */
+function naiveLookup<T>(entries: readonly CidrEntry<T>[], address: CidrRange): T | null {
+  let best: CidrEntry<T> | undefined;
+  for (const entry of entries) {
+    if (
+      rangeContains(entry.range, address) &&
+      (!best || entry.range.prefixLength >= best.range.prefixLength)
+    ) {
+      best = entry;
+    }
+  }
+  return best ? best.value : null;
+}
+
+// Networks and addresses inside one IPv4 /20 or IPv6 /116, so that random sets nest, overlap and repeat.
+const nearbyRange = (minLength: number) =>
+  fc
+    .tuple(
+      fc.constantFrom<4 | 6>(4, 6),
+      fc.bigInt({ min: 0n, max: 4095n }),
+      fc.integer({ min: minLength, max: 32 }),
+    )
+    .map(([family, offset, length]) =>
+      family === 4
+        ? range(4, 0xc6336000n + offset, length)
+        : range(6, (0x20010db8n << 96n) | offset, length + 96),
+    );
+
+const entriesArbitrary = fc
+  .array(nearbyRange(18), { maxLength: 40 })
+  .map((ranges) => ranges.map((r, index) => ({ range: r, value: `entry-${index}` })));
+
+describe('buildCidrMatcher', () => {
+  it('finds, for any address, the most specific entry a scan of all entries finds', () => {
+    fc.assert(
+      fc.property(
+        entriesArbitrary,
+        fc.array(nearbyRange(32), { minLength: 1, maxLength: 30 }),
+        (entries, addresses) => {
+          // Prepare
+          const matcher = buildCidrMatcher(entries);
+          for (const address of addresses) {
+            const full = range(address.family, address.network, BITS[address.family]);
+            // Act
+            const found = matcher.lookup(full);
+            // Assess
+            expect(found).toBe(naiveLookup(entries, full));
+            expect(matcher.lookupAddress(formatRange(full).split('/')[0] as string)).toBe(found);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('finds an overlapping entry for a wider network exactly when one overlaps it', () => {
+    fc.assert(
+      fc.property(entriesArbitrary, nearbyRange(18), (entries, network) => {
+        const matcher = buildCidrMatcher(entries);
+        const found = matcher.lookup(network);
+        const overlapping = entries.filter((entry) => rangesOverlap(entry.range, network));
+        if (overlapping.length === 0) expect(found).toBeNull();
+        else expect(overlapping.map((entry) => entry.value)).toContain(found);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('answers for the most specific of nested entries and the later of two equal ones', () => {
+    // Prepare
+    const entries = [
+      { range: toRange('10.0.0.0/8'), value: 'wide' },
+      { range: toRange('10.1.0.0/16'), value: 'narrow' },
+      { range: toRange('10.1.2.3/32'), value: 'host' },
+      { range: toRange('10.1.0.0/16'), value: 'narrow, listed again' },
+      { range: toRange('2001:db8::/32'), value: 'v6' },
+    ];
+    // Act
+    const matcher = buildCidrMatcher(entries);
+    // Assess
+    expect(matcher.size).toBe(4);
+    expect(matcher.lookupAddress('10.200.0.1')).toBe('wide');
+    expect(matcher.lookupAddress('10.1.255.255')).toBe('narrow, listed again');
+    expect(matcher.lookupAddress('10.1.2.3')).toBe('host');
+    expect(matcher.lookupAddress('10.1.2.4')).toBe('narrow, listed again');
+    expect(matcher.lookupAddress('11.0.0.0')).toBeNull();
+    expect(matcher.lookupAddress('2001:db8:ffff::1')).toBe('v6');
+    expect(matcher.lookupAddress('2001:db9::1')).toBeNull();
+  });
+
+  it('finds nothing for text that is no address', () => {
+    const matcher = buildCidrMatcher([{ range: toRange('0.0.0.0/0'), value: 'all' }]);
+    for (const text of [
+      '',
+      '-',
+      '1.2.3',
+      '01.2.3.4',
+      '1.2.3.256',
+      '1.2.3.4.5',
+      '1..2.3',
+      'fe80::1%eth0',
+      'x',
+    ]) {
+      expect(matcher.lookupAddress(text)).toBeNull();
+    }
+    expect(matcher.lookupAddress('0.0.0.0')).toBe('all');
+    expect(matcher.lookupAddress('255.255.255.255')).toBe('all');
+  });
+
+  it('reads every dotted quad as the number ipaddr.js would', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffffffff }), (value) => {
+        const text = formatRange({ family: 4, network: BigInt(value), prefixLength: 32 }).split(
+          '/',
+        )[0] as string;
+        expect(ipv4Number(text)).toBe(value);
+      }),
+    );
+  });
+
+  it('indexes 100,000 CIDRs and answers 100,000 lookups as a longest-prefix table does', () => {
+    // Prepare and Act (the bench times the same workload: runCidrMatcherWorkload in test/support/flow-traffic.ts)
+    const { matcher, entries, addresses, found } = runCidrMatcherWorkload(100_000, 100_000, 7);
+    // Assess: against an independent table of every entry by (family, prefix length, network)
+    const table = new Map<string, string>();
+    for (const entry of entries) {
+      table.set(`${entry.range.family} ${entry.range.prefixLength} ${entry.range.network}`, entry.value);
+    }
+    expect(matcher.size).toBe(table.size);
+    let hits = 0;
+    addresses.forEach((text, index) => {
+      const address = toRange(text.includes(':') ? `${text}/128` : `${text}/32`);
+      let expected: string | null = null;
+      for (let length = BITS[address.family]; length >= 0 && expected === null; length--) {
+        const network = range(address.family, address.network, length).network;
+        expected = table.get(`${address.family} ${length} ${network}`) ?? null;
+      }
+      if (expected !== null) hits++;
+      expect(found[index]).toBe(expected);
+    });
+    // Both outcomes are well represented, so the comparison means something.
+    expect(hits).toBeGreaterThan(10_000);
+    expect(addresses.length - hits).toBeGreaterThan(10_000);
+  });
+});
+
+describe('ipv6Number', () => {
+  it('reads every IPv6 address as ipaddr.js does, in any spelling', () => {
+    fc.assert(
+      fc.property(fc.ipV6(), (text) => {
+        const expected = ipaddr.IPv6.parse(text).parts.reduce((sum, part) => (sum << 16n) | BigInt(part), 0n);
+        expect(ipv6Number(text)).toBe(expected);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('refuses what is no IPv6 address', () => {
+    for (const text of [
+      '',
+      ':',
+      ':::',
+      '1::2::3',
+      '1:2:3:4:5:6:7:8:9',
+      '1:2:3:4:5:6:7',
+      '12345::',
+      'g::',
+      '::1%eth0',
+      '1:2:3:4:5:6:7::8',
+    ]) {
+      expect(ipv6Number(text)).toBeUndefined();
+    }
+  });
+});
