@@ -1,9 +1,4 @@
-import { Buffer } from 'node:buffer';
-import {
-  type EventBridgeClient,
-  PutEventsCommand,
-  type PutEventsRequestEntry,
-} from '@aws-sdk/client-eventbridge';
+import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { awsErrorCode } from '#adapters/aws/errors';
 import {
   RETRYABLE_CODES,
@@ -13,16 +8,9 @@ import {
   toCalls,
   toSignalEntries,
 } from '#adapters/service-rules/signal-publisher';
-import {
-  InvalidInputError,
-  ServiceUnavailableError,
-  TargetNotFoundError,
-  ThrottledError,
-} from '#domain/errors';
-import { parseIndicator } from '#domain/indicator';
-import { parseWith } from '#domain/validate';
+import { TargetNotFoundError } from '#domain/errors';
 import type { ThreatSignalPublisher } from '#ports/signal-publisher';
-import { type ThreatSignalDetail, ThreatSignalSchema } from '#shared/intake/threat-signal';
+import type { ThreatSignalDetail } from '#shared/intake/threat-signal';
 import { withRetry } from '#shared/runtime/retry';
 
 /** Options of {@link EventBridgeThreatSignalPublisher}. */
