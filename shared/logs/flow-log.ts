@@ -75,6 +75,8 @@ export interface FlowRecord {
   trafficPath?: number;
   /** Fields this parser has no property for (v7 ECS fields, `reject-reason`, future ones), by their name. */
   other?: Record<string, string>;
+  /** The line as read, for a signal's evidence. */
+  raw: string;
 }
 
 /** A `NODATA` (no traffic in the interval) or `SKIPDATA` (records skipped) record: not traffic. */
@@ -326,6 +328,7 @@ export function parseFlowRecord(
     flowDirection: at(slots.flowDirection),
     trafficPath: at(slots.trafficPath),
     other,
+    raw: line,
   };
 }
 
