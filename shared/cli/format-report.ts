@@ -4,6 +4,14 @@ import type { SimulationResult } from '#shared/simulation/simulate';
 /** Formats a simulation result for a terminal. */
 export function formatReport(result: SimulationResult, header: string): string {
   const out: string[] = [header, ''];
+  if (result.logs.length > 0) {
+    out.push(`Logs (${result.logs.length})`);
+    for (const log of result.logs) {
+      const malformed = log.malformed.count > 0 ? `, ${log.malformed.count} malformed` : '';
+      out.push(`  ${log.input}: ${log.kind}, ${log.records} records${malformed}, ${log.signals} signals`);
+    }
+    out.push('');
+  }
   out.push(`Decisions (${result.decisions.length})`);
   for (const d of result.decisions) {
     const label = (d.skipReason ? `${d.outcome}:${d.skipReason}` : d.outcome).toUpperCase();

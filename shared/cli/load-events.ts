@@ -2,10 +2,14 @@
  * Reads simulation inputs: JSON files holding one event or an array of events, and folders of them. Files come
  * from anyone, so nothing in one can stop the others: every problem becomes a rejection naming the file.
  */
-import type { Stats } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { LogInput } from '#shared/simulation/logs';
 import type { SimulationInput } from '#shared/simulation/simulate';
+
+/** Raw log files the simulation streams through the log detectors (query logs and flow logs, gzip'd or not). */
+const LOG_FILE = /\.(log|jsonl)(\.gz)?$/;
 
 /**
  * EventBridge refuses an event whose JSON nests deeper than this, so no real event does; deeper input would
@@ -13,22 +17,24 @@ import type { SimulationInput } from '#shared/simulation/simulate';
  */
 export const MAX_EVENT_DEPTH = 1000;
 
-/** What loadEvents found: the events in order, and each file or event it could not use, with why. */
+/** What loadEvents found: the events in order, the raw log files, and each input it could not use, with why. */
 export interface LoadedEvents {
   readonly inputs: SimulationInput[];
+  readonly logs: LogInput[];
   readonly rejected: { input: string; error: string }[];
 }
 
 /**
- * Loads events from paths in the order given; a folder's files (recursively, `.json` only) in name order.
+ * Loads events from paths in the order given; a folder's files (recursively, `.json` only) in name order; and
+ * raw log files (`.log`, `.log.gz`, `.jsonl`, `.jsonl.gz`), which are only opened when streamed.
  * Rejected, and the rest still read: a file that cannot be read or is not valid JSON, a symlink loop
  * ("symlink loop at …") or a symlink to nowhere, and an event nested deeper than MAX_EVENT_DEPTH levels. A
  * leading UTF-8 byte order mark is ignored, as JSON allows. A folder reached twice through symlinks is read
  * once. Linear in the size of the input. Throws only for a path given that does not exist.
  */
 export async function loadEvents(paths: readonly string[]): Promise<LoadedEvents> {
-  const loaded: LoadedEvents = { inputs: [], rejected: [] };
-  const walk: Walk = { files: [], visited: new Set(), rejected: loaded.rejected };
+  const loaded: LoadedEvents = { inputs: [], logs: [], rejected: [] };
+  const walk: Walk = { files: [], logs: loaded.logs, visited: new Set(), rejected: loaded.rejected };
   for (const path of paths) {
     const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ELOOP') return error;
@@ -36,6 +42,7 @@ export async function loadEvents(paths: readonly string[]): Promise<LoadedEvents
     });
     if (info instanceof Error) walk.rejected.push({ input: path, error: `symlink loop at ${path}` });
     else if (info.isDirectory()) await collect(path, new Map(), walk);
+    else if (LOG_FILE.test(path)) walk.logs.push(logInput(path));
     else walk.files.push(path);
   }
   for (const file of walk.files) await readEvents(file, loaded);
@@ -44,6 +51,7 @@ export async function loadEvents(paths: readonly string[]): Promise<LoadedEvents
 
 interface Walk {
   readonly files: string[];
+  readonly logs: LogInput[];
   /** Real paths of the folders already read. */
   readonly visited: Set<string>;
   readonly rejected: LoadedEvents['rejected'];
@@ -81,8 +89,14 @@ async function collect(folder: string, ancestors: Map<string, string>, walk: Wal
     }
     if (info.isDirectory()) await collect(child, ancestors, walk);
     else if (name.endsWith('.json')) walk.files.push(child);
+    else if (LOG_FILE.test(name)) walk.logs.push(logInput(child));
   }
   ancestors.delete(real);
+}
+
+/** A log file, opened only when the simulation streams it. */
+function logInput(path: string): LogInput {
+  return { name: path, open: () => createReadStream(path) };
 }
 
 /** Parses one file into events, or rejects it or the events in it that are nested too deep. */

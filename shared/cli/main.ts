@@ -17,9 +17,13 @@ const program = new Command('egress-warden').description(
 program
   .command('simulate')
   .description('Decide and enforce sample events against in-memory targets (no AWS account needed).')
-  .argument('[paths...]', 'event files or folders (JSON: one event or an array)', ['events'])
+  .argument(
+    '[paths...]',
+    'event files (JSON: one event or an array), raw logs (.log, .log.gz, .jsonl, .jsonl.gz) or folders',
+    ['events'],
+  )
   .option('--config <file>', 'simulation configuration (JSON): policy, vpcs, networkFirewall')
-  .option('--now <iso>', 'the simulated time (default: the newest event time)', parseTime)
+  .option('--now <iso>', 'the simulated time (default: the newest event or detection time)', parseTime)
   .option('--advance <duration>', 'then move the clock on (e.g. 5h, PT5H) and reconcile again', (value) =>
     cliValue(() => parseDuration(value, '--advance')),
   )
@@ -27,21 +31,23 @@ program
   .action(
     async (paths: string[], options: { config?: string; now?: Date; advance?: number; json?: boolean }) => {
       const config = options.config ? await readConfig(options.config) : parseSimulationConfig();
-      const { inputs, rejected } = await loadEvents(paths);
-      const now = options.now ?? newestEventTime(inputs.map((i) => i.event)) ?? new Date();
+      const { inputs, logs, rejected } = await loadEvents(paths);
       const result = await simulate(inputs, config, {
-        now,
+        logs,
+        ...(options.now ? { now: options.now } : {}),
         ...(options.advance ? { advanceMs: options.advance } : {}),
       });
       const merged = { ...result, rejected: [...rejected, ...result.rejected] };
       if (options.json) {
         const { decisions, breakerResets, targets, alerts } = merged;
+        const logReplays = merged.logs;
         process.stdout.write(
-          `${JSON.stringify({ decisions, rejected: merged.rejected, breakerResets, targets, alerts }, null, 2)}\n`,
+          `${JSON.stringify({ decisions, rejected: merged.rejected, breakerResets, targets, alerts, logs: logReplays }, null, 2)}\n`,
         );
       } else {
         const advanced = options.advance ? `, then +${options.advance / 60_000} min` : '';
-        const header = `Egress Warden simulation: ${inputs.length} events from ${paths.join(', ')} at ${now.toISOString()}${advanced}`;
+        const read = logs.length > 0 ? ` and ${logs.length} log files` : '';
+        const header = `Egress Warden simulation: ${inputs.length} events${read} from ${paths.join(', ')} at ${result.now}${advanced}`;
         process.stdout.write(`${formatReport(merged, header)}\n`);
       }
     },
@@ -74,18 +80,6 @@ function cliValue<T>(parse: () => T): T {
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message);
   }
-}
-
-/** The newest `time` among the events, so that a run on the bundled samples is reproducible. */
-function newestEventTime(events: readonly unknown[]): Date | undefined {
-  // A loop, not Math.max(...times): spreading 190,000 arguments overflows the stack.
-  let newest = Number.NEGATIVE_INFINITY;
-  for (const event of events) {
-    const time = (event as { time?: unknown })?.time;
-    const at = typeof time === 'string' ? Date.parse(time) : Number.NaN;
-    if (at > newest) newest = at;
-  }
-  return newest === Number.NEGATIVE_INFINITY ? undefined : new Date(newest);
 }
 
 program.parseAsync().catch((error: unknown) => {

@@ -5,6 +5,7 @@
  */
 import * as v from 'valibot';
 import { type DnsSettings, parseDnsSettings } from '#domain/detect/dns-settings';
+import { type FlowDetectorSettings, parseFlowDetectorSettings } from '#domain/detect/flow-settings';
 import { formatDuration, parseDuration } from '#domain/duration';
 import { InvalidInputError } from '#domain/errors';
 import { type Policy, type PolicyContext, parseNetwork, parsePolicy } from '#domain/policy';
@@ -97,7 +98,7 @@ const ConfigSchema = v.strictObject({
     ),
   ),
   guardDuty: v.optional(v.strictObject({ catchUpLookback: v.optional(v.string()) })),
-  detectors: v.optional(v.strictObject({ dns: v.optional(v.unknown()) })),
+  detectors: v.optional(v.strictObject({ dns: v.optional(v.unknown()), flows: v.optional(v.unknown()) })),
   policy: v.optional(v.unknown()),
 });
 
@@ -137,8 +138,9 @@ export interface WardenConfig {
     /** How far back the first GuardDuty catch-up after a deploy looks. */
     readonly catchUpLookbackMs: number;
   };
-  /** The log detectors' settings, defaults filled in. */
-  readonly detectors: { readonly dns: DnsSettings };
+  /** The log detectors' settings, defaults filled in, and as written (for the functions' environment). */
+  readonly detectors: { readonly dns: DnsSettings; readonly flows: FlowDetectorSettings };
+  readonly detectorsInput?: ConfigInput['detectors'];
   /** The policy as written; {@link policyOf} builds the Policy once the VPCs' CIDRs are known. */
   readonly policyInput: unknown;
 }
@@ -192,7 +194,11 @@ export function parseConfig(input: unknown, root?: string): WardenConfig {
           ? 24 * HOUR
           : parseDuration(raw.guardDuty.catchUpLookback, field('guardDuty.catchUpLookback')),
     },
-    detectors: { dns: parseDnsSettings(raw.detectors?.dns, field('detectors.dns')) },
+    detectors: {
+      dns: parseDnsSettings(raw.detectors?.dns, field('detectors.dns')),
+      flows: parseFlowDetectorSettings(raw.detectors?.flows, field('detectors.flows')),
+    },
+    ...(raw.detectors ? { detectorsInput: raw.detectors } : {}),
     policyInput: raw.policy,
   };
   policyOf(config, { vpcCidrs: listedCidrs(config) }, root);
@@ -227,7 +233,7 @@ export function runtimeConfig(config: WardenConfig): ConfigInput {
       networkFirewall: { ...networkFirewall },
     },
     guardDuty: { catchUpLookback: formatDuration(config.guardDuty.catchUpLookbackMs) },
-    detectors: { dns: config.detectors.dns },
+    ...(config.detectorsInput ? { detectors: config.detectorsInput } : {}),
     ...(config.policyInput === undefined ? {} : { policy: config.policyInput }),
   };
 }

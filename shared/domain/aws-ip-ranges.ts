@@ -6,10 +6,10 @@
  */
 import * as v from 'valibot';
 import { AWS_IP_RANGES_SNAPSHOT } from './aws-ip-ranges-snapshot';
-import { type CidrRange, fromCanonicalCidr } from './cidr';
+import { type CidrRange, fromCanonicalCidr, toRange } from './cidr';
 import { buildCidrMatcher, type CidrEntry } from './detect/cidr-matcher';
 import { InvalidInputError } from './errors';
-import { parseIndicator } from './indicator';
+import { type Indicator, parseIndicator } from './indicator';
 import { parseWith } from './validate';
 
 /**
@@ -163,4 +163,18 @@ function indexAwsIpRanges(
     size: published.length,
     lookup: (range) => matcher.lookup(range),
   };
+}
+
+/**
+ * Whether an address (as a log writes it) is AWS's own service space (S3, DynamoDB, CloudFront…): never an
+ * address customers rent (EC2 Elastic IPs, Global Accelerator), and false for anything that is no address.
+ */
+export function isAwsServiceAddress(ranges: AwsIpRanges, address: string): boolean {
+  let indicator: Indicator;
+  try {
+    indicator = parseIndicator(address, 'address');
+  } catch {
+    return false;
+  }
+  return indicator.kind !== 'domain' && ranges.lookup(toRange(indicator.value))?.rentable === false;
 }

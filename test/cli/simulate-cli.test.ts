@@ -64,6 +64,7 @@ describe('egress-warden simulate', () => {
       'alerts',
       'breakerResets',
       'decisions',
+      'logs',
       'rejected',
       'targets',
     ]);

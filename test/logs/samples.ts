@@ -1,8 +1,8 @@
-/** The log samples under events/logs/, and helpers that turn text into the inputs the log readers take. */
+/** The log samples under test/logs/samples/, and helpers that turn text into the inputs the log readers take. */
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 
-const LOGS = new URL('../../events/logs/', import.meta.url);
+const LOGS = new URL('./samples/', import.meta.url);
 
 /** A sample file's bytes. */
 export function sampleBytes(name: string): Buffer {

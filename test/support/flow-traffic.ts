@@ -4,7 +4,7 @@
  */
 
 import { InMemoryDetectorStateStore } from '#adapters/in-memory/detector-state';
-import { awsIpRangesSnapshot } from '#domain/aws-ip-ranges';
+import { awsIpRangesSnapshot, isAwsServiceAddress as isAwsService } from '#domain/aws-ip-ranges';
 import { formatRange, toRange } from '#domain/cidr';
 import { buildCidrMatcher, type CidrEntry, type CidrMatcher } from '#domain/detect/cidr-matcher';
 import {
@@ -404,7 +404,7 @@ export function testIntel() {
 
 /** AWS's own service space by the snapshot shipped with the package; rentable EC2 addresses are not. */
 export function isAwsServiceAddress(address: string): boolean {
-  return awsIpRangesSnapshot().lookup(toRange(parseIndicator(address).value))?.rentable === false;
+  return isAwsService(awsIpRangesSnapshot(), address);
 }
 
 /** The detector of the tests: VPC, snapshot, test feeds, and `settings` over the defaults. */

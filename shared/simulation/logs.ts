@@ -1,0 +1,119 @@
+/**
+ * Raw logs in the simulation: a query-log or flow-log file (`.log`, `.log.gz`, `.jsonl`, `.jsonl.gz`, streamed,
+ * never read whole) or a CloudWatch Logs subscription event goes through the same detectors as in Lambda, on
+ * in-memory state, and what they publish comes back as Threat Signal events for the rest of the loop.
+ */
+import type { DnsContext } from '#domain/detect/dns';
+import type { FlowDetector } from '#domain/detect/flow';
+import type { DetectorStateStore } from '#ports/detector-state';
+import type { ThreatSignalPublisher } from '#ports/signal-publisher';
+import type { SubscriptionMessage } from '#shared/logs/cloudwatch-subscription';
+import { DEFAULT_FLOW_LOG_FORMAT, parseFlowLogEvents, parseFlowLogLines } from '#shared/logs/flow-log';
+import type { FileLine } from '#shared/logs/lines';
+import type { MalformedRecord } from '#shared/logs/malformed';
+import { parseQueryLogEvents, parseQueryLogLines } from '#shared/logs/query-log';
+import { detectDns } from '#shared/use-cases/detect-dns';
+import { detectFlows } from '#shared/use-cases/detect-flows';
+
+/** A log file given to the simulation: its name, and how to read its bytes. */
+export interface LogInput {
+  readonly name: string;
+  open(): AsyncIterable<Uint8Array>;
+}
+
+/** What the detectors made of one log input. */
+export interface LogReplay {
+  readonly input: string;
+  readonly kind: 'query-log' | 'flow-log' | 'empty';
+  readonly records: number;
+  readonly malformed: { readonly count: number; readonly first: readonly MalformedRecord[] };
+  readonly signals: number;
+}
+
+/** The detectors and their state, shared by every log of one simulation run. */
+export interface LogDetectors {
+  readonly dns: DnsContext;
+  readonly flows: FlowDetector;
+  readonly state: DetectorStateStore;
+  readonly publisher: ThreatSignalPublisher;
+}
+
+/**
+ * Reads one log file's lines and runs the detector for its kind: a first line that is a JSON object makes it a
+ * query log, anything else a flow log.
+ */
+export async function replayLogLines(
+  input: string,
+  lines: AsyncIterable<FileLine | MalformedRecord>,
+  detectors: LogDetectors,
+): Promise<LogReplay> {
+  const { first, rest } = await peekLine(lines);
+  if (first === undefined) return empty(input);
+  if (first.trimStart().startsWith('{')) {
+    const report = await detectDns(parseQueryLogLines(rest), dnsDependencies(detectors));
+    return { input, kind: 'query-log', ...summary(report) };
+  }
+  const report = await detectFlows(parseFlowLogLines(rest), flowDependencies(detectors));
+  return { input, kind: 'flow-log', ...summary(report) };
+}
+
+/** Runs the detector for a CloudWatch Logs subscription batch (the kind read from its first message). */
+export async function replaySubscription(
+  input: string,
+  message: SubscriptionMessage,
+  detectors: LogDetectors,
+): Promise<LogReplay> {
+  const first = message.logEvents[0]?.message;
+  if (first === undefined) return empty(input);
+  if (first.trimStart().startsWith('{')) {
+    const report = await detectDns(parseQueryLogEvents(message.logEvents), dnsDependencies(detectors));
+    return { input, kind: 'query-log', ...summary(report) };
+  }
+  // A flow log delivered to CloudWatch Logs has no header: its records are in the default format here.
+  const entries = parseFlowLogEvents(message.logEvents, DEFAULT_FLOW_LOG_FORMAT);
+  const report = await detectFlows(entries, flowDependencies(detectors));
+  return { input, kind: 'flow-log', ...summary(report) };
+}
+
+function dnsDependencies({ dns, state, publisher }: LogDetectors) {
+  return { context: dns, state, publisher };
+}
+
+function flowDependencies({ flows, state, publisher }: LogDetectors) {
+  return { detector: flows, state, publisher };
+}
+
+function summary(report: {
+  records: number;
+  malformed: LogReplay['malformed'];
+  signals: readonly unknown[];
+}): Pick<LogReplay, 'records' | 'malformed' | 'signals'> {
+  return { records: report.records, malformed: report.malformed, signals: report.signals.length };
+}
+
+function empty(input: string): LogReplay {
+  return { input, kind: 'empty', records: 0, malformed: { count: 0, first: [] }, signals: 0 };
+}
+
+/** The first non-blank line, and every item again (that line included), so nothing is read twice. */
+async function peekLine(
+  lines: AsyncIterable<FileLine | MalformedRecord>,
+): Promise<{ first: string | undefined; rest: AsyncIterable<FileLine | MalformedRecord> }> {
+  const iterator = lines[Symbol.asyncIterator]();
+  const seen: (FileLine | MalformedRecord)[] = [];
+  let first: string | undefined;
+  for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+    seen.push(next.value);
+    if (next.value.kind === 'line' && next.value.line.trim() !== '') {
+      first = next.value.line;
+      break;
+    }
+  }
+  const rest: AsyncIterable<FileLine | MalformedRecord> = {
+    async *[Symbol.asyncIterator]() {
+      yield* seen;
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+    },
+  };
+  return { first, rest };
+}
