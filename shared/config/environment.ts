@@ -138,6 +138,7 @@ function flowLogFormatOfVariable(format: string): FlowLogFormat {
     return parseFlowLogFormat(format);
   } catch (error) {
     if (!(error instanceof InvalidInputError)) throw error;
-    throw new InvalidInputError(error.message, ENVIRONMENT.flowLogFormat, { cause: error });
+    const reason = error.field ? error.message.slice(error.field.length + 2) : error.message;
+    throw new InvalidInputError(reason, ENVIRONMENT.flowLogFormat, { cause: error });
   }
 }

@@ -34,7 +34,7 @@ export function detectorEnvironment(
 }
 
 /**
- * A fresh detector table, S3 serving `objects` (`bucket/key` → bytes, or a body factory for large ones) and
+ * A fresh detector table, S3 serving `objects` (`bucket/key` → bytes) and
  * listing them, EventBridge accepting every entry, and the detectors wired on them.
  */
 export async function createDetectorWorld(
@@ -54,8 +54,7 @@ export async function createDetectorWorld(
   s3.on(GetObjectCommand).callsFake((input: { Bucket: string; Key: string }) => {
     const object = objects[`${input.Bucket}/${input.Key}`];
     if (!object) throw new NoSuchKey({ message: 'The specified key does not exist.', $metadata: {} });
-    const body = typeof object === 'function' ? object() : [object];
-    return { Body: sdkStreamMixin(Readable.from(body, { objectMode: false })) };
+    return { Body: sdkStreamMixin(Readable.from([object], { objectMode: false })) };
   });
   s3.on(ListObjectsV2Command).callsFake((input: { Bucket: string; Prefix: string }) => ({
     Contents: Object.keys(objects)
