@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { GetObjectCommand, ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { sdkStreamMixin } from '@smithy/util-stream';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { FEED_CACHE_MS, feedNameOf, ipFeedFormatOf, S3ThreatFeeds } from '#adapters/aws/feeds';
 import { ManualClock } from '#adapters/in-memory/clock';
 import { ThrottledError } from '#domain/errors';
