@@ -320,7 +320,7 @@ console.log(
 );
 console.log(
   formatTable([
-    ['gzip file', 'records', 'time', 'distinct keys', 'peak RSS', 'peak heapUsed', 'RSS at start'],
+    ['gzip file', 'records', 'time', 'distinct keys', 'peak RSS', 'peak heapUsed', 'RSS at start', 'signals'],
     ...detectors.memory.files.map((f) => [
       formatMiB(f.bytes),
       formatNumber(f.records),
@@ -329,6 +329,7 @@ console.log(
       formatMiB(f.peak.rss),
       formatMiB(f.peak.heapUsed),
       formatMiB(f.baseline.rss),
+      formatNumber(f.signals),
     ]),
   ]),
 );
