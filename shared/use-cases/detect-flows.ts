@@ -38,7 +38,14 @@ export function flowRecordOf(logged: LoggedFlow): FlowRecord | undefined {
   const dstAddr = logged.pktDstaddr ?? logged.dstaddr;
   const { start, end, action } = logged;
   if (!srcAddr || !dstAddr || start === undefined || end === undefined || !action) return undefined;
-  const optional = {
+  // One object of one shape per record, built field by field: this runs for every record of every file.
+  return {
+    start: start * 1000,
+    end: end * 1000,
+    srcAddr,
+    dstAddr,
+    action,
+    raw: logged.raw,
     srcPort: logged.srcport,
     dstPort: logged.dstport,
     protocol: logged.protocol,
@@ -54,8 +61,6 @@ export function flowRecordOf(logged: LoggedFlow): FlowRecord | undefined {
     interfaceId: logged.interfaceId,
     account: logged.accountId,
   };
-  const present = Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== undefined));
-  return { start: start * 1000, end: end * 1000, srcAddr, dstAddr, action, raw: logged.raw, ...present };
 }
 
 /**
