@@ -6,6 +6,7 @@
 import * as v from 'valibot';
 import { InvalidInputError } from '#domain/errors';
 import { parseWith } from '#domain/validate';
+import { DEFAULT_FLOW_LOG_FORMAT, type FlowLogFormat, parseFlowLogFormat } from '#shared/logs/flow-log';
 import { parseConfig, type WardenConfig } from './config';
 
 /** The variables, by role. */
@@ -15,6 +16,10 @@ export const ENVIRONMENT = {
   topic: 'ALERT_TOPIC_ARN',
   domainList: 'DNS_FIREWALL_DOMAIN_LIST_ID',
   ruleGroup: 'NETWORK_FIREWALL_RULE_GROUP_ARN',
+  detectorTable: 'DETECTOR_TABLE_NAME',
+  bus: 'WARDEN_BUS_NAME',
+  feedsBucket: 'FEEDS_BUCKET',
+  flowLogFormat: 'FLOW_LOG_FORMAT',
 } as const;
 
 /** What a function knows about its deployment. */
@@ -76,4 +81,64 @@ export function parseEnvironment(env: Readonly<Record<string, string | undefined
       ? { ruleGroupArn: required(ENVIRONMENT.ruleGroup, RULE_GROUP_ARN) }
       : {}),
   };
+}
+
+/** What a log detector function knows besides the common environment. */
+export interface DetectorEnvironment extends WardenEnvironment {
+  readonly detectorTableName: string;
+  /** The warden bus, by name or ARN. */
+  readonly busName: string;
+  /** The bucket holding `feeds/dns/*` and `feeds/ip/*`; no feeds when unset. */
+  readonly feedsBucket?: string;
+  /** The fields of flow logs delivered to CloudWatch Logs (no header there); the default version 2 when unset. */
+  readonly flowLogFormat: FlowLogFormat;
+}
+
+const BUS_NAME = v.pipe(
+  v.string(),
+  v.regex(
+    /^(?:[\w.-]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[\w.-]{1,256})$/,
+    'must be an EventBridge bus name or ARN',
+  ),
+);
+const BUCKET_NAME = v.pipe(
+  v.string(),
+  v.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'),
+);
+
+/**
+ * The environment of `detect-dns` and `detect-flows`: the common one ({@link parseEnvironment}) and the
+ * detector table, the warden bus, the optional feeds bucket and the optional flow-log format string
+ * (`${version} ${account-id} …`, as given to CreateFlowLogs). Throws InvalidInputError naming the variable.
+ */
+export function parseDetectorEnvironment(
+  env: Readonly<Record<string, string | undefined>>,
+): DetectorEnvironment {
+  const common = parseEnvironment(env);
+  const value = (name: string): string | undefined => (env[name] === '' ? undefined : env[name]);
+  const tableName = value(ENVIRONMENT.detectorTable);
+  if (tableName === undefined) throw new InvalidInputError('is not set', ENVIRONMENT.detectorTable);
+  const busName = value(ENVIRONMENT.bus);
+  if (busName === undefined) throw new InvalidInputError('is not set', ENVIRONMENT.bus);
+  const feedsBucket = value(ENVIRONMENT.feedsBucket);
+  const format = value(ENVIRONMENT.flowLogFormat);
+  return {
+    ...common,
+    detectorTableName: parseWith(TABLE_NAME, tableName, ENVIRONMENT.detectorTable),
+    busName: parseWith(BUS_NAME, busName, ENVIRONMENT.bus),
+    ...(feedsBucket === undefined
+      ? {}
+      : { feedsBucket: parseWith(BUCKET_NAME, feedsBucket, ENVIRONMENT.feedsBucket) }),
+    flowLogFormat: format === undefined ? DEFAULT_FLOW_LOG_FORMAT : flowLogFormatOfVariable(format),
+  };
+}
+
+function flowLogFormatOfVariable(format: string): FlowLogFormat {
+  try {
+    return parseFlowLogFormat(format);
+  } catch (error) {
+    if (!(error instanceof InvalidInputError)) throw error;
+    const reason = error.field ? error.message.slice(error.field.length + 2) : error.message;
+    throw new InvalidInputError(reason, ENVIRONMENT.flowLogFormat, { cause: error });
+  }
 }

@@ -27,4 +27,10 @@ export const METRICS = {
   enforceDuration: 'EnforceDuration',
   /** GuardDuty findings read by the catch-up. */
   catchUpFindings: 'CatchUpFindings',
+  /** Log records read by a log detector (malformed ones included), with dimension `detector` (dns, flows). */
+  logRecords: 'LogRecords',
+  /** Log records a log detector could not parse, with dimension `detector`. */
+  malformedLogRecords: 'MalformedLogRecords',
+  /** Threat Signals a log detector put on the warden bus, with dimension `detector`. */
+  detectorSignals: 'DetectorSignals',
 } as const;

@@ -5,11 +5,9 @@
 
 import { InMemoryDetectorStateStore } from '#adapters/in-memory/detector-state';
 import { InMemoryThreatSignalPublisher } from '#adapters/in-memory/signal-publisher';
-import { isAwsServiceAddress } from '#domain/aws-ip-ranges';
-import { FlowDetector } from '#domain/detect/flow';
-import { indexIpFeeds } from '#domain/detect/ip-feeds';
 import { InvalidInputError } from '#domain/errors';
 import { blockedByRules } from '#domain/reconcile/network-firewall-plan';
+import { buildLogDetectors } from '#shared/composition/detectors';
 import { createInMemoryWarden } from '#shared/composition/in-memory';
 import { DETECTOR_SOURCE } from '#shared/intake/threat-signal';
 import { decodeSubscriptionEvent } from '#shared/logs/cloudwatch-subscription';
@@ -156,19 +154,8 @@ export async function simulate(
 
 /** The log detectors of a run, on in-memory state: the configuration's settings and the policy's lists. */
 function logDetectors(config: SimulationConfig): LogDetectors & { publisher: InMemoryThreatSignalPublisher } {
-  const { policy } = config;
   return {
-    dns: {
-      settings: config.config.detectors.dns,
-      allowlist: policy.allowlist.domains,
-      protectedDomains: policy.guardRails.protectedDomains,
-      thresholds: policy.detectors,
-    },
-    flows: new FlowDetector(config.config.detectors.flows, {
-      vpcCidrs: policy.guardRails.vpcCidrs,
-      isAwsAddress: (address) => isAwsServiceAddress(policy.guardRails.awsIpRanges, address),
-      intel: indexIpFeeds([]),
-    }),
+    ...buildLogDetectors(config.config, config.policy),
     state: new InMemoryDetectorStateStore(),
     publisher: new InMemoryThreatSignalPublisher(),
   };

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '#domain/errors';
 import { parseConfig, runtimeConfig } from '#shared/config/config';
-import { ENVIRONMENT, parseEnvironment } from '#shared/config/environment';
+import { ENVIRONMENT, parseDetectorEnvironment, parseEnvironment } from '#shared/config/environment';
+import { DEFAULT_FLOW_LOG_FORMAT } from '#shared/logs/flow-log';
 
 const CONFIG = JSON.stringify(
   runtimeConfig(parseConfig({ vpcs: [{ vpcId: 'vpc-0a1b2c3d4e5f60718', cidrs: ['10.20.0.0/16'] }] })),
@@ -81,5 +82,62 @@ describe('parseEnvironment', () => {
 
     // Assess
     expect(message).toMatch(expected);
+  });
+});
+
+describe('parseDetectorEnvironment', () => {
+  const DETECTOR_ENV = {
+    ...ENV,
+    [ENVIRONMENT.detectorTable]: 'EgressWarden-DetectorState',
+    [ENVIRONMENT.bus]: 'egress-warden',
+  };
+
+  /** The message parseDetectorEnvironment throws for `env`, or 'accepted'. */
+  function detectorErrorOf(env: Record<string, string | undefined>): string {
+    try {
+      parseDetectorEnvironment(env);
+      return 'accepted';
+    } catch (error) {
+      expect(error).toBeInstanceOf(InvalidInputError);
+      return (error as Error).message;
+    }
+  }
+
+  it('reads the detector table and the bus; no feeds bucket and the default flow-log format when unset', () => {
+    // Act
+    const environment = parseDetectorEnvironment(DETECTOR_ENV);
+
+    // Assess
+    expect(environment).toMatchObject({
+      detectorTableName: 'EgressWarden-DetectorState',
+      busName: 'egress-warden',
+    });
+    expect(environment.feedsBucket).toBeUndefined();
+    expect(environment.flowLogFormat).toBe(DEFAULT_FLOW_LOG_FORMAT);
+  });
+
+  it('reads the feeds bucket and the flow-log format string', () => {
+    // Act
+    const environment = parseDetectorEnvironment({
+      ...DETECTOR_ENV,
+      [ENVIRONMENT.feedsBucket]: 'egress-warden-feeds',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a flow-log format string, as CreateFlowLogs takes it
+      [ENVIRONMENT.flowLogFormat]: '${srcaddr} ${dstaddr} ${start} ${end} ${action}',
+    });
+
+    // Assess
+    expect(environment.feedsBucket).toBe('egress-warden-feeds');
+    expect(environment.flowLogFormat.fields).toEqual(['srcaddr', 'dstaddr', 'start', 'end', 'action']);
+  });
+
+  it.each([
+    [{ [ENVIRONMENT.detectorTable]: undefined }, 'DETECTOR_TABLE_NAME: is not set'],
+    [{ [ENVIRONMENT.bus]: '' }, 'WARDEN_BUS_NAME: is not set'],
+    [{ [ENVIRONMENT.bus]: 'no spaces allowed' }, 'WARDEN_BUS_NAME: must be an EventBridge bus name or ARN'],
+    [{ [ENVIRONMENT.feedsBucket]: 'Feeds_Bucket' }, 'FEEDS_BUCKET: must be an S3 bucket name'],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a flow-log format string, as CreateFlowLogs takes it
+    [{ [ENVIRONMENT.flowLogFormat]: '${srcaddr} dstaddr' }, 'FLOW_LOG_FORMAT: "dstaddr"'],
+  ])('refuses %j, naming the variable', (overrides, message) => {
+    expect(detectorErrorOf({ ...DETECTOR_ENV, ...overrides })).toContain(message);
   });
 });

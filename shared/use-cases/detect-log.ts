@@ -1,0 +1,109 @@
+/**
+ * Use case: one invocation of a log detector function. The event is either a CloudWatch Logs subscription
+ * batch (`{awslogs: {data}}`) or an S3 `Object Created` event from EventBridge naming a log file; either way
+ * the records go through the detector of the function's log kind, and the report says what was read and found.
+ */
+import { InvalidInputError } from '#domain/errors';
+import type { LogObjects } from '#ports/log-objects';
+import { decodeSubscriptionEvent } from '#shared/logs/cloudwatch-subscription';
+import { type FlowLogFormat, parseFlowLogEvents, parseFlowLogLines } from '#shared/logs/flow-log';
+import { readLogObject } from '#shared/logs/lines';
+import type { MalformedRecord } from '#shared/logs/malformed';
+import { parseQueryLogEvents, parseQueryLogLines } from '#shared/logs/query-log';
+import { type LogKind, parseLogObjectCreated } from '#shared/logs/s3-object-created';
+import { type DnsDetectorDependencies, detectDns } from './detect-dns';
+import { detectFlows, type FlowDetectorDependencies } from './detect-flows';
+
+/** What a log detector function needs; the detectors are asked for per invocation, since feeds reload. */
+export interface DetectLogDependencies {
+  readonly logObjects: LogObjects;
+  /** The fields of flow-log records delivered to CloudWatch Logs, which carry no header. */
+  readonly flowLogFormat: FlowLogFormat;
+  dns(): Promise<DnsDetectorDependencies>;
+  flows(): Promise<FlowDetectorDependencies>;
+}
+
+/** A signal published, as the report names it. */
+export interface PublishedSignal {
+  readonly detector: string;
+  readonly indicator: string;
+  readonly severity: number;
+  readonly key?: string;
+}
+
+/** What one invocation did. */
+export interface LogDetectionReport {
+  readonly input: 'subscription' | 'object-created';
+  readonly kind: LogKind;
+  /** The log group and stream, or `s3://bucket/key`. */
+  readonly source: string;
+  /** Set when nothing was read, with the reason: a control message, a file of the other log kind. */
+  readonly skipped?: string;
+  /** Records read, malformed ones included. */
+  readonly records: number;
+  readonly malformed: { readonly count: number; readonly first: readonly MalformedRecord[] };
+  readonly signals: readonly PublishedSignal[];
+}
+
+/**
+ * Runs the detector for `kind` over the records `event` carries. An event that is neither input, or a key
+ * that is no log file AWS writes, is InvalidInputError (never retried); a file of the other log kind is
+ * skipped, so that both functions may receive every object of a shared logs bucket. Malformed records are
+ * counted and listed in the report. Throws what the object read, the store or the publisher throws, for
+ * Lambda's asynchronous retries: intake de-duplicates a retried detection on its evidence key.
+ */
+export async function detectLog(
+  event: unknown,
+  kind: LogKind,
+  deps: DetectLogDependencies,
+): Promise<LogDetectionReport> {
+  if (isObject(event) && 'awslogs' in event) {
+    const message = decodeSubscriptionEvent(event);
+    const base = { input: 'subscription', kind, source: `${message.logGroup} ${message.logStream}` } as const;
+    if (message.messageType === 'CONTROL_MESSAGE') return { ...base, ...nothingRead('control message') };
+    const report =
+      kind === 'query-log'
+        ? await detectDns(parseQueryLogEvents(message.logEvents), await deps.dns())
+        : await detectFlows(parseFlowLogEvents(message.logEvents, deps.flowLogFormat), await deps.flows());
+    return { ...base, ...summary(report) };
+  }
+  if (isObject(event) && event.source === 'aws.s3') {
+    const object = parseLogObjectCreated(event);
+    const base = { input: 'object-created', kind, source: `s3://${object.bucket}/${object.key}` } as const;
+    if (object.kind !== kind) return { ...base, ...nothingRead(`a ${object.kind} file`) };
+    const lines = readLogObject(await deps.logObjects.open(object.bucket, object.key), object.key);
+    const report =
+      kind === 'query-log'
+        ? await detectDns(parseQueryLogLines(lines), await deps.dns())
+        : await detectFlows(parseFlowLogLines(lines), await deps.flows());
+    return { ...base, ...summary(report) };
+  }
+  throw new InvalidInputError(
+    'is neither a CloudWatch Logs subscription event ({"awslogs":{"data":…}}) nor an S3 Object Created event (source aws.s3)',
+  );
+}
+
+function nothingRead(reason: string) {
+  return { skipped: reason, records: 0, malformed: { count: 0, first: [] }, signals: [] };
+}
+
+function summary(report: {
+  records: number;
+  malformed: LogDetectionReport['malformed'];
+  signals: readonly { detector: string; indicator: string; severity: number; evidence: { key?: string } }[];
+}): Pick<LogDetectionReport, 'records' | 'malformed' | 'signals'> {
+  return {
+    records: report.records,
+    malformed: report.malformed,
+    signals: report.signals.map(({ detector, indicator, severity, evidence }) => ({
+      detector,
+      indicator,
+      severity,
+      ...(evidence.key ? { key: evidence.key } : {}),
+    })),
+  };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
