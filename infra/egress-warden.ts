@@ -54,18 +54,6 @@ import { type DetectorLog, FEED_PREFIXES, FLOW_LOG_FORMAT, logKeyPrefixes } from
 /** The functions that are always deployed. */
 type CoreFunctionName = Exclude<FunctionName, DetectorFunctionName>;
 
-/**
- * The variables the detector functions read besides the common ones (shared/config/environment.ts names them
- * the same way): the state table, the bus they put Threat Signals on, the feeds bucket (optional) and the
- * format of flow logs delivered to CloudWatch Logs (optional: they carry no header line there).
- */
-export const DETECTOR_VARIABLES = {
-  table: 'DETECTOR_TABLE_NAME',
-  bus: 'WARDEN_BUS_NAME',
-  feedsBucket: 'FEEDS_BUCKET',
-  flowLogFormat: 'FLOW_LOG_FORMAT',
-} as const;
-
 /** Each detector function and the log it reads. */
 const DETECTOR_LOGS: readonly (readonly [DetectorFunctionName, DetectorLog])[] = [
   ['detect-dns', 'query-log'],
@@ -568,13 +556,15 @@ export class EgressWarden extends Construct {
             ? source.queryLogGroup
             : source.flowLogGroup;
       if (source.source === 'log-groups' && logGroup === undefined) continue;
+      // The common variables, and the detector's own (parseDetectorEnvironment): no FLOW_LOG_FORMAT for S3
+      // files, whose header line names the fields.
       const variables: Record<string, string> = {
         ...environment,
-        [DETECTOR_VARIABLES.table]: table.tableName,
-        [DETECTOR_VARIABLES.bus]: this.bus.eventBusName,
-        ...(feeds ? { [DETECTOR_VARIABLES.feedsBucket]: feeds.bucketName } : {}),
+        [ENVIRONMENT.detectorTable]: table.tableName,
+        [ENVIRONMENT.bus]: this.bus.eventBusName,
+        ...(feeds ? { [ENVIRONMENT.feedsBucket]: feeds.bucketName } : {}),
         ...(log === 'flow-log' && source.source === 'log-groups' && source.flowLogFormat
-          ? { [DETECTOR_VARIABLES.flowLogFormat]: source.flowLogFormat }
+          ? { [ENVIRONMENT.flowLogFormat]: source.flowLogFormat }
           : {}),
       };
       assertEnvironmentFits(variables);

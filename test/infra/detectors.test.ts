@@ -9,7 +9,6 @@ import { parseFlowLogFormat, parseFlowRecord } from '#shared/logs/flow-log';
 import { parseLogObjectCreated } from '#shared/logs/s3-object-created';
 import { flowRecordOf } from '#shared/use-cases/detect-flows';
 import { FLOW_LOG_FIELDS, FLOW_LOG_FORMAT } from '../../infra/detector-logs';
-import { DETECTOR_VARIABLES } from '../../infra/egress-warden';
 import { matchesEventPattern } from '../support/event-pattern';
 import { EXAMPLE_CONFIG, synthTemplate } from './synth';
 
@@ -458,10 +457,10 @@ describe('log groups the user names', () => {
     expect(resources(template, 'AWS::Events::Rule').map(([id]) => id)).not.toContainEqual(
       expect.stringMatching(/LogObjectRule/),
     );
-    expect(variablesOf(template, 'DetectFlows')[DETECTOR_VARIABLES.flowLogFormat]).toBe(
+    expect(variablesOf(template, 'DetectFlows')[ENVIRONMENT.flowLogFormat]).toBe(
       LOG_GROUPS.logs.flowLogFormat,
     );
-    expect(variablesOf(template, 'DetectDns')).not.toHaveProperty(DETECTOR_VARIABLES.flowLogFormat);
+    expect(variablesOf(template, 'DetectDns')).not.toHaveProperty(ENVIRONMENT.flowLogFormat);
     for (const name of ['DetectDns', 'DetectFlows']) {
       expect(roleStatements(template, name).map((statement) => statement.Sid)).not.toContain(
         'ReadLogObjects',
@@ -492,19 +491,19 @@ describe('the detector functions', () => {
     for (const name of ['DetectDns', 'DetectFlows']) {
       const variables = variablesOf(template, name);
       expect(variables).toMatchObject({
-        [DETECTOR_VARIABLES.table]: { Ref: tableId },
-        [DETECTOR_VARIABLES.bus]: { Ref: busId },
-        [DETECTOR_VARIABLES.feedsBucket]: { Ref: feedsId },
+        [ENVIRONMENT.detectorTable]: { Ref: tableId },
+        [ENVIRONMENT.bus]: { Ref: busId },
+        [ENVIRONMENT.feedsBucket]: { Ref: feedsId },
       });
       for (const common of [ENVIRONMENT.config, ENVIRONMENT.table, ENVIRONMENT.topic]) {
         expect(variables).toHaveProperty(common);
       }
       // S3 flow-log files name their fields in a header line.
-      expect(variables).not.toHaveProperty(DETECTOR_VARIABLES.flowLogFormat);
+      expect(variables).not.toHaveProperty(ENVIRONMENT.flowLogFormat);
     }
     // The other functions know nothing of the detectors.
     for (const name of ['Decide', 'Enforce', 'CatchUp']) {
-      expect(Object.keys(variablesOf(template, name))).not.toContain(DETECTOR_VARIABLES.table);
+      expect(Object.keys(variablesOf(template, name))).not.toContain(ENVIRONMENT.detectorTable);
     }
   });
 
