@@ -9,11 +9,17 @@ import { fileURLToPath } from 'node:url';
 import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { build, type Metafile } from 'esbuild';
 
+/** The log detectors: deployed only when the configuration turns them on (`detectors.deploy`). */
+export const DETECTOR_FUNCTION_NAMES = ['detect-dns', 'detect-flows'] as const;
+
 /** The functions, by name: each is `functions/<name>/handler.ts` exporting `handler`. */
-export const FUNCTION_NAMES = ['decide', 'enforce', 'catch-up'] as const;
+export const FUNCTION_NAMES = ['decide', 'enforce', 'catch-up', ...DETECTOR_FUNCTION_NAMES] as const;
 
 /** The name of one function. */
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+/** The name of one detector function. */
+export type DetectorFunctionName = (typeof DETECTOR_FUNCTION_NAMES)[number];
 
 /** The repository root (this file is `infra/bundling.ts`). */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');

@@ -9,25 +9,32 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, Token, Validations } from 'a
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { CfnFlowLog } from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { DynamoEventSource, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { LambdaDestination } from 'aws-cdk-lib/aws-logs-destinations';
 import { CfnRuleGroup } from 'aws-cdk-lib/aws-networkfirewall';
 import {
   CfnFirewallDomainList,
   CfnFirewallRuleGroup,
   CfnFirewallRuleGroupAssociation,
+  CfnResolverQueryLoggingConfig,
+  CfnResolverQueryLoggingConfigAssociation,
 } from 'aws-cdk-lib/aws-route53resolver';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DECISION_TABLE, decisionKey } from '#adapters/aws/decision-table';
+import { DETECTOR_TABLE } from '#adapters/aws/detector-table';
 import { InvalidInputError } from '#domain/errors';
 import { runtimeConfig, type WardenConfig } from '#shared/config/config';
 import { ENVIRONMENT } from '#shared/config/environment';
@@ -35,7 +42,37 @@ import { ACCEPTED_EVENTS } from '#shared/intake/event';
 import { MANUAL_SOURCE } from '#shared/intake/manual';
 import { DETECTOR_SOURCE } from '#shared/intake/threat-signal';
 import { METRIC_NAMESPACE, METRICS, SERVICE_NAME } from '#shared/runtime/observability';
-import { type FunctionName, functionEntry, lambdaBundling, PROJECT_ROOT } from './bundling';
+import {
+  type DetectorFunctionName,
+  type FunctionName,
+  functionEntry,
+  lambdaBundling,
+  PROJECT_ROOT,
+} from './bundling';
+import { type DetectorLog, FEED_PREFIXES, FLOW_LOG_FORMAT, logKeyPrefixes } from './detector-logs';
+
+/** The functions that are always deployed. */
+type CoreFunctionName = Exclude<FunctionName, DetectorFunctionName>;
+
+/** Each detector function and the log it reads. */
+const DETECTOR_LOGS: readonly (readonly [DetectorFunctionName, DetectorLog])[] = [
+  ['detect-dns', 'query-log'],
+  ['detect-flows', 'flow-log'],
+];
+
+/** The log detectors' resources (present when the configuration deploys them). */
+export interface DetectorResources {
+  /** The windowed counts (DETECTOR_TABLE). */
+  readonly table: dynamodb.Table;
+  /** Invocations that failed after Lambda's retries, and S3 events EventBridge could not deliver. */
+  readonly failureQueue: sqs.Queue;
+  /** The bucket the logs are read from: the stack's, or the user's; absent when they come from log groups. */
+  readonly logsBucket?: s3.IBucket;
+  /** The bucket of feed files (`feeds/dns/*`, `feeds/ip/*`), when configured. */
+  readonly feedsBucket?: s3.IBucket;
+  /** The Resolver query logging configuration, when the stack creates the logs. */
+  readonly queryLogging?: CfnResolverQueryLoggingConfig;
+}
 
 /** Properties of {@link EgressWarden}. */
 export interface EgressWardenProps {
@@ -71,6 +108,21 @@ const TIMEOUTS: Record<FunctionName, Duration> = {
   decide: Duration.seconds(60),
   enforce: Duration.minutes(2),
   'catch-up': Duration.minutes(5),
+  // One S3 file is up to 75 MB of gzip, streamed; a CloudWatch Logs batch is at most 1 MB.
+  'detect-dns': Duration.minutes(5),
+  'detect-flows': Duration.minutes(5),
+};
+
+/**
+ * Memory, in MB: the detectors get more, because Lambda gives CPU in proportion to memory and gunzip and
+ * parsing are CPU-bound; their memory use itself grows with distinct keys, not with file size.
+ */
+const MEMORY: Record<FunctionName, number> = {
+  decide: 512,
+  enforce: 512,
+  'catch-up': 512,
+  'detect-dns': 1024,
+  'detect-flows': 1024,
 };
 
 /**
@@ -86,7 +138,11 @@ export class EgressWarden extends Construct {
   readonly table: dynamodb.Table;
   readonly topic: sns.Topic;
   readonly topicKey: kms.Key;
-  readonly functions: Record<FunctionName, NodejsFunction>;
+  /** The functions; the detectors only when the configuration deploys them. */
+  readonly functions: Record<CoreFunctionName, NodejsFunction> &
+    Partial<Record<DetectorFunctionName, NodejsFunction>>;
+  /** Present when the log detectors are deployed. */
+  readonly detectors?: DetectorResources;
   readonly operatorPolicy: iam.ManagedPolicy;
   /** Present when the DNS Firewall target is deployed. */
   readonly domainList?: CfnFirewallDomainList;
@@ -99,7 +155,6 @@ export class EgressWarden extends Construct {
     const stack = Stack.of(this);
 
     this.bus = new events.EventBus(this, 'Bus', { eventBusName: `${config.stackName}-bus` });
-    this.#onlyDetectorsPutSignals([]);
 
     this.topicKey = new kms.Key(this, 'TopicKey', {
       description: 'Encrypts the Egress Warden alert topic',
@@ -169,11 +224,21 @@ export class EgressWarden extends Construct {
       POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
     };
     assertEnvironmentFits(environment);
-    this.functions = {
+    const core = {
       decide: this.#function('decide', environment),
       enforce: this.#function('enforce', environment, 1),
       'catch-up': this.#function('catch-up', environment),
     };
+    if (config.detectors.deploy) {
+      const detectors = this.#detectors(config, environment);
+      this.detectors = detectors.resources;
+      this.functions = { ...core, ...detectors.functions };
+    } else {
+      this.functions = core;
+    }
+    this.#onlyDetectorsPutSignals(
+      DETECTOR_LOGS.flatMap(([name]) => this.functions[name]?.role?.roleArn ?? []),
+    );
     this.#wireFunctions();
     this.#grant(config, networkAcls.deploy);
 
@@ -284,7 +349,7 @@ export class EgressWarden extends Construct {
       depsLockFilePath: `${PROJECT_ROOT}/package-lock.json`,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: 512,
+      memorySize: MEMORY[name],
       timeout: TIMEOUTS[name],
       role,
       logGroup,
@@ -348,7 +413,7 @@ export class EgressWarden extends Construct {
       actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
       resources: tableArns,
     });
-    for (const fn of Object.values(this.functions)) {
+    for (const fn of [this.functions.decide, this.functions.enforce, this.functions['catch-up']]) {
       fn.addToRolePolicy(store);
       this.topic.grantPublish(fn);
     }
@@ -413,7 +478,6 @@ export class EgressWarden extends Construct {
     );
   }
 
-  /** Lets its holders put manual requests (and nothing else) on the warden bus. */
   /**
    * Only the detector functions (`publishers`, role ARNs) may put Threat Signals on the warden bus: an explicit
    * deny in the bus's resource policy holds for every principal, in this account too, whatever its IAM policies
@@ -435,6 +499,311 @@ export class EgressWarden extends Construct {
     );
   }
 
+  /**
+   * The log detectors: their state table, where their logs come from (logging the stack turns on into its own
+   * bucket, the user's bucket, or the user's log groups), the feeds bucket, the two functions with their
+   * environment, triggers, retries and failure queue, and their permissions. A function is left out when its
+   * log is not given (log groups named for one log only).
+   */
+  #detectors(
+    config: WardenConfig,
+    environment: Readonly<Record<string, string>>,
+  ): { resources: DetectorResources; functions: Partial<Record<DetectorFunctionName, NodejsFunction>> } {
+    const stack = Stack.of(this);
+    const { logs: source, feedsBucket } = config.detectors;
+    const table = this.#detectorTable();
+    const failureQueue = new sqs.Queue(this, 'DetectorFailureQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(failureQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        "This queue is itself where failures end: the detectors' on-failure destination and the dead-letter queue of their EventBridge targets.",
+    });
+    const createsFeeds = feedsBucket !== undefined && !('bucket' in feedsBucket);
+    const accessLogs = source.source === 'create' || createsFeeds ? this.#accessLogsBucket() : undefined;
+    let logsBucket: s3.IBucket | undefined;
+    let queryLogging: CfnResolverQueryLoggingConfig | undefined;
+    if (source.source === 'create' && accessLogs) {
+      const bucket = this.#logsBucket(source.expireAfterDays, accessLogs);
+      queryLogging = this.#createLogs(config, bucket);
+      logsBucket = bucket;
+    } else if (source.source === 'bucket') {
+      logsBucket = s3.Bucket.fromBucketName(this, 'LogsBucket', source.bucket);
+    }
+    let feeds: s3.IBucket | undefined;
+    if (feedsBucket && 'bucket' in feedsBucket) {
+      feeds = s3.Bucket.fromBucketName(this, 'FeedsBucket', feedsBucket.bucket);
+    } else if (createsFeeds && accessLogs) {
+      feeds = new s3.Bucket(this, 'FeedsBucket', {
+        ...PRIVATE_BUCKET,
+        serverAccessLogsBucket: accessLogs,
+        serverAccessLogsPrefix: 'feeds-bucket/',
+        // An overwritten or deleted feed can be restored; feeds are the user's own work, so they are kept.
+        versioned: true,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+    }
+
+    const functions: Partial<Record<DetectorFunctionName, NodejsFunction>> = {};
+    for (const [name, log] of DETECTOR_LOGS) {
+      const logGroup =
+        source.source !== 'log-groups'
+          ? undefined
+          : log === 'query-log'
+            ? source.queryLogGroup
+            : source.flowLogGroup;
+      if (source.source === 'log-groups' && logGroup === undefined) continue;
+      // The common variables, and the detector's own (parseDetectorEnvironment): no FLOW_LOG_FORMAT for S3
+      // files, whose header line names the fields.
+      const variables: Record<string, string> = {
+        ...environment,
+        [ENVIRONMENT.detectorTable]: table.tableName,
+        [ENVIRONMENT.bus]: this.bus.eventBusName,
+        ...(feeds ? { [ENVIRONMENT.feedsBucket]: feeds.bucketName } : {}),
+        ...(log === 'flow-log' && source.source === 'log-groups' && source.flowLogFormat
+          ? { [ENVIRONMENT.flowLogFormat]: source.flowLogFormat }
+          : {}),
+      };
+      assertEnvironmentFits(variables);
+      const fn = this.#function(name, variables);
+      const objectPaths: string[] = [];
+      // A failure that may pass (throttling, a service error) is retried by Lambda; what still fails is kept.
+      fn.configureAsyncInvoke({
+        retryAttempts: 2,
+        maxEventAge: Duration.hours(6),
+        onFailure: new SqsDestination(failureQueue),
+      });
+      const id = pascalCase(name);
+      if (logsBucket) {
+        const prefix = source.source === 'bucket' ? source.prefix : '';
+        const prefixes = logKeyPrefixes(log, stack.account, prefix, source.source === 'bucket');
+        new events.Rule(this, `${id}LogObjectRule`, {
+          description: `New ${log} files in the logs bucket to the ${name} function`,
+          eventPattern: {
+            source: ['aws.s3'],
+            detailType: ['Object Created'],
+            detail: {
+              bucket: { name: [logsBucket.bucketName] },
+              object: { key: prefixes.map((keyPrefix) => ({ prefix: keyPrefix })) },
+            },
+          },
+          targets: [
+            new eventTargets.LambdaFunction(fn, {
+              retryAttempts: 8,
+              maxEventAge: Duration.hours(6),
+              deadLetterQueue: failureQueue,
+            }),
+          ],
+        });
+        const logObjects = prefixes.map((keyPrefix) => logsBucket.arnForObjects(`${keyPrefix}*`));
+        objectPaths.push(...logObjects);
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            sid: 'ReadLogObjects',
+            actions: ['s3:GetObject'],
+            resources: logObjects,
+          }),
+        );
+      } else if (logGroup !== undefined) {
+        new logs.SubscriptionFilter(this, `${id}Subscription`, {
+          logGroup: logs.LogGroup.fromLogGroupName(this, `${id}SourceLogGroup`, logGroup),
+          destination: new LambdaDestination(fn),
+          filterPattern: logs.FilterPattern.allEvents(),
+        });
+      }
+      if (feeds) {
+        // Each detector loads both kinds of feed (one loader, one cache per container), and nothing else.
+        const feedPrefixes = Object.values(FEED_PREFIXES);
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            sid: 'ListFeeds',
+            actions: ['s3:ListBucket'],
+            resources: [feeds.bucketArn],
+            conditions: { StringLike: { 's3:prefix': feedPrefixes.map((feedPrefix) => `${feedPrefix}*`) } },
+          }),
+        );
+        const feedObjects = feedPrefixes.map((feedPrefix) => feeds.arnForObjects(`${feedPrefix}*`));
+        objectPaths.push(...feedObjects);
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({ sid: 'ReadFeeds', actions: ['s3:GetObject'], resources: feedObjects }),
+        );
+      }
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'DetectorTable',
+          actions: ['dynamodb:UpdateItem', 'dynamodb:Query'],
+          resources: [table.tableArn],
+        }),
+      );
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'PutThreatSignals',
+          actions: ['events:PutEvents'],
+          resources: [this.bus.eventBusArn],
+          conditions: {
+            StringEquals: {
+              'events:source': DETECTOR_SOURCE,
+              'events:detail-type': detailTypesOf(DETECTOR_SOURCE),
+            },
+          },
+        }),
+      );
+      if (fn.role) {
+        for (const path of objectPaths) {
+          Validations.of(fn.role).acknowledge({
+            id: `AwsSolutions-IAM5[Resource::${nagResource(stack.resolve(path))}]`,
+            reason:
+              'Log files and feed files get new keys all the time, so objects are granted by key prefix: only the prefix AWS writes this log under, or the feed folders.',
+          });
+        }
+      }
+      functions[name] = fn;
+    }
+    return {
+      resources: {
+        table,
+        failureQueue,
+        ...(logsBucket ? { logsBucket } : {}),
+        ...(feeds ? { feedsBucket: feeds } : {}),
+        ...(queryLogging ? { queryLogging } : {}),
+      },
+      functions,
+    };
+  }
+
+  /**
+   * The detector state table, shaped from DETECTOR_TABLE. Destroyed with the stack: it holds only windowed
+   * counts that expire within days (TTL), which rebuild from the next logs; keeping a copy or restoring an old
+   * one would only revive stale windows.
+   */
+  #detectorTable(): dynamodb.Table {
+    const { partitionKey, sortKey, timeToLiveAttribute } = DETECTOR_TABLE;
+    const table = new dynamodb.Table(this, 'DetectorTable', {
+      partitionKey: { name: partitionKey.name, type: ATTRIBUTE_TYPES[partitionKey.type] },
+      sortKey: { name: sortKey.name, type: ATTRIBUTE_TYPES[sortKey.type] },
+      billingMode: dynamodb.BillingMode[DETECTOR_TABLE.billingMode],
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      timeToLiveAttribute,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    Validations.of(table).acknowledge({
+      id: 'AwsSolutions-DDB3',
+      reason:
+        'The table holds only windowed counts that expire within days and rebuild from the next logs; restoring an older copy would only revive stale windows.',
+    });
+    return table;
+  }
+
+  /**
+   * The bucket AWS delivers query logs and flow logs to: private, SSE-S3, TLS only, EventBridge notifications
+   * on (natively, so no notification custom resource), objects expiring after `expireAfterDays`. Retained
+   * with the stack: the logs are evidence. The delivery policy is the one AWS documents for vended logs
+   * (flow logs and Resolver query logs alike), limited to this account's `AWSLogs/<account>/` keys.
+   */
+  #logsBucket(expireAfterDays: number, accessLogs: s3.IBucket): s3.Bucket {
+    const stack = Stack.of(this);
+    const bucket = new s3.Bucket(this, 'LogsBucket', {
+      ...PRIVATE_BUCKET,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'logs-bucket/',
+      lifecycleRules: [
+        {
+          id: 'ExpireLogs',
+          expiration: Duration.days(expireAfterDays),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    (bucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = {
+      eventBridgeConfiguration: { eventBridgeEnabled: true },
+    };
+    const delivery = new iam.ServicePrincipal('delivery.logs.amazonaws.com');
+    const fromThisAccount = {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'logs', resource: '*' }) },
+    };
+    bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AWSLogDeliveryWrite',
+        principals: [delivery],
+        actions: ['s3:PutObject'],
+        resources: [bucket.arnForObjects(`AWSLogs/${stack.account}/*`)],
+        conditions: {
+          ...fromThisAccount,
+          StringEquals: {
+            ...fromThisAccount.StringEquals,
+            's3:x-amz-acl': 'bucket-owner-full-control',
+          },
+        },
+      }),
+    );
+    bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AWSLogDeliveryAclCheck',
+        principals: [delivery],
+        actions: ['s3:GetBucketAcl', 's3:ListBucket'],
+        resources: [bucket.bucketArn],
+        conditions: fromThisAccount,
+      }),
+    );
+    return bucket;
+  }
+
+  /**
+   * Resolver query logging and VPC flow logs (all traffic, 1-minute aggregation, the detector's format) for
+   * every configured VPC, into `bucket`. Both wait for the bucket policy, so that AWS finds its delivery
+   * permission rather than trying to add its own.
+   */
+  #createLogs(config: WardenConfig, bucket: s3.Bucket): CfnResolverQueryLoggingConfig {
+    const policy = bucket.policy?.node.defaultChild as s3.CfnBucketPolicy;
+    const queryLogging = new CfnResolverQueryLoggingConfig(this, 'QueryLogging', {
+      name: `${config.stackName}-query-logs`,
+      destinationArn: bucket.bucketArn,
+    });
+    queryLogging.addResourceDependency(policy);
+    for (const vpc of config.vpcs) {
+      new CfnResolverQueryLoggingConfigAssociation(this, `QueryLoggingAssociation-${vpc.vpcId}`, {
+        resolverQueryLogConfigId: queryLogging.attrId,
+        resourceId: vpc.vpcId,
+      });
+      const flowLog = new CfnFlowLog(this, `FlowLog-${vpc.vpcId}`, {
+        resourceId: vpc.vpcId,
+        resourceType: 'VPC',
+        trafficType: 'ALL',
+        logDestinationType: 's3',
+        logDestination: bucket.bucketArn,
+        logFormat: FLOW_LOG_FORMAT,
+        // The scan windows are minutes long: a 10-minute aggregation would blur them.
+        maxAggregationInterval: 60,
+      });
+      flowLog.addResourceDependency(policy);
+    }
+    return queryLogging;
+  }
+
+  /**
+   * The bucket the server access logs of the stack's other buckets go to (who read or changed a feed matters:
+   * feeds decide what is blocked). Its objects expire after a year.
+   */
+  #accessLogsBucket(): s3.Bucket {
+    const accessLogs = new s3.Bucket(this, 'AccessLogsBucket', {
+      ...PRIVATE_BUCKET,
+      lifecycleRules: [{ id: 'ExpireAccessLogs', expiration: Duration.days(365) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        "This bucket receives the server access logs of the stack's other buckets; logging its own access would log into itself.",
+    });
+    return accessLogs;
+  }
+
+  /** Lets its holders put manual requests (and nothing else) on the warden bus. */
   #operatorPolicy(config: WardenConfig): iam.ManagedPolicy {
     const policy = new iam.ManagedPolicy(this, 'OperatorPolicy', {
       description: 'Put Egress Warden manual requests (Block, Unblock, Reset Breaker) on the warden bus',
@@ -473,6 +842,20 @@ export class EgressWarden extends Construct {
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         }),
     ];
+    if (this.detectors) {
+      alarms.push(
+        this.detectors.failureQueue
+          .metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) })
+          .createAlarm(this, 'DetectorFailureAlarm', {
+            alarmDescription:
+              'A log detector failed on a batch or a log file after its retries, or EventBridge could not deliver a log file to it',
+            threshold: 0,
+            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluationPeriods: 1,
+            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          }),
+      );
+    }
     for (const [name, fn] of Object.entries(this.functions)) {
       alarms.push(
         fn.metricErrors({ period: Duration.minutes(5) }).createAlarm(this, `${pascalCase(name)}ErrorsAlarm`, {
@@ -534,6 +917,19 @@ export class EgressWarden extends Construct {
     if (this.ruleGroup) {
       output('RuleGroupArn', this.ruleGroup.attrRuleGroupArn, 'Add this rule group to your firewall policy');
     }
+    if (this.detectors) {
+      const { table, failureQueue, logsBucket, feedsBucket } = this.detectors;
+      output('DetectorTableName', table.tableName, "The log detectors' windowed counts");
+      output(
+        'DetectorFailureQueueUrl',
+        failureQueue.queueUrl,
+        'Log batches and files the detectors failed on',
+      );
+      if (logsBucket) output('LogsBucketName', logsBucket.bucketName, 'The detectors read their logs here');
+      if (feedsBucket) {
+        output('FeedsBucketName', feedsBucket.bucketName, 'Put feeds under feeds/dns/ and feeds/ip/ here');
+      }
+    }
   }
 
   /** Every network ACL of the account and Region (the `ec2:Vpc` condition narrows it). */
@@ -551,7 +947,7 @@ export class EgressWarden extends Construct {
       reason:
         'Publishing to the KMS-encrypted alert topic needs the GenerateDataKey family on its one key, the grant CDK and the SNS guide give.',
     };
-    for (const fn of Object.values(this.functions)) {
+    for (const fn of [this.functions.decide, this.functions.enforce, this.functions['catch-up']]) {
       if (fn.role) Validations.of(fn.role).acknowledge(topicKey);
     }
     // decide has no action without a resource type, so a "*" in its role still fails synth.
@@ -586,6 +982,20 @@ export class EgressWarden extends Construct {
   }
 }
 
+/** The settings every bucket of the stack shares: private, owner-enforced, SSE-S3, TLS only. */
+const PRIVATE_BUCKET: s3.BucketProps = {
+  encryption: s3.BucketEncryption.S3_MANAGED,
+  enforceSSL: true,
+  blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+  objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+};
+
+/** DynamoDB attribute types, by the letters of DETECTOR_TABLE. */
+const ATTRIBUTE_TYPES: Record<'S' | 'N', dynamodb.AttributeType> = {
+  S: dynamodb.AttributeType.STRING,
+  N: dynamodb.AttributeType.NUMBER,
+};
+
 /**
  * Throws InvalidInputError (naming EGRESS_WARDEN_CONFIG) when the functions' environment could exceed
  * Lambda's 4 KB limit; values filled in at deploy time are counted at their largest.
@@ -604,6 +1014,22 @@ export function assertEnvironmentFits(environment: Readonly<Record<string, strin
       ENVIRONMENT.config,
     );
   }
+}
+
+/**
+ * A resolved CloudFormation value written the way cdk-nag names it in a finding: `<LogicalId.Attribute>` for
+ * Fn::GetAtt, `<LogicalId>` for Ref (pseudo parameters too), the parts of Fn::Join joined.
+ */
+function nagResource(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const intrinsic = value as Record<string, unknown>;
+  if ('Fn::GetAtt' in intrinsic) return `<${(intrinsic['Fn::GetAtt'] as string[]).join('.')}>`;
+  if ('Ref' in intrinsic) return `<${intrinsic.Ref as string}>`;
+  if ('Fn::Join' in intrinsic) {
+    const [separator, parts] = intrinsic['Fn::Join'] as [string, unknown[]];
+    return parts.map(nagResource).join(separator);
+  }
+  throw new Error(`no cdk-nag name for ${JSON.stringify(value)}`);
 }
 
 function pascalCase(name: string): string {

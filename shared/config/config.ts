@@ -10,6 +10,7 @@ import { formatDuration, parseDuration } from '#domain/duration';
 import { InvalidInputError } from '#domain/errors';
 import { type Policy, type PolicyContext, parseNetwork, parsePolicy } from '#domain/policy';
 import { parseWith } from '#domain/validate';
+import { parseFlowLogFormat } from '#shared/logs/flow-log';
 
 const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
 const ACL_ID = /^acl-[0-9a-f]{8,17}$/;
@@ -27,6 +28,47 @@ const VpcSchema = v.strictObject({
 });
 
 const deploy = v.optional(v.boolean());
+
+const BUCKET_NAME = v.pipe(
+  v.string(),
+  v.regex(
+    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+    'must be an S3 bucket name (3-63 lower-case letters, digits, . and -)',
+  ),
+);
+const LOG_GROUP_NAME = v.pipe(
+  v.string(),
+  v.regex(/^[\w#/.-]{1,512}$/, 'must be a CloudWatch Logs log group name (letters, digits, _ - / . #)'),
+);
+
+/** Where the detectors' logs are: written by the stack, or the user's bucket or log groups. */
+const DetectorLogsSchema = v.strictObject({
+  create: v.optional(v.boolean()),
+  expireAfterDays: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(3650))),
+  bucket: v.optional(BUCKET_NAME),
+  prefix: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(
+        /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*\/?$/,
+        'must be a key prefix such as vpc-logs/prod (no leading /)',
+      ),
+    ),
+  ),
+  queryLogGroup: v.optional(LOG_GROUP_NAME),
+  flowLogGroup: v.optional(LOG_GROUP_NAME),
+  flowLogFormat: v.optional(v.string()),
+});
+
+const DetectorsSchema = v.strictObject({
+  deploy,
+  logs: v.optional(DetectorLogsSchema),
+  feedsBucket: v.optional(
+    v.strictObject({ create: v.optional(v.boolean()), bucket: v.optional(BUCKET_NAME) }),
+  ),
+  dns: v.optional(v.unknown()),
+  flows: v.optional(v.unknown()),
+});
 
 const ConfigSchema = v.strictObject({
   $schema: v.optional(v.string()),
@@ -98,7 +140,7 @@ const ConfigSchema = v.strictObject({
     ),
   ),
   guardDuty: v.optional(v.strictObject({ catchUpLookback: v.optional(v.string()) })),
-  detectors: v.optional(v.strictObject({ dns: v.optional(v.unknown()), flows: v.optional(v.unknown()) })),
+  detectors: v.optional(DetectorsSchema),
   policy: v.optional(v.unknown()),
 });
 
@@ -111,6 +153,26 @@ export interface VpcConfig {
   readonly cidrs?: readonly string[];
   readonly networkAcls?: readonly string[];
 }
+
+/**
+ * Where the detectors read their logs. `create`: the stack turns on Resolver query logging and VPC flow logs
+ * for every configured VPC, into a bucket of its own whose objects expire after `expireAfterDays`. `bucket`:
+ * the user's bucket (same account and Region, EventBridge notifications on) already receives them, under
+ * `prefix` (empty, or ending in `/`). `log-groups`: the user's CloudWatch Logs log groups receive them; flow
+ * logs there carry no header, so a custom format must be given as `flowLogFormat`.
+ */
+export type DetectorLogs =
+  | { readonly source: 'create'; readonly expireAfterDays: number }
+  | { readonly source: 'bucket'; readonly bucket: string; readonly prefix: string }
+  | {
+      readonly source: 'log-groups';
+      readonly queryLogGroup?: string;
+      readonly flowLogGroup?: string;
+      readonly flowLogFormat?: string;
+    };
+
+/** The bucket holding feed files (`feeds/dns/*`, `feeds/ip/*`): created by the stack, or the user's. */
+export type FeedsBucket = { readonly create: true } | { readonly bucket: string };
 
 /** A validated configuration with its defaults. */
 export interface WardenConfig {
@@ -138,9 +200,17 @@ export interface WardenConfig {
     /** How far back the first GuardDuty catch-up after a deploy looks. */
     readonly catchUpLookbackMs: number;
   };
-  /** The log detectors' settings, defaults filled in, and as written (for the functions' environment). */
-  readonly detectors: { readonly dns: DnsSettings; readonly flows: FlowDetectorSettings };
-  readonly detectorsInput?: ConfigInput['detectors'];
+  /** The log detectors: their settings (defaults filled in) and how the stack deploys them. */
+  readonly detectors: {
+    readonly dns: DnsSettings;
+    readonly flows: FlowDetectorSettings;
+    /** Off by default: the query logs and flow logs the detectors read are billed. */
+    readonly deploy: boolean;
+    readonly logs: DetectorLogs;
+    readonly feedsBucket?: FeedsBucket;
+  };
+  /** The detectors' settings as written (`dns`, `flows`), for the functions' environment. */
+  readonly detectorsInput?: { readonly dns?: unknown; readonly flows?: unknown };
   /** The policy as written; {@link policyOf} builds the Policy once the VPCs' CIDRs are known. */
   readonly policyInput: unknown;
 }
@@ -197,12 +267,82 @@ export function parseConfig(input: unknown, root?: string): WardenConfig {
     detectors: {
       dns: parseDnsSettings(raw.detectors?.dns, field('detectors.dns')),
       flows: parseFlowDetectorSettings(raw.detectors?.flows, field('detectors.flows')),
+      deploy: raw.detectors?.deploy ?? false,
+      logs: detectorLogsOf(raw.detectors?.logs, field('detectors.logs')),
+      ...(raw.detectors?.feedsBucket
+        ? { feedsBucket: feedsBucketOf(raw.detectors.feedsBucket, field('detectors.feedsBucket')) }
+        : {}),
     },
-    ...(raw.detectors ? { detectorsInput: raw.detectors } : {}),
+    ...(raw.detectors?.dns !== undefined || raw.detectors?.flows !== undefined
+      ? { detectorsInput: settingsInput(raw.detectors) }
+      : {}),
     policyInput: raw.policy,
   };
   policyOf(config, { vpcCidrs: listedCidrs(config) }, root);
   return config;
+}
+
+type DetectorLogsInput = v.InferOutput<typeof DetectorLogsSchema>;
+
+/** The one log source `input` names (none named: the stack creates the logs); throws naming `field`. */
+function detectorLogsOf(input: DetectorLogsInput | undefined, field: string): DetectorLogs {
+  const { create, expireAfterDays, bucket, prefix, queryLogGroup, flowLogGroup, flowLogFormat } = input ?? {
+    create: true,
+  };
+  const groups = queryLogGroup !== undefined || flowLogGroup !== undefined;
+  const named = [create === true, bucket !== undefined, groups].filter(Boolean).length;
+  if (named !== 1 || create === false) {
+    throw new InvalidInputError(
+      'give one of { "create": true }, { "bucket": "<name>" } or { "queryLogGroup" and/or "flowLogGroup" }',
+      field,
+    );
+  }
+  if (expireAfterDays !== undefined && create !== true) {
+    throw new InvalidInputError('applies only to a bucket the stack creates', `${field}.expireAfterDays`);
+  }
+  if (prefix !== undefined && bucket === undefined) {
+    throw new InvalidInputError('applies only to a bucket of yours ("bucket")', `${field}.prefix`);
+  }
+  if (flowLogFormat !== undefined) {
+    if (flowLogGroup === undefined)
+      throw new InvalidInputError('needs flowLogGroup', `${field}.flowLogFormat`);
+    try {
+      parseFlowLogFormat(flowLogFormat);
+    } catch (error) {
+      const { message, field: inner } = error as InvalidInputError;
+      const reason = inner && message.startsWith(`${inner}: `) ? message.slice(inner.length + 2) : message;
+      throw new InvalidInputError(reason, `${field}.flowLogFormat`, { cause: error });
+    }
+  }
+  if (create) return { source: 'create', expireAfterDays: expireAfterDays ?? 30 };
+  if (bucket !== undefined) {
+    return {
+      source: 'bucket',
+      bucket,
+      prefix: prefix === undefined || prefix.endsWith('/') ? (prefix ?? '') : `${prefix}/`,
+    };
+  }
+  return {
+    source: 'log-groups',
+    ...(queryLogGroup === undefined ? {} : { queryLogGroup }),
+    ...(flowLogGroup === undefined ? {} : { flowLogGroup }),
+    ...(flowLogFormat === undefined ? {} : { flowLogFormat }),
+  };
+}
+
+function feedsBucketOf(input: { create?: boolean; bucket?: string }, field: string): FeedsBucket {
+  if ((input.create === true) === (input.bucket !== undefined) || input.create === false) {
+    throw new InvalidInputError('give one of { "create": true } or { "bucket": "<name>" }', field);
+  }
+  return input.bucket === undefined ? { create: true } : { bucket: input.bucket };
+}
+
+/** The detector settings as written, without the stack's deployment settings. */
+function settingsInput(detectors: { dns?: unknown; flows?: unknown }): { dns?: unknown; flows?: unknown } {
+  return {
+    ...(detectors.dns === undefined ? {} : { dns: detectors.dns }),
+    ...(detectors.flows === undefined ? {} : { flows: detectors.flows }),
+  };
 }
 
 /** The VPC CIDRs the configuration lists; a VPC without `cidrs` contributes none. */

@@ -4,6 +4,11 @@ import { parseConfig, policyOf, runtimeConfig } from '#shared/config/config';
 
 const VPC = { vpcId: 'vpc-0a1b2c3d4e5f60718' };
 
+/** A flow log format string, `${field}` for each name. */
+function format(...names: string[]): string {
+  return names.map((name) => `\${${name}}`).join(' ');
+}
+
 /** The message parseConfig throws for `input`, or 'accepted'. */
 function errorOf(input: unknown, root?: string): string {
   try {
@@ -80,6 +85,46 @@ describe('parseConfig', () => {
       /^policy\.targets\.dnsFirewall\.mode: /,
     ],
     [{ vpcs: [VPC], polcy: {} }, /^polcy: is not a known field/],
+    [{ vpcs: [VPC], detectors: { logs: {} } }, /^detectors\.logs: give one of /],
+    [
+      { vpcs: [VPC], detectors: { logs: { create: true, bucket: 'my-logs' } } },
+      /^detectors\.logs: give one of /,
+    ],
+    [
+      { vpcs: [VPC], detectors: { logs: { bucket: 'my-logs', flowLogGroup: 'flows' } } },
+      /^detectors\.logs: give one of /,
+    ],
+    [{ vpcs: [VPC], detectors: { logs: { create: false } } }, /^detectors\.logs: give one of /],
+    [
+      { vpcs: [VPC], detectors: { logs: { bucket: 'My_Logs' } } },
+      /^detectors\.logs\.bucket: must be an S3 bucket name/,
+    ],
+    [
+      { vpcs: [VPC], detectors: { logs: { bucket: 'my-logs', prefix: '/logs/' } } },
+      /^detectors\.logs\.prefix: /,
+    ],
+    [
+      { vpcs: [VPC], detectors: { logs: { create: true, expireAfterDays: 0 } } },
+      /^detectors\.logs\.expireAfterDays: /,
+    ],
+    [
+      { vpcs: [VPC], detectors: { logs: { bucket: 'my-logs', expireAfterDays: 30 } } },
+      /^detectors\.logs\.expireAfterDays: applies only to a bucket the stack creates/,
+    ],
+    [
+      {
+        vpcs: [VPC],
+        detectors: { logs: { flowLogGroup: 'flows', flowLogFormat: `${format('version')} srcaddr` } },
+      },
+      /^detectors\.logs\.flowLogFormat: /,
+    ],
+    [
+      { vpcs: [VPC], detectors: { logs: { queryLogGroup: 'dns', flowLogFormat: format('version') } } },
+      /^detectors\.logs\.flowLogFormat: needs flowLogGroup/,
+    ],
+    [{ vpcs: [VPC], detectors: { logs: { queryLogGroup: 'a b' } } }, /^detectors\.logs\.queryLogGroup: /],
+    [{ vpcs: [VPC], detectors: { feedsBucket: {} } }, /^detectors\.feedsBucket: give one of /],
+    [{ vpcs: [VPC], detectors: { deploy: 'yes' } }, /^detectors\.deploy: /],
   ])('refuses %j, naming the field', (input, expected) => {
     // Act
     const message = errorOf(input);
@@ -100,6 +145,61 @@ describe('parseConfig', () => {
   });
 });
 
+describe('detector deployment settings', () => {
+  it('leaves the detectors out by default, and creates the logs when they are turned on without a source', () => {
+    // Act
+    const off = parseConfig({ vpcs: [VPC] });
+    const on = parseConfig({ vpcs: [VPC], detectors: { deploy: true } });
+
+    // Assess
+    expect(off.detectors).toMatchObject({ deploy: false, logs: { source: 'create', expireAfterDays: 30 } });
+    expect(off.detectors.feedsBucket).toBeUndefined();
+    expect(on.detectors).toMatchObject({ deploy: true, logs: { source: 'create', expireAfterDays: 30 } });
+  });
+
+  it.each([
+    [
+      { create: true, expireAfterDays: 7 },
+      { source: 'create', expireAfterDays: 7 },
+    ],
+    [{ bucket: 'org-vpc-logs' }, { source: 'bucket', bucket: 'org-vpc-logs', prefix: '' }],
+    [
+      { bucket: 'org-vpc-logs', prefix: 'prod' },
+      { source: 'bucket', bucket: 'org-vpc-logs', prefix: 'prod/' },
+    ],
+    [
+      { bucket: 'org-vpc-logs', prefix: 'prod/eu/' },
+      { source: 'bucket', bucket: 'org-vpc-logs', prefix: 'prod/eu/' },
+    ],
+    [{ queryLogGroup: '/vpc/dns-queries' }, { source: 'log-groups', queryLogGroup: '/vpc/dns-queries' }],
+    [
+      { flowLogGroup: 'vpc-flows', flowLogFormat: format('version', 'srcaddr', 'dstaddr', 'action') },
+      {
+        source: 'log-groups',
+        flowLogGroup: 'vpc-flows',
+        flowLogFormat: format('version', 'srcaddr', 'dstaddr', 'action'),
+      },
+    ],
+  ])('reads the log source %j', (logs, expected) => {
+    // Act
+    const config = parseConfig({ vpcs: [VPC], detectors: { deploy: true, logs } });
+
+    // Assess
+    expect(config.detectors.logs).toEqual(expected);
+  });
+
+  it.each([
+    [{ create: true }, { create: true }],
+    [{ bucket: 'threat-feeds' }, { bucket: 'threat-feeds' }],
+  ])('reads the feeds bucket %j', (feedsBucket, expected) => {
+    // Act
+    const config = parseConfig({ vpcs: [VPC], detectors: { deploy: true, feedsBucket } });
+
+    // Assess
+    expect(config.detectors.feedsBucket).toEqual(expected);
+  });
+});
+
 describe('runtimeConfig', () => {
   it('keeps what the functions need and parses back to the same configuration, without the stack settings', () => {
     // Prepare
@@ -112,6 +212,12 @@ describe('runtimeConfig', () => {
       operators: ['arn:aws:iam::123456789012:role/SecOps'],
       guardDuty: { catchUpLookback: '36h' },
       policy: { allowlist: { domains: ['partner.example.net'] } },
+      detectors: {
+        deploy: true,
+        logs: { bucket: 'org-vpc-logs' },
+        feedsBucket: { create: true },
+        flows: { volume: { enabled: false } },
+      },
     });
 
     // Act
@@ -125,5 +231,7 @@ describe('runtimeConfig', () => {
     expect(back.targets).toEqual(config.targets);
     expect(back.guardDuty).toEqual(config.guardDuty);
     expect(back.policyInput).toEqual(config.policyInput);
+    expect(runtime.detectors).toEqual({ flows: { volume: { enabled: false } } });
+    expect(back.detectors.flows).toEqual(config.detectors.flows);
   });
 });

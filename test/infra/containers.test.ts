@@ -28,6 +28,12 @@ const OTHER_CONFIG = {
   },
   operators: ['arn:aws:iam::123456789012:user/bob', 'arn:aws:iam::123456789012:role/Responders'],
   guardDuty: { catchUpLookback: '6h' },
+  detectors: {
+    deploy: true,
+    logs: { queryLogGroup: '/vpc/dns-queries', flowLogGroup: '/vpc/flows' },
+    feedsBucket: { bucket: 'org-threat-feeds' },
+    flows: { volume: { enabled: false } },
+  },
   policy: {
     allowlist: { domains: ['example.org'] },
     blockDurations: ['1h', '1d'],
@@ -54,6 +60,13 @@ describe('the stack owns containers, never entries', () => {
       const before = onlyResource(EXAMPLE_CONFIG, type);
       const after = onlyResource(OTHER_CONFIG, type);
       expect(after).toEqual(before);
+    }
+  });
+
+  it('keeps them the same when the log detectors are turned off', () => {
+    const { detectors: _, ...withoutDetectors } = EXAMPLE_CONFIG;
+    for (const type of [DOMAIN_LIST, RULE_GROUP]) {
+      expect(onlyResource(withoutDetectors, type)).toEqual(onlyResource(EXAMPLE_CONFIG, type));
     }
   });
 

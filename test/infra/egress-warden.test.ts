@@ -11,12 +11,6 @@ type Resources = Record<string, { Type: string; Properties: Record<string, unkno
 
 const template = synthTemplate();
 
-function only(type: string): { Type: string; Properties: Record<string, unknown> } {
-  const found = Object.values(template.findResources(type)) as Resources[string][];
-  expect(found).toHaveLength(1);
-  return found[0] as Resources[string];
-}
-
 function functionNamed(name: string): Record<string, unknown> {
   const entries = Object.entries(template.findResources('AWS::Lambda::Function')) as [
     string,
@@ -44,15 +38,15 @@ describe('EgressWarden stack', () => {
     expect(() => Template.fromStack(stack)).toThrow(/AwsSolutions-S1/);
   });
 
-  it('runs three arm64 nodejs24.x functions with log groups kept three months', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 3);
+  it('runs five arm64 nodejs24.x functions (the detectors too) with log groups kept three months', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 5);
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
       LoggingConfig: { LogGroup: Match.anyValue() },
     });
-    template.resourceCountIs('AWS::Logs::LogGroup', 3);
+    template.resourceCountIs('AWS::Logs::LogGroup', 5);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
   });
 
@@ -71,7 +65,8 @@ describe('EgressWarden stack', () => {
       SqsManagedSseEnabled: true,
       RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 5 },
     });
-    template.resourcePropertiesCountIs('AWS::SQS::Queue', { SqsManagedSseEnabled: true }, 2);
+    // The decide queue, its DLQ and the detectors' failure queue.
+    template.resourcePropertiesCountIs('AWS::SQS::Queue', { SqsManagedSseEnabled: true }, 3);
     template.resourcePropertiesCountIs(
       'AWS::SQS::QueuePolicy',
       {
@@ -81,7 +76,7 @@ describe('EgressWarden stack', () => {
           ]),
         },
       },
-      2,
+      3,
     );
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
@@ -121,7 +116,9 @@ describe('EgressWarden stack', () => {
   });
 
   it('keeps the decision table: encrypted, point-in-time recovery, keys-only stream, TTL, the active index, retained', () => {
-    const table = only('AWS::DynamoDB::Table');
+    const tableId = logicalIdOf('AWS::DynamoDB::Table', 'EgressWardenDecisionTable');
+    const table = template.findResources('AWS::DynamoDB::Table')[tableId] as Resources[string];
+    expect(table).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     expect(table.Properties).toMatchObject({
       BillingMode: 'PAY_PER_REQUEST',
       KeySchema: [
@@ -144,7 +141,6 @@ describe('EgressWarden stack', () => {
       TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
       DeletionProtectionEnabled: true,
     });
-    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
   });
 
   it('encrypts the alert topic with a rotated customer-managed key that CloudWatch may use', () => {
@@ -198,10 +194,14 @@ describe('EgressWarden stack', () => {
   });
 
   it('denies every principal putting Threat Signals on the warden bus while no detector is deployed', () => {
+    // Prepare
+    const { detectors: _, ...withoutDetectors } = EXAMPLE_CONFIG;
+    const without = Template.fromStack(synthStack(withoutDetectors));
+
     // Assess: an explicit deny in the bus's own policy, so no IAM policy in the account can allow it.
     const busId = logicalIdOf('AWS::Events::EventBus', 'EgressWardenBus');
     const policies = Object.values(
-      template.findResources('AWS::Events::EventBusPolicy'),
+      without.findResources('AWS::Events::EventBusPolicy'),
     ) as Resources[string][];
     const statements = policies.map((policy) => policy.Properties.Statement);
     expect(statements).toEqual([
@@ -252,9 +252,9 @@ describe('EgressWarden stack', () => {
     });
   });
 
-  it('alarms on the DLQ, each function, target errors, overflow and the breaker, to the topic', () => {
+  it('alarms on the DLQs, each function, target errors, overflow and the breaker, to the topic', () => {
     const topicId = logicalIdOf('AWS::SNS::Topic', 'EgressWardenAlertTopic');
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
     template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [{ Ref: topicId }] });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/SQS',
@@ -265,7 +265,7 @@ describe('EgressWarden stack', () => {
     template.resourcePropertiesCountIs(
       'AWS::CloudWatch::Alarm',
       { Namespace: 'AWS/Lambda', MetricName: 'Errors' },
-      3,
+      5,
     );
     for (const metric of [METRICS.targetErrors, METRICS.overflow, METRICS.breakerOpen]) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -324,15 +324,15 @@ describe('EgressWarden stack', () => {
   });
 
   it('passes the run-time configuration and the resources to every function', () => {
-    for (const name of ['Decide', 'Enforce', 'CatchUp']) {
+    const common = [
+      ENVIRONMENT.config,
+      ENVIRONMENT.table,
+      ENVIRONMENT.topic,
+      ENVIRONMENT.domainList,
+      ENVIRONMENT.ruleGroup,
+    ];
+    for (const name of ['Decide', 'Enforce', 'CatchUp', 'DetectDns', 'DetectFlows']) {
       const variables = (functionNamed(name).Environment as { Variables: Record<string, unknown> }).Variables;
-      const common = [
-        ENVIRONMENT.config,
-        ENVIRONMENT.table,
-        ENVIRONMENT.topic,
-        ENVIRONMENT.domainList,
-        ENVIRONMENT.ruleGroup,
-      ];
       expect(Object.keys(variables)).toEqual(expect.arrayContaining(common));
       expect(JSON.parse(variables[ENVIRONMENT.config] as string)).toMatchObject({
         vpcs: [{ vpcId: 'vpc-0123456789abcdef0' }],
@@ -351,6 +351,10 @@ describe('EgressWarden stack', () => {
       'RuleGroupArn',
       'DecideQueueUrl',
       'DeadLetterQueueUrl',
+      'DetectorTableName',
+      'DetectorFailureQueueUrl',
+      'LogsBucketName',
+      'FeedsBucketName',
     ]) {
       expect(outputs).toContain(name);
     }

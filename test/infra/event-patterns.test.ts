@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { matchesEventPattern } from '../support/event-pattern';
 import { EVENTS_DIR } from '../support/events';
@@ -14,6 +15,20 @@ interface InboundRule {
 
 const template = synthTemplate();
 const wardenBus = Object.keys(template.findResources('AWS::Events::EventBus'))[0] as string;
+const logsBucket = Object.keys(template.findResources('AWS::S3::Bucket')).find((id) =>
+  id.startsWith('EgressWardenLogsBucket'),
+) as string;
+
+/** The logs bucket's name in the sample S3 events (the real one is only known at deploy time). */
+const SAMPLE_LOGS_BUCKET = 'egress-warden-logs-sample';
+
+/** A pattern with the logs bucket's `{ Ref }` replaced by the samples' bucket name. */
+function withBucketName(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withBucketName);
+  if (typeof value !== 'object' || value === null) return value;
+  if ((value as { Ref?: unknown }).Ref === logsBucket) return SAMPLE_LOGS_BUCKET;
+  return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, withBucketName(inner)]));
+}
 
 /** Every rule with an event pattern (schedules have none), read from the synthesized template. */
 const rules: InboundRule[] = Object.entries(template.findResources('AWS::Events::Rule'))
@@ -21,7 +36,7 @@ const rules: InboundRule[] = Object.entries(template.findResources('AWS::Events:
   .map(([id, rule]) => ({
     id,
     bus: (rule.Properties.EventBusName as { Ref: string } | undefined)?.Ref ?? 'default',
-    pattern: rule.Properties.EventPattern,
+    pattern: withBucketName(rule.Properties.EventPattern),
   }));
 
 function ruleId(prefix: string): string {
@@ -37,20 +52,34 @@ function rulesReached(event: unknown, bus: string): string[] {
     .map((rule) => rule.id);
 }
 
-function samples(folder: string): [string, Record<string, unknown>][] {
-  return readdirSync(join(EVENTS_DIR, folder))
+function samples(folder: string, root = EVENTS_DIR): [string, Record<string, unknown>][] {
+  return readdirSync(join(root, folder))
     .filter((file) => file.endsWith('.json'))
-    .map((file) => [`${folder}/${file}`, JSON.parse(readFileSync(join(EVENTS_DIR, folder, file), 'utf8'))]);
+    .map((file) => [`${folder}/${file}`, JSON.parse(readFileSync(join(root, folder, file), 'utf8'))]);
 }
 
+/** The S3 Object Created samples of AWS log files (kept out of events/, which the simulation replays). */
+const S3_SAMPLES = samples('s3-events', fileURLToPath(new URL('.', import.meta.url)));
+
 describe('the inbound rules, as synthesized', () => {
-  it('are three: GuardDuty on the default bus, manual requests and Threat Signals on the warden bus', () => {
+  it('are five: GuardDuty and new log files on the default bus, manual requests and Threat Signals on the warden bus', () => {
     expect(rules.map((rule) => [rule.id.replace(/[0-9A-F]{8}$/, ''), rule.bus]).sort()).toEqual([
+      ['EgressWardenDetectDnsLogObjectRule', 'default'],
+      ['EgressWardenDetectFlowsLogObjectRule', 'default'],
       ['EgressWardenGuardDutyFindingRule', 'default'],
       ['EgressWardenManualRequestRule', wardenBus],
       ['EgressWardenThreatSignalRule', wardenBus],
     ]);
   });
+
+  it.each(S3_SAMPLES.filter(([name]) => !name.includes('hive')))(
+    'send %s from the default bus to its detector only',
+    (name, event) => {
+      const detector = name.includes('query-log') ? 'DetectDnsLogObjectRule' : 'DetectFlowsLogObjectRule';
+      expect(rulesReached(event, 'default')).toEqual([ruleId(detector)]);
+      expect(rulesReached(event, wardenBus)).toEqual([]);
+    },
+  );
 
   it.each(samples('guardduty'))('send %s from the default bus to the GuardDuty rule only', (_, event) => {
     expect(rulesReached(event, 'default')).toEqual([ruleId('GuardDutyFindingRule')]);

@@ -5,7 +5,8 @@
  *
  * Left out of the comparison, because no code of ours calls them: what the event-source mappings need (the
  * decide queue's sqs:ReceiveMessage and friends, the table stream's dynamodb:DescribeStream, GetRecords,
- * GetShardIterator, ListStreams) and what Lambda needs to write the function's log group (logs:*). Added to
+ * GetShardIterator, ListStreams), what Lambda needs to write the function's log group (logs:*) and to send a
+ * failed asynchronous invocation to its on-failure queue (sqs:SendMessage on that queue only). Added to
  * it: kms:Decrypt and kms:GenerateDataKey* wherever sns:Publish is needed, because the topic is encrypted
  * with a customer-managed key.
  */
@@ -35,6 +36,14 @@ const SERVICE_OF_PACKAGE: Record<string, string> = {
   '@aws-sdk/client-eventbridge': 'events',
   '@aws-sdk/client-cloudwatch': 'cloudwatch',
   '@aws-sdk/client-sqs': 'sqs',
+  '@aws-sdk/client-s3': 's3',
+};
+
+/** S3 commands whose IAM actions are not their own name. */
+const S3_ACTIONS: Record<string, string[]> = {
+  ListObjectsV2: ['ListBucket'],
+  ListObjects: ['ListBucket'],
+  HeadObject: ['GetObject'],
 };
 
 /** DynamoDB commands whose IAM actions are not their own name (lib-dynamodb names, transactions). */
@@ -100,7 +109,8 @@ function actionsOfSource(path: string, source: string): string[] {
     const service = SERVICE_OF_PACKAGE[pkg];
     if (service === undefined)
       throw new Error(`${path}: no IAM service known for ${pkg}; add it to the test`);
-    const names = service === 'dynamodb' ? (DYNAMODB_ACTIONS[command] ?? [command]) : [command];
+    const renamed = service === 'dynamodb' ? DYNAMODB_ACTIONS : service === 's3' ? S3_ACTIONS : {};
+    const names = renamed[command] ?? [command];
     actions.push(...names.map((name) => `${service}:${name}`));
   }
   return actions;
@@ -138,17 +148,36 @@ const LOGICAL_PREFIX: Record<FunctionName, string> = {
   decide: 'EgressWardenDecide',
   enforce: 'EgressWardenEnforce',
   'catch-up': 'EgressWardenCatchUp',
+  'detect-dns': 'EgressWardenDetectDns',
+  'detect-flows': 'EgressWardenDetectFlows',
 };
+
+/** What Lambda needs to send a failed asynchronous invocation to an SQS on-failure destination. */
+const ON_FAILURE_ACTIONS = new Set(['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl']);
 
 const template = synthTemplate();
 
-/** The statements of every policy attached to a function's role in the synthesized template. */
-function statementsOf(name: FunctionName): Statement[] {
+function functionOf(name: FunctionName): [string, { Properties: Record<string, unknown> }] {
   const functions = template.findResources('AWS::Lambda::Function');
   const fn = Object.entries(functions).find(([id]) =>
     new RegExp(`^${LOGICAL_PREFIX[name]}[0-9A-F]{8}$`).test(id),
   );
   if (!fn) throw new Error(`no function ${name}`);
+  return fn as [string, { Properties: Record<string, unknown> }];
+}
+
+/** The on-failure destinations of a function's asynchronous invocations. */
+function onFailureDestinations(name: FunctionName): string[] {
+  const [id] = functionOf(name);
+  return Object.values(template.findResources('AWS::Lambda::EventInvokeConfig'))
+    .filter((config) => (config.Properties.FunctionName as { Ref?: string }).Ref === id)
+    .map((config) => JSON.stringify(config.Properties.DestinationConfig?.OnFailure?.Destination))
+    .filter((destination) => destination !== undefined);
+}
+
+/** The statements of every policy attached to a function's role in the synthesized template. */
+function statementsOf(name: FunctionName): Statement[] {
+  const fn = functionOf(name);
   const roleId = (fn[1].Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
   return Object.values(template.findResources('AWS::IAM::Policy'))
     .filter((policy) => (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId))
@@ -160,7 +189,18 @@ function actionsOf(statement: Statement): string[] {
 }
 
 function grantedActions(name: FunctionName): string[] {
-  const granted = new Set(statementsOf(name).flatMap(actionsOf));
+  const destinations = onFailureDestinations(name);
+  const granted = new Set(
+    statementsOf(name)
+      .filter(
+        (statement) =>
+          !(
+            destinations.includes(JSON.stringify(statement.Resource)) &&
+            actionsOf(statement).every((action) => ON_FAILURE_ACTIONS.has(action))
+          ),
+      )
+      .flatMap(actionsOf),
+  );
   return [...granted].filter((action) => !PLATFORM_ACTIONS.has(action)).sort();
 }
 
@@ -181,7 +221,9 @@ describe('least privilege', () => {
     const source = [
       "import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';",
       "import { type EC2Client, DescribeVpcsCommand } from '@aws-sdk/client-ec2';",
+      "import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';",
       'new GetCommand({}); new TransactWriteCommand({}); new DescribeVpcsCommand({}); new OwnCommand({});',
+      'new ListObjectsV2Command({}); new GetObjectCommand({});',
     ].join('\n');
 
     expect(actionsOfSource('x.ts', source).sort()).toEqual([
@@ -191,6 +233,8 @@ describe('least privilege', () => {
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
       'ec2:DescribeVpcs',
+      's3:GetObject',
+      's3:ListBucket',
     ]);
   });
 
