@@ -41,6 +41,8 @@ const CLIENT_CLASSES: Readonly<Record<string, string>> = {
   'client-guardduty': 'GuardDutyClient',
   'client-network-firewall': 'NetworkFirewallClient',
   'client-route53resolver': 'Route53ResolverClient',
+  'client-s3': 'S3Client',
+  'client-eventbridge': 'EventBridgeClient',
 };
 
 /** The SDK client packages whose code reached a bundle (inputs with bytes in the output), from its metafile. */
@@ -84,6 +86,8 @@ const ENV = {
   [ENVIRONMENT.topic]: 'arn:aws:sns:us-east-1:123456789012:EgressWarden-Alerts',
   [ENVIRONMENT.domainList]: 'rslvr-fdl-0123456789abcdef',
   [ENVIRONMENT.ruleGroup]: 'arn:aws:network-firewall:us-east-1:123456789012:stateful-rulegroup/EgressWarden',
+  [ENVIRONMENT.detectorTable]: 'EgressWarden-DetectorState',
+  [ENVIRONMENT.bus]: 'EgressWarden-bus',
 };
 
 /** Wall-clock milliseconds of one fresh `node` process running `args`; fails loudly if the process fails. */

@@ -9,6 +9,7 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, gzipSync } from 'node:zlib';
 import type { DnsQuery } from '#domain/detect/dns';
+import { DEFAULT_FLOW_LOG_FIELDS } from '#shared/logs/flow-log';
 import * as dns from '../test/support/dns-traffic';
 import * as flows from '../test/support/flow-traffic';
 
@@ -20,20 +21,7 @@ export const SPAN_MS = 10 * 60_000;
 
 /** The fields of the generated flow logs, in the header line that starts every S3 file. */
 export const FLOW_LOG_FIELDS: readonly string[] = [
-  'version',
-  'account-id',
-  'interface-id',
-  'srcaddr',
-  'dstaddr',
-  'srcport',
-  'dstport',
-  'protocol',
-  'packets',
-  'bytes',
-  'start',
-  'end',
-  'action',
-  'log-status',
+  ...DEFAULT_FLOW_LOG_FIELDS,
   'flow-direction',
   'pkt-dst-aws-service',
   'traffic-path',

@@ -2,6 +2,7 @@
  * What the stack needs to know about the logs the detectors read: the flow-log format it creates flow logs
  * with, and where AWS writes each log in a bucket (the keys `parseLogObjectCreated` accepts).
  */
+import { DEFAULT_FLOW_LOG_FIELDS } from '#shared/logs/flow-log';
 
 /**
  * The fields of the flow logs the stack creates: the default version-2 fields, then the version-3 and -5 fields
@@ -11,20 +12,7 @@
  * exfiltration).
  */
 export const FLOW_LOG_FIELDS: readonly string[] = [
-  'version',
-  'account-id',
-  'interface-id',
-  'srcaddr',
-  'dstaddr',
-  'srcport',
-  'dstport',
-  'protocol',
-  'packets',
-  'bytes',
-  'start',
-  'end',
-  'action',
-  'log-status',
+  ...DEFAULT_FLOW_LOG_FIELDS,
   'vpc-id',
   'subnet-id',
   'instance-id',
