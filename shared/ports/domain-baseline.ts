@@ -25,4 +25,3 @@ export interface DomainBaselineStore {
   /** One page of `vpcId`'s whole baseline (for the allowlist export), starting after `cursor`. */
   exportPage(vpcId: string, cursor?: string): Promise<BaselinePage>;
 }
-

@@ -61,13 +61,17 @@ export function describeDomainBaselineStoreContract(
     it('looks up the entries it recorded, hosts sorted and days newest first, and leaves unseen domains out', async () => {
       // Prepare
       await store.record(deltasOf(VPC, { 'github.com': [['i-2', 'i-1'], [DAY]] }));
-      await store.record(deltasOf(VPC, { 'github.com': [['i-3'], [DAY + 1]], 'example.org': [['i-1'], [DAY]] }));
+      await store.record(
+        deltasOf(VPC, { 'github.com': [['i-3'], [DAY + 1]], 'example.org': [['i-1'], [DAY]] }),
+      );
 
       // Act
       const found = await store.lookup(VPC, ['github.com', 'never-seen.net']);
 
       // Assess
-      expect(found).toStrictEqual(new Map([['github.com', { hosts: ['i-1', 'i-2', 'i-3'], days: [DAY + 1, DAY] }]]));
+      expect(found).toStrictEqual(
+        new Map([['github.com', { hosts: ['i-1', 'i-2', 'i-3'], days: [DAY + 1, DAY] }]]),
+      );
     });
 
     it("keeps each VPC's baseline apart", async () => {
@@ -83,7 +87,12 @@ export function describeDomainBaselineStoreContract(
 
     it('changes nothing when the same deltas are recorded again', async () => {
       // Prepare
-      const deltas = deltasOf(VPC, { 'github.com': [['i-1', 'i-2'], [DAY, DAY - 1]] });
+      const deltas = deltasOf(VPC, {
+        'github.com': [
+          ['i-1', 'i-2'],
+          [DAY, DAY - 1],
+        ],
+      });
       await store.record(deltas);
 
       // Act
@@ -120,7 +129,9 @@ export function describeDomainBaselineStoreContract(
       // Assess
       expect(found.get('github.com')?.hosts).toHaveLength(BASELINE_KEEP);
       expect(found.get('github.com')?.days).toHaveLength(BASELINE_KEEP);
-      expect(isEstablished(found, 'github.com', { minHosts: BASELINE_KEEP, minDays: BASELINE_KEEP })).toBe(true);
+      expect(isEstablished(found, 'github.com', { minHosts: BASELINE_KEEP, minDays: BASELINE_KEEP })).toBe(
+        true,
+      );
     });
 
     it('still adds days once the host set is full', async () => {
@@ -204,7 +215,9 @@ export function describeDomainBaselineStoreContract(
             (sum, delta) => mergeBaselines(sum, delta.get(VPC) ?? emptyBaseline()),
             emptyBaseline(),
           );
-          expect(await exported(fresh, VPC)).toStrictEqual(new Map([...merged].sort(([a], [b]) => (a < b ? -1 : 1))));
+          expect(await exported(fresh, VPC)).toStrictEqual(
+            new Map([...merged].sort(([a], [b]) => (a < b ? -1 : 1))),
+          );
         }),
         { numRuns: options.propertyRuns },
       );

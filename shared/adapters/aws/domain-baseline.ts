@@ -103,7 +103,9 @@ export class DynamoDbDomainBaselineStore implements DomainBaselineStore {
         writes.push({ vpcId, domain, entry });
       }
     }
-    await inParallel(writes, this.#concurrency, ({ vpcId, domain, entry }) => this.#add(vpcId, domain, entry));
+    await inParallel(writes, this.#concurrency, ({ vpcId, domain, entry }) =>
+      this.#add(vpcId, domain, entry),
+    );
   }
 
   async lookup(vpcId: string, domains: readonly string[]): Promise<DomainBaseline> {
@@ -205,14 +207,19 @@ export class DynamoDbDomainBaselineStore implements DomainBaselineStore {
               Keys: keys,
               ConsistentRead: true,
               ProjectionExpression: '#sk, #hosts, #days',
-              ExpressionAttributeNames: { '#sk': DECISION_TABLE.sortKey.name, '#hosts': 'hosts', '#days': 'days' },
+              ExpressionAttributeNames: {
+                '#sk': DECISION_TABLE.sortKey.name,
+                '#hosts': 'hosts',
+                '#days': 'days',
+              },
             },
           },
         }),
       );
       items.push(...(answer.Responses?.[this.#tableName] ?? []));
       keys = answer.UnprocessedKeys?.[this.#tableName]?.Keys ?? [];
-      if (keys.length > 0) throw Object.assign(new Error(`${keys.length} keys unprocessed`), { name: UNPROCESSED });
+      if (keys.length > 0)
+        throw Object.assign(new Error(`${keys.length} keys unprocessed`), { name: UNPROCESSED });
     });
     return items;
   }

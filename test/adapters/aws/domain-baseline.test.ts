@@ -44,7 +44,14 @@ describe('DynamoDbDomainBaselineStore on dynalite', () => {
 
   it('stores one decision-table item per VPC and domain: hosts a string set, days a number set', async () => {
     // Act
-    await store.record(deltasOf(VPC, { 'github.com': [['i-1', '10.0.1.5'], [DAY, DAY - 1]] }));
+    await store.record(
+      deltasOf(VPC, {
+        'github.com': [
+          ['i-1', '10.0.1.5'],
+          [DAY, DAY - 1],
+        ],
+      }),
+    );
 
     // Assess
     const { Item } = await dynalite.doc.send(
@@ -93,7 +100,12 @@ describe('DynamoDbDomainBaselineStore retries', () => {
     mock
       .on(UpdateCommand)
       .rejects(new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }));
-    const throttled = new DynamoDbDomainBaselineStore({ client: doc, tableName: 't', maxAttempts: 3, sleep: noWait });
+    const throttled = new DynamoDbDomainBaselineStore({
+      client: doc,
+      tableName: 't',
+      maxAttempts: 3,
+      sleep: noWait,
+    });
 
     // Act
     const outcome = throttled.record(deltasOf(VPC, { 'github.com': [['i-1'], [DAY]] }));
