@@ -6,7 +6,8 @@
  * One invocation: `const batch = new DnsBatch(context)`; `batch.add(query)` for every record; publish
  * `batch.immediateSignals()`; pass `batch.tunnel.increments()` with `batch.tunnel.shape` (and the same for
  * `batch.dga`) to `DetectorStateStore.addAndTotal`; publish `batch.tunnelSignals(totals)` and
- * `batch.dgaSignals(totals)`, each through `shadowEstablished` (dns-baseline.ts) first.
+ * `batch.dgaSignals(totals)`, each through `shadowEstablished` (dns-baseline.ts) first, against the domain
+ * baselines `batch.baselineDeltas()` was added to.
  */
 import { parseIndicator } from '#domain/indicator';
 import { clipText } from '#domain/record-budget';
