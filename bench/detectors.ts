@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { InMemoryDetectorStateStore } from '#adapters/in-memory/detector-state';
+import { InMemoryDomainBaselineStore } from '#adapters/in-memory/domain-baseline';
 import { InMemoryThreatSignalPublisher } from '#adapters/in-memory/signal-publisher';
 import { buildCidrMatcher } from '#domain/detect/cidr-matcher';
 import type { DnsContext } from '#domain/detect/dns';
@@ -161,6 +162,7 @@ function detectorOf(kind: LogKind): (bytes: Uint8Array) => Promise<{ records: nu
         context,
         state: new InMemoryDetectorStateStore(),
         publisher,
+        baseline: new InMemoryDomainBaselineStore(),
       });
       return { records: report.records, signals: publisher.published.map(describe) };
     };

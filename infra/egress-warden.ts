@@ -638,6 +638,17 @@ export class EgressWarden extends Construct {
           resources: [table.tableArn],
         }),
       );
+      // The DNS detector learns each VPC's domain baseline on the decision table (kept for weeks, backed up),
+      // and may touch no item there but the baseline's: every key it reads or writes leads with BASELINE#.
+      // detect-flows shares the composition and its bundle, so its role gets the same grant.
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'DomainBaselines',
+          actions: ['dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+          resources: [this.table.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['BASELINE#*'] } },
+        }),
+      );
       fn.addToRolePolicy(
         new iam.PolicyStatement({
           sid: 'PutThreatSignals',

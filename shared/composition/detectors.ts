@@ -1,7 +1,8 @@
 /**
  * The log detectors' composition: how a DNS context and a flow detector are built from the configuration,
  * the policy and the loaded feeds (one function, for the Lambda functions and the simulation alike), and their
- * AWS wiring: the log objects and feeds on S3, the state on the detector table, the signals on the warden bus.
+ * AWS wiring: the log objects and feeds on S3, the state on the detector table, the domain baselines on the
+ * decision table, the signals on the warden bus.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -9,6 +10,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { systemClock } from '#adapters/aws/clock';
 import { DynamoDbDetectorStateStore } from '#adapters/aws/detector-state';
+import { DynamoDbDomainBaselineStore } from '#adapters/aws/domain-baseline';
 import { type FeedLog, S3ThreatFeeds } from '#adapters/aws/feeds';
 import { S3LogObjects } from '#adapters/aws/log-objects';
 import { EventBridgeThreatSignalPublisher } from '#adapters/aws/signal-publisher';
@@ -82,10 +84,13 @@ export function createAwsDetectors(
         ...(options.log ? { log: options.log } : {}),
       })
     : new InMemoryThreatFeeds();
+  const dynamodb = DynamoDBDocumentClient.from(options.dynamodb ?? new DynamoDBClient({}));
   const state = new DynamoDbDetectorStateStore({
-    client: DynamoDBDocumentClient.from(options.dynamodb ?? new DynamoDBClient({})),
+    client: dynamodb,
     tableName: environment.detectorTableName,
   });
+  // The baselines take weeks to learn: they live on the decision table, retained and backed up with the stack.
+  const baseline = new DynamoDbDomainBaselineStore({ client: dynamodb, tableName: environment.tableName });
   const publisher = new EventBridgeThreatSignalPublisher({
     client: options.eventBridge ?? new EventBridgeClient({}),
     eventBusName: environment.busName,
@@ -100,7 +105,7 @@ export function createAwsDetectors(
   return {
     logObjects: new S3LogObjects({ client: s3 }),
     flowLogFormat: environment.flowLogFormat,
-    dns: async () => ({ context: (await detectors()).dns, state, publisher }),
+    dns: async () => ({ context: (await detectors()).dns, state, publisher, baseline }),
     flows: async () => ({ detector: (await detectors()).flows, state, publisher }),
   };
 }

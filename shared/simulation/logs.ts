@@ -6,6 +6,7 @@
 import type { DnsContext } from '#domain/detect/dns';
 import type { FlowDetector } from '#domain/detect/flow';
 import type { DetectorStateStore } from '#ports/detector-state';
+import type { DomainBaselineStore } from '#ports/domain-baseline';
 import type { ThreatSignalPublisher } from '#ports/signal-publisher';
 import type { SubscriptionMessage } from '#shared/logs/cloudwatch-subscription';
 import { DEFAULT_FLOW_LOG_FORMAT, parseFlowLogEvents, parseFlowLogLines } from '#shared/logs/flow-log';
@@ -36,6 +37,8 @@ export interface LogDetectors {
   readonly flows: FlowDetector;
   readonly state: DetectorStateStore;
   readonly publisher: ThreatSignalPublisher;
+  /** The domain baselines, learned across the run's query logs. */
+  readonly baseline: DomainBaselineStore;
 }
 
 /**
@@ -75,8 +78,8 @@ export async function replaySubscription(
   return { input, kind: 'flow-log', ...summary(report) };
 }
 
-function dnsDependencies({ dns, state, publisher }: LogDetectors) {
-  return { context: dns, state, publisher };
+function dnsDependencies({ dns, state, publisher, baseline }: LogDetectors) {
+  return { context: dns, state, publisher, baseline };
 }
 
 function flowDependencies({ flows, state, publisher }: LogDetectors) {

@@ -4,6 +4,7 @@
  */
 
 import { InMemoryDetectorStateStore } from '#adapters/in-memory/detector-state';
+import { InMemoryDomainBaselineStore } from '#adapters/in-memory/domain-baseline';
 import { InMemoryThreatSignalPublisher } from '#adapters/in-memory/signal-publisher';
 import { InvalidInputError } from '#domain/errors';
 import { blockedByRules } from '#domain/reconcile/network-firewall-plan';
@@ -158,6 +159,7 @@ function logDetectors(config: SimulationConfig): LogDetectors & { publisher: InM
     ...buildLogDetectors(config.config, config.policy),
     state: new InMemoryDetectorStateStore(),
     publisher: new InMemoryThreatSignalPublisher(),
+    baseline: new InMemoryDomainBaselineStore(),
   };
 }
 

@@ -1,12 +1,15 @@
 /**
  * Use case: a stream of Route 53 Resolver query records (one CloudWatch Logs batch, or one S3 file) through the
  * DNS detections. Records are folded into one batch (memory grows with distinct keys, not with records), the
- * windowed counts go to the detector state store in one call per window kind, and the signals found are put on
- * the warden bus, where they take the same path as every other input.
+ * windowed counts go to the detector state store in one call per window kind, what the batch adds to each VPC's
+ * domain baseline goes to the baseline store, and the signals found are put on the warden bus (a signal against
+ * a domain established in its VPC as alert-only), where they take the same path as every other input.
  */
 import { DnsBatch, type DnsContext, type DnsQuery, type DnsSignal } from '#domain/detect/dns';
 import { type DomainBaseline, shadowEstablished } from '#domain/detect/dns-baseline';
+import { registeredDomainOf } from '#domain/indicator';
 import type { DetectorStateStore } from '#ports/detector-state';
+import type { DomainBaselineStore } from '#ports/domain-baseline';
 import type { ThreatSignalPublisher } from '#ports/signal-publisher';
 import type { MalformedRecord } from '#shared/logs/malformed';
 import type { QueryLogEntry, QueryLogRecord } from '#shared/logs/query-log';
@@ -19,8 +22,8 @@ export interface DnsDetectorDependencies {
   readonly context: DnsContext;
   readonly state: DetectorStateStore;
   readonly publisher: ThreatSignalPublisher;
-  /** A VPC's learned baseline of established domains; none learned yet is `undefined`. */
-  readonly baselineOf?: (vpcId: string) => DomainBaseline | undefined;
+  /** Each VPC's learned baseline of registered domains: this batch is added to it, signals are checked against it. */
+  readonly baseline: DomainBaselineStore;
 }
 
 /** What one run found. */
@@ -54,7 +57,8 @@ export function dnsQueryOf(record: QueryLogRecord): DnsQuery {
 
 /**
  * Runs the DNS detections over parsed query-log entries (malformed ones are counted and listed, the rest goes
- * on) and publishes what they find. Throws what the store or the publisher
+ * on), adds the batch to the domain baselines, and publishes what they find, a signal against a domain
+ * established in its VPC (as stored after this batch) lowered to alert-only. Throws what the stores or the publisher
  * throws (retryable ones are ThrottledError / ServiceUnavailableError): the caller retries the whole input, and
  * intake's de-duplication on each signal's evidence key keeps a retried detection from counting twice.
  */
@@ -62,7 +66,7 @@ export async function detectDns(
   entries: AsyncIterable<QueryLogEntry> | Iterable<QueryLogEntry>,
   deps: DnsDetectorDependencies,
 ): Promise<DnsDetectionReport> {
-  const { context, state, publisher } = deps;
+  const { context, state, publisher, baseline } = deps;
   const batch = new DnsBatch(context);
   const malformed = { count: 0, first: [] as MalformedRecord[] };
   for await (const entry of entries) {
@@ -72,17 +76,43 @@ export async function detectDns(
   const [tunnelTotals, dgaTotals] = await Promise.all([
     state.addAndTotal(batch.tunnel.increments(), batch.tunnel.shape),
     state.addAndTotal(batch.dga.increments(), batch.dga.shape),
+    baseline.record(batch.baselineDeltas()),
   ]);
   const found = [
     ...batch.immediateSignals(),
     ...batch.tunnelSignals(tunnelTotals),
     ...batch.dgaSignals(dgaTotals),
   ];
-  const baselineOf = deps.baselineOf ?? (() => undefined);
+  const stored = await storedEntriesNamed(found, baseline, context.thresholds.minSeverity);
   const signals = found.map((signal) =>
-    shadowEstablished(signal, baselineOf, context.settings.baseline, context.thresholds),
+    shadowEstablished(signal, (vpcId) => stored.get(vpcId), context.settings.baseline, context.thresholds),
   );
   if (signals.length > 0) await publisher.publish(signals);
   const { records: count, excluded } = batch.stats;
   return { records: count + malformed.count, excluded, malformed, signals };
+}
+
+/**
+ * The stored baseline entries of the registered domains the signals name, per VPC (`-` without one): only
+ * signals that would be enforced (at or above minSeverity) and name a domain need one, so a batch reads a few
+ * items, not the baseline.
+ */
+async function storedEntriesNamed(
+  signals: readonly DnsSignal[],
+  store: DomainBaselineStore,
+  minSeverity: number,
+): Promise<Map<string, DomainBaseline>> {
+  const wanted = new Map<string, Set<string>>();
+  for (const signal of signals) {
+    if (signal.severity < minSeverity || signal.indicator.includes('/')) continue;
+    const vpc = signal.workload?.vpcId ?? '-';
+    const bare = signal.indicator.replace(/^\*\./, '');
+    const domains = wanted.get(vpc) ?? new Set<string>();
+    domains.add(registeredDomainOf(bare) ?? bare);
+    wanted.set(vpc, domains);
+  }
+  const entries = await Promise.all(
+    [...wanted].map(async ([vpc, domains]) => [vpc, await store.lookup(vpc, [...domains])] as const),
+  );
+  return new Map(entries);
 }

@@ -34,7 +34,7 @@ export function detectorEnvironment(
 }
 
 /**
- * A fresh detector table, S3 serving `objects` (`bucket/key` → bytes) and
+ * A fresh detector table and decision table, S3 serving `objects` (`bucket/key` → bytes) and
  * listing them, EventBridge accepting every entry, and the detectors wired on them.
  */
 export async function createDetectorWorld(
@@ -45,6 +45,8 @@ export async function createDetectorWorld(
   } = {},
 ) {
   const tableName = await dynalite.createDetectorTable();
+  // The domain baselines live on the decision table.
+  const decisionTable = await dynalite.createTable();
   const dynamodb = new DynamoDBClient({ endpoint: dynalite.endpoint, region: 'us-east-1', credentials });
   const s3Client = new S3Client({ region: 'us-east-1', credentials });
   const eventBridgeClient = new EventBridgeClient({ region: 'us-east-1', credentials });
@@ -66,7 +68,9 @@ export async function createDetectorWorld(
     FailedEntryCount: 0,
     Entries: input.Entries.map((_, n) => ({ EventId: `event-${n}` })),
   }));
-  const environment = parseDetectorEnvironment(detectorEnvironment(tableName, options.env));
+  const environment = parseDetectorEnvironment(
+    detectorEnvironment(tableName, { [ENVIRONMENT.table]: decisionTable, ...options.env }),
+  );
   const deps = createAwsDetectors(environment, { s3: s3Client, dynamodb, eventBridge: eventBridgeClient });
   /** Every signal put on the bus so far, as the entries' details. */
   const published = (): ThreatSignalDetail[] =>

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InMemoryDetectorStateStore } from '#adapters/in-memory/detector-state';
+import { InMemoryDomainBaselineStore } from '#adapters/in-memory/domain-baseline';
 import { InMemoryThreatSignalPublisher } from '#adapters/in-memory/signal-publisher';
 import type { DnsContext, DnsQuery } from '#domain/detect/dns';
 import { parseDnsSettings } from '#domain/detect/dns-settings';
@@ -7,7 +8,7 @@ import { DETECTOR_SOURCE } from '#shared/intake/threat-signal';
 import { parseQueryLogLine, type QueryLogEntry } from '#shared/logs/query-log';
 import { detectDns } from '#shared/use-cases/detect-dns';
 import { handleEvent } from '#shared/use-cases/handle-event';
-import { benignTraffic, T0, tunnelQueries } from '../support/dns-traffic';
+import { benignTraffic, query, T0, tunnelQueries } from '../support/dns-traffic';
 import { createWarden } from '../support/warden';
 
 const CONTEXT: DnsContext = {
@@ -27,7 +28,33 @@ function detector() {
     context: CONTEXT,
     state: new InMemoryDetectorStateStore(),
     publisher: new InMemoryThreatSignalPublisher(),
+    baseline: new InMemoryDomainBaselineStore(),
   };
+}
+
+const DAY = 86_400_000;
+
+/**
+ * A week of ordinary use of `domain` in `vpcId` (five hosts a day, the default thresholds), one detectDns call
+ * a day, as the query logs of those days would arrive.
+ */
+async function learnWeekOfUse(
+  deps: ReturnType<typeof detector>,
+  domain: string,
+  vpcId: string,
+): Promise<void> {
+  for (let day = 7; day >= 1; day--) {
+    const queries = Array.from({ length: 5 }, (_, host) =>
+      query({
+        name: `www.${domain}`,
+        at: T0 - day * DAY,
+        vpcId,
+        srcAddr: `10.0.2.${host + 10}`,
+        instanceId: `i-0${String(host).padStart(16, '0')}`,
+      }),
+    );
+    await detectDns(logged(queries), deps);
+  }
 }
 
 describe('detectDns', () => {
@@ -106,5 +133,45 @@ describe('detectDns', () => {
     expect(report.decisions).toEqual([
       expect.objectContaining({ indicator: 'exfil-tunnel.net', outcome: 'blocked', source: 'dns-log' }),
     ]);
+  });
+
+  it('a tunnel signal against a domain established in that VPC is published alert-only', async () => {
+    // Prepare
+    const deps = detector();
+    await learnWeekOfUse(deps, 'partner-saas.com', 'vpc-0abc1234');
+
+    // Act
+    const report = await detectDns(
+      logged(tunnelQueries(5, { domain: 'partner-saas.com', count: 250, start: T0 })),
+      deps,
+    );
+
+    // Assess
+    expect(report.signals).toHaveLength(1);
+    expect(deps.publisher.published).toEqual([
+      expect.objectContaining({
+        detector: 'dns-tunnel',
+        indicator: 'partner-saas.com',
+        severity: CONTEXT.thresholds.alertMinSeverity,
+        evidence: expect.objectContaining({
+          summary: expect.stringContaining('[established domain: alert only]'),
+        }),
+      }),
+    ]);
+  });
+
+  it("does not shield a tunnel with another VPC's baseline", async () => {
+    // Prepare
+    const deps = detector();
+    await learnWeekOfUse(deps, 'partner-saas.com', 'vpc-0other999');
+
+    // Act
+    await detectDns(logged(tunnelQueries(6, { domain: 'partner-saas.com', count: 250, start: T0 })), deps);
+
+    // Assess
+    expect(deps.publisher.published.map((s) => [s.indicator, s.severity])).toEqual([
+      ['partner-saas.com', CONTEXT.settings.tunnel.severity],
+    ]);
+    expect(CONTEXT.settings.tunnel.severity).toBeGreaterThanOrEqual(CONTEXT.thresholds.minSeverity);
   });
 });

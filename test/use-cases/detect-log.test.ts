@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { InMemoryDetectorStateStore } from '#adapters/in-memory/detector-state';
+import { InMemoryDomainBaselineStore } from '#adapters/in-memory/domain-baseline';
 import { InMemoryThreatSignalPublisher } from '#adapters/in-memory/signal-publisher';
 import type { DnsContext } from '#domain/detect/dns';
 import { parseDnsSettings } from '#domain/detect/dns-settings';
@@ -47,10 +48,11 @@ function world(options: { state?: DetectorStateStore; flowLogFormat?: FlowLogFor
   const logObjects = new MapLogObjects();
   const state = options.state ?? new InMemoryDetectorStateStore();
   const publisher = new InMemoryThreatSignalPublisher();
+  const baseline = new InMemoryDomainBaselineStore();
   const deps: DetectLogDependencies = {
     logObjects,
     flowLogFormat: options.flowLogFormat ?? DEFAULT_FLOW_LOG_FORMAT,
-    dns: async () => ({ context: CONTEXT, state, publisher }),
+    dns: async () => ({ context: CONTEXT, state, publisher, baseline }),
     flows: async () => ({ detector: testDetector(), state, publisher }),
   };
   return { deps, logObjects, publisher };

@@ -11,6 +11,7 @@
  * | ACL ledger | `NACL`      | `LEDGER`                  | `acls` (list of `{aclId, entries}`, each entry `"<rule> <cidr>"`), `version` |
  * | catch-up watermark | `CATCHUP` | `GUARDDUTY`          | `since` (normalised ISO 8601), `version`           |
  * | VPC CIDRs | `CONTEXT`    | `VPC_CIDRS`               | `vpcIds` (sorted), `cidrs` (canonical), `readAt` (normalised ISO 8601); no version |
+ * | domain baseline | `BASELINE#<vpcId>` | `<registered domain>` | `hosts` (string set), `days` (string set of days since the epoch); no version |
  *
  * * **Active index.** The sparse global secondary index `active` (`gsi1pk`, `gsi1sk`, all attributes
  *   projected) holds active decisions only: `gsi1pk = ACTIVE#<n>` with n = FNV-1a(key) mod 4, so no single
@@ -131,6 +132,33 @@ export function catchUpWatermarkKey(): { pk: string; sk: string } {
 /** The primary key of the VPC CIDRs record. */
 export function vpcCidrsKey(): { pk: string; sk: string } {
   return { ...VPC_CIDRS_KEY };
+}
+
+/**
+ * The partition holding one VPC's domain baseline (`-` for queries without a VPC): one item per registered
+ * domain, the domain as the sort key, so a VPC's baseline pages in domain order.
+ */
+export function baselinePartition(vpcId: string): string {
+  return `BASELINE#${vpcId}`;
+}
+
+/**
+ * The primary key of one registered domain's entry in a VPC's domain baseline. Throws InvalidInputError naming
+ * `vpcId` or `domain` when it is empty or over 1024 bytes (DynamoDB's sort key limit).
+ */
+export function baselineKey(vpcId: string, domain: string): { pk: string; sk: string } {
+  for (const [field, value] of [
+    ['vpcId', vpcId],
+    ['domain', domain],
+  ] as const) {
+    if (value.trim() === '' || Buffer.byteLength(value, 'utf8') > 1024) {
+      throw new InvalidInputError(
+        `must be a non-empty name of at most 1024 bytes, got ${JSON.stringify(value)}`,
+        field,
+      );
+    }
+  }
+  return { pk: baselinePartition(vpcId), sk: domain };
 }
 
 /** The partition holding an indicator's decision and audit trail. */

@@ -210,7 +210,7 @@ function fromBucketItem(item: Record<string, unknown>): WindowBucket {
  * `work` over every item, at most `limit` at a time, results in input order. After a failure no new item is
  * started; the first error is thrown once the ones in flight have settled.
  */
-async function inParallel<T, R>(
+export async function inParallel<T, R>(
   items: readonly T[],
   limit: number,
   work: (item: T) => Promise<R>,

@@ -47,32 +47,50 @@ export function emptyBaseline(): DomainBaseline {
  * make a domain established.
  */
 export function baselineDeltas(queries: Iterable<DnsQuery>, screen: NameScreen): Map<string, DomainBaseline> {
-  const builders = new Map<string, Map<string, { hosts: Set<string>; days: Set<number> }>>();
+  const recorder = new BaselineRecorder();
   for (const query of queries) {
     if (query.rcode !== 'NOERROR') continue;
     const screened = screen.screen(query.name, query.rcode);
-    if (screened.excluded !== undefined) continue;
+    if (screened.excluded === undefined) recorder.add(query, screened.registeredDomain);
+  }
+  return recorder.deltas();
+}
+
+/**
+ * Collects a batch's baseline deltas one screened query at a time, so that a detector that already screened
+ * each name (DnsBatch) does not screen it again. Memory grows with distinct VPCs, domains, hosts and days.
+ */
+export class BaselineRecorder {
+  readonly #vpcs = new Map<string, Map<string, { hosts: Set<string>; days: Set<number> }>>();
+
+  /** Adds one query whose name kept `registeredDomain` through the screen; only NOERROR answers count. */
+  add(query: DnsQuery, registeredDomain: string): void {
+    if (query.rcode !== 'NOERROR') return;
     const vpc = query.vpcId ?? '-';
-    let domains = builders.get(vpc);
+    let domains = this.#vpcs.get(vpc);
     if (!domains) {
       domains = new Map();
-      builders.set(vpc, domains);
+      this.#vpcs.set(vpc, domains);
     }
-    let entry = domains.get(screened.registeredDomain);
+    let entry = domains.get(registeredDomain);
     if (!entry) {
       entry = { hosts: new Set(), days: new Set() };
-      domains.set(screened.registeredDomain, entry);
+      domains.set(registeredDomain, entry);
     }
     entry.hosts.add(query.instanceId ?? query.srcAddr);
     entry.days.add(Math.floor(query.at / DAY_MS));
   }
-  const deltas = new Map<string, DomainBaseline>();
-  for (const [vpc, domains] of builders) {
-    const baseline = new Map<string, BaselineEntry>();
-    for (const [domain, { hosts, days }] of domains) baseline.set(domain, normalised([...hosts], [...days]));
-    deltas.set(vpc, baseline);
+
+  /** The deltas so far, keyed by VPC id, each entry within the caps. */
+  deltas(): Map<string, DomainBaseline> {
+    const deltas = new Map<string, DomainBaseline>();
+    for (const [vpc, domains] of this.#vpcs) {
+      const baseline = new Map<string, BaselineEntry>();
+      for (const [domain, { hosts, days }] of domains) baseline.set(domain, baselineEntry(hosts, days));
+      deltas.set(vpc, baseline);
+    }
+    return deltas;
   }
-  return deltas;
 }
 
 /** The union of two baselines, within the per-domain caps. Commutative, associative and idempotent. */
@@ -82,13 +100,17 @@ export function mergeBaselines(a: DomainBaseline, b: DomainBaseline): DomainBase
     const current = merged.get(domain);
     merged.set(
       domain,
-      current ? normalised([...current.hosts, ...entry.hosts], [...current.days, ...entry.days]) : entry,
+      current ? baselineEntry([...current.hosts, ...entry.hosts], [...current.days, ...entry.days]) : entry,
     );
   }
   return merged;
 }
 
-function normalised(hosts: readonly string[], days: readonly number[]): BaselineEntry {
+/**
+ * An entry as the baseline keeps it: distinct hosts sorted, distinct days newest first, each cut to
+ * BASELINE_KEEP. Stores use it on what they read back, whose sets may hold more.
+ */
+export function baselineEntry(hosts: Iterable<string>, days: Iterable<number>): BaselineEntry {
   return {
     hosts: [...new Set(hosts)].sort().slice(0, BASELINE_KEEP),
     days: [...new Set(days)].sort((x, y) => y - x).slice(0, BASELINE_KEEP),

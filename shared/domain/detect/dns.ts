@@ -6,10 +6,12 @@
  * One invocation: `const batch = new DnsBatch(context)`; `batch.add(query)` for every record; publish
  * `batch.immediateSignals()`; pass `batch.tunnel.increments()` with `batch.tunnel.shape` (and the same for
  * `batch.dga`) to `DetectorStateStore.addAndTotal`; publish `batch.tunnelSignals(totals)` and
- * `batch.dgaSignals(totals)`, each through `shadowEstablished` (dns-baseline.ts) first.
+ * `batch.dgaSignals(totals)`, each through `shadowEstablished` (dns-baseline.ts) first, against the domain
+ * baselines `batch.baselineDeltas()` was added to.
  */
 import { parseIndicator } from '#domain/indicator';
 import { clipText } from '#domain/record-budget';
+import { BaselineRecorder, type DomainBaseline } from './dns-baseline';
 import { type ExclusionReason, NameScreen, prefixOf } from './dns-names';
 import type { DnsSettings } from './dns-settings';
 import type { DomainSuffixSet } from './domain-feeds';
@@ -135,6 +137,7 @@ export class DnsBatch {
   readonly #intel = new Map<string, KeyState>();
   readonly #alerts = new Map<string, KeyState>();
   readonly #stats: DnsBatchStats = { records: 0, excluded: {}, benign: 0 };
+  readonly #baseline = new BaselineRecorder();
   /** The tunnel window; increments keyed `dns-tunnel <source> <registered domain>`, members = query names. */
   readonly tunnel: DnsWindow;
   /** The DGA window; increments keyed `dns-dga <source>`, members = NXDOMAIN registered domains. */
@@ -170,6 +173,7 @@ export class DnsBatch {
       this.#stats.excluded[screened.excluded] = (this.#stats.excluded[screened.excluded] ?? 0) + 1;
       return;
     }
+    this.#baseline.add(query, screened.registeredDomain);
     const { settings, feeds } = this.#context;
     if (query.firewallAction === 'ALERT' && settings.firewallAlerts.promote) this.#addAlert(query);
     if (feeds && settings.intel.enabled) this.#addIntel(query, feeds);
@@ -189,6 +193,14 @@ export class DnsBatch {
       this.#dgaBatch.add(key, query.at, { member: domain });
       this.#state(this.#dgaKeys, key, query, query.srcAddr);
     }
+  }
+
+  /**
+   * What this batch adds to each VPC's baseline (`baselineDeltas` of its records, screened once), for the
+   * domain baseline store.
+   */
+  baselineDeltas(): Map<string, DomainBaseline> {
+    return this.#baseline.deltas();
   }
 
   /** Threat-intel hits and promoted DNS Firewall ALERT matches: signals that need no window. */
