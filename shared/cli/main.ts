@@ -3,10 +3,15 @@
  * targets: `npm run -s cli -- simulate [paths…] [--config file] [--now ISO] [--advance duration] [--json]`.
  */
 import { readFile } from 'node:fs/promises';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Command, InvalidArgumentError } from 'commander';
+import { DynamoDbDomainBaselineStore } from '#adapters/aws/domain-baseline';
 import { parseDuration } from '#domain/duration';
+import { parseConfig } from '#shared/config/config';
 import { parseSimulationConfig, type SimulationConfig } from '#shared/simulation/config';
 import { simulate } from '#shared/simulation/simulate';
+import { exportEstablishedDomains } from '#shared/use-cases/export-baseline';
 import { formatReport } from './format-report';
 import { loadEvents } from './load-events';
 
@@ -53,13 +58,49 @@ program
     },
   );
 
+program
+  .command('baseline-export')
+  .description(
+    "Print a VPC's established domains (learned from its DNS query logs) as a draft allowlist to review, one a line.",
+  )
+  .requiredOption('--table <name>', "the deployment's decision table (stack output DecisionTableName)")
+  .requiredOption('--vpc <id>', 'the VPC whose baseline to read')
+  .option(
+    '--config <file>',
+    'the configuration whose detectors.dns.baseline thresholds to apply (default: the defaults)',
+  )
+  .option('--region <region>', 'AWS Region (default: the standard AWS configuration)')
+  .option('--json', 'print a JSON array')
+  .addHelpText(
+    'after',
+    '\nExample:\n  npm run -s cli -- baseline-export --table EgressWarden-DecisionTable --vpc vpc-0123456789abcdef0 > allowlist.txt',
+  )
+  .action(
+    async (options: { table: string; vpc: string; config?: string; region?: string; json?: boolean }) => {
+      const thresholds = (options.config ? await readConfig(options.config) : parseSimulationConfig()).config
+        .detectors.dns.baseline;
+      const client = new DynamoDBClient(options.region ? { region: options.region } : {});
+      const store = new DynamoDbDomainBaselineStore({
+        client: DynamoDBDocumentClient.from(client),
+        tableName: options.table,
+      });
+      const domains = await exportEstablishedDomains(store, options.vpc, thresholds);
+      process.stdout.write(
+        options.json ? `${JSON.stringify(domains)}\n` : domains.map((d) => `${d}\n`).join(''),
+      );
+    },
+  );
+
 /** Reads and validates a simulation configuration; every error names the file. */
-async function readConfig(path: string): Promise<SimulationConfig> {
+async function readConfig<T = SimulationConfig>(
+  path: string,
+  parse: (input: unknown) => T = parseSimulationConfig as (input: unknown) => T,
+): Promise<T> {
   const text = await readFile(path, 'utf8').catch(() => {
     throw new Error(`--config ${path}: cannot read the file`);
   });
   try {
-    return parseSimulationConfig(JSON.parse(text));
+    return parse(JSON.parse(text));
   } catch (error) {
     const problem =
       error instanceof SyntaxError ? `not valid JSON: ${error.message}` : (error as Error).message;

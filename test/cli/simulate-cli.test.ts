@@ -267,3 +267,42 @@ describe('egress-warden simulate', () => {
     expect(output.decisions.map((d) => d.outcome)).toEqual(['blocked']);
   });
 });
+
+describe('egress-warden baseline-export', () => {
+  it('refuses to run without the decision table, naming the option', async () => {
+    // Act
+    const run = await cli('baseline-export', '--vpc', 'vpc-0a1b2c3d4e5f60718');
+
+    // Assess
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('--table');
+  });
+
+  it('names the configuration field that is wrong before reading anything', async () => {
+    // Prepare
+    const folder = await mkdtemp(join(tmpdir(), 'warden-cli-'));
+    const config = join(folder, 'config.json');
+    await writeFile(
+      config,
+      JSON.stringify({
+        vpcs: [{ vpcId: 'vpc-0a1b2c3d4e5f60718' }],
+        detectors: { dns: { baseline: { minDays: 0 } } },
+      }),
+    );
+
+    // Act
+    const run = await cli(
+      'baseline-export',
+      '--table',
+      'decisions',
+      '--vpc',
+      'vpc-0a1b2c3d4e5f60718',
+      '--config',
+      config,
+    );
+
+    // Assess
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--config .*config\.json: detectors\.dns\.baseline\.minDays/);
+  });
+});
