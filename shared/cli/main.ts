@@ -1,6 +1,7 @@
 /**
- * The egress-warden command line. `simulate` runs the whole loop locally on sample events with in-memory
- * targets: `npm run -s cli -- simulate [paths…] [--config file] [--now ISO] [--advance duration] [--json]`.
+ * The egress-warden command line. `simulate` runs the whole loop locally on sample events and raw logs with
+ * in-memory targets: `npm run -s cli -- simulate [paths…] [--config file] [--now ISO] [--advance duration] [--json]`.
+ * `baseline-export` prints a deployed VPC's established domains as a draft allowlist.
  */
 import { readFile } from 'node:fs/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
