@@ -78,8 +78,11 @@ program
   )
   .action(
     async (options: { table: string; vpc: string; config?: string; region?: string; json?: boolean }) => {
-      const thresholds = (options.config ? await readConfig(options.config) : parseSimulationConfig()).config
-        .detectors.dns.baseline;
+      // A deployment's file: its VPCs need not list their CIDRs, as a simulation's must.
+      const config = options.config
+        ? await readConfig(options.config, parseConfig)
+        : parseSimulationConfig().config;
+      const thresholds = config.detectors.dns.baseline;
       const client = new DynamoDBClient(options.region ? { region: options.region } : {});
       const store = new DynamoDbDomainBaselineStore({
         client: DynamoDBDocumentClient.from(client),
@@ -92,7 +95,7 @@ program
     },
   );
 
-/** Reads and validates a simulation configuration; every error names the file. */
+/** Reads and validates a configuration (a simulation's unless `parse` says otherwise); every error names the file. */
 async function readConfig<T = SimulationConfig>(
   path: string,
   parse: (input: unknown) => T = parseSimulationConfig as (input: unknown) => T,

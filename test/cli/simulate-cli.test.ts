@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbDomainBaselineStore } from '#adapters/aws/domain-baseline';
 import type { SimulationResult } from '#shared/simulation/simulate';
+import { deltasOf } from '../contracts/domain-baseline.contract';
+import { startDynalite } from '../support/dynalite';
 import { EVENTS_DIR } from '../support/events';
 import { ACL_ID, reservedDenyCidrs } from '../support/warden';
 
@@ -20,10 +23,15 @@ interface Run {
 
 /** Runs the CLI the way `npm run cli` does, from the repository root. */
 function cli(...args: string[]): Promise<Run> {
+  return cliWith({}, ...args);
+}
+
+/** Runs the CLI with `env` added to the environment. */
+function cliWith(env: Record<string, string>, ...args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'shared/cli/main.ts', ...args], {
       cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1' },
+      env: { ...process.env, NO_COLOR: '1', ...env },
     });
     let stdout = '';
     let stderr = '';
@@ -269,6 +277,46 @@ describe('egress-warden simulate', () => {
 });
 
 describe('egress-warden baseline-export', () => {
+  it("prints the VPC's established domains from the decision table, with the shipped configuration's thresholds", async () => {
+    // Prepare: a decision table on dynalite, reached through the SDK's standard endpoint variable.
+    const dynalite = await startDynalite();
+    try {
+      const tableName = await dynalite.createTable();
+      const store = new DynamoDbDomainBaselineStore({ client: dynalite.doc, tableName });
+      const hosts = ['i-1', 'i-2', 'i-3', 'i-4', 'i-5'];
+      const week = Array.from({ length: 7 }, (_, i) => i * 86_400_000);
+      await store.record(
+        deltasOf('vpc-0123456789abcdef0', {
+          'github.com': [hosts, week],
+          'new.example': [hosts.slice(0, 1), week],
+        }),
+      );
+
+      // Act: the example configuration lists no VPC CIDRs, as a deployment's need not.
+      const run = await cliWith(
+        {
+          AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'x',
+          AWS_SECRET_ACCESS_KEY: 'x',
+        },
+        'baseline-export',
+        '--table',
+        tableName,
+        '--vpc',
+        'vpc-0123456789abcdef0',
+        '--config',
+        'egress-warden.config.json',
+      );
+
+      // Assess
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toBe('github.com\n');
+    } finally {
+      await dynalite.stop();
+    }
+  });
+
   it('refuses to run without the decision table, naming the option', async () => {
     // Act
     const run = await cli('baseline-export', '--vpc', 'vpc-0a1b2c3d4e5f60718');
