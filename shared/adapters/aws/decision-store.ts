@@ -31,17 +31,11 @@ import {
   toVpcCidrsItem,
   vpcCidrsKey,
 } from '#adapters/aws/decision-table';
-import { awsErrorCode } from '#adapters/aws/errors';
+import { callDynamoDb, type DynamoDbCallOptions } from '#adapters/aws/dynamodb-calls';
 import type { AuditRecord, BreakerState, Decision } from '#domain/decision';
-import {
-  ConcurrentUpdateError,
-  InvalidInputError,
-  TargetNotFoundError,
-  ThrottledError,
-} from '#domain/errors';
+import { ConcurrentUpdateError } from '#domain/errors';
 import type { NetworkAclLedger } from '#domain/target';
 import type { CatchUpWatermark, DecisionStore, VpcCidrsRecord } from '#ports/decision-store';
-import { withRetry } from '#shared/runtime/retry';
 
 /** Options of the DynamoDB decision store. */
 export interface DynamoDbDecisionStoreOptions {
@@ -56,13 +50,6 @@ export interface DynamoDbDecisionStoreOptions {
   /** Injected so tests are deterministic. */
   readonly random?: () => number;
 }
-
-const CONDITION_FAILED = 'ConditionalCheckFailedException';
-const THROTTLING_CODES = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-]);
 
 /**
  * The decision store on one DynamoDB table (layout in decision-table.ts).
@@ -84,16 +71,18 @@ const THROTTLING_CODES = new Set([
 export class DynamoDbDecisionStore implements DecisionStore {
   readonly #client: DynamoDBDocumentClient;
   readonly #tableName: string;
-  readonly #maxAttempts: number;
-  readonly #sleep: ((ms: number) => Promise<void>) | undefined;
-  readonly #random: (() => number) | undefined;
+  readonly #calls: DynamoDbCallOptions;
 
   constructor(options: DynamoDbDecisionStoreOptions) {
     this.#client = options.client;
     this.#tableName = options.tableName;
-    this.#maxAttempts = options.maxAttempts ?? 4;
-    this.#sleep = options.sleep;
-    this.#random = options.random;
+    this.#calls = {
+      tableName: options.tableName,
+      maxAttempts: options.maxAttempts ?? 4,
+      sleep: options.sleep,
+      random: options.random,
+      conditionIsConcurrentUpdate: true,
+    };
   }
 
   async get(key: string): Promise<Decision | undefined> {
@@ -305,42 +294,8 @@ export class DynamoDbDecisionStore implements DecisionStore {
     return items;
   }
 
-  /** Sends with bounded retries on throttling and maps DynamoDB errors to the typed errors. */
-  async #call<T>(operation: string, send: () => Promise<T>): Promise<T> {
-    try {
-      return await withRetry(send, {
-        attempts: this.#maxAttempts,
-        baseDelayMs: 50,
-        maxDelayMs: 1_000,
-        isRetryable: (error) => THROTTLING_CODES.has(awsErrorCode(error) ?? ''),
-        ...(this.#sleep && { sleep: this.#sleep }),
-        ...(this.#random && { random: this.#random }),
-      });
-    } catch (error) {
-      throw this.#translate(error, operation);
-    }
+  /** Sends with the shared DynamoDB retry and error policy (dynamodb-calls.ts). */
+  #call<T>(operation: string, send: () => Promise<T>): Promise<T> {
+    return callDynamoDb(operation, send, this.#calls);
   }
-
-  #translate(error: unknown, operation: string): unknown {
-    const code = awsErrorCode(error);
-    const where = `${operation} on table ${this.#tableName}`;
-    if (code === CONDITION_FAILED)
-      return new ConcurrentUpdateError(`${where}: condition failed`, code, { cause: error });
-    if (code !== undefined && THROTTLING_CODES.has(code)) {
-      return new ThrottledError(`${where} still throttled after ${this.#maxAttempts} attempts`, code, {
-        cause: error,
-      });
-    }
-    if (code === 'ResourceNotFoundException') {
-      return new TargetNotFoundError(`${where}: the table or index does not exist`, code, { cause: error });
-    }
-    if (code === 'ValidationException') {
-      return new InvalidInputError(`${where} refused: ${errorMessage(error)}`, '', { cause: error, code });
-    }
-    return error;
-  }
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -5,6 +5,7 @@ import {
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { bucketKey, bucketTimeToLive, DETECTOR_TABLE } from '#adapters/aws/detector-table';
+import { CONDITION_FAILED, callDynamoDb, type DynamoDbCallOptions } from '#adapters/aws/dynamodb-calls';
 import { awsErrorCode } from '#adapters/aws/errors';
 import {
   checkIncrements,
@@ -14,9 +15,8 @@ import {
   type WindowShape,
   type WindowTotal,
 } from '#domain/detect/window';
-import { InvalidInputError, TargetNotFoundError, ThrottledError } from '#domain/errors';
+import { InvalidInputError } from '#domain/errors';
 import type { DetectorStateStore } from '#ports/detector-state';
-import { withRetry } from '#shared/runtime/retry';
 
 /** Options of the DynamoDB detector state store. */
 export interface DynamoDbDetectorStateStoreOptions {
@@ -34,12 +34,6 @@ export interface DynamoDbDetectorStateStoreOptions {
   readonly random?: () => number;
 }
 
-const CONDITION_FAILED = 'ConditionalCheckFailedException';
-const THROTTLING_CODES = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-]);
 const { count: COUNT, bytes: BYTES, members: MEMBERS } = DETECTOR_TABLE.attributes;
 
 /**
@@ -61,17 +55,18 @@ export class DynamoDbDetectorStateStore implements DetectorStateStore {
   readonly #client: DynamoDBDocumentClient;
   readonly #tableName: string;
   readonly #concurrency: number;
-  readonly #maxAttempts: number;
-  readonly #sleep: ((ms: number) => Promise<void>) | undefined;
-  readonly #random: (() => number) | undefined;
+  readonly #calls: DynamoDbCallOptions;
 
   constructor(options: DynamoDbDetectorStateStoreOptions) {
     this.#client = options.client;
     this.#tableName = options.tableName;
     this.#concurrency = options.concurrency ?? 16;
-    this.#maxAttempts = options.maxAttempts ?? 4;
-    this.#sleep = options.sleep;
-    this.#random = options.random;
+    this.#calls = {
+      tableName: options.tableName,
+      maxAttempts: options.maxAttempts ?? 4,
+      sleep: options.sleep,
+      random: options.random,
+    };
     if (!Number.isSafeInteger(this.#concurrency) || this.#concurrency < 1) {
       throw new InvalidInputError(`must be a positive integer, got ${this.#concurrency}`, 'concurrency');
     }
@@ -158,41 +153,9 @@ export class DynamoDbDetectorStateStore implements DetectorStateStore {
     return buckets;
   }
 
-  /**
-   * Sends with bounded retries on throttling and maps DynamoDB errors to the typed errors; a failed condition
-   * is rethrown as the SDK raised it, for the caller to handle.
-   */
-  async #call<T>(operation: string, send: () => Promise<T>): Promise<T> {
-    try {
-      return await withRetry(send, {
-        attempts: this.#maxAttempts,
-        baseDelayMs: 50,
-        maxDelayMs: 1_000,
-        isRetryable: (error) => THROTTLING_CODES.has(awsErrorCode(error) ?? ''),
-        ...(this.#sleep && { sleep: this.#sleep }),
-        ...(this.#random && { random: this.#random }),
-      });
-    } catch (error) {
-      throw this.#translate(error, operation);
-    }
-  }
-
-  #translate(error: unknown, operation: string): unknown {
-    const code = awsErrorCode(error);
-    const where = `${operation} on table ${this.#tableName}`;
-    if (code !== undefined && THROTTLING_CODES.has(code)) {
-      return new ThrottledError(`${where} still throttled after ${this.#maxAttempts} attempts`, code, {
-        cause: error,
-      });
-    }
-    if (code === 'ResourceNotFoundException') {
-      return new TargetNotFoundError(`${where}: the table does not exist`, code, { cause: error });
-    }
-    if (code === 'ValidationException') {
-      const reason = error instanceof Error ? error.message : String(error);
-      return new InvalidInputError(`${where} refused: ${reason}`, '', { cause: error, code });
-    }
-    return error;
+  /** Sends with the shared DynamoDB retry and error policy (dynamodb-calls.ts). */
+  #call<T>(operation: string, send: () => Promise<T>): Promise<T> {
+    return callDynamoDb(operation, send, this.#calls);
   }
 }
 

@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { baselineKey, DECISION_TABLE } from '#adapters/aws/decision-table';
 import { inParallel } from '#adapters/aws/detector-state';
+import { CONDITION_FAILED, callDynamoDb, type DynamoDbCallOptions } from '#adapters/aws/dynamodb-calls';
 import { awsErrorCode } from '#adapters/aws/errors';
 import {
   BASELINE_KEEP,
@@ -13,9 +14,8 @@ import {
   baselineEntry,
   type DomainBaseline,
 } from '#domain/detect/dns-baseline';
-import { InvalidInputError, TargetNotFoundError, ThrottledError } from '#domain/errors';
+import { InvalidInputError } from '#domain/errors';
 import type { BaselinePage, DomainBaselineStore } from '#ports/domain-baseline';
-import { withRetry } from '#shared/runtime/retry';
 
 /** Options of the DynamoDB domain baseline store. */
 export interface DynamoDbDomainBaselineStoreOptions {
@@ -35,14 +35,7 @@ export interface DynamoDbDomainBaselineStoreOptions {
   readonly random?: () => number;
 }
 
-const CONDITION_FAILED = 'ConditionalCheckFailedException';
 const UNPROCESSED = 'UnprocessedKeys';
-const THROTTLING_CODES = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  UNPROCESSED,
-]);
 /** BatchGetItem's limit of keys per request. */
 const BATCH_GET_KEYS = 100;
 /** Entries remembered as full per container; past it the memory is cleared (only extra writes follow). */
@@ -71,20 +64,22 @@ export class DynamoDbDomainBaselineStore implements DomainBaselineStore {
   readonly #client: DynamoDBDocumentClient;
   readonly #tableName: string;
   readonly #concurrency: number;
-  readonly #maxAttempts: number;
   readonly #pageSize: number;
-  readonly #sleep: ((ms: number) => Promise<void>) | undefined;
-  readonly #random: (() => number) | undefined;
+  readonly #calls: DynamoDbCallOptions;
   readonly #full = new Map<string, Set<Part>>();
 
   constructor(options: DynamoDbDomainBaselineStoreOptions) {
     this.#client = options.client;
     this.#tableName = options.tableName;
     this.#concurrency = options.concurrency ?? 16;
-    this.#maxAttempts = options.maxAttempts ?? 4;
     this.#pageSize = options.pageSize ?? 1000;
-    this.#sleep = options.sleep;
-    this.#random = options.random;
+    this.#calls = {
+      tableName: options.tableName,
+      maxAttempts: options.maxAttempts ?? 4,
+      sleep: options.sleep,
+      random: options.random,
+      alsoRetried: new Set([UNPROCESSED]),
+    };
     for (const [field, value] of [
       ['concurrency', this.#concurrency],
       ['pageSize', this.#pageSize],
@@ -224,41 +219,9 @@ export class DynamoDbDomainBaselineStore implements DomainBaselineStore {
     return items;
   }
 
-  /**
-   * Sends with bounded retries on throttling and maps DynamoDB errors to the typed errors; a failed condition
-   * is rethrown as the SDK raised it, for the caller to handle.
-   */
-  async #call<T>(operation: string, send: () => Promise<T>): Promise<T> {
-    try {
-      return await withRetry(send, {
-        attempts: this.#maxAttempts,
-        baseDelayMs: 50,
-        maxDelayMs: 1_000,
-        isRetryable: (error) => THROTTLING_CODES.has(awsErrorCode(error) ?? ''),
-        ...(this.#sleep && { sleep: this.#sleep }),
-        ...(this.#random && { random: this.#random }),
-      });
-    } catch (error) {
-      throw this.#translate(error, operation);
-    }
-  }
-
-  #translate(error: unknown, operation: string): unknown {
-    const code = awsErrorCode(error);
-    const where = `${operation} on table ${this.#tableName}`;
-    if (code !== undefined && THROTTLING_CODES.has(code)) {
-      return new ThrottledError(`${where} still throttled after ${this.#maxAttempts} attempts`, code, {
-        cause: error,
-      });
-    }
-    if (code === 'ResourceNotFoundException') {
-      return new TargetNotFoundError(`${where}: the table does not exist`, code, { cause: error });
-    }
-    if (code === 'ValidationException') {
-      const reason = error instanceof Error ? error.message : String(error);
-      return new InvalidInputError(`${where} refused: ${reason}`, '', { cause: error, code });
-    }
-    return error;
+  /** Sends with the shared DynamoDB retry and error policy (dynamodb-calls.ts). */
+  #call<T>(operation: string, send: () => Promise<T>): Promise<T> {
+    return callDynamoDb(operation, send, this.#calls);
   }
 }
 
