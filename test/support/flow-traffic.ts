@@ -5,7 +5,7 @@
 
 import { InMemoryDetectorStateStore } from '#adapters/in-memory/detector-state';
 import { awsIpRangesSnapshot, isAwsServiceAddress as isAwsService } from '#domain/aws-ip-ranges';
-import { formatRange, toRange } from '#domain/cidr';
+import { formatRange } from '#domain/cidr';
 import { buildCidrMatcher, type CidrEntry, type CidrMatcher } from '#domain/detect/cidr-matcher';
 import {
   FlowDetector,
@@ -15,7 +15,6 @@ import {
 } from '#domain/detect/flow';
 import { type FlowDetectorSettingsInput, parseFlowDetectorSettings } from '#domain/detect/flow-settings';
 import { indexIpFeeds, parseIpFeed } from '#domain/detect/ip-feeds';
-import { parseIndicator } from '#domain/indicator';
 import type { DetectorStateStore } from '#ports/detector-state';
 
 /** A small, fast, seeded PRNG (mulberry32): numbers in [0, 1). */

@@ -11,6 +11,7 @@ import { createWarden } from '../support/warden';
 
 /** The fields of the test records' lines (test/support/flow-traffic.ts writes them in this order). */
 const FORMAT = parseFlowLogFormat(
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a flow-log format string, as AWS writes it
   '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status} ${flow-direction} ${pkt-dst-aws-service} ${traffic-path}',
 );
 
@@ -79,6 +80,7 @@ describe('detectFlows', () => {
   it('reads times in seconds as milliseconds and prefers the packet addresses behind a NAT gateway', () => {
     // Prepare
     const format = parseFlowLogFormat(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a flow-log format string, as AWS writes it
       '${srcaddr} ${dstaddr} ${pkt-srcaddr} ${pkt-dstaddr} ${start} ${end} ${action}',
     );
     const entry = parseFlowRecord(
