@@ -9,12 +9,11 @@ import type { DetectorStateStore } from '#ports/detector-state';
 import type { DomainBaselineStore } from '#ports/domain-baseline';
 import type { ThreatSignalPublisher } from '#ports/signal-publisher';
 import type { SubscriptionMessage } from '#shared/logs/cloudwatch-subscription';
-import { DEFAULT_FLOW_LOG_FORMAT, parseFlowLogEvents, parseFlowLogLines } from '#shared/logs/flow-log';
+import { DEFAULT_FLOW_LOG_FORMAT } from '#shared/logs/flow-log';
 import type { FileLine } from '#shared/logs/lines';
 import type { MalformedRecord } from '#shared/logs/malformed';
-import { parseQueryLogEvents, parseQueryLogLines } from '#shared/logs/query-log';
-import { detectDns } from '#shared/use-cases/detect-dns';
-import { detectFlows } from '#shared/use-cases/detect-flows';
+import type { LogKind } from '#shared/logs/s3-object-created';
+import { detectLogEvents, detectLogLines, type LogDetectorsOf } from '#shared/use-cases/detect-log';
 
 /** A log file given to the simulation: its name, and how to read its bytes. */
 export interface LogInput {
@@ -52,12 +51,8 @@ export async function replayLogLines(
 ): Promise<LogReplay> {
   const { first, rest } = await peekLine(lines);
   if (first === undefined) return empty(input);
-  if (first.trimStart().startsWith('{')) {
-    const report = await detectDns(parseQueryLogLines(rest), dnsDependencies(detectors));
-    return { input, kind: 'query-log', ...summary(report) };
-  }
-  const report = await detectFlows(parseFlowLogLines(rest), flowDependencies(detectors));
-  return { input, kind: 'flow-log', ...summary(report) };
+  const kind = kindOf(first);
+  return { input, kind, ...summary(await detectLogLines(kind, rest, detectorsOf(detectors))) };
 }
 
 /** Runs the detector for a CloudWatch Logs subscription batch (the kind read from its first message). */
@@ -68,22 +63,27 @@ export async function replaySubscription(
 ): Promise<LogReplay> {
   const first = message.logEvents[0]?.message;
   if (first === undefined) return empty(input);
-  if (first.trimStart().startsWith('{')) {
-    const report = await detectDns(parseQueryLogEvents(message.logEvents), dnsDependencies(detectors));
-    return { input, kind: 'query-log', ...summary(report) };
-  }
+  const kind = kindOf(first);
   // A flow log delivered to CloudWatch Logs has no header: its records are in the default format here.
-  const entries = parseFlowLogEvents(message.logEvents, DEFAULT_FLOW_LOG_FORMAT);
-  const report = await detectFlows(entries, flowDependencies(detectors));
-  return { input, kind: 'flow-log', ...summary(report) };
+  const report = await detectLogEvents(
+    kind,
+    message.logEvents,
+    DEFAULT_FLOW_LOG_FORMAT,
+    detectorsOf(detectors),
+  );
+  return { input, kind, ...summary(report) };
 }
 
-function dnsDependencies({ dns, state, publisher, baseline }: LogDetectors) {
-  return { context: dns, state, publisher, baseline };
+/** A record that is a JSON object is a query log's; anything else a flow log's. */
+function kindOf(firstRecord: string): LogKind {
+  return firstRecord.trimStart().startsWith('{') ? 'query-log' : 'flow-log';
 }
 
-function flowDependencies({ flows, state, publisher }: LogDetectors) {
-  return { detector: flows, state, publisher };
+function detectorsOf({ dns, flows, state, publisher, baseline }: LogDetectors): LogDetectorsOf {
+  return {
+    dns: async () => ({ context: dns, state, publisher, baseline }),
+    flows: async () => ({ detector: flows, state, publisher }),
+  };
 }
 
 function summary(report: {

@@ -5,14 +5,14 @@
  */
 import { InvalidInputError } from '#domain/errors';
 import type { LogObjects } from '#ports/log-objects';
-import { decodeSubscriptionEvent } from '#shared/logs/cloudwatch-subscription';
+import { decodeSubscriptionEvent, type SubscriptionLogEvent } from '#shared/logs/cloudwatch-subscription';
 import { type FlowLogFormat, parseFlowLogEvents, parseFlowLogLines } from '#shared/logs/flow-log';
-import { readLogObject } from '#shared/logs/lines';
+import { type FileLine, readLogObject } from '#shared/logs/lines';
 import type { MalformedRecord } from '#shared/logs/malformed';
 import { parseQueryLogEvents, parseQueryLogLines } from '#shared/logs/query-log';
 import { type LogKind, parseLogObjectCreated } from '#shared/logs/s3-object-created';
-import { type DnsDetectorDependencies, detectDns } from './detect-dns';
-import { detectFlows, type FlowDetectorDependencies } from './detect-flows';
+import { type DnsDetectionReport, type DnsDetectorDependencies, detectDns } from './detect-dns';
+import { detectFlows, type FlowDetectionReport, type FlowDetectorDependencies } from './detect-flows';
 
 /** What a log detector function needs; the detectors are asked for per invocation, since feeds reload. */
 export interface DetectLogDependencies {
@@ -61,10 +61,7 @@ export async function detectLog(
     const message = decodeSubscriptionEvent(event);
     const base = { input: 'subscription', kind, source: `${message.logGroup} ${message.logStream}` } as const;
     if (message.messageType === 'CONTROL_MESSAGE') return { ...base, ...nothingRead('control message') };
-    const report =
-      kind === 'query-log'
-        ? await detectDns(parseQueryLogEvents(message.logEvents), await deps.dns())
-        : await detectFlows(parseFlowLogEvents(message.logEvents, deps.flowLogFormat), await deps.flows());
+    const report = await detectLogEvents(kind, message.logEvents, deps.flowLogFormat, deps);
     return { ...base, ...summary(report) };
   }
   if (isObject(event) && event.source === 'aws.s3') {
@@ -72,15 +69,38 @@ export async function detectLog(
     const base = { input: 'object-created', kind, source: `s3://${object.bucket}/${object.key}` } as const;
     if (object.kind !== kind) return { ...base, ...nothingRead(`a ${object.kind} file`) };
     const lines = readLogObject(await deps.logObjects.open(object.bucket, object.key), object.key);
-    const report =
-      kind === 'query-log'
-        ? await detectDns(parseQueryLogLines(lines), await deps.dns())
-        : await detectFlows(parseFlowLogLines(lines), await deps.flows());
+    const report = await detectLogLines(kind, lines, deps);
     return { ...base, ...summary(report) };
   }
   throw new InvalidInputError(
     'is neither a CloudWatch Logs subscription event ({"awslogs":{"data":…}}) nor an S3 Object Created event (source aws.s3)',
   );
+}
+
+/** The detectors of the two log kinds, built when first asked for. */
+export type LogDetectorsOf = Pick<DetectLogDependencies, 'dns' | 'flows'>;
+
+/** Runs the detector for `kind` over one log file's lines (a flow log names its fields in its header line). */
+export function detectLogLines(
+  kind: LogKind,
+  lines: AsyncIterable<FileLine | MalformedRecord>,
+  detectors: LogDetectorsOf,
+): Promise<DnsDetectionReport | FlowDetectionReport> {
+  return kind === 'query-log'
+    ? detectors.dns().then((deps) => detectDns(parseQueryLogLines(lines), deps))
+    : detectors.flows().then((deps) => detectFlows(parseFlowLogLines(lines), deps));
+}
+
+/** Runs the detector for `kind` over a subscription batch's log events; flow logs in `flowLogFormat`. */
+export function detectLogEvents(
+  kind: LogKind,
+  events: readonly SubscriptionLogEvent[],
+  flowLogFormat: FlowLogFormat,
+  detectors: LogDetectorsOf,
+): Promise<DnsDetectionReport | FlowDetectionReport> {
+  return kind === 'query-log'
+    ? detectors.dns().then((deps) => detectDns(parseQueryLogEvents(events), deps))
+    : detectors.flows().then((deps) => detectFlows(parseFlowLogEvents(events, flowLogFormat), deps));
 }
 
 function nothingRead(reason: string) {
