@@ -74,7 +74,7 @@ describeDnsFirewallContract('Route53ResolverDomainList', (state) => {
 
 describe('Route53ResolverDomainList', () => {
   describe('listDomains', () => {
-    it('asks for 1,000 names a page and follows NextToken to the end', async () => {
+    it('asks for 5,000 names a page, the API maximum, and follows NextToken to the end', async () => {
       // Prepare
       const clock = fakeTime();
       mock
@@ -91,27 +91,27 @@ describe('Route53ResolverDomainList', () => {
       expect(mock).toHaveReceivedCommandTimes(ListFirewallDomainsCommand, 3);
       expect(mock).toHaveReceivedNthCommandWith(ListFirewallDomainsCommand, 1, {
         FirewallDomainListId: LIST_ID,
-        MaxResults: 1000,
+        MaxResults: 5000,
         NextToken: undefined,
       });
       expect(mock).toHaveReceivedNthCommandWith(ListFirewallDomainsCommand, 2, {
         FirewallDomainListId: LIST_ID,
-        MaxResults: 1000,
+        MaxResults: 5000,
         NextToken: 'page-2',
       });
       expect(mock).toHaveReceivedNthCommandWith(ListFirewallDomainsCommand, 3, { NextToken: 'page-3' });
     });
 
-    it('reads a list of 2,500 names from the fake service in three pages', async () => {
+    it('reads a list of 12,500 names from the fake service in three pages', async () => {
       // Prepare
       const clock = fakeTime();
-      fakeResolver({ domains: manyDomains(2500) });
+      fakeResolver({ domains: manyDomains(12_500) });
 
       // Act
       const domains = await adapter(clock).listDomains();
 
       // Assess
-      expect(domains).toEqual(manyDomains(2500).sort());
+      expect(domains).toEqual(manyDomains(12_500).sort());
       expect(mock).toHaveReceivedCommandTimes(ListFirewallDomainsCommand, 3);
     });
 
