@@ -541,4 +541,45 @@ describe('reconcile', () => {
     expect(targetState(warden)).toEqual(targetState(createWarden()));
     expect(again.targets.map((t) => t.status)).toEqual(['off', 'off', 'off']);
   });
+
+  it('writes the network ACL and the Network Firewall while the DNS Firewall list stays UPDATING', async () => {
+    // Prepare
+    const warden = createWarden();
+    await blockDomainAndIp(warden);
+    const list = warden.dnsFirewall;
+    let finishUpdating = (): void => {};
+    const updating = new Promise<void>((resolve) => {
+      finishUpdating = resolve;
+    });
+    let writes = 0;
+    warden.deps = {
+      ...warden.deps,
+      dnsFirewall: {
+        listDomains: () => list.listDomains(),
+        status: () => list.status(),
+        // The write is taken, then the list stays UPDATING until the test lets it finish.
+        updateDomains: async (operation, domains) => {
+          writes++;
+          await list.updateDomains(operation, domains);
+          await updating;
+        },
+      },
+    };
+
+    // Act
+    const running = reconcile(warden.deps);
+    await new Promise((resolve) => setImmediate(resolve));
+    const whileUpdating = { acl: reservedDenies(warden), firewall: blockedByFirewall(warden).sort() };
+    finishUpdating();
+    const report = await running;
+
+    // Assess
+    expect(writes).toBe(1);
+    expect(whileUpdating).toEqual({ acl: [IP], firewall: [IP, DOMAIN, DOMAIN] });
+    expect(report.targets.map((t) => [t.target, t.status])).toEqual([
+      ['dnsFirewall', 'applied'],
+      ['networkAcls', 'applied'],
+      ['networkFirewall', 'applied'],
+    ]);
+  });
 });

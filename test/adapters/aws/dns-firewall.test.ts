@@ -15,6 +15,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { Route53ResolverDomainList } from '#adapters/aws/dns-firewall';
 import {
   ConcurrentUpdateError,
+  DeadlineReachedError,
   InvalidInputError,
   TargetCapacityError,
   TargetNotFoundError,
@@ -343,6 +344,38 @@ describe('Route53ResolverDomainList', () => {
       await expect(result).rejects.toBeInstanceOf(ConcurrentUpdateError);
       await expect(result).rejects.toMatchObject({ code: 'UPDATING', retryable: true });
       expect(mock).toHaveReceivedCommandTimes(GetFirewallDomainListCommand, 1 + 4);
+    });
+
+    it('makes its write, then stops waiting for a list that stays UPDATING at the deadline', async () => {
+      // Prepare
+      const clock = fakeTime();
+      const state = fakeResolver({ pollsWhileUpdating: 1_000 });
+      const list = adapter(clock);
+
+      // Act
+      await list.updateDomains('ADD', ['a.example.com'], { deadline: 20_000 });
+
+      // Assess
+      expect(state.sortedDomains()).toEqual(['a.example.com.']);
+      expect(clock.time.now).toBeLessThanOrEqual(20_000);
+      expect(clock.time.sleeps.filter((ms) => ms >= 500)).toEqual([500, 1000, 2000, 4000, 5000, 5000]);
+    });
+
+    it('writes nothing and throws DeadlineReachedError when the list is still UPDATING at the deadline', async () => {
+      // Prepare
+      const clock = fakeTime();
+      const state = fakeResolver({ status: 'UPDATING' });
+      state.pollsLeft = 1_000;
+      const list = adapter(clock);
+
+      // Act
+      const result = list.updateDomains('ADD', ['a.example.com'], { deadline: 10_000 });
+
+      // Assess
+      await expect(result).rejects.toBeInstanceOf(DeadlineReachedError);
+      expect(mock).not.toHaveReceivedCommand(UpdateFirewallDomainsCommand);
+      expect(state.sortedDomains()).toEqual([]);
+      expect(clock.time.now).toBeLessThanOrEqual(10_000);
     });
 
     it('refuses to write to a list that is DELETING with TargetNotFoundError', async () => {
