@@ -8,10 +8,13 @@ export interface DnsFirewallListStatus {
   readonly message?: string;
 }
 
-/** How long a write may take: no wait for the list (nor retry) goes past `deadline`. */
+/** How long a write may take: no wait for the list (nor retry) goes past it. */
 export interface DnsFirewallWriteOptions {
-  /** Milliseconds since the epoch; none, no limit. */
-  readonly deadline?: number | undefined;
+  /**
+   * Milliseconds the call may take from its start, read on the adapter's own clock (so no two clocks need
+   * to agree); none, no limit.
+   */
+  readonly withinMs?: number | undefined;
 }
 
 /**
@@ -23,11 +26,11 @@ export interface DnsFirewallDomainList {
   listDomains(): Promise<string[]>;
   /**
    * Adds or removes at most 1,000 domains (DNS_FIREWALL_MAX_DOMAINS_PER_CALL) in one write and returns when
-   * the list can take the next write, or, with a `deadline`, at the deadline once the write is made (the list
+   * the list can take the next write, or, given `withinMs`, when that time is up once the write is made (the list
    * may then still be `UPDATING`). Idempotent: adding a present domain or removing an absent one changes
    * nothing. Throws InvalidInputError (more than 1,000 domains, an invalid name), TargetCapacityError
    * (`LimitExceededException`: the account's domain quota), TargetNotFoundError, ThrottledError, and
-   * DeadlineReachedError when the deadline comes before the write could be made (nothing was written).
+   * DeadlineReachedError when the time is up before the write could be made (nothing was written).
    */
   updateDomains(
     operation: 'ADD' | 'REMOVE',

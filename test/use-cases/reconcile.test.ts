@@ -603,8 +603,8 @@ describe('reconcile', () => {
         // As the AWS adapter does: no write while the list is UPDATING past the deadline, and the wait after
         // a write ends at the deadline at the latest.
         updateDomains: async (operation, domains, options) => {
-          const deadline = options?.deadline ?? Number.POSITIVE_INFINITY;
           const now = warden.clock.now().getTime();
+          const deadline = now + (options?.withinMs ?? Number.POSITIVE_INFINITY);
           if (updatingUntil > deadline) throw new DeadlineReachedError('still UPDATING at the deadline');
           if (updatingUntil > now) warden.clock.advance(updatingUntil - now);
           await list.updateDomains(operation, domains);

@@ -116,17 +116,17 @@ export class Route53ResolverDomainList implements DnsFirewallDomainList {
   }
 
   /**
-   * Adds or removes up to 1,000 domains and returns once the list is at rest again, or at `deadline` once the
-   * write is made. Idempotent; an empty list makes no request.
+   * Adds or removes up to 1,000 domains and returns once the list is at rest again, or when `withinMs` is up
+   * once the write is made. Idempotent; an empty list makes no request.
    */
   async updateDomains(
     operation: 'ADD' | 'REMOVE',
     domains: readonly string[],
-    { deadline }: DnsFirewallWriteOptions = {},
+    { withinMs }: DnsFirewallWriteOptions = {},
   ): Promise<void> {
     const batch = normaliseDomainBatch(domains);
     if (batch.length === 0) return;
-    const sleep = this.#sleepBefore(deadline);
+    const sleep = this.#sleepBefore(withinMs === undefined ? undefined : this.#now() + withinMs);
     await this.#retrying(async () => {
       // A conflict means the list changed state under us: check it again before the next attempt.
       if (!this.#knownAtRest) await this.#waitUntilAtRest(sleep);

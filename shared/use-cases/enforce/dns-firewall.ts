@@ -81,7 +81,12 @@ async function writeWithin(
 ): Promise<boolean> {
   if (!mayStartWrite(budget)) return false;
   try {
-    await port.updateDomains(operation, chunk, { deadline: budget?.deadline });
+    const left = budget?.left();
+    await port.updateDomains(
+      operation,
+      chunk,
+      left === undefined || left === Infinity ? {} : { withinMs: left },
+    );
     return true;
   } catch (error) {
     // The adapter gave up waiting for the list at the deadline, before writing anything.

@@ -346,14 +346,14 @@ describe('Route53ResolverDomainList', () => {
       expect(mock).toHaveReceivedCommandTimes(GetFirewallDomainListCommand, 1 + 4);
     });
 
-    it('makes its write, then stops waiting for a list that stays UPDATING at the deadline', async () => {
+    it('makes its write, then stops waiting for a list that stays UPDATING when its time is up', async () => {
       // Prepare
       const clock = fakeTime();
       const state = fakeResolver({ pollsWhileUpdating: 1_000 });
       const list = adapter(clock);
 
       // Act
-      await list.updateDomains('ADD', ['a.example.com'], { deadline: 20_000 });
+      await list.updateDomains('ADD', ['a.example.com'], { withinMs: 20_000 });
 
       // Assess
       expect(state.sortedDomains()).toEqual(['a.example.com.']);
@@ -361,7 +361,7 @@ describe('Route53ResolverDomainList', () => {
       expect(clock.time.sleeps.filter((ms) => ms >= 500)).toEqual([500, 1000, 2000, 4000, 5000, 5000]);
     });
 
-    it('writes nothing and throws DeadlineReachedError when the list is still UPDATING at the deadline', async () => {
+    it('writes nothing and throws DeadlineReachedError when the list is still UPDATING when its time is up', async () => {
       // Prepare
       const clock = fakeTime();
       const state = fakeResolver({ status: 'UPDATING' });
@@ -369,7 +369,7 @@ describe('Route53ResolverDomainList', () => {
       const list = adapter(clock);
 
       // Act
-      const result = list.updateDomains('ADD', ['a.example.com'], { deadline: 10_000 });
+      const result = list.updateDomains('ADD', ['a.example.com'], { withinMs: 10_000 });
 
       // Assess
       await expect(result).rejects.toBeInstanceOf(DeadlineReachedError);
