@@ -59,6 +59,12 @@ export interface ReconcileOptions {
  */
 export const MAX_ENDINGS_PER_RUN = 1_000;
 
+/**
+ * Store writes that end blocks, and alerts about them, sent at once: far below DynamoDB's and SNS's request
+ * quotas, and enough that their latency does not add up to the run's time.
+ */
+const WRITES_IN_FLIGHT = 10;
+
 type Enforcer = (desired: readonly BlockEntry[], options: EnforceOptions) => Promise<TargetOutcome>;
 
 interface Ending {
@@ -85,11 +91,14 @@ export async function reconcile(
   const due = await store.listDueBefore(at);
   const ending = endingsWithin(budget);
   let handled = 0;
-  for (const decision of due) {
-    if (handled >= MAX_ENDINGS_PER_RUN || !ending.mayContinue()) break;
-    handled++;
-    const ended = await end(decision, 'expired', `expired at ${decision.expiresAt}`, deps);
-    if (ended) endings.push(ended);
+  // Each record is its own conditional write; a few in flight at once keep a thousand of them to seconds.
+  while (handled < Math.min(due.length, MAX_ENDINGS_PER_RUN) && ending.mayContinue()) {
+    const group = due.slice(handled, Math.min(handled + WRITES_IN_FLIGHT, MAX_ENDINGS_PER_RUN));
+    handled += group.length;
+    const ended = await Promise.all(
+      group.map((decision) => end(decision, 'expired', `expired at ${decision.expiresAt}`, deps)),
+    );
+    for (const item of ended) if (item) endings.push(item);
   }
   const deferred = due.length - handled;
   const active: Decision[] = [];
@@ -168,8 +177,14 @@ export async function reconcile(
   // IP blocks. Each catches its own failure, so one never stops the others.
   const targets = await Promise.all(TARGET_NAMES.map(enforceTarget));
   await recordOverflow(active, targets, deps);
-  for (const { decision, event, reason } of endings) {
-    await publishQuietly(deps, lifecycleAlert(decision, event, reason, removalsOf(decision, targets)));
+  // Up to MAX_ENDINGS_PER_RUN alerts: one after the other, their latency alone would outlast the run's margin.
+  const alerts = endings.map(({ decision, event, reason }) =>
+    lifecycleAlert(decision, event, reason, removalsOf(decision, targets)),
+  );
+  for (let from = 0; from < alerts.length; from += WRITES_IN_FLIGHT) {
+    await Promise.all(
+      alerts.slice(from, from + WRITES_IN_FLIGHT).map((alert) => publishQuietly(deps, alert)),
+    );
   }
   const cutShort = deferred > 0 || targets.some((t) => t.status === 'partial');
   return { at, ended: endings.map(toReport), targets, deferred, cutShort };
