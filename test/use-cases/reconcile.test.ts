@@ -670,4 +670,42 @@ describe('reconcile', () => {
     expect(next.ended).toHaveLength(1);
     expect(calls()).toEqual(after);
   });
+
+  it('spends at most a third of its time budget marking expired blocks ended, and leaves the rest for later', async () => {
+    // Prepare
+    const warden = createWarden();
+    for (let i = 0; i < 150; i++) {
+      await decideSignal(manualSignal(`host-${i}.example.net`, warden), warden.deps);
+    }
+    await reconcile(warden.deps);
+    warden.clock.advance(8 * 24 * HOUR);
+    const store = warden.deps.store;
+    // Each conditional write takes 100 ms.
+    warden.deps = {
+      ...warden.deps,
+      store: new Proxy(store, {
+        get: (target, property) => {
+          if (property !== 'put') {
+            const value = Reflect.get(target, property, target);
+            return typeof value === 'function' ? value.bind(target) : value;
+          }
+          return async (...args: Parameters<typeof store.put>) => {
+            warden.clock.advance(100);
+            return target.put(...args);
+          };
+        },
+      }),
+    };
+    const started = warden.clock.now().getTime();
+
+    // Act
+    const report = await reconcile(warden.deps, { deadline: new Date(started + 30_000) });
+
+    // Assess
+    expect(report.ended.length).toBeGreaterThan(0);
+    expect(report.ended.length).toBeLessThan(150);
+    expect(report).toMatchObject({ deferred: 150 - report.ended.length, cutShort: true });
+    expect(warden.clock.now().getTime() - started).toBeLessThanOrEqual(11_000);
+    expect(targetState(warden)).toEqual(targetState(createWarden()));
+  });
 });
