@@ -45,10 +45,10 @@ export interface CliClients {
 /** What a command gets. */
 export interface CliContext {
   readonly env: Readonly<Record<string, string | undefined>>;
-  /** Prints a line (the newline is added) on standard output. */
-  out(text: string): void;
-  /** Prints a line (the newline is added) on standard error. */
-  err(text: string): void;
+  /** Prints each text as a line (the newline is added) on standard output. */
+  out(...lines: string[]): void;
+  /** Prints each text as a line (the newline is added) on standard error. */
+  err(...lines: string[]): void;
   /** Filled in from the command line before an action runs. */
   readonly options: CliOptions;
   readonly clients: CliClients;
@@ -75,8 +75,10 @@ export interface ClientConfig {
 /** How to build a context; every part has a default for the real command line. */
 export interface ContextInit {
   readonly env?: Readonly<Record<string, string | undefined>>;
-  readonly out?: (text: string) => void;
-  readonly err?: (text: string) => void;
+  /** Where one line of standard output goes (without its newline). */
+  readonly out?: (line: string) => void;
+  /** Where one line of standard error goes (without its newline). */
+  readonly err?: (line: string) => void;
   readonly options?: CliOptions;
   /** Applied to every client (the Region option wins over its region). */
   readonly clientConfig?: ClientConfig;
@@ -144,8 +146,8 @@ export function createContext(init: ContextInit = {}): CliContext {
 
   return {
     env,
-    out: init.out ?? ((text) => process.stdout.write(`${text}\n`)),
-    err: init.err ?? ((text) => process.stderr.write(`${text}\n`)),
+    out: lineWriter(init.out ?? ((line) => process.stdout.write(`${line}\n`))),
+    err: lineWriter(init.err ?? ((line) => process.stderr.write(`${line}\n`))),
     options,
     clients,
     deployment,
@@ -180,6 +182,12 @@ function createClients(settings: () => ClientConfig, given: Partial<CliClients>)
       given.guardDuty ??
       once(async () => new (await import('@aws-sdk/client-guardduty')).GuardDutyClient(settings())),
     sns: given.sns ?? once(async () => new (await import('@aws-sdk/client-sns')).SNSClient(settings())),
+  };
+}
+
+function lineWriter(write: (line: string) => void): (...lines: string[]) => void {
+  return (...lines) => {
+    for (const line of lines) write(line);
   };
 }
 

@@ -7,12 +7,24 @@
 import { Command, CommanderError } from 'commander';
 import { InvalidInputError } from '#domain/errors';
 import { register as registerBaselineExport } from './commands/baseline-export';
+import { register as registerBlock } from './commands/block';
+import { register as registerCheck } from './commands/check';
+import { register as registerConfig } from './commands/config';
+import { register as registerExplain } from './commands/explain';
+import { register as registerList } from './commands/list';
+import { register as registerResetBreaker } from './commands/reset-breaker';
 import { register as registerSimulate } from './commands/simulate';
 import type { CliContext } from './context';
 import { CliError, EXIT, type ExitCode, fromAwsError } from './errors';
 
 /** The commands, in the order `--help` lists them. */
 const COMMANDS: readonly ((program: Command, ctx: CliContext) => void)[] = [
+  registerBlock,
+  registerList,
+  registerExplain,
+  registerCheck,
+  registerResetBreaker,
+  registerConfig,
   registerSimulate,
   registerBaselineExport,
 ];
