@@ -38,7 +38,8 @@ export function register(program: Command, ctx: CliContext): void {
       ]);
       const detail = {
         indicator,
-        reason: 'check',
+        reason: 'what-if',
+        requestedBy: 'egress-warden check',
         ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
         ...(options.permanent ? { permanent: true } : {}),
         ...(options.targets ? { targets: options.targets } : {}),
@@ -92,7 +93,6 @@ export function register(program: Command, ctx: CliContext): void {
           ctx.out(
             `A block of ${value} would be allowed: ${result.outcome}, ${format.describeDuration(duration(result.expiresAt))} (${until})`,
             `  on ${modes.map(({ target, mode }) => `${target} (${mode === 'enforce' ? 'enforce' : `${mode}: shadow only`})`).join(', ')}`,
-            `  ${result.reason}`,
           );
         }
         ctx.out(
