@@ -219,13 +219,11 @@ describe('egress-warden block', () => {
 
   it('says how to configure credentials when there are none (exit 5)', async () => {
     // Prepare
-    deployment.mocks.sts
-      .on(GetCallerIdentityCommand)
-      .rejects(
-        Object.assign(new Error('Could not load credentials from any providers'), {
-          name: 'CredentialsProviderError',
-        }),
-      );
+    deployment.mocks.sts.on(GetCallerIdentityCommand).rejects(
+      Object.assign(new Error('Could not load credentials from any providers'), {
+        name: 'CredentialsProviderError',
+      }),
+    );
 
     // Act
     const run = await deployment.cli('block', 'evil.example.com', '--reason', 'x');
