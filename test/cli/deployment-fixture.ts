@@ -41,16 +41,23 @@ export const CONFIG = {
   },
 };
 
+/** The mocked AWS clients: CloudFormation, EventBridge and STS. */
+function createMocks() {
+  return {
+    cloudFormation: mockClient(CloudFormationClient),
+    eventBridge: mockClient(EventBridgeClient),
+    sts: mockClient(STSClient),
+  };
+}
+
+type Mocks = ReturnType<typeof createMocks>;
+
 /** A running test deployment. */
 export interface TestDeployment {
   readonly warden: InMemoryWarden;
   readonly configFile: string;
   readonly tableName: string;
-  readonly mocks: {
-    readonly cloudFormation: ReturnType<typeof mockClient<CloudFormationClient>>;
-    readonly eventBridge: ReturnType<typeof mockClient<EventBridgeClient>>;
-    readonly sts: ReturnType<typeof mockClient<STSClient>>;
-  };
+  readonly mocks: Mocks;
   /** Requests put on the bus and not delivered yet. */
   readonly pending: PutEventsRequestEntry[];
   /** Delivers the pending requests through handleEvent, then reconciles. */
@@ -82,7 +89,7 @@ export async function startTestDeployment(
   const store = new DynamoDbDecisionStore({ client: dynalite.doc, tableName });
   const deps = { ...warden.deps, store };
 
-  const cloudFormation = mockClient(CloudFormationClient);
+  const { cloudFormation, eventBridge, sts } = createMocks();
   cloudFormation.on(DescribeStacksCommand).resolves({
     Stacks: [
       {
@@ -93,12 +100,10 @@ export async function startTestDeployment(
       },
     ],
   });
-  const sts = mockClient(STSClient);
   sts.on(GetCallerIdentityCommand).resolves({ Arn: CALLER, Account: '123456789012', UserId: 'AROA:alice' });
   const pending: PutEventsRequestEntry[] = [];
   let events = 0;
   const ids = new Map<PutEventsRequestEntry, string>();
-  const eventBridge = mockClient(EventBridgeClient);
   eventBridge.on(PutEventsCommand).callsFake(async (input: { Entries: PutEventsRequestEntry[] }) => {
     const entries = input.Entries.map((entry) => {
       const id = `0d1e2f3a-0000-4000-8000-${String(++events).padStart(12, '0')}`;

@@ -79,3 +79,25 @@ describe('the egress-warden program', () => {
     expect(run.stderr).toBe('egress-warden: --config /nonexistent/sim.json: cannot read the file');
   });
 });
+
+describe('the help of every command', () => {
+  it('has examples', () => {
+    // Prepare
+    const { ctx, stdout } = captureContext();
+    const program = buildProgram(ctx);
+    const commands = program.commands.flatMap((command) =>
+      command.commands.length > 0 ? command.commands : [command],
+    );
+
+    // Act
+    const missing = commands.filter((command) => {
+      stdout.length = 0;
+      command.outputHelp();
+      return !stdout.join('\n').includes('\nExample');
+    });
+
+    // Assess
+    expect(commands.length).toBeGreaterThanOrEqual(9);
+    expect(missing.map((command) => command.name())).toEqual([]);
+  });
+});
