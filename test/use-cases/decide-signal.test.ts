@@ -446,6 +446,8 @@ function readCounting(store: DecisionStore): { store: DecisionStore; keys: strin
     putCatchUpWatermark: (watermark, expected) => store.putCatchUpWatermark(watermark, expected),
     getVpcCidrs: () => store.getVpcCidrs(),
     putVpcCidrs: (record) => store.putVpcCidrs(record),
+    claimAlert: (slot, fingerprint, at, until) => store.claimAlert(slot, fingerprint, at, until),
+    releaseAlerts: (slots) => store.releaseAlerts(slots),
   };
   return result;
 }

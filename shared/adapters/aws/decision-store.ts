@@ -1,4 +1,5 @@
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -8,6 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import {
   activePartitions,
+  alertClaimKey,
   assertNextVersion,
   auditPrefix,
   breakerKey,
@@ -22,6 +24,7 @@ import {
   fromVpcCidrsItem,
   indicatorPartition,
   networkAclLedgerKey,
+  toAlertClaimItem,
   toAuditItem,
   toBreakerItem,
   toCatchUpWatermarkItem,
@@ -245,6 +248,43 @@ export class DynamoDbDecisionStore implements DecisionStore {
     const item = toVpcCidrsItem(record);
     await this.#call('PutItem', () =>
       this.#client.send(new PutCommand({ TableName: this.#tableName, Item: item })),
+    );
+  }
+
+  async claimAlert(slot: string, fingerprint: string, at: string, until: string): Promise<boolean> {
+    const item = toAlertClaimItem(slot, fingerprint, until);
+    try {
+      await this.#call('PutItem', () =>
+        this.#client.send(
+          new PutCommand({
+            TableName: this.#tableName,
+            Item: item,
+            // Times are normalised ISO 8601, so comparing them as text compares them as times.
+            ConditionExpression: 'attribute_not_exists(#pk) OR #fingerprint <> :fingerprint OR #until <= :at',
+            ExpressionAttributeNames: {
+              '#pk': DECISION_TABLE.partitionKey.name,
+              '#fingerprint': 'fingerprint',
+              '#until': 'until',
+            },
+            ExpressionAttributeValues: { ':fingerprint': fingerprint, ':at': toSortableTime(at, 'at') },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConcurrentUpdateError) return false;
+      throw error;
+    }
+  }
+
+  async releaseAlerts(slots: readonly string[]): Promise<void> {
+    const keys = [...new Set(slots)].map(alertClaimKey);
+    await Promise.all(
+      keys.map((key) =>
+        this.#call('DeleteItem', () =>
+          this.#client.send(new DeleteCommand({ TableName: this.#tableName, Key: key })),
+        ),
+      ),
     );
   }
 
