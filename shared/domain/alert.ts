@@ -70,7 +70,7 @@ export function decisionAlert(signal: Signal, result: DecideResult, context: Ale
   const span = spanOf(result, at);
   const what = `${label}, severity ${signal.severity}`;
   const subject =
-    verdict === 'UNBLOCKED'
+    signal.intent === 'unblock'
       ? `${verdict} ${indicator.value} by ${signal.request?.requestedBy ?? signal.source}`
       : `${verdict} ${indicator.value} (${what})${span ? ` ${span}` : ''}`;
   const lines = [
@@ -209,7 +209,13 @@ export function targetAlert(
       'Identical alerts are sent again only after the repeat interval, or after the problem cleared.',
       'Look further: egress-warden status',
     ]),
-    attributes: { outcome: problem, severity: 8, indicatorKind: 'none', source: 'egress-warden', targets: [target] },
+    attributes: {
+      outcome: problem,
+      severity: 8,
+      indicatorKind: 'none',
+      source: 'egress-warden',
+      targets: [target],
+    },
     evidence: lines.map(printable),
     row: row(problem === 'overflow' ? 'OVERFLOW' : 'FAILED', target, detail, '-'),
     repeat: { slot: repeatSlot(target, problem), fingerprint: normaliseError(detail) },

@@ -89,6 +89,9 @@ export interface DecisionStore {
    * fingerprint one wins. Throws InvalidInputError for an `at` or `until` that is not a time.
    */
   claimAlert(slot: string, fingerprint: string, at: string, until: string): Promise<boolean>;
-  /** Frees these slots (their failures cleared), so that the next failure there alerts at once. Idempotent. */
-  releaseAlerts(slots: readonly string[]): Promise<void>;
+  /**
+   * Frees these slots at `at` (their failures cleared), so that the next failure there alerts at once.
+   * Idempotent; writes only for slots that hold a claim. Throws InvalidInputError for an `at` that is not a time.
+   */
+  releaseAlerts(slots: readonly string[], at: string): Promise<void>;
 }

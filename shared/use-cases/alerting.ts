@@ -73,7 +73,7 @@ export class AlertBatch implements AlertSink {
    * what the store throws.
    */
   async cleared(slots: readonly string[]): Promise<void> {
-    if (slots.length > 0) await this.#deps.store.releaseAlerts(slots);
+    if (slots.length > 0) await this.#deps.store.releaseAlerts(slots, this.#deps.clock.now().toISOString());
   }
 
   /**

@@ -225,7 +225,8 @@ describe('runtimeConfig', () => {
     const back = parseConfig(JSON.parse(JSON.stringify(runtime)));
 
     // Assess
-    expect(runtime).not.toHaveProperty('alerts');
+    expect(runtime.alerts).toEqual({ digestAbove: 5, repeatInterval: '1h', chat: false });
+    expect(back.alerts).toMatchObject({ digestAbove: 5, repeatIntervalMs: 3_600_000, chat: false });
     expect(runtime).not.toHaveProperty('operators');
     expect(back.vpcs).toEqual(config.vpcs);
     expect(back.targets).toEqual(config.targets);

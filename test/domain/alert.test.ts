@@ -120,26 +120,29 @@ describe('decisionAlert', () => {
     ['a sample finding', guardDutySignal(IP, { sample: true }), enforcingPolicy(), 'shadow'],
     ['a target in alert mode', guardDutySignal(IP), parsePolicy({}, VPC_CONTEXT), 'shadow'],
     ['a finding below the threshold', guardDutySignal(IP, { severity: 5 }), enforcingPolicy(), 'skipped'],
-  ])('says WOULD BLOCK for %s, with how to block it for real instead of an undo', (_, signal, policy, outcome) => {
-    // Prepare
-    const severity = signal.severity;
+  ])(
+    'says WOULD BLOCK for %s, with how to block it for real instead of an undo',
+    (_, signal, policy, outcome) => {
+      // Prepare
+      const severity = signal.severity;
 
-    // Act
-    const { result, alert } = alertFor(signal, policy);
+      // Act
+      const { result, alert } = alertFor(signal, policy);
 
-    // Assess
-    expect(result.outcome).toBe(outcome);
-    expect(alert.subject).toBe(
-      `[Egress Warden] WOULD BLOCK 198.51.100.77/32 (C2 IP, severity ${severity}) for 4h`,
-    );
-    expect(alert.message.split('\n')[0]).toBe('WOULD BLOCK ip 198.51.100.77/32 for 4h.');
-    expect(alert.message).not.toContain('To undo it:');
-    expect(alert.message.split('\n').slice(-3)).toEqual([
-      'Nothing was blocked. To block it now, or to see why:',
-      "  egress-warden block 198.51.100.77/32 --reason 'why it must be blocked'",
-      '  egress-warden explain 198.51.100.77/32',
-    ]);
-  });
+      // Assess
+      expect(result.outcome).toBe(outcome);
+      expect(alert.subject).toBe(
+        `[Egress Warden] WOULD BLOCK 198.51.100.77/32 (C2 IP, severity ${severity}) for 4h`,
+      );
+      expect(alert.message.split('\n')[0]).toBe('WOULD BLOCK ip 198.51.100.77/32 for 4h.');
+      expect(alert.message).not.toContain('To undo it:');
+      expect(alert.message.split('\n').slice(-3)).toEqual([
+        'Nothing was blocked. To block it now, or to see why:',
+        "  egress-warden block 198.51.100.77/32 --reason 'why it must be blocked'",
+        '  egress-warden explain 198.51.100.77/32',
+      ]);
+    },
+  );
 
   it('marks a sample finding as one', () => {
     // Prepare
@@ -534,8 +537,16 @@ describe('targetAlert', () => {
 
   it('gives two occurrences of one failure the same fingerprint, and another failure another', () => {
     // Act
-    const first = targetAlert('networkFirewall', 'failure', 'InvalidTokenException at 2026-11-28T10:00:01.123Z, try 3');
-    const again = targetAlert('networkFirewall', 'failure', 'InvalidTokenException at 2026-11-28T10:01:00.001Z, try 1');
+    const first = targetAlert(
+      'networkFirewall',
+      'failure',
+      'InvalidTokenException at 2026-11-28T10:00:01.123Z, try 3',
+    );
+    const again = targetAlert(
+      'networkFirewall',
+      'failure',
+      'InvalidTokenException at 2026-11-28T10:01:00.001Z, try 1',
+    );
     const other = targetAlert('networkFirewall', 'failure', 'AccessDeniedException: not authorized');
 
     // Assess

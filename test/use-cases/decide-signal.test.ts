@@ -45,7 +45,7 @@ describe('decideSignal', () => {
       { event: 'blocked', actor: 'guardduty:Backdoor:EC2/C&CActivity.B' },
     ]);
     expect(warden.alerts.published.map((a) => a.subject)).toEqual([
-      '[Egress Warden] BLOCKED 198.51.100.77/32 (Backdoor:EC2/C&CActivity.B)',
+      '[Egress Warden] BLOCKED 198.51.100.77/32 (C2 IP, severity 8) for 4h',
     ]);
   });
 
@@ -100,7 +100,7 @@ describe('decideSignal', () => {
     expect(report.reason).toMatch(/wider than \/16/);
     expect(warden.store.snapshot().decisions).toEqual([]);
     expect(warden.alerts.published.map((a) => a.subject)).toEqual([
-      '[Egress Warden] DID NOT BLOCK 0.0.0.0/0 (manual)',
+      '[Egress Warden] NOT BLOCKED 0.0.0.0/0 (manual, severity 8)',
     ]);
   });
 
@@ -163,7 +163,7 @@ describe('decideSignal', () => {
     expect(report).toMatchObject({ outcome: 'skipped', skipReason: 'below-threshold' });
     expect(await warden.store.listActive()).toEqual([]);
     expect(warden.alerts.published.map((a) => a.subject)).toEqual([
-      '[Egress Warden] WOULD BLOCK uploads.droppoint-example.org (Trojan:EC2/DropPoint!DNS)',
+      '[Egress Warden] WOULD BLOCK uploads.droppoint-example.org (drop point domain, severity 5) for 4h',
     ]);
   });
 
@@ -304,7 +304,7 @@ describe('decideSignal', () => {
         'covers it; unblock 203.0.113.0/24 instead',
     );
     expect(warden.alerts.published.at(-1)?.subject).toBe(
-      '[Egress Warden] DID NOT UNBLOCK 203.0.113.45/32 (manual)',
+      '[Egress Warden] NOT UNBLOCKED 203.0.113.45/32 by bob@example.com',
     );
     expect(warden.alerts.published.at(-1)?.message).toContain('unblock 203.0.113.0/24 instead');
     expect(await warden.store.listActive()).toHaveLength(1);
@@ -447,7 +447,7 @@ function readCounting(store: DecisionStore): { store: DecisionStore; keys: strin
     getVpcCidrs: () => store.getVpcCidrs(),
     putVpcCidrs: (record) => store.putVpcCidrs(record),
     claimAlert: (slot, fingerprint, at, until) => store.claimAlert(slot, fingerprint, at, until),
-    releaseAlerts: (slots) => store.releaseAlerts(slots),
+    releaseAlerts: (slots, at) => store.releaseAlerts(slots, at),
   };
   return result;
 }

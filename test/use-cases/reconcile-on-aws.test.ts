@@ -316,8 +316,8 @@ describe('reconcile on the AWS adapters', () => {
     }
     expect(await world.deps.store.listActive()).toEqual([]);
     expect(world.sns.published.map((message) => message.subject).sort()).toEqual([
-      `[Egress Warden] EXPIRED ${C2_IP}`,
-      `[Egress Warden] EXPIRED ${C2_DOMAIN}`,
+      `[Egress Warden] EXPIRED ${C2_IP} (C2 IP, severity 8)`,
+      `[Egress Warden] EXPIRED ${C2_DOMAIN} (C2 domain, severity 8)`,
     ]);
   });
 

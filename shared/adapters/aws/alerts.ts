@@ -80,7 +80,11 @@ export class SnsAlerts implements AlertSink {
     const subject = toSubject(alert.subject);
     const message = toMessage(alert, SNS_MAX_MESSAGE_BYTES - attributesBytes(attributes));
     const filters = Object.keys(attributes).length > 0 ? { MessageAttributes: attributes } : {};
-    await this.#send(this.#topicArn, { ...(subject ? { Subject: subject } : {}), Message: message, ...filters });
+    await this.#send(this.#topicArn, {
+      ...(subject ? { Subject: subject } : {}),
+      Message: message,
+      ...filters,
+    });
     if (this.#chatTopicArn === undefined) return;
     await this.#send(this.#chatTopicArn, { Message: JSON.stringify(toChatNotification(alert)), ...filters });
   }

@@ -1,5 +1,4 @@
 import {
-  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -10,6 +9,7 @@ import {
 import {
   activePartitions,
   alertClaimKey,
+  alertClaimPartition,
   assertNextVersion,
   auditPrefix,
   breakerKey,
@@ -277,14 +277,26 @@ export class DynamoDbDecisionStore implements DecisionStore {
     }
   }
 
-  async releaseAlerts(slots: readonly string[]): Promise<void> {
-    const keys = [...new Set(slots)].map(alertClaimKey);
+  async releaseAlerts(slots: readonly string[], at: string): Promise<void> {
+    const wanted = new Set(slots.map((slot) => alertClaimKey(slot).sk));
+    if (wanted.size === 0) return;
+    // One read finds the few claims held; only those are written. A released claim is one that lapsed at `at`
+    // (PutItem, which the functions may already call, rather than DeleteItem, which they need for nothing else).
+    const held = await this.#queryAll({
+      TableName: this.#tableName,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': DECISION_TABLE.partitionKey.name },
+      ExpressionAttributeValues: { ':pk': alertClaimPartition() },
+      ConsistentRead: true,
+    });
+    const freed = held.filter((item) => wanted.has(String(item.sk)) && item.fingerprint !== '');
     await Promise.all(
-      keys.map((key) =>
-        this.#call('DeleteItem', () =>
-          this.#client.send(new DeleteCommand({ TableName: this.#tableName, Key: key })),
-        ),
-      ),
+      freed.map((item) => {
+        const released = toAlertClaimItem(String(item.sk), '', at);
+        return this.#call('PutItem', () =>
+          this.#client.send(new PutCommand({ TableName: this.#tableName, Item: released })),
+        );
+      }),
     );
   }
 

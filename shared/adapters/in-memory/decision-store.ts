@@ -207,9 +207,11 @@ export class InMemoryDecisionStore implements DecisionStore {
     return true;
   }
 
-  async releaseAlerts(slots: readonly string[]): Promise<void> {
+  async releaseAlerts(slots: readonly string[], at: string): Promise<void> {
+    const held = slots.filter((slot) => this.#alertClaims.get(alertClaimKey(slot).sk)?.fingerprint);
+    if (held.length === 0) return;
     this.#beginWrite();
-    for (const slot of slots) this.#alertClaims.delete(alertClaimKey(slot).sk);
+    for (const slot of held) this.#alertClaims.set(slot, toAlertClaimItem(slot, '', at));
   }
 
   /** Copies of the stored decisions that pass `test`; items are tested before copying, as most do not pass. */

@@ -8,13 +8,14 @@
  * is emptied of Egress Warden's entries. Alerts about ended blocks go out after the targets were written and
  * say, per target, whether the block is gone.
  */
-import { lifecycleAlert, type Removal, targetAlert } from '#domain/alert';
+import { lifecycleAlert, type Removal, repeatSlot, targetAlert } from '#domain/alert';
 import type { BlockEntry } from '#domain/block';
 import type { Decision } from '#domain/decision';
 import { ConcurrentUpdateError } from '#domain/errors';
 import { protectionOf } from '#domain/guard-rails';
 import { parseIndicator } from '#domain/indicator';
 import { TARGET_NAMES, type TargetName } from '#domain/target';
+import { AlertBatch, type AlertFlushReport } from '../alerting';
 import type { DecisionReport } from '../decide-signal';
 import type { Dependencies } from '../dependencies';
 import { enforceDnsFirewall } from './dns-firewall';
@@ -36,6 +37,8 @@ export interface ReconcileReport {
   /** Blocks that ended in this run (expired, or lifted because they are now protected). */
   readonly ended: readonly DecisionReport[];
   readonly targets: readonly TargetReport[];
+  /** What the run's alerts came to: sent, held back as repeats, failed. */
+  readonly alerts: AlertFlushReport;
 }
 
 type Enforcer = (desired: readonly BlockEntry[], options: EnforceOptions) => Promise<TargetOutcome>;
@@ -47,7 +50,10 @@ interface Ending {
 }
 
 /** Runs one reconcile pass. A failing target is reported and never stops the others. */
-export async function reconcile(deps: Dependencies): Promise<ReconcileReport> {
+export async function reconcile(dependencies: Dependencies): Promise<ReconcileReport> {
+  // The run's alerts go out together at its end: one digest for a burst, repeated failures held back.
+  const alerting = new AlertBatch(dependencies);
+  const deps: Dependencies = { ...dependencies, alerts: alerting };
   const { store, policy, clock } = deps;
   const now = clock.now();
   const at = now.toISOString();
@@ -137,7 +143,9 @@ export async function reconcile(deps: Dependencies): Promise<ReconcileReport> {
   for (const { decision, event, reason } of endings) {
     await publishQuietly(deps, lifecycleAlert(decision, event, reason, removalsOf(decision, targets)));
   }
-  return { at, ended: endings.map(toReport), targets };
+  await alerting.cleared(healthySlots(targets)).catch(() => undefined);
+  const alerts = await alerting.flush();
+  return { at, ended: endings.map(toReport), targets, alerts };
 }
 
 /** Marks a decision ended in the store and the audit trail; undefined when another writer got there first. */
@@ -167,6 +175,14 @@ async function end(
     { key: decision.key, at, event, actor: 'egress-warden', reason, expiresAt: decision.expiresAt },
   ]);
   return { decision, event, reason };
+}
+
+/** The repeat slots of the problems this run did not have: a failure there next time alerts at once. */
+function healthySlots(targets: readonly TargetReport[]): string[] {
+  return targets.flatMap(({ target, status, overflow }) => [
+    ...(status === 'failed' ? [] : [repeatSlot(target, 'failure')]),
+    ...(status === 'failed' || overflow.length > 0 ? [] : [repeatSlot(target, 'overflow')]),
+  ]);
 }
 
 /** What became of an ended block on each of its targets in this run. */
