@@ -87,6 +87,31 @@ describe('decideSignal', () => {
     ]);
   });
 
+  it('alerts EXTENDED when a repeat moves the end of the block, and says nothing when it does not', async () => {
+    // Prepare
+    const warden = createWarden();
+    await decideSignal(sampleSignal('guardduty/c2-ip-outbound.json', warden), warden.deps);
+    warden.clock.advance(HOUR);
+    const later = loadEvent<GuardDutyEvent>('guardduty/c2-ip-republished.json');
+    later.detail.service.eventLastSeen = '2026-11-28T10:55:00.000Z';
+    await decideSignal(signalFrom(later, warden), warden.deps);
+    const manual = manualSignal('198.51.100.77', warden);
+    const sameEnd = {
+      ...manual,
+      request: { requestedBy: 'alice@example.com', reason: 'same', ttlMs: 4 * HOUR },
+    };
+
+    // Act
+    const unchanged = await decideSignal(sameEnd, warden.deps);
+
+    // Assess
+    expect(unchanged).toMatchObject({ outcome: 'extended', expiresAt: at(5 * HOUR) });
+    expect(warden.alerts.published.map((alert) => alert.subject)).toEqual([
+      '[Egress Warden] BLOCKED 198.51.100.77/32 (C2 IP, severity 8) for 4h',
+      '[Egress Warden] EXTENDED 198.51.100.77/32 (C2 IP, severity 8) for 4h',
+    ]);
+  });
+
   it('refuses to block 0.0.0.0/0 and records nothing', async () => {
     // Prepare
     const warden = createWarden();
