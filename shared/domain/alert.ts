@@ -59,7 +59,7 @@ export interface AlertContext {
 
 const PREFIX = '[Egress Warden]';
 /** Written where the bus is not known (the local simulation): the reader fills in theirs. */
-export const BUS_PLACEHOLDER = '<warden-bus-name>';
+const BUS_PLACEHOLDER = '<warden-bus-name>';
 
 /** The alert for a decision on a signal. */
 export function decisionAlert(signal: Signal, result: DecideResult, context: AlertContext): Alert {
@@ -408,7 +408,7 @@ function putEventsCommand(busName: string, detailType: string, detail: Record<st
  * A word a POSIX shell passes on unchanged: left as it is when it holds only characters no shell treats
  * specially, otherwise in single quotes (inside which nothing is special) with each `'` written `'\''`.
  */
-export function shellQuote(text: string): string {
+function shellQuote(text: string): string {
   if (/^[\w@%+=:,./-]+$/.test(text)) return text;
   return `'${text.replaceAll("'", `'\\''`)}'`;
 }
@@ -417,7 +417,7 @@ export function shellQuote(text: string): string {
  * An error message with what changes between two occurrences of the same failure taken out: request ids,
  * ARNs' and resources' ids, times and numbers. Two failures with the same result are the same failure.
  */
-export function normaliseError(message: string): string {
+function normaliseError(message: string): string {
   return message
     .toLowerCase()
     .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, '<id>')

@@ -120,7 +120,7 @@ export class SnsAlerts implements AlertSink {
  * notifications" guide: `version`, `source: "custom"`, `content` with `textType`, `title`, `description`,
  * `nextSteps`, `keywords`).
  */
-export interface ChatNotification {
+interface ChatNotification {
   readonly version: '1.0';
   readonly source: 'custom';
   readonly content: {
@@ -141,7 +141,7 @@ const FENCE = '```';
  * which become `nextSteps`) and the evidence in a code block, so that free text from findings and operators
  * is shown as it is, never rendered as markup or links; the outcome, severity and targets as keywords.
  */
-export function toChatNotification(alert: Alert): ChatNotification {
+function toChatNotification(alert: Alert): ChatNotification {
   const steps = alert.nextSteps ?? [];
   const lines = alert.message.split('\n');
   const first = steps.length > 0 ? lines.indexOf(`  ${steps[0]}`) : -1;
