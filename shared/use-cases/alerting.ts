@@ -102,6 +102,7 @@ export class AlertBatch implements AlertSink {
       failure = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       this.#failures.push(failure);
       const slots = alerts.flatMap((alert) => (alert.repeat ? [alert.repeat.slot] : []));
+      // So that the next run tries again; if even that fails, the failure waits out its interval.
       await this.cleared(slots).catch(() => undefined);
     }
     await this.#audit(message, alerts, failure);

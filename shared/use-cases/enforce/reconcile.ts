@@ -143,6 +143,8 @@ export async function reconcile(dependencies: Dependencies): Promise<ReconcileRe
   for (const { decision, event, reason } of endings) {
     await publishQuietly(deps, lifecycleAlert(decision, event, reason, removalsOf(decision, targets)));
   }
+  // Like publishQuietly: freeing repeat slots must not fail a run whose targets were written; a slot left
+  // claimed only delays the next alert of that problem to the end of its interval.
   await alerting.cleared(healthySlots(targets)).catch(() => undefined);
   const alerts = await alerting.flush();
   return { at, ended: endings.map(toReport), targets, alerts };
