@@ -94,7 +94,8 @@ export function decisionAlert(signal: Signal, result: DecideResult, context: Ale
     attributes: attributes(result.outcome, signal.severity, indicator, signal.source, result.targets),
     evidence: [signal.evidence.summary, ...(signal.evidence.details ?? [])].map(printable),
     indicators: [indicator.value],
-    row: row(verdict, indicator.value, what, until ?? '-'),
+    // What saw it says most about a block; for the rest (not blocked, unblocked) the reason does.
+    row: row(verdict, indicator.value, lastsFor(result) ? what : result.reason, until ?? '-'),
     nextSteps: steps.commands,
   };
 }

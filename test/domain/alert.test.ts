@@ -164,6 +164,9 @@ describe('decisionAlert', () => {
 
     // Assess
     expect(alert.subject).toBe('[Egress Warden] NOT BLOCKED 169.254.169.254/32 (manual, severity 8)');
+    expect(alert.row?.reason).toMatch(
+      /^not blocked: 169\.254\.169\.254\/32 covers the instance metadata service/,
+    );
     expect(alert.message).toContain(
       'Why: not blocked: 169.254.169.254/32 covers the instance metadata service',
     );
