@@ -28,7 +28,10 @@ export interface Alert {
   readonly row?: DigestRow;
   /** Set on a failure that may repeat every run: identical ones are sent once per interval. */
   readonly repeat?: RepeatKey;
-  /** The exact commands that undo it or look further, for chat's next steps. */
+  /**
+   * The exact commands that undo it or look further, for chat's next steps. When the message lists them, they
+   * close it, each indented by two spaces, after a title line ("To undo it:").
+   */
   readonly nextSteps?: readonly string[];
 }
 
