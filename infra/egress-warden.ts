@@ -138,6 +138,11 @@ export class EgressWarden extends Construct {
   readonly table: dynamodb.Table;
   readonly topic: sns.Topic;
   readonly topicKey: kms.Key;
+  /**
+   * Present when `alerts.chat` is on: every alert again, as an AWS Chatbot (Amazon Q Developer in chat
+   * applications) custom notification, for a chat channel configuration to subscribe to.
+   */
+  readonly chatTopic?: sns.Topic;
   /** The functions; the detectors only when the configuration deploys them. */
   readonly functions: Record<CoreFunctionName, NodejsFunction> &
     Partial<Record<DetectorFunctionName, NodejsFunction>>;
@@ -178,6 +183,9 @@ export class EgressWarden extends Construct {
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
     );
+    if (config.alerts.chat) {
+      this.chatTopic = new sns.Topic(this, 'ChatTopic', { masterKey: this.topicKey, enforceSSL: true });
+    }
     for (const email of config.alerts.emails)
       this.topic.addSubscription(new subscriptions.EmailSubscription(email));
     config.alerts.subscriptions.forEach((subscription, i) => {
@@ -218,6 +226,9 @@ export class EgressWarden extends Construct {
       [ENVIRONMENT.config]: JSON.stringify(runtimeConfig(config)),
       [ENVIRONMENT.table]: this.table.tableName,
       [ENVIRONMENT.topic]: this.topic.topicArn,
+      // The undo commands in alerts name the bus they put requests on.
+      [ENVIRONMENT.bus]: this.bus.eventBusName,
+      ...(this.chatTopic ? { [ENVIRONMENT.chatTopic]: this.chatTopic.topicArn } : {}),
       ...(this.domainList ? { [ENVIRONMENT.domainList]: this.domainList.attrId } : {}),
       ...(this.ruleGroup ? { [ENVIRONMENT.ruleGroup]: this.ruleGroup.attrRuleGroupArn } : {}),
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
@@ -416,6 +427,7 @@ export class EgressWarden extends Construct {
     for (const fn of [this.functions.decide, this.functions.enforce, this.functions['catch-up']]) {
       fn.addToRolePolicy(store);
       this.topic.grantPublish(fn);
+      this.chatTopic?.grantPublish(fn);
     }
     const { enforce } = this.functions;
     // Only enforce reads the CIDRs of the VPCs the configuration lists none for, and records them in the table
@@ -917,6 +929,13 @@ export class EgressWarden extends Construct {
     output('EventBusName', this.bus.eventBusName, 'Put manual requests on this bus');
     output('DecisionTableName', this.table.tableName, 'The decision table');
     output('AlertTopicArn', this.topic.topicArn, 'Alerts are published here');
+    if (this.chatTopic) {
+      output(
+        'ChatTopicArn',
+        this.chatTopic.topicArn,
+        'Subscribe a chat channel configuration (AWS Chatbot) here',
+      );
+    }
     output('DecideQueueUrl', this.queue.queueUrl, 'The decide queue');
     output('DeadLetterQueueUrl', this.deadLetterQueue.queueUrl, 'Events decide could not handle');
     output(

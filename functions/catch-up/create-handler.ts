@@ -12,6 +12,7 @@ import { type AwsCoreOptions, createAwsCore, createAwsFindings } from '#shared/c
 import { parseEnvironment, type WardenEnvironment } from '#shared/config/environment';
 import { METRICS } from '#shared/runtime/observability';
 import { createTelemetry } from '#shared/runtime/telemetry';
+import { AlertBatch } from '#shared/use-cases/alerting';
 import { type CatchUpReport, catchUp } from '#shared/use-cases/catch-up';
 
 /** What a run returns (and logs): the report without the error object. */
@@ -34,7 +35,16 @@ export function createHandler(options: CatchUpHandlerOptions = {}) {
   const { logger, metrics } = createTelemetry();
 
   return middy(async (_event: ScheduledEvent): Promise<CatchUpSummary> => {
-    const { stopped, ...summary } = await catchUp(await core.dependencies(), { findings, lookbackMs });
+    const deps = await core.dependencies();
+    // The run's alerts go out together: the first run after a deploy may catch up on a burst of findings.
+    const alerting = new AlertBatch(deps);
+    const { stopped, ...summary } = await catchUp(
+      { ...deps, alerts: alerting },
+      { findings, lookbackMs },
+    ).finally(async () => {
+      const alerts = await alerting.flush();
+      if (alerts.failures.length > 0) logger.error('Alerts not sent', { alerts });
+    });
     metrics.addMetric(METRICS.catchUpFindings, MetricUnit.Count, summary.read);
     metrics.addMetric(METRICS.invalidInputs, MetricUnit.Count, summary.invalid.length);
     for (const { id, reason } of summary.invalid) {

@@ -9,7 +9,7 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { type AwsCore, createAwsCore } from '#shared/composition/aws';
 import { parseEnvironment } from '#shared/config/environment';
-import { createRecordDecider } from '#shared/runtime/decide-record';
+import { createBatchDecider } from '#shared/runtime/decide-record';
 import { createTelemetry } from '#shared/runtime/telemetry';
 
 /** The handler on `core`; tests pass a core on their own clients and clock. */
@@ -17,11 +17,18 @@ export function createDecideHandler(core: AwsCore) {
   const telemetry = createTelemetry();
   const processor = new BatchProcessor(EventType.SQS);
   return middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-    const decideRecord = createRecordDecider(await core.dependencies(), telemetry);
+    const { decideRecord, sendAlerts } = createBatchDecider(await core.dependencies(), telemetry);
     // In order, one at a time: records of a batch often write the same breaker item. A batch whose every
     // record fails throws (Powertools' default): SQS retries it all the same, and the invocation error is
     // counted by the function-errors alarm and slows Lambda's SQS pollers while the store is struggling.
-    return processPartialResponse(event, decideRecord, processor, { context, processInParallel: false });
+    try {
+      return await processPartialResponse(event, decideRecord, processor, {
+        context,
+        processInParallel: false,
+      });
+    } finally {
+      await sendAlerts();
+    }
   })
     .use(injectLambdaContext(telemetry.logger, { resetKeys: true }))
     .use(logMetrics(telemetry.metrics));

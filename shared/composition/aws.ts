@@ -107,8 +107,17 @@ function coreOf(
     client: DynamoDBDocumentClient.from(options.dynamodb ?? new DynamoDBClient({})),
     tableName: environment.tableName,
   });
-  const alerts = new SnsAlerts({ client: options.sns ?? new SNSClient({}), topicArn: environment.topicArn });
   const { config } = environment;
+  const alerts = new SnsAlerts({
+    client: options.sns ?? new SNSClient({}),
+    topicArn: environment.topicArn,
+    ...(environment.chatTopicArn ? { chatTopicArn: environment.chatTopicArn } : {}),
+  });
+  const alerting = {
+    digestAbove: config.alerts.digestAbove,
+    repeatIntervalMs: config.alerts.repeatIntervalMs,
+    ...(environment.busName ? { busName: environment.busName } : {}),
+  };
   const unlisted = config.vpcs
     .filter((vpc) => !vpc.cidrs)
     .map((vpc) => vpc.vpcId)
@@ -127,7 +136,7 @@ function coreOf(
     alerts,
     clock,
     policy,
-    dependencies: async () => ({ policy: await policy(), store, alerts, clock }),
+    dependencies: async () => ({ policy: await policy(), store, alerts, clock, alerting }),
   };
 }
 

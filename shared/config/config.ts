@@ -126,6 +126,9 @@ const ConfigSchema = v.strictObject({
           }),
         ),
       ),
+      digestAbove: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000))),
+      repeatInterval: v.optional(v.string()),
+      chat: v.optional(v.boolean()),
     }),
   ),
   operators: v.optional(
@@ -193,6 +196,12 @@ export interface WardenConfig {
   readonly alerts: {
     readonly emails: readonly string[];
     readonly subscriptions: readonly { readonly protocol: string; readonly endpoint: string }[];
+    /** More alerts than this in one decide batch or reconcile run go out as one digest (default 5). */
+    readonly digestAbove: number;
+    /** An identical failure alert is sent at most once per this long (default 1h). */
+    readonly repeatIntervalMs: number;
+    /** A second topic receives every alert as an AWS Chatbot custom notification (default false). */
+    readonly chat: boolean;
   };
   /** IAM roles and users allowed to put manual requests on the warden bus. */
   readonly operators: readonly string[];
@@ -256,7 +265,16 @@ export function parseConfig(input: unknown, root?: string): WardenConfig {
         capacity: raw.targets?.networkFirewall?.capacity ?? 1000,
       },
     },
-    alerts: { emails: raw.alerts?.emails ?? [], subscriptions: raw.alerts?.subscriptions ?? [] },
+    alerts: {
+      emails: raw.alerts?.emails ?? [],
+      subscriptions: raw.alerts?.subscriptions ?? [],
+      digestAbove: raw.alerts?.digestAbove ?? 5,
+      repeatIntervalMs:
+        raw.alerts?.repeatInterval === undefined
+          ? HOUR
+          : parseDuration(raw.alerts.repeatInterval, field('alerts.repeatInterval')),
+      chat: raw.alerts?.chat ?? false,
+    },
     operators: raw.operators ?? [],
     guardDuty: {
       catchUpLookbackMs:
@@ -371,6 +389,11 @@ export function runtimeConfig(config: WardenConfig): ConfigInput {
       dnsFirewall: { ...dnsFirewall },
       networkAcls: { ...networkAcls },
       networkFirewall: { ...networkFirewall },
+    },
+    alerts: {
+      digestAbove: config.alerts.digestAbove,
+      repeatInterval: formatDuration(config.alerts.repeatIntervalMs),
+      chat: config.alerts.chat,
     },
     guardDuty: { catchUpLookback: formatDuration(config.guardDuty.catchUpLookbackMs) },
     ...(config.detectorsInput ? { detectors: config.detectorsInput } : {}),

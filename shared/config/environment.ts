@@ -20,6 +20,7 @@ export const ENVIRONMENT = {
   bus: 'WARDEN_BUS_NAME',
   feedsBucket: 'FEEDS_BUCKET',
   flowLogFormat: 'FLOW_LOG_FORMAT',
+  chatTopic: 'CHAT_TOPIC_ARN',
 } as const;
 
 /** What a function knows about its deployment. */
@@ -31,6 +32,10 @@ export interface WardenEnvironment {
   readonly domainListId?: string;
   /** Set when the Network Firewall target is deployed. */
   readonly ruleGroupArn?: string;
+  /** The warden bus, by name or ARN, for the undo commands in alerts; a placeholder is shown when unset. */
+  readonly busName?: string;
+  /** Set when `alerts.chat` is on: the topic chat channels subscribe to. */
+  readonly chatTopicArn?: string;
 }
 
 const TABLE_NAME = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name'));
@@ -80,6 +85,8 @@ export function parseEnvironment(env: Readonly<Record<string, string | undefined
     ...(config.targets.networkFirewall.deploy
       ? { ruleGroupArn: required(ENVIRONMENT.ruleGroup, RULE_GROUP_ARN) }
       : {}),
+    ...(env[ENVIRONMENT.bus] ? { busName: required(ENVIRONMENT.bus, BUS_NAME) } : {}),
+    ...(config.alerts.chat ? { chatTopicArn: required(ENVIRONMENT.chatTopic, TOPIC_ARN) } : {}),
   };
 }
 

@@ -25,8 +25,8 @@ export interface VpcCidrsRecord {
 
 /**
  * The single source of truth: one decision record per indicator, the append-only audit trail, the breaker
- * the ledger of the network ACL entries Egress Warden wrote, the GuardDuty catch-up's watermark and the VPC CIDRs
- * record. Writes are conditional on the version read, so two writers never lose each other's update.
+ * the ledger of the network ACL entries Egress Warden wrote, the GuardDuty catch-up's watermark, the VPC CIDRs
+ * record and the claims that keep repeated failure alerts apart. Writes are conditional on the version read, so two writers never lose each other's update.
  * Any method may also throw ThrottledError or TargetNotFoundError (the table is missing).
  */
 export interface DecisionStore {
@@ -81,4 +81,17 @@ export interface DecisionStore {
    * no VPC id or an empty one, a CIDR that is not canonical, or a `readAt` that is not a time.
    */
   putVpcCidrs(record: VpcCidrsRecord): Promise<void>;
+  /**
+   * Claims `slot` (what fails, such as `failure:dnsFirewall`) for the alert identified by `fingerprint` until
+   * `until`, so that an identical alert is sent once per interval across invocations. True, and the claim is
+   * written, when the slot is free, holds another fingerprint, or its claim lapsed (its `until` is at or before
+   * `at`); false while the same fingerprint's claim holds. Conditional: of two concurrent claimers of the same
+   * fingerprint one wins. Throws InvalidInputError for an `at` or `until` that is not a time.
+   */
+  claimAlert(slot: string, fingerprint: string, at: string, until: string): Promise<boolean>;
+  /**
+   * Frees these slots at `at` (their failures cleared), so that the next failure there alerts at once.
+   * Idempotent; writes only for slots that hold a claim. Throws InvalidInputError for an `at` that is not a time.
+   */
+  releaseAlerts(slots: readonly string[], at: string): Promise<void>;
 }

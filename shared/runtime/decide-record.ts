@@ -3,6 +3,7 @@
  * error policy applied. Kept out of the handler so the handler only wires.
  */
 import type { SQSRecord } from 'aws-lambda';
+import { AlertBatch } from '#shared/use-cases/alerting';
 import type { Dependencies } from '#shared/use-cases/dependencies';
 import { handleEvent } from '#shared/use-cases/handle-event';
 import { dispositionOf, parseJsonBody } from './error-policy';
@@ -36,6 +37,29 @@ export function createRecordDecider(
       logger.warn('Invalid input dropped', { ...keys, reason: (error as Error).message, error });
       countInvalidInput(metrics);
     }
+  };
+}
+
+/** The record handler of one batch, and what to call once the batch is done. */
+export interface BatchDecider {
+  readonly decideRecord: (record: SQSRecord) => Promise<void>;
+  /** Sends the batch's alerts (each, or one digest for a burst) and logs what could not be sent. Never throws. */
+  readonly sendAlerts: () => Promise<void>;
+}
+
+/**
+ * {@link createRecordDecider} for one SQS batch, with its alerts collected and sent when the batch is done:
+ * up to 10 records whose alerts would otherwise arrive as 10 messages.
+ */
+export function createBatchDecider(deps: Dependencies, telemetry: Telemetry): BatchDecider {
+  const alerting = new AlertBatch(deps);
+  return {
+    decideRecord: createRecordDecider({ ...deps, alerts: alerting }, telemetry),
+    sendAlerts: async () => {
+      const report = await alerting.flush();
+      // The decisions stand: a retried record would only be a duplicate, so a lost alert is logged, not retried.
+      if (report.failures.length > 0) telemetry.logger.error('Alerts not sent', { alerts: report });
+    },
   };
 }
 

@@ -13,6 +13,7 @@ import { createInMemoryWarden } from '#shared/composition/in-memory';
 import { DETECTOR_SOURCE } from '#shared/intake/threat-signal';
 import { decodeSubscriptionEvent } from '#shared/logs/cloudwatch-subscription';
 import { readLogObject } from '#shared/logs/lines';
+import { AlertBatch } from '#shared/use-cases/alerting';
 import type { BreakerResetReport, DecisionReport } from '#shared/use-cases/decide-signal';
 import { type ReconcileReport, reconcile } from '#shared/use-cases/enforce/reconcile';
 import { handleEvent } from '#shared/use-cases/handle-event';
@@ -111,9 +112,11 @@ export async function simulate(
 
   const decisions: DecisionReport[] = [];
   const breakerResets: BreakerResetReport[] = [];
+  // The run's decisions alert like one decide batch: each, or one digest for a burst.
+  const alerting = new AlertBatch(deps);
   for (const input of [...events, ...signals]) {
     try {
-      const report = await handleEvent(input.event, deps);
+      const report = await handleEvent(input.event, { ...deps, alerts: alerting });
       decisions.push(...report.decisions);
       breakerResets.push(...report.breakerResets);
     } catch (error) {
@@ -122,6 +125,7 @@ export async function simulate(
     }
   }
 
+  await alerting.flush();
   const reconciles = [await reconcile(deps)];
   if (options.advanceMs) {
     clock.advance(options.advanceMs);

@@ -50,7 +50,7 @@ export async function decideSignal(
   retry: ConflictRetryOverrides = {},
 ): Promise<DecisionReport> {
   const { store } = deps;
-  const { result, breaker } = await withRetry(
+  const { result, current, breaker } = await withRetry(
     async () => {
       const decided = await decideOnce(signal, deps);
       const { result, current, breaker } = decided;
@@ -70,9 +70,11 @@ export async function decideSignal(
     expiresAt: result.expiresAt,
     targets: result.targets,
   };
+  const busName = deps.alerting?.busName;
+  const context = { now: deps.clock.now().toISOString(), ...(busName ? { busName } : {}) };
   const alerts = [
-    ...(result.notify ? [decisionAlert(signal, result)] : []),
-    ...(result.breaker?.open && !breaker.open ? [breakerAlert(result.breaker)] : []),
+    ...(worthAlerting(result, current) ? [decisionAlert(signal, result, context)] : []),
+    ...(result.breaker?.open && !breaker.open ? [breakerAlert(result.breaker, busName)] : []),
   ];
   try {
     for (const alert of alerts) await deps.alerts.publish(alert);
@@ -81,6 +83,15 @@ export async function decideSignal(
     return { ...report, alertError: error instanceof Error ? error.message : String(error) };
   }
   return report;
+}
+
+/**
+ * Whether a person should hear of this result: what the policy marks worth it, and an extension that moved the
+ * end of the block (a re-published finding that changes nothing is not news).
+ */
+function worthAlerting(result: DecideResult, current: Decision | undefined): boolean {
+  if (result.notify) return true;
+  return result.outcome === 'extended' && current !== undefined && current.expiresAt !== result.expiresAt;
 }
 
 /** One read and one decision; for an unblock of an indicator that is not blocked, a second with its covers. */

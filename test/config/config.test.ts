@@ -200,6 +200,43 @@ describe('detector deployment settings', () => {
   });
 });
 
+describe('parseConfig alerts', () => {
+  it('fills in a digest beyond 5 alerts, a 1-hour repeat interval and no chat topic', () => {
+    // Act
+    const config = parseConfig({ vpcs: [{ vpcId: 'vpc-0123456789abcdef0' }] });
+
+    // Assess
+    expect(config.alerts).toEqual({
+      emails: [],
+      subscriptions: [],
+      digestAbove: 5,
+      repeatIntervalMs: 3_600_000,
+      chat: false,
+    });
+  });
+
+  it('reads the digest count, the repeat interval and the chat switch', () => {
+    // Act
+    const config = parseConfig({
+      vpcs: [{ vpcId: 'vpc-0123456789abcdef0' }],
+      alerts: { digestAbove: 20, repeatInterval: '6h', chat: true },
+    });
+
+    // Assess
+    expect(config.alerts).toMatchObject({ digestAbove: 20, repeatIntervalMs: 6 * 3_600_000, chat: true });
+  });
+
+  it('refuses a repeat interval that is not a duration, naming the field', () => {
+    // Act
+    const attempt = () =>
+      parseConfig({ vpcs: [{ vpcId: 'vpc-0123456789abcdef0' }], alerts: { repeatInterval: 'hourly' } });
+
+    // Assess
+    expect(attempt).toThrow(InvalidInputError);
+    expect(attempt).toThrow(/^alerts\.repeatInterval: "hourly" is not a duration/);
+  });
+});
+
 describe('runtimeConfig', () => {
   it('keeps what the functions need and parses back to the same configuration, without the stack settings', () => {
     // Prepare
@@ -225,7 +262,8 @@ describe('runtimeConfig', () => {
     const back = parseConfig(JSON.parse(JSON.stringify(runtime)));
 
     // Assess
-    expect(runtime).not.toHaveProperty('alerts');
+    expect(runtime.alerts).toEqual({ digestAbove: 5, repeatInterval: '1h', chat: false });
+    expect(back.alerts).toMatchObject({ digestAbove: 5, repeatIntervalMs: 3_600_000, chat: false });
     expect(runtime).not.toHaveProperty('operators');
     expect(back.vpcs).toEqual(config.vpcs);
     expect(back.targets).toEqual(config.targets);

@@ -41,6 +41,36 @@ describe('parseEnvironment', () => {
     expect(environment.config.vpcs).toEqual([{ vpcId: 'vpc-0a1b2c3d4e5f60718', cidrs: ['10.20.0.0/16'] }]);
   });
 
+  it('reads the warden bus name for the undo commands in alerts, and does without it', () => {
+    // Act
+    const named = parseEnvironment({ ...ENV, [ENVIRONMENT.bus]: 'EgressWarden-bus' });
+    const unnamed = parseEnvironment(ENV);
+
+    // Assess
+    expect(named.busName).toBe('EgressWarden-bus');
+    expect(unnamed).not.toHaveProperty('busName');
+    expect(errorOf({ ...ENV, [ENVIRONMENT.bus]: 'no spaces allowed' })).toMatch(/^WARDEN_BUS_NAME: /);
+  });
+
+  it('needs the chat topic when alerts.chat is on, naming the variable', () => {
+    // Prepare
+    const config = runtimeConfig(
+      parseConfig({
+        vpcs: [{ vpcId: 'vpc-0a1b2c3d4e5f60718', cidrs: ['10.20.0.0/16'] }],
+        alerts: { chat: true },
+      }),
+    );
+    const env = { ...ENV, [ENVIRONMENT.config]: JSON.stringify(config) };
+    const chatTopic = 'arn:aws:sns:eu-west-1:123456789012:EgressWarden-Chat';
+
+    // Act
+    const withTopic = parseEnvironment({ ...env, [ENVIRONMENT.chatTopic]: chatTopic });
+
+    // Assess
+    expect(withTopic.chatTopicArn).toBe(chatTopic);
+    expect(errorOf(env)).toBe('CHAT_TOPIC_ARN: is not set');
+  });
+
   it('needs no resource variable for a target that is not deployed', () => {
     // Prepare
     const config = JSON.stringify(

@@ -834,5 +834,74 @@ export function describeDecisionStoreContract(label: string, setup: () => Promis
         expect(await store.getNetworkAclLedger()).toStrictEqual(large);
       });
     });
+    describe('alert claims', () => {
+      const AT = '2026-11-28T10:00:00.000Z';
+      const LATER = '2026-11-28T10:30:00.000Z';
+      const HOUR_ON = '2026-11-28T11:00:00.000Z';
+      const PAST_HOUR = '2026-11-28T11:00:00.001Z';
+
+      it('grants the first claim on a slot and refuses the same fingerprint until its claim lapses', async () => {
+        // Act
+        const first = await store.claimAlert('failure:dnsFirewall', 'access denied', AT, HOUR_ON);
+        const again = await store.claimAlert('failure:dnsFirewall', 'access denied', LATER, PAST_HOUR);
+        const atExpiry = await store.claimAlert('failure:dnsFirewall', 'access denied', HOUR_ON, PAST_HOUR);
+
+        // Assess
+        expect([first, again, atExpiry]).toEqual([true, false, true]);
+      });
+
+      it('grants a claim at once for another failure in the same slot, or the same failure in another', async () => {
+        // Prepare
+        await store.claimAlert('failure:dnsFirewall', 'access denied', AT, HOUR_ON);
+
+        // Act
+        const other = await store.claimAlert('failure:dnsFirewall', 'throttled', LATER, PAST_HOUR);
+        const elsewhere = await store.claimAlert('failure:networkAcls', 'throttled', LATER, PAST_HOUR);
+
+        // Assess
+        expect([other, elsewhere]).toEqual([true, true]);
+        expect(await store.claimAlert('failure:dnsFirewall', 'throttled', LATER, PAST_HOUR)).toBe(false);
+      });
+
+      it('lets a failure that cleared and came back alert again at once', async () => {
+        // Prepare
+        await store.claimAlert('failure:dnsFirewall', 'access denied', AT, HOUR_ON);
+
+        // Act
+        await store.releaseAlerts(['failure:dnsFirewall', 'overflow:dnsFirewall'], LATER);
+
+        // Assess
+        expect(await store.claimAlert('failure:dnsFirewall', 'access denied', LATER, PAST_HOUR)).toBe(true);
+      });
+
+      it('releases nothing it does not hold, and never throws for a slot without a claim', async () => {
+        // Prepare
+        await store.claimAlert('overflow:networkAcls', 'did not fit', AT, HOUR_ON);
+
+        // Act
+        await store.releaseAlerts(['failure:networkAcls'], LATER);
+
+        // Assess
+        expect(await store.claimAlert('overflow:networkAcls', 'did not fit', LATER, PAST_HOUR)).toBe(false);
+      });
+
+      it('refuses a time that is not one, naming the field', async () => {
+        // Act
+        const attempt = store.claimAlert('failure:dnsFirewall', 'x', AT, 'soon');
+
+        // Assess
+        await expect(attempt).rejects.toThrow(InvalidInputError);
+        await expect(attempt).rejects.toThrow(/until/);
+      });
+
+      it('keeps alert claims out of the decisions and the audit trail', async () => {
+        // Act
+        await store.claimAlert('failure:dnsFirewall', 'access denied', AT, HOUR_ON);
+
+        // Assess
+        expect(await store.listActive()).toEqual([]);
+        expect(await store.listDueBefore(PAST_HOUR)).toEqual([]);
+      });
+    });
   });
 }

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { breakerAlert, breakerClosedAlert, decisionAlert, lifecycleAlert, targetAlert } from '#domain/alert';
+import {
+  breakerAlert,
+  breakerClosedAlert,
+  decisionAlert,
+  digestAlert,
+  lifecycleAlert,
+  targetAlert,
+} from '#domain/alert';
 import { decide } from '#domain/decide';
 import { parsePolicy } from '#domain/policy';
 import type { Signal } from '#domain/signal';
@@ -20,6 +27,7 @@ import {
 } from '../support/signals';
 
 const IP = '198.51.100.77';
+const BUS = 'egress-warden-bus';
 
 function alertFor(
   signal: Signal,
@@ -27,31 +35,54 @@ function alertFor(
   current = undefined as Parameters<typeof decide>[1],
 ) {
   const result = decide(signal, current, { policy, now: NOW, breaker: closedBreaker() });
-  return { result, alert: decisionAlert(signal, result) };
+  return { result, alert: decisionAlert(signal, result, { now: NOW.toISOString(), busName: BUS }) };
 }
 
 describe('decisionAlert', () => {
-  it('states what was blocked, why, until when and how to undo it', () => {
+  it('says what was blocked, why, on which workload and targets, until when, and how to undo it', () => {
     // Prepare
-    const signal = guardDutySignal(IP);
+    const signal = guardDutySignal('evil.example.com', { detector: 'Backdoor:EC2/C&CActivity.B!DNS' });
 
     // Act
     const { alert } = alertFor(signal);
 
     // Assess
-    expect(alert.subject).toBe('[Egress Warden] BLOCKED 198.51.100.77/32 (Backdoor:EC2/C&CActivity.B)');
-    const lines = alert.message.split('\n');
-    expect(lines[0]).toBe('Blocked ip 198.51.100.77/32.');
-    expect(lines).toContain('Why: blocked for 4h (Backdoor:EC2/C&CActivity.B).');
-    expect(lines).toContain('Source: guardduty, seen by Backdoor:EC2/C&CActivity.B, severity 8 (High).');
-    expect(lines).toContain(
-      'Workload: account 123456789012, region eu-west-1, vpcId vpc-0abc1234def567890, instanceId i-0abc1234def567890.',
+    expect(alert.subject).toBe('[Egress Warden] BLOCKED evil.example.com (C2 domain, severity 8) for 4h');
+    expect(alert.message).toBe(
+      [
+        'BLOCKED domain evil.example.com for 4h.',
+        'Why: blocked for 4h (Backdoor:EC2/C&CActivity.B!DNS).',
+        'Seen by: C2 domain (Backdoor:EC2/C&CActivity.B!DNS), source guardduty, severity 8 (High), observed 2026-11-28T10:00:00.000Z.',
+        'Workload: account 123456789012, region eu-west-1, vpcId vpc-0abc1234def567890, instanceId i-0abc1234def567890.',
+        'Targets: dnsFirewall, networkFirewall (written at the next enforce run).',
+        `Until: ${isoAt(4 * HOUR)}.`,
+        'To undo it:',
+        "  egress-warden unblock evil.example.com --reason 'why it is safe'",
+        `  aws events put-events --entries '[{"Source":"egress-warden.manual","DetailType":"Unblock Request","EventBusName":"egress-warden-bus","Detail":"{\\"indicator\\":\\"evil.example.com\\",\\"reason\\":\\"why it is safe\\",\\"requestedBy\\":\\"your name\\"}"}]'`,
+      ].join('\n'),
     );
-    expect(lines).toContain('Targets: networkAcls, networkFirewall (written at the next enforce run).');
-    expect(lines).toContain(`Until: ${isoAt(4 * HOUR)}.`);
-    expect(alert.message).toContain(
-      'Undo: send an Unblock Request (source egress-warden.manual) with detail {"indicator":"198.51.100.77/32"',
-    );
+    expect(alert.indicators).toEqual(['evil.example.com']);
+    expect(alert.row).toEqual({
+      outcome: 'BLOCKED',
+      indicator: 'evil.example.com',
+      reason: 'C2 domain, severity 8',
+      until: isoAt(4 * HOUR),
+    });
+  });
+
+  it('gives an undo command a POSIX shell runs as written, whatever the indicator', () => {
+    // Prepare
+    const signal = manualBlock('*.example.com');
+
+    // Act
+    const { alert } = alertFor(signal);
+
+    // Assess
+    expect(alert.nextSteps?.[0]).toBe("egress-warden unblock '*.example.com' --reason 'why it is safe'");
+    const entries = /--entries '(.*)'$/.exec(alert.nextSteps?.[1] ?? '')?.[1] ?? '';
+    const [entry] = JSON.parse(entries) as { EventBusName: string; Detail: string }[];
+    expect(entry?.EventBusName).toBe(BUS);
+    expect(JSON.parse(entry?.Detail ?? '{}')).toMatchObject({ indicator: '*.example.com' });
   });
 
   it('says a permanent block lasts until it is unblocked', () => {
@@ -62,8 +93,14 @@ describe('decisionAlert', () => {
     const { alert } = alertFor(signal);
 
     // Assess
+    expect(alert.subject).toBe('[Egress Warden] BLOCKED 198.51.100.77/32 (manual, severity 8) permanently');
+    expect(alert.message.split('\n').slice(0, 3)).toEqual([
+      'BLOCKED ip 198.51.100.77/32 permanently.',
+      'Why: blocked for good (permanent) (alice@example.com: incident IR-42).',
+      'Requested by: alice@example.com (manual request), severity 8 (High), observed 2026-11-28T10:00:00.000Z.',
+    ]);
     expect(alert.message).toContain('Until: permanent, until unblocked.');
-    expect(alert.message).toContain('Undo:');
+    expect(alert.message).toContain('To undo it:');
   });
 
   it('states the new expiry of an extended block', () => {
@@ -75,7 +112,7 @@ describe('decisionAlert', () => {
 
     // Assess
     expect(result.outcome).toBe('extended');
-    expect(alert.subject).toContain('EXTENDED THE BLOCK ON 198.51.100.77/32');
+    expect(alert.subject).toBe('[Egress Warden] EXTENDED 198.51.100.77/32 (C2 IP, severity 8) for 4h');
     expect(alert.message).toContain(`Until: ${isoAt(4 * HOUR)}.`);
   });
 
@@ -83,20 +120,29 @@ describe('decisionAlert', () => {
     ['a sample finding', guardDutySignal(IP, { sample: true }), enforcingPolicy(), 'shadow'],
     ['a target in alert mode', guardDutySignal(IP), parsePolicy({}, VPC_CONTEXT), 'shadow'],
     ['a finding below the threshold', guardDutySignal(IP, { severity: 5 }), enforcingPolicy(), 'skipped'],
-  ])('says "Would block" for %s, with no undo', (_, signal, policy, outcome) => {
-    // Prepare
-    const expected = 'Would block ip 198.51.100.77/32.';
+  ])(
+    'says WOULD BLOCK for %s, with how to block it for real instead of an undo',
+    (_, signal, policy, outcome) => {
+      // Prepare
+      const severity = signal.severity;
 
-    // Act
-    const { result, alert } = alertFor(signal, policy);
+      // Act
+      const { result, alert } = alertFor(signal, policy);
 
-    // Assess
-    expect(result.outcome).toBe(outcome);
-    expect(alert.subject).toContain('WOULD BLOCK 198.51.100.77/32');
-    expect(alert.message.split('\n')[0]).toBe(expected);
-    expect(alert.message).not.toContain('Undo:');
-    expect(alert.message).not.toContain('Until:');
-  });
+      // Assess
+      expect(result.outcome).toBe(outcome);
+      expect(alert.subject).toBe(
+        `[Egress Warden] WOULD BLOCK 198.51.100.77/32 (C2 IP, severity ${severity}) for 4h`,
+      );
+      expect(alert.message.split('\n')[0]).toBe('WOULD BLOCK ip 198.51.100.77/32 for 4h.');
+      expect(alert.message).not.toContain('To undo it:');
+      expect(alert.message.split('\n').slice(-3)).toEqual([
+        'Nothing was blocked. To block it now, or to see why:',
+        "  egress-warden block 198.51.100.77/32 --reason 'why it must be blocked'",
+        '  egress-warden explain 198.51.100.77/32',
+      ]);
+    },
+  );
 
   it('marks a sample finding as one', () => {
     // Prepare
@@ -106,10 +152,10 @@ describe('decisionAlert', () => {
     const { alert } = alertFor(signal);
 
     // Assess
-    expect(alert.message).toContain('severity 8 (High), sample finding.');
+    expect(alert.message).toContain('severity 8 (High), sample finding, observed');
   });
 
-  it('says "Did not block" and why for a protected indicator', () => {
+  it('says NOT BLOCKED and why for a protected indicator', () => {
     // Prepare
     const signal = manualBlock('169.254.169.254');
 
@@ -117,7 +163,10 @@ describe('decisionAlert', () => {
     const { alert } = alertFor(signal);
 
     // Assess
-    expect(alert.subject).toBe('[Egress Warden] DID NOT BLOCK 169.254.169.254/32 (manual)');
+    expect(alert.subject).toBe('[Egress Warden] NOT BLOCKED 169.254.169.254/32 (manual, severity 8)');
+    expect(alert.row?.reason).toMatch(
+      /^not blocked: 169\.254\.169\.254\/32 covers the instance metadata service/,
+    );
     expect(alert.message).toContain(
       'Why: not blocked: 169.254.169.254/32 covers the instance metadata service',
     );
@@ -132,13 +181,21 @@ describe('decisionAlert', () => {
     const { alert } = alertFor(signal, enforcingPolicy(), activeDecision(IP));
 
     // Assess
-    expect(alert.subject).toBe('[Egress Warden] UNBLOCKED 198.51.100.77/32 (manual)');
-    expect(alert.message).toContain('Why: unblocked by bob@example.com: false positive; re-blocking from');
-    expect(alert.message).toMatch(/is suppressed until 2026-12-05T10:00:00.000Z\.$/m);
+    expect(alert.subject).toBe('[Egress Warden] UNBLOCKED 198.51.100.77/32 by bob@example.com');
+    expect(alert.message).toBe(
+      [
+        'UNBLOCKED ip 198.51.100.77/32.',
+        'Why: unblocked by bob@example.com: false positive; re-blocking from the evidence already seen (guardduty:earlier-finding) is suppressed until 2026-12-05T10:00:00.000Z.',
+        'Requested by: bob@example.com (manual request), severity 8 (High), observed 2026-11-28T10:00:00.000Z.',
+        'Targets: networkAcls, networkFirewall (removed at the next enforce run).',
+        'To see its history:',
+        '  egress-warden explain 198.51.100.77/32',
+      ].join('\n'),
+    );
     expect(alert.attributes.outcome).toBe('unblocked');
   });
 
-  it('carries attributes a subscription can filter on', () => {
+  it('carries attributes a subscription can filter on: outcome, severity, targets, indicator kind, source', () => {
     // Prepare
     const signal = detectorSignal('c2.example.com', { severity: 9.5 });
 
@@ -151,6 +208,7 @@ describe('decisionAlert', () => {
       severity: 9.5,
       indicatorKind: 'domain',
       source: 'dns-log',
+      targets: ['dnsFirewall', 'networkFirewall'],
     });
   });
 
@@ -175,7 +233,7 @@ describe('decisionAlert', () => {
 
     // Assess
     expect(alert.subject).toBe(
-      '[Egress Warden] BLOCKED 198.51.100.77/32 (dns\\u000d\\u000atunnel\\u2028x\\u0009z)',
+      '[Egress Warden] BLOCKED 198.51.100.77/32 (dns\\u000d\\u000atunnel\\u2028x\\u0009z, severity 8) for 4h',
     );
   });
 
@@ -238,7 +296,7 @@ describe('decisionAlert', () => {
     const { alert } = alertFor(signal);
 
     // Assess
-    expect(alert.message).toContain('severity 8 (High), archived finding.');
+    expect(alert.message).toContain('severity 8 (High), archived finding, observed');
   });
 
   it('property: whatever free text a signal carries, the body has exactly the lines the template writes', () => {
@@ -312,14 +370,18 @@ describe('lifecycleAlert', () => {
     ]);
 
     // Assess
-    expect(alert.subject).toBe('[Egress Warden] EXPIRED 198.51.100.77/32');
-    expect(alert.subject).not.toMatch(/[\r\n]/);
-    expect(alert.message).toContain(
-      `The block on ip 198.51.100.77/32 ended: expired at ${decision.expiresAt}.`,
+    expect(alert.subject).toBe('[Egress Warden] EXPIRED 198.51.100.77/32 (C2 IP, severity 8)');
+    expect(alert.message).toBe(
+      [
+        `The block on ip 198.51.100.77/32 ended: expired at ${decision.expiresAt}.`,
+        'It was: blocked for 4h (Backdoor:EC2/C&CActivity.B).',
+        'Targets: removed from networkAcls.',
+        'Offences in the repeat window: 1; a new offence blocks for longer.',
+      ].join('\n'),
     );
-    expect(alert.message).toContain('Offences in the repeat window: 1; a new offence blocks for longer.');
     expect(alert.evidence).toEqual(['An earlier finding']);
-    expect(alert.message).toContain('Targets: removed from networkAcls.');
+    expect(alert.indicators).toEqual(['198.51.100.77/32']);
+    expect(alert.row).toMatchObject({ outcome: 'EXPIRED', indicator: '198.51.100.77/32' });
   });
 
   it('says which targets still hold the block when a target could not be written', () => {
@@ -346,7 +408,7 @@ describe('lifecycleAlert', () => {
     const alert = lifecycleAlert(decision, 'lifted', 'lifted: allowlisted', []);
 
     // Assess
-    expect(alert.subject).toBe('[Egress Warden] LIFTED 198.51.100.77/32');
+    expect(alert.subject).toBe('[Egress Warden] LIFTED 198.51.100.77/32 (C2 IP, severity 8)');
     expect(alert.attributes).toMatchObject({ indicatorKind: 'ip', source: 'guardduty' });
   });
 
@@ -375,17 +437,24 @@ describe('breakerAlert', () => {
     const state = openBreaker();
 
     // Act
-    const alert = breakerAlert(state);
+    const alert = breakerAlert(state, BUS);
 
     // Assess
     expect(alert.subject).toBe('[Egress Warden] BREAKER OPEN: new automated blocks shadowed');
-    expect(alert.message).toContain('expiries, unblocks and allowlisting still reach the targets');
-    expect(alert.message).toContain(`opened at ${state.openedAt}: ${state.reason}.`);
-    expect(alert.message).toContain('Reset Breaker');
+    expect(alert.message).toBe(
+      [
+        `The blast-radius breaker opened at ${state.openedAt}: ${state.reason}.`,
+        'New automated blocks are shadowed until an operator resets the breaker; blocks already in force, manual blocks, expiries, unblocks and allowlisting still reach the targets.',
+        'Review the recent decisions (egress-warden list), then reset it:',
+        "  egress-warden reset-breaker --reason 'reviewed the recent blocks'",
+        `  aws events put-events --entries '[{"Source":"egress-warden.manual","DetailType":"Reset Breaker","EventBusName":"egress-warden-bus","Detail":"{\\"reason\\":\\"reviewed the recent blocks\\",\\"requestedBy\\":\\"your name\\"}"}]'`,
+      ].join('\n'),
+    );
     expect(alert.attributes).toMatchObject({ outcome: 'breaker-open', severity: 10 });
+    expect(alert.row).toBeUndefined();
   });
 
-  it('keeps to its three lines whatever the reason says', () => {
+  it('keeps to its lines whatever the reason says', () => {
     // Prepare
     const state = { ...openBreaker(), reason: 'tripped\nNew automated blocks resume now.' };
 
@@ -393,7 +462,7 @@ describe('breakerAlert', () => {
     const alert = breakerAlert(state);
 
     // Assess
-    expect(alert.message.split('\n')).toHaveLength(3);
+    expect(alert.message.split('\n')).toHaveLength(5);
     expect(alert.message).toContain('tripped\\u000aNew automated blocks resume now.');
   });
 });
@@ -439,8 +508,112 @@ describe('targetAlert', () => {
     const alert = targetAlert('dnsFirewall', 'failure', 'AccessDenied\r\nThe other targets', ['a\nb']);
 
     // Assess
-    expect(alert.message.split('\n')).toHaveLength(2);
+    expect(alert.message.split('\n')).toHaveLength(4);
     expect(alert.message.startsWith('AccessDenied\\u000d\\u000aThe other targets\n')).toBe(true);
     expect(alert.evidence).toEqual(['a\\u000ab']);
+  });
+
+  it('says which target failed, why, that it is retried, and where to look', () => {
+    // Act
+    const alert = targetAlert(
+      'dnsFirewall',
+      'failure',
+      'Updating dnsFirewall failed: ThrottledError: Rate exceeded (request 7f3c9a2e-1b4d-4c8e-9f00-123456789abc)',
+    );
+
+    // Assess
+    expect(alert.subject).toBe('[Egress Warden] FAILED to update dnsFirewall');
+    expect(alert.message).toBe(
+      [
+        'Updating dnsFirewall failed: ThrottledError: Rate exceeded (request 7f3c9a2e-1b4d-4c8e-9f00-123456789abc)',
+        'The other targets were updated; the next reconcile retries this one.',
+        'Identical alerts are sent again only after the repeat interval, or after the problem cleared.',
+        'Look further: egress-warden status',
+      ].join('\n'),
+    );
+    expect(alert.attributes).toMatchObject({ outcome: 'failure', targets: ['dnsFirewall'] });
+    expect(alert.repeat).toEqual({
+      slot: 'failure:dnsFirewall',
+      fingerprint: 'updating dnsfirewall failed: throttlederror: rate exceeded (request <id>)',
+    });
+  });
+
+  it('gives two occurrences of one failure the same fingerprint, and another failure another', () => {
+    // Act
+    const first = targetAlert(
+      'networkFirewall',
+      'failure',
+      'InvalidTokenException at 2026-11-28T10:00:01.123Z, try 3',
+    );
+    const again = targetAlert(
+      'networkFirewall',
+      'failure',
+      'InvalidTokenException at 2026-11-28T10:01:00.001Z, try 1',
+    );
+    const other = targetAlert('networkFirewall', 'failure', 'AccessDeniedException: not authorized');
+
+    // Assess
+    expect(again.repeat).toEqual(first.repeat);
+    expect(other.repeat?.fingerprint).not.toBe(first.repeat?.fingerprint);
+  });
+});
+
+describe('digestAlert', () => {
+  it('puts a burst in one message with a table of outcome, indicator, reason and until', () => {
+    // Prepare
+    const blocked = ['c2-a.example.com', 'c2-b.example.com', 'c2-c.example.com'].map(
+      (domain) => alertFor(guardDutySignal(domain, { detector: 'Backdoor:EC2/C&CActivity.B!DNS' })).alert,
+    );
+    const expired = lifecycleAlert(activeDecision(IP), 'expired', 'expired at 2026-11-28T10:00:00.000Z', []);
+    const failed = targetAlert('networkAcls', 'failure', 'Updating networkAcls failed: AccessDenied');
+    const shadow = alertFor(guardDutySignal('203.0.113.9', { sample: true })).alert;
+
+    // Act
+    const alert = digestAlert([...blocked, expired, failed, shadow]);
+
+    // Assess
+    expect(alert.subject).toBe(
+      '[Egress Warden] DIGEST of 6 alerts: 3 BLOCKED, 1 EXPIRED, 1 FAILED, 1 WOULD BLOCK',
+    );
+    const until = isoAt(4 * HOUR);
+    expect(alert.message).toBe(
+      [
+        '6 alerts in one run, sent as one message. Each is in the audit trail: egress-warden explain <indicator>.',
+        '',
+        'OUTCOME      INDICATOR         REASON                                     UNTIL',
+        `BLOCKED      c2-a.example.com  C2 domain, severity 8                      ${until}`,
+        `BLOCKED      c2-b.example.com  C2 domain, severity 8                      ${until}`,
+        `BLOCKED      c2-c.example.com  C2 domain, severity 8                      ${until}`,
+        'EXPIRED      198.51.100.77/32  expired at 2026-11-28T10:00:00.000Z        -',
+        'FAILED       networkAcls       Updating networkAcls failed: AccessDenied  -',
+        `WOULD BLOCK  203.0.113.9/32    C2 IP, severity 8                          ${until}`,
+      ].join('\n'),
+    );
+    expect(alert.attributes).toEqual({
+      outcome: 'digest',
+      severity: 8,
+      indicatorKind: 'mixed',
+      source: 'egress-warden',
+      targets: ['dnsFirewall', 'networkAcls', 'networkFirewall'],
+    });
+    expect(alert.indicators).toEqual([
+      'c2-a.example.com',
+      'c2-b.example.com',
+      'c2-c.example.com',
+      '198.51.100.77/32',
+      '203.0.113.9/32',
+    ]);
+  });
+
+  it('keeps a forged line in a reason inside its row', () => {
+    // Prepare
+    const failed = targetAlert('networkAcls', 'failure', 'boom\nBLOCKED everything');
+
+    // Act
+    const alert = digestAlert([failed]);
+
+    // Assess
+    expect(alert.message.split('\n')).toHaveLength(4);
+    expect(alert.message).toContain('boom\\u000aBLOCKED everything');
   });
 });

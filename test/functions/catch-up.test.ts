@@ -156,6 +156,30 @@ describe('catch-up handler', () => {
     expect(sns).toHaveReceivedCommand(PublishCommand);
   });
 
+  it('sends the alerts of a run that catches up on many findings as one digest', async () => {
+    // Prepare
+    const findings = Array.from({ length: 7 }, (_, i) => {
+      const finding = c2IpFinding();
+      const action = finding.Service?.Action?.NetworkConnectionAction;
+      if (action) action.RemoteIpDetails = { IpAddressV4: `198.51.100.${i + 1}` };
+      return { ...finding, Id: `finding-${i + 1}` };
+    });
+    guardDuty.on(ListFindingsCommand).resolves({ FindingIds: findings.map((finding) => finding.Id ?? '') });
+    guardDuty.on(GetFindingsCommand).resolves({ Findings: findings });
+    const { handler, store } = build();
+
+    // Act
+    await handler(schedule, context);
+
+    // Assess
+    const subjects = sns.commandCalls(PublishCommand).map((call) => call.args[0].input.Subject);
+    expect(subjects).toEqual(['[Egress Warden] DIGEST of 7 alerts: 7 WOULD BLOCK']);
+    expect((await store.listAudit('198.51.100.1/32')).map((record) => record.event)).toEqual([
+      'shadow',
+      'alerted',
+    ]);
+  });
+
   it('publishes CatchUpFindings in embedded metric format', async () => {
     // Prepare
     guardDuty.on(ListFindingsCommand).resolves({ FindingIds: [] });

@@ -68,12 +68,12 @@ afterEach(() => {
 });
 
 /** A fresh table, a fake SNS and the handler on them, the clock at START. */
-async function createWorld() {
+async function createWorld(variables: Record<string, string> = {}) {
   const tableName = await dynalite.createTable();
   const dynamodb = new DynamoDBClient({ endpoint: dynalite.endpoint, region: 'us-east-1', credentials });
   const snsClient = new SNSClient({ region: 'us-east-1', credentials });
   const sns = fakeSns(mockClient(snsClient));
-  const core = createAwsCore(parseEnvironment(lambdaEnvironment(tableName)), {
+  const core = createAwsCore(parseEnvironment({ ...lambdaEnvironment(tableName), ...variables }), {
     dynamodb,
     sns: snsClient,
     clock: new ManualClock(START),
@@ -141,6 +141,41 @@ describe('decide', () => {
       INVALID.map(() => 1),
     ]);
     expect(world.sns.published.length).toBeGreaterThan(0);
+  });
+
+  it('sends the alerts of a burst as one digest once the batch is done, and notes it in each audit trail', async () => {
+    // Prepare
+    const world = await createWorld();
+    output = captureOutput();
+
+    // Act
+    await world.invoke(sqsEventOf(SAMPLES));
+
+    // Assess
+    const subjects = world.sns.published.map((message) => message.subject ?? '');
+    const digests = subjects.filter((subject) => subject.startsWith('[Egress Warden] DIGEST of '));
+    expect(digests).toHaveLength(1);
+    expect(subjects.filter((subject) => subject.startsWith('[Egress Warden] BLOCKED'))).toEqual([]);
+    const trail = await world.core.store.listAudit('guarddutyc2activityb.com');
+    expect(trail.filter((record) => record.event === 'alerted')).toEqual([
+      expect.objectContaining({ actor: 'egress-warden', reason: digests[0] }),
+    ]);
+  });
+
+  it('sends the few alerts of a small batch each on its own, with the undo command on the real bus', async () => {
+    // Prepare
+    const world = await createWorld({ [ENVIRONMENT.bus]: 'EgressWarden-bus' });
+
+    // Act
+    await world.invoke(sqsEventOf(['guardduty/c2-domain.json']));
+
+    // Assess
+    const [alert] = world.sns.published;
+    expect(world.sns.published).toHaveLength(1);
+    expect(alert?.subject).toMatch(
+      /^\[Egress Warden\] (BLOCKED|WOULD BLOCK) guarddutyc2activityb\.com \(C2 domain, severity /,
+    );
+    expect(alert?.message).toContain('"EventBusName":"EgressWarden-bus"');
   });
 
   it('fails only the record whose write stays throttled, and decides it when SQS delivers it again', async () => {

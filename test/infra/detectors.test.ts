@@ -682,7 +682,7 @@ describe('a configuration without detectors', () => {
     template.resourceCountIs('AWS::SQS::Queue', 2);
     const json = JSON.stringify(template.toJSON());
     expect(json).not.toMatch(
-      /"s3:|aws\.s3|DETECTOR_TABLE_NAME|WARDEN_BUS_NAME|FEEDS_BUCKET|DetectDns|DetectFlows|DetectorTable|DetectorFailure/,
+      /"s3:|aws\.s3|DETECTOR_TABLE_NAME|FEEDS_BUCKET|DetectDns|DetectFlows|DetectorTable|DetectorFailure/,
     );
     template.hasResourceProperties('AWS::Events::EventBusPolicy', {
       Statement: {

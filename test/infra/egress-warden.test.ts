@@ -328,6 +328,7 @@ describe('EgressWarden stack', () => {
       ENVIRONMENT.config,
       ENVIRONMENT.table,
       ENVIRONMENT.topic,
+      ENVIRONMENT.bus,
       ENVIRONMENT.domainList,
       ENVIRONMENT.ruleGroup,
     ];
@@ -339,6 +340,39 @@ describe('EgressWarden stack', () => {
         policy: { targets: { dnsFirewall: { mode: 'alert' } } },
       });
     }
+  });
+
+  it('names the warden bus to every function, for the undo commands in alerts', () => {
+    const busId = logicalIdOf('AWS::Events::EventBus', 'EgressWardenBus');
+    for (const name of ['Decide', 'Enforce', 'CatchUp']) {
+      const variables = (functionNamed(name).Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(variables[ENVIRONMENT.bus]).toEqual({ Ref: busId });
+      expect(variables).not.toHaveProperty(ENVIRONMENT.chatTopic);
+    }
+  });
+
+  it('adds an encrypted chat topic the functions publish to, and outputs it, only when alerts.chat is on', () => {
+    // Prepare
+    const withChat = synthTemplate({ ...EXAMPLE_CONFIG, alerts: { ...EXAMPLE_CONFIG.alerts, chat: true } });
+
+    // Assess
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    withChat.resourceCountIs('AWS::SNS::Topic', 2);
+    const chatId = Object.keys(withChat.findResources('AWS::SNS::Topic')).find((id) =>
+      id.startsWith('EgressWardenChatTopic'),
+    );
+    withChat.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    withChat.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ [ENVIRONMENT.chatTopic]: { Ref: chatId } }) },
+    });
+    withChat.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: 'sns:Publish', Resource: Match.arrayWith([{ Ref: chatId }]) }),
+        ]),
+      },
+    });
+    expect(Object.keys(withChat.findOutputs('*')).join(' ')).toContain('ChatTopicArn');
   });
 
   it('outputs the names and addresses a user needs', () => {

@@ -77,8 +77,9 @@ describe('simulate on the bundled sample events', () => {
   it('does not block the medium-severity finding but alerts about it', () => {
     // Assess
     expect(outcomesFor(result, 'uploads.droppoint-example.org')).toEqual(['skipped:below-threshold']);
-    expect(result.alerts.map((a) => a.subject)).toContain(
-      '[Egress Warden] WOULD BLOCK uploads.droppoint-example.org (Trojan:EC2/DropPoint!DNS)',
+    const digest = result.alerts.find((a) => a.subject.startsWith('[Egress Warden] DIGEST'));
+    expect(digest?.message.split('\n')).toContainEqual(
+      expect.stringMatching(/^WOULD BLOCK +uploads\.droppoint-example\.org +drop point domain, severity 5 /),
     );
   });
 

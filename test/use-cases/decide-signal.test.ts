@@ -45,7 +45,7 @@ describe('decideSignal', () => {
       { event: 'blocked', actor: 'guardduty:Backdoor:EC2/C&CActivity.B' },
     ]);
     expect(warden.alerts.published.map((a) => a.subject)).toEqual([
-      '[Egress Warden] BLOCKED 198.51.100.77/32 (Backdoor:EC2/C&CActivity.B)',
+      '[Egress Warden] BLOCKED 198.51.100.77/32 (C2 IP, severity 8) for 4h',
     ]);
   });
 
@@ -87,6 +87,31 @@ describe('decideSignal', () => {
     ]);
   });
 
+  it('alerts EXTENDED when a repeat moves the end of the block, and says nothing when it does not', async () => {
+    // Prepare
+    const warden = createWarden();
+    await decideSignal(sampleSignal('guardduty/c2-ip-outbound.json', warden), warden.deps);
+    warden.clock.advance(HOUR);
+    const later = loadEvent<GuardDutyEvent>('guardduty/c2-ip-republished.json');
+    later.detail.service.eventLastSeen = '2026-11-28T10:55:00.000Z';
+    await decideSignal(signalFrom(later, warden), warden.deps);
+    const manual = manualSignal('198.51.100.77', warden);
+    const sameEnd = {
+      ...manual,
+      request: { requestedBy: 'alice@example.com', reason: 'same', ttlMs: 4 * HOUR },
+    };
+
+    // Act
+    const unchanged = await decideSignal(sameEnd, warden.deps);
+
+    // Assess
+    expect(unchanged).toMatchObject({ outcome: 'extended', expiresAt: at(5 * HOUR) });
+    expect(warden.alerts.published.map((alert) => alert.subject)).toEqual([
+      '[Egress Warden] BLOCKED 198.51.100.77/32 (C2 IP, severity 8) for 4h',
+      '[Egress Warden] EXTENDED 198.51.100.77/32 (C2 IP, severity 8) for 4h',
+    ]);
+  });
+
   it('refuses to block 0.0.0.0/0 and records nothing', async () => {
     // Prepare
     const warden = createWarden();
@@ -100,7 +125,7 @@ describe('decideSignal', () => {
     expect(report.reason).toMatch(/wider than \/16/);
     expect(warden.store.snapshot().decisions).toEqual([]);
     expect(warden.alerts.published.map((a) => a.subject)).toEqual([
-      '[Egress Warden] DID NOT BLOCK 0.0.0.0/0 (manual)',
+      '[Egress Warden] NOT BLOCKED 0.0.0.0/0 (manual, severity 8)',
     ]);
   });
 
@@ -163,7 +188,7 @@ describe('decideSignal', () => {
     expect(report).toMatchObject({ outcome: 'skipped', skipReason: 'below-threshold' });
     expect(await warden.store.listActive()).toEqual([]);
     expect(warden.alerts.published.map((a) => a.subject)).toEqual([
-      '[Egress Warden] WOULD BLOCK uploads.droppoint-example.org (Trojan:EC2/DropPoint!DNS)',
+      '[Egress Warden] WOULD BLOCK uploads.droppoint-example.org (drop point domain, severity 5) for 4h',
     ]);
   });
 
@@ -304,7 +329,7 @@ describe('decideSignal', () => {
         'covers it; unblock 203.0.113.0/24 instead',
     );
     expect(warden.alerts.published.at(-1)?.subject).toBe(
-      '[Egress Warden] DID NOT UNBLOCK 203.0.113.45/32 (manual)',
+      '[Egress Warden] NOT UNBLOCKED 203.0.113.45/32 by bob@example.com',
     );
     expect(warden.alerts.published.at(-1)?.message).toContain('unblock 203.0.113.0/24 instead');
     expect(await warden.store.listActive()).toHaveLength(1);
@@ -446,6 +471,8 @@ function readCounting(store: DecisionStore): { store: DecisionStore; keys: strin
     putCatchUpWatermark: (watermark, expected) => store.putCatchUpWatermark(watermark, expected),
     getVpcCidrs: () => store.getVpcCidrs(),
     putVpcCidrs: (record) => store.putVpcCidrs(record),
+    claimAlert: (slot, fingerprint, at, until) => store.claimAlert(slot, fingerprint, at, until),
+    releaseAlerts: (slots, at) => store.releaseAlerts(slots, at),
   };
   return result;
 }

@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-network-firewall';
 import {
   AccessDeniedException,
+  ListFirewallDomainsCommand,
   Route53ResolverClient,
   UpdateFirewallDomainsCommand,
 } from '@aws-sdk/client-route53resolver';
@@ -316,8 +317,8 @@ describe('reconcile on the AWS adapters', () => {
     }
     expect(await world.deps.store.listActive()).toEqual([]);
     expect(world.sns.published.map((message) => message.subject).sort()).toEqual([
-      `[Egress Warden] EXPIRED ${C2_IP}`,
-      `[Egress Warden] EXPIRED ${C2_DOMAIN}`,
+      `[Egress Warden] EXPIRED ${C2_IP} (C2 IP, severity 8)`,
+      `[Egress Warden] EXPIRED ${C2_DOMAIN} (C2 domain, severity 8)`,
     ]);
   });
 
@@ -414,6 +415,40 @@ describe('reconcile on the AWS adapters', () => {
     );
     expect(repaired.targets.map(({ status }) => status)).toEqual(['applied', 'unchanged', 'unchanged']);
     expect(world.resolver.sortedDomains()).toEqual([`*.${C2_DOMAIN}.`, `${C2_DOMAIN}.`]);
+  });
+
+  it('alerts a failing target once per repeat interval across runs, and at once when it fails again after recovering', async () => {
+    // Prepare
+    const world = await createWorld();
+    await decideSampleFindings(world);
+    const denied = new AccessDeniedException({
+      $metadata,
+      message: 'not authorized (request 1f0e2d3c-4b5a-4968-8776-655443322110)',
+    });
+    world.resolver.failAlways(UpdateFirewallDomainsCommand, denied);
+    const failedAlerts = () =>
+      world.sns.published.filter(
+        (message) => message.subject === '[Egress Warden] FAILED to update dnsFirewall',
+      ).length;
+
+    // Act
+    const counts: number[] = [];
+    for (const step of [0, MINUTE, 58 * MINUTE, 2 * MINUTE]) {
+      world.clock.advance(step);
+      await reconcile(world.deps);
+      counts.push(failedAlerts());
+    }
+    world.resolver.recover();
+    world.clock.advance(MINUTE);
+    await reconcile(world.deps);
+    // Converged now, so the next run only reads the list: the same refusal, on the read this time.
+    world.resolver.failAlways(ListFirewallDomainsCommand, denied);
+    world.clock.advance(MINUTE);
+    await reconcile(world.deps);
+    counts.push(failedAlerts());
+
+    // Assess
+    expect(counts).toEqual([1, 1, 1, 2, 3]);
   });
 
   it('reports a domain quota reached on ADD as overflow, not as a failure', async () => {

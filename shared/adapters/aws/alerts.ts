@@ -1,7 +1,12 @@
 import { Buffer } from 'node:buffer';
-import { type MessageAttributeValue, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import {
+  type MessageAttributeValue,
+  PublishCommand,
+  type PublishCommandInput,
+  type SNSClient,
+} from '@aws-sdk/client-sns';
 import { awsErrorCode } from '#adapters/aws/errors';
-import type { Alert } from '#domain/alert';
+import type { Alert, AlertAttribute } from '#domain/alert';
 import { TargetNotFoundError, ThrottledError } from '#domain/errors';
 import type { AlertSink } from '#ports/alerts';
 import { sleep as defaultSleep, withRetry } from '#shared/runtime/retry';
@@ -10,6 +15,12 @@ import { sleep as defaultSleep, withRetry } from '#shared/runtime/retry';
 export interface SnsAlertsOptions {
   readonly client: SNSClient;
   readonly topicArn: string;
+  /**
+   * The chat topic (AWS Chatbot / Amazon Q Developer in chat applications subscribes to it): each alert is
+   * published there too, as a custom notification. A topic of its own because SNS sends message attributes
+   * only with a plain message, never with `MessageStructure: 'json'`, and the main topic's filters need them.
+   */
+  readonly chatTopicArn?: string;
   /** Injected so tests never wait. */
   readonly sleep?: (ms: number) => Promise<void>;
 }
@@ -50,25 +61,36 @@ const ELLIPSIS = '...';
 export class SnsAlerts implements AlertSink {
   readonly #client: SNSClient;
   readonly #topicArn: string;
+  readonly #chatTopicArn: string | undefined;
   readonly #sleep: (ms: number) => Promise<void>;
 
   constructor(options: SnsAlertsOptions) {
     this.#client = options.client;
     this.#topicArn = options.topicArn;
+    this.#chatTopicArn = options.chatTopicArn;
     this.#sleep = options.sleep ?? defaultSleep;
   }
 
-  /** Publishes one alert. Throws ThrottledError, TargetNotFoundError. */
+  /**
+   * Publishes one alert, then (when a chat topic is set) its custom notification. Throws ThrottledError,
+   * TargetNotFoundError.
+   */
   async publish(alert: Alert): Promise<void> {
     const attributes = toMessageAttributes(alert.attributes);
     const subject = toSubject(alert.subject);
     const message = toMessage(alert, SNS_MAX_MESSAGE_BYTES - attributesBytes(attributes));
-    const command = new PublishCommand({
-      TopicArn: this.#topicArn,
+    const filters = Object.keys(attributes).length > 0 ? { MessageAttributes: attributes } : {};
+    await this.#send(this.#topicArn, {
       ...(subject ? { Subject: subject } : {}),
       Message: message,
-      ...(Object.keys(attributes).length > 0 ? { MessageAttributes: attributes } : {}),
+      ...filters,
     });
+    if (this.#chatTopicArn === undefined) return;
+    await this.#send(this.#chatTopicArn, { Message: JSON.stringify(toChatNotification(alert)), ...filters });
+  }
+
+  async #send(topicArn: string, input: Omit<PublishCommandInput, 'TopicArn'>): Promise<void> {
+    const command = new PublishCommand({ TopicArn: topicArn, ...input });
     try {
       await withRetry(() => this.#client.send(command), {
         ...RETRY,
@@ -80,21 +102,80 @@ export class SnsAlerts implements AlertSink {
       const reason = error instanceof Error ? error.message : String(error);
       if (THROTTLING_CODES.has(code)) {
         throw new ThrottledError(
-          `SNS topic ${this.#topicArn}: still throttled after ${RETRY.attempts} attempts: ${reason}`,
+          `SNS topic ${topicArn}: still throttled after ${RETRY.attempts} attempts: ${reason}`,
           code,
-          {
-            cause: error,
-          },
+          { cause: error },
         );
       }
       if (NOT_FOUND_CODES.has(code)) {
-        throw new TargetNotFoundError(`SNS topic ${this.#topicArn} not found: ${reason}`, code, {
-          cause: error,
-        });
+        throw new TargetNotFoundError(`SNS topic ${topicArn} not found: ${reason}`, code, { cause: error });
       }
       throw error;
     }
   }
+}
+
+/**
+ * The custom notification format of AWS Chatbot / Amazon Q Developer in chat applications (its "Custom
+ * notifications" guide: `version`, `source: "custom"`, `content` with `textType`, `title`, `description`,
+ * `nextSteps`, `keywords`).
+ */
+interface ChatNotification {
+  readonly version: '1.0';
+  readonly source: 'custom';
+  readonly content: {
+    readonly textType: 'client-markdown';
+    readonly title: string;
+    readonly description: string;
+    readonly nextSteps?: readonly string[];
+    readonly keywords?: readonly string[];
+  };
+}
+
+/** How much of the message chat shows; the e-mail has the whole of it. */
+const CHAT_MAX_DESCRIPTION = 4_000;
+const FENCE = '```';
+
+/**
+ * The alert as a chat notification: the subject as title; the message (without its closing next-step lines,
+ * which become `nextSteps`) and the evidence in a code block, so that free text from findings and operators
+ * is shown as it is, never rendered as markup or links; the outcome, severity and targets as keywords.
+ */
+function toChatNotification(alert: Alert): ChatNotification {
+  const steps = alert.nextSteps ?? [];
+  const lines = alert.message.split('\n');
+  const first = steps.length > 0 ? lines.indexOf(`  ${steps[0]}`) : -1;
+  // The steps close the message after a title line ("To undo it:"); chat lists them on their own.
+  const text = compose((first > 0 ? lines.slice(0, first - 1) : lines).join('\n'), alert.evidence ?? []);
+  const shown =
+    text.length <= CHAT_MAX_DESCRIPTION
+      ? text
+      : `${text.slice(0, CHAT_MAX_DESCRIPTION)}\n[cut: the e-mail alert has the rest]`;
+  const keywords = [
+    typeof alert.attributes.outcome === 'string' ? alert.attributes.outcome : '',
+    typeof alert.attributes.severity === 'number' ? `severity ${alert.attributes.severity}` : '',
+    ...asList(alert.attributes.targets),
+  ].filter((keyword) => keyword !== '');
+  return {
+    version: '1.0',
+    source: 'custom',
+    content: {
+      textType: 'client-markdown',
+      title: plainMarkdown(toSubject(alert.subject)),
+      description: `${FENCE}\n${shown.replaceAll(FENCE, "'''")}\n${FENCE}`,
+      ...(steps.length > 0 ? { nextSteps: steps.map((step) => `\`${step.replaceAll('`', "'")}\``) } : {}),
+      ...(keywords.length > 0 ? { keywords } : {}),
+    },
+  };
+}
+
+/** Angle brackets and `&` make links and mentions in chat markup: shown as look-alikes instead. */
+function plainMarkdown(text: string): string {
+  return text.replaceAll('<', '\u2039').replaceAll('>', '\u203a').replaceAll('&', '+');
+}
+
+function asList(value: AlertAttribute | undefined): readonly string[] {
+  return typeof value === 'object' ? value : [];
 }
 
 /**
@@ -181,11 +262,11 @@ function utf8Bytes(text: string): number {
 
 /**
  * Message attributes SNS accepts, from the alert's attributes: finite numbers within ±10^9 as `Number`
- * (rounded to 5 decimals), anything else as `String`. Dropped, never sent: invalid names (SNS would refuse
+ * (rounded to 5 decimals), lists as `String.Array` (a JSON array), anything else as `String`. Dropped, never sent: invalid names (SNS would refuse
  * the whole Publish), empty strings, and whatever would take the attributes past 16 KB.
  */
 function toMessageAttributes(
-  attributes: Readonly<Record<string, string | number>>,
+  attributes: Readonly<Record<string, AlertAttribute>>,
 ): Record<string, MessageAttributeValue> {
   const result: Record<string, MessageAttributeValue> = {};
   let total = 0;
@@ -201,7 +282,11 @@ function toMessageAttributes(
   return result;
 }
 
-function toAttributeValue(value: string | number): MessageAttributeValue | undefined {
+function toAttributeValue(value: AlertAttribute): MessageAttributeValue | undefined {
+  // A subscription filter on a String.Array matches when any element matches (SNS filter policies).
+  if (typeof value === 'object') {
+    return value.length === 0 ? undefined : { DataType: 'String.Array', StringValue: JSON.stringify(value) };
+  }
   if (typeof value === 'number') {
     if (Number.isFinite(value) && Math.abs(value) <= MAX_NUMBER_ATTRIBUTE) {
       return { DataType: 'Number', StringValue: String(Number(value.toFixed(5))) };

@@ -8,6 +8,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import {
   activePartitions,
+  alertClaimKey,
+  alertClaimPartition,
   assertNextVersion,
   auditPrefix,
   breakerKey,
@@ -22,6 +24,7 @@ import {
   fromVpcCidrsItem,
   indicatorPartition,
   networkAclLedgerKey,
+  toAlertClaimItem,
   toAuditItem,
   toBreakerItem,
   toCatchUpWatermarkItem,
@@ -245,6 +248,55 @@ export class DynamoDbDecisionStore implements DecisionStore {
     const item = toVpcCidrsItem(record);
     await this.#call('PutItem', () =>
       this.#client.send(new PutCommand({ TableName: this.#tableName, Item: item })),
+    );
+  }
+
+  async claimAlert(slot: string, fingerprint: string, at: string, until: string): Promise<boolean> {
+    const item = toAlertClaimItem(slot, fingerprint, until);
+    try {
+      await this.#call('PutItem', () =>
+        this.#client.send(
+          new PutCommand({
+            TableName: this.#tableName,
+            Item: item,
+            // Times are normalised ISO 8601, so comparing them as text compares them as times.
+            ConditionExpression: 'attribute_not_exists(#pk) OR #fingerprint <> :fingerprint OR #until <= :at',
+            ExpressionAttributeNames: {
+              '#pk': DECISION_TABLE.partitionKey.name,
+              '#fingerprint': 'fingerprint',
+              '#until': 'until',
+            },
+            ExpressionAttributeValues: { ':fingerprint': fingerprint, ':at': toSortableTime(at, 'at') },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConcurrentUpdateError) return false;
+      throw error;
+    }
+  }
+
+  async releaseAlerts(slots: readonly string[], at: string): Promise<void> {
+    const wanted = new Set(slots.map((slot) => alertClaimKey(slot).sk));
+    if (wanted.size === 0) return;
+    // One read finds the few claims held; only those are written. A released claim is one that lapsed at `at`
+    // (PutItem, which the functions may already call, rather than DeleteItem, which they need for nothing else).
+    const held = await this.#queryAll({
+      TableName: this.#tableName,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': DECISION_TABLE.partitionKey.name },
+      ExpressionAttributeValues: { ':pk': alertClaimPartition() },
+      ConsistentRead: true,
+    });
+    const freed = held.filter((item) => wanted.has(String(item.sk)) && item.fingerprint !== '');
+    await Promise.all(
+      freed.map((item) => {
+        const released = toAlertClaimItem(String(item.sk), '', at);
+        return this.#call('PutItem', () =>
+          this.#client.send(new PutCommand({ TableName: this.#tableName, Item: released })),
+        );
+      }),
     );
   }
 

@@ -12,6 +12,7 @@
  * | catch-up watermark | `CATCHUP` | `GUARDDUTY`          | `since` (normalised ISO 8601), `version`           |
  * | VPC CIDRs | `CONTEXT`    | `VPC_CIDRS`               | `vpcIds` (sorted), `cidrs` (canonical), `readAt` (normalised ISO 8601); no version |
  * | domain baseline | `BASELINE#<vpcId>` | `<registered domain>` | `hosts` (string set), `days` (string set of days since the epoch); no version |
+ * | alert claim | `ALERT`    | `<slot>`                  | `fingerprint` (empty once released), `until` (normalised ISO 8601), `ttl` = `until` + 1 day; no version |
  *
  * * **Active index.** The sparse global secondary index `active` (`gsi1pk`, `gsi1sk`, all attributes
  *   projected) holds active decisions only: `gsi1pk = ACTIVE#<n>` with n = FNV-1a(key) mod 4, so no single
@@ -132,6 +133,40 @@ export function catchUpWatermarkKey(): { pk: string; sk: string } {
 /** The primary key of the VPC CIDRs record. */
 export function vpcCidrsKey(): { pk: string; sk: string } {
   return { ...VPC_CIDRS_KEY };
+}
+
+/** The partition of the alert claims (one item per slot: few, small, rarely written). */
+const ALERT_PARTITION = 'ALERT';
+
+/** The partition holding every alert claim. */
+export function alertClaimPartition(): string {
+  return ALERT_PARTITION;
+}
+
+/** The primary key of the claim on one alert slot. */
+export function alertClaimKey(slot: string): { pk: string; sk: string } {
+  if (slot === '' || Buffer.byteLength(slot, 'utf8') > 1024) {
+    throw new InvalidInputError(
+      `must be a non-empty name of at most 1024 bytes, got ${JSON.stringify(slot)}`,
+      'slot',
+    );
+  }
+  return { pk: ALERT_PARTITION, sk: slot };
+}
+
+/**
+ * The item of a claim on an alert slot, its `until` normalised, with a `ttl` a day after it so that DynamoDB
+ * removes lapsed claims (late by up to 48 hours, which only costs space: a lapsed claim is overwritten anyway).
+ * Throws InvalidInputError when `until` is not a time.
+ */
+export function toAlertClaimItem(slot: string, fingerprint: string, until: string): Record<string, unknown> {
+  const normalised = toSortableTime(until, 'until');
+  return {
+    ...alertClaimKey(slot),
+    fingerprint,
+    until: normalised,
+    [DECISION_TABLE.timeToLiveAttribute]: Math.floor(Date.parse(normalised) / 1000) + DAY_SECONDS,
+  };
 }
 
 /**

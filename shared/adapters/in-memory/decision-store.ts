@@ -1,4 +1,5 @@
 import {
+  alertClaimKey,
   assertNextVersion,
   fromAuditItem,
   fromBreakerItem,
@@ -6,6 +7,7 @@ import {
   fromDecisionItem,
   fromNetworkAclLedgerItem,
   fromVpcCidrsItem,
+  toAlertClaimItem,
   toAuditItem,
   toBreakerItem,
   toCatchUpWatermarkItem,
@@ -47,12 +49,13 @@ export class InMemoryDecisionStore implements DecisionStore {
   #ledger: Record<string, unknown> | undefined;
   #watermark: Record<string, unknown> | undefined;
   #vpcCidrs: Record<string, unknown> | undefined;
+  readonly #alertClaims = new Map<string, Record<string, unknown>>();
   #failure: Error | undefined;
   #calls = 0;
 
   /**
    * Write calls made (`put`, `appendAudit`, `putBreaker`, `putNetworkAclLedger`, `putCatchUpWatermark`,
-   * `putVpcCidrs`), failed ones included.
+   * `putVpcCidrs`, `claimAlert`, `releaseAlerts`), failed ones included.
    */
   get calls(): number {
     return this.#calls;
@@ -192,6 +195,23 @@ export class InMemoryDecisionStore implements DecisionStore {
   async putVpcCidrs(record: VpcCidrsRecord): Promise<void> {
     this.#beginWrite();
     this.#vpcCidrs = toVpcCidrsItem(record);
+  }
+
+  async claimAlert(slot: string, fingerprint: string, at: string, until: string): Promise<boolean> {
+    this.#beginWrite();
+    const item = toAlertClaimItem(slot, fingerprint, until);
+    const now = toSortableTime(at, 'at');
+    const held = this.#alertClaims.get(slot);
+    if (held && held.fingerprint === fingerprint && String(held.until) > now) return false;
+    this.#alertClaims.set(slot, item);
+    return true;
+  }
+
+  async releaseAlerts(slots: readonly string[], at: string): Promise<void> {
+    const held = slots.filter((slot) => this.#alertClaims.get(alertClaimKey(slot).sk)?.fingerprint);
+    if (held.length === 0) return;
+    this.#beginWrite();
+    for (const slot of held) this.#alertClaims.set(slot, toAlertClaimItem(slot, '', at));
   }
 
   /** Copies of the stored decisions that pass `test`; items are tested before copying, as most do not pass. */

@@ -8,13 +8,14 @@
  * is emptied of Egress Warden's entries. Alerts about ended blocks go out after the targets were written and
  * say, per target, whether the block is gone.
  */
-import { lifecycleAlert, type Removal, targetAlert } from '#domain/alert';
+import { lifecycleAlert, type Removal, repeatSlot, targetAlert } from '#domain/alert';
 import type { BlockEntry } from '#domain/block';
 import type { Decision } from '#domain/decision';
 import { ConcurrentUpdateError } from '#domain/errors';
 import { protectionOf } from '#domain/guard-rails';
 import { parseIndicator } from '#domain/indicator';
 import { TARGET_NAMES, type TargetName } from '#domain/target';
+import { AlertBatch, type AlertFlushReport } from '../alerting';
 import type { DecisionReport } from '../decide-signal';
 import type { Dependencies } from '../dependencies';
 import { enforceDnsFirewall } from './dns-firewall';
@@ -45,6 +46,8 @@ export interface ReconcileReport {
   readonly deferred: number;
   /** True when the time budget ran out: a target is `partial`, or some endings were deferred. */
   readonly cutShort: boolean;
+  /** What the run's alerts came to: sent, held back as repeats, failed. */
+  readonly alerts: AlertFlushReport;
 }
 
 /** How a reconcile run is bounded. */
@@ -79,9 +82,12 @@ interface Ending {
  * stops at a consistent point when its time runs out and reports what is left; the next run continues.
  */
 export async function reconcile(
-  deps: Dependencies,
+  dependencies: Dependencies,
   options: ReconcileOptions = {},
 ): Promise<ReconcileReport> {
+  // The run's alerts go out together at its end: one digest for a burst, repeated failures held back.
+  const alerting = new AlertBatch(dependencies);
+  const deps: Dependencies = { ...dependencies, alerts: alerting };
   const { store, policy, clock } = deps;
   const now = clock.now();
   const at = now.toISOString();
@@ -177,17 +183,16 @@ export async function reconcile(
   // IP blocks. Each catches its own failure, so one never stops the others.
   const targets = await Promise.all(TARGET_NAMES.map(enforceTarget));
   await recordOverflow(active, targets, deps);
-  // Up to MAX_ENDINGS_PER_RUN alerts: one after the other, their latency alone would outlast the run's margin.
-  const alerts = endings.map(({ decision, event, reason }) =>
-    lifecycleAlert(decision, event, reason, removalsOf(decision, targets)),
-  );
-  for (let from = 0; from < alerts.length; from += WRITES_IN_FLIGHT) {
-    await Promise.all(
-      alerts.slice(from, from + WRITES_IN_FLIGHT).map((alert) => publishQuietly(deps, alert)),
-    );
+  // Buffered: the batch sends them at the end of the run, as one digest when there are many.
+  for (const { decision, event, reason } of endings) {
+    await publishQuietly(deps, lifecycleAlert(decision, event, reason, removalsOf(decision, targets)));
   }
+  // Like publishQuietly: freeing repeat slots must not fail a run whose targets were written; a slot left
+  // claimed only delays the next alert of that problem to the end of its interval.
+  await alerting.cleared(healthySlots(targets)).catch(() => undefined);
+  const alerts = await alerting.flush();
   const cutShort = deferred > 0 || targets.some((t) => t.status === 'partial');
-  return { at, ended: endings.map(toReport), targets, deferred, cutShort };
+  return { at, ended: endings.map(toReport), targets, deferred, cutShort, alerts };
 }
 
 /**
@@ -227,6 +232,14 @@ async function end(
     { key: decision.key, at, event, actor: 'egress-warden', reason, expiresAt: decision.expiresAt },
   ]);
   return { decision, event, reason };
+}
+
+/** The repeat slots of the problems this run did not have: a failure there next time alerts at once. */
+function healthySlots(targets: readonly TargetReport[]): string[] {
+  return targets.flatMap(({ target, status, overflow }) => [
+    ...(status === 'failed' ? [] : [repeatSlot(target, 'failure')]),
+    ...(status === 'failed' || overflow.length > 0 ? [] : [repeatSlot(target, 'overflow')]),
+  ]);
 }
 
 /** What became of an ended block on each of its targets in this run. */

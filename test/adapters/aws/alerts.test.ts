@@ -309,6 +309,20 @@ describe('SnsAlerts', () => {
       });
     });
 
+    it('sends a list as String.Array, so that a filter on one target matches every alert naming it', async () => {
+      // Prepare
+      const attributes = { outcome: 'blocked', targets: ['dnsFirewall', 'networkFirewall'], none: [] };
+
+      // Act
+      await sns().publish(alert({ attributes }));
+
+      // Assess
+      expect(published().MessageAttributes).toEqual({
+        outcome: { DataType: 'String', StringValue: 'blocked' },
+        targets: { DataType: 'String.Array', StringValue: '["dnsFirewall","networkFirewall"]' },
+      });
+    });
+
     it('leaves MessageAttributes out when none is valid', async () => {
       // Prepare
       const attributes = { 'AWS.only': 'x' };
@@ -318,6 +332,86 @@ describe('SnsAlerts', () => {
 
       // Assess
       expect(published()).not.toHaveProperty('MessageAttributes');
+    });
+  });
+
+  describe('chat', () => {
+    const CHAT_TOPIC_ARN = `${TOPIC_ARN}-chat`;
+    const chat = () =>
+      new SnsAlerts({ client, topicArn: TOPIC_ARN, chatTopicArn: CHAT_TOPIC_ARN, sleep: noWait });
+
+    it('publishes each alert to the chat topic too, as a custom notification with the same attributes', async () => {
+      // Prepare
+      fakeSns(mock, [TOPIC_ARN, CHAT_TOPIC_ARN]);
+      const blocked = alert({
+        subject: '[Egress Warden] BLOCKED evil.example.com (C2 domain, severity 8) for 4h',
+        message: [
+          'BLOCKED domain evil.example.com for 4h.',
+          'Why: blocked for 4h (Backdoor:EC2/C&CActivity.B!DNS).',
+          'To undo it:',
+          "  egress-warden unblock evil.example.com --reason 'why it is safe'",
+        ].join('\n'),
+        attributes: { outcome: 'blocked', severity: 8, targets: ['dnsFirewall'] },
+        evidence: ['EC2 instance i-0abc is querying a C2 domain'],
+        nextSteps: ["egress-warden unblock evil.example.com --reason 'why it is safe'"],
+      });
+
+      // Act
+      await chat().publish(blocked);
+
+      // Assess
+      const calls = mock.commandCalls(PublishCommand).map((call) => call.args[0].input);
+      expect(calls.map((input) => input.TopicArn)).toEqual([TOPIC_ARN, CHAT_TOPIC_ARN]);
+      const [email, notification] = calls;
+      expect(notification?.MessageAttributes).toEqual(email?.MessageAttributes);
+      expect(notification).not.toHaveProperty('MessageStructure');
+      expect(JSON.parse(notification?.Message ?? '{}')).toEqual({
+        version: '1.0',
+        source: 'custom',
+        content: {
+          textType: 'client-markdown',
+          title: '[Egress Warden] BLOCKED evil.example.com (C2 domain, severity 8) for 4h',
+          description: [
+            '```',
+            'BLOCKED domain evil.example.com for 4h.',
+            'Why: blocked for 4h (Backdoor:EC2/C&CActivity.B!DNS).',
+            '',
+            'Evidence:',
+            'EC2 instance i-0abc is querying a C2 domain',
+            '```',
+          ].join('\n'),
+          nextSteps: ["`egress-warden unblock evil.example.com --reason 'why it is safe'`"],
+          keywords: ['blocked', 'severity 8', 'dnsFirewall'],
+        },
+      });
+    });
+
+    it('cannot be made to close the code block or add a link from free text', async () => {
+      // Prepare
+      fakeSns(mock, [TOPIC_ARN, CHAT_TOPIC_ARN]);
+      const forged = alert({
+        subject: '[Egress Warden] BLOCKED <https://evil.example|click> & more',
+        message: 'reason ``` **now bold** ```',
+      });
+
+      // Act
+      await chat().publish(forged);
+
+      // Assess
+      const input = mock.commandCalls(PublishCommand)[1]?.args[0].input;
+      const { content } = JSON.parse(input?.Message ?? '{}');
+      expect(content.title).toBe('[Egress Warden] BLOCKED \u2039https://evil.example|click\u203a + more');
+      expect(content.description).toBe("```\nreason ''' **now bold** '''\n```");
+    });
+
+    it('publishes nothing to a chat topic unless one is set', async () => {
+      // Act
+      await sns().publish(alert());
+
+      // Assess
+      expect(mock.commandCalls(PublishCommand).map((call) => call.args[0].input.TopicArn)).toEqual([
+        TOPIC_ARN,
+      ]);
     });
   });
 
