@@ -446,6 +446,10 @@ function readCounting(store: DecisionStore): { store: DecisionStore; keys: strin
     putCatchUpWatermark: (watermark, expected) => store.putCatchUpWatermark(watermark, expected),
     getVpcCidrs: () => store.getVpcCidrs(),
     putVpcCidrs: (record) => store.putVpcCidrs(record),
+    getPause: () => store.getPause(),
+    putPause: (state, expected) => store.putPause(state, expected),
+    getEnforceStatus: () => store.getEnforceStatus(),
+    putEnforceStatus: (status) => store.putEnforceStatus(status),
   };
   return result;
 }
