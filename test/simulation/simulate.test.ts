@@ -48,7 +48,7 @@ describe('simulate on the bundled sample events', () => {
 
   it('reads every sample', () => {
     // Assess
-    expect(inputs).toHaveLength(15);
+    expect(inputs).toHaveLength(17);
   });
 
   it('blocks the C2 domain on the DNS Firewall and the Network Firewall for 4 hours', () => {

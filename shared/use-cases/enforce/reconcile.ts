@@ -14,6 +14,7 @@ import type { Decision } from '#domain/decision';
 import { ConcurrentUpdateError } from '#domain/errors';
 import { protectionOf } from '#domain/guard-rails';
 import { parseIndicator } from '#domain/indicator';
+import { effectiveModeOf } from '#domain/policy';
 import { TARGET_NAMES, type TargetName } from '#domain/target';
 import type { DecisionReport } from '../decide-signal';
 import type { Dependencies } from '../dependencies';
@@ -103,8 +104,10 @@ export async function reconcile(deps: Dependencies): Promise<ReconcileReport> {
     }),
   };
   const targets: TargetReport[] = [];
+  // Paused, every enforcing target runs as in alert mode: it holds new blocks and still removes.
+  const pause = await store.getPause();
   for (const target of TARGET_NAMES) {
-    const mode = policy.targets[target].mode;
+    const mode = effectiveModeOf(target, policy, pause);
     const enforce = enforcers[target];
     if (!enforce) {
       targets.push({ target, mode, status: 'off', changes: 0, held: 0, overflow: [], warnings: [] });
