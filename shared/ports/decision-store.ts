@@ -45,8 +45,9 @@ export interface TargetStatus {
   readonly warnings: readonly string[];
   readonly warningsCut?: number;
   readonly error?: string;
-  /** Absent when the target was not read (off, or failed before reading). */
+  /** Absent when the target was not read (off, or failed before reading). At most ENFORCE_STATUS_USAGE_CAP. */
   readonly usage?: readonly UsageMeter[];
+  readonly usageCut?: number;
 }
 
 /**
@@ -72,6 +73,8 @@ export interface EnforceStatus {
 
 /** The most warnings (and other lists) one target keeps in the status record, so the item stays small. */
 export const ENFORCE_STATUS_LIST_CAP = 20;
+/** The most usage meters one target keeps (two per network ACL: 300 ACLs), so the item stays small. */
+export const ENFORCE_STATUS_USAGE_CAP = 600;
 
 /**
  * The single source of truth: one decision record per indicator, the append-only audit trail, the breaker,

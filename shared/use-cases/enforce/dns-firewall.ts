@@ -24,18 +24,34 @@ export async function enforceDnsFirewall(
     status === 'COMPLETE_IMPORT_FAILED'
       ? [`the domain list's last import failed (${message ?? 'no message'}); it is still written to`]
       : [];
-  const plan = planDnsFirewall(desired, await port.listDomains(), {
-    maxDomains: deps.policy.targets.dnsFirewall.maxDomains,
-  });
+  const listed = await port.listDomains();
+  const { maxDomains } = deps.policy.targets.dnsFirewall;
+  const plan = planDnsFirewall(desired, listed, { maxDomains });
   const overflow = plan.overflow.map((entry) => entry.indicator.value);
   const adds = hold ? [] : plan.add;
   const held = plan.add.length - adds.length;
+  const added: string[] = [];
+  const removed: string[] = [];
+  const finish = (changes: number, owners: readonly string[]): TargetOutcome => ({
+    status: statusOf(changes, held),
+    changes,
+    held,
+    overflow: [...owners],
+    warnings,
+    usage: [{ what: 'domains', used: listed.length - removed.length + added.length, limit: maxDomains }],
+    ...(added.length > 0 && { added: namesOf(added) }),
+    ...(removed.length > 0 && { removed: namesOf(removed) }),
+  });
   // Removals first: they only ever unblock, and they free room under the account's domain quota.
-  for (const chunk of plan.remove) await port.updateDomains('REMOVE', chunk);
+  for (const chunk of plan.remove) {
+    await port.updateDomains('REMOVE', chunk);
+    removed.push(...chunk);
+  }
   let changes = plan.remove.length;
   for (const [index, chunk] of adds.entries()) {
     try {
       await port.updateDomains('ADD', chunk);
+      added.push(...chunk);
       changes++;
     } catch (error) {
       if (!(error instanceof TargetCapacityError)) throw error;
@@ -48,8 +64,17 @@ export async function enforceDnsFirewall(
           owners.add(entry.indicator.value);
         }
       }
-      return { status: statusOf(changes, held), changes, held, overflow: [...owners], warnings };
+      return finish(changes, [...owners]);
     }
   }
-  return { status: statusOf(changes, held), changes, held, overflow, warnings };
+  return finish(changes, overflow);
+}
+
+/**
+ * The domains behind list entries: `evil.com` for the pair `*.evil.com` and `evil.com` written for it, a
+ * wildcard entry on its own only when its apex is not there too. Trailing dots dropped.
+ */
+function namesOf(entries: readonly string[]): string[] {
+  const names = new Set(entries.map((name) => name.toLowerCase().replace(/\.$/, '')));
+  return [...names].filter((name) => !(name.startsWith('*.') && names.has(name.slice(2)))).sort();
 }

@@ -8,7 +8,7 @@
  * is emptied of Egress Warden's entries. Alerts about ended blocks go out after the targets were written and
  * say, per target, whether the block is gone.
  */
-import { lifecycleAlert, type Removal, targetAlert } from '#domain/alert';
+import { type DriftRepair, driftAlert, lifecycleAlert, type Removal, targetAlert } from '#domain/alert';
 import type { BlockEntry } from '#domain/block';
 import type { Decision } from '#domain/decision';
 import { ConcurrentUpdateError } from '#domain/errors';
@@ -19,6 +19,7 @@ import { TARGET_NAMES, type TargetName } from '#domain/target';
 import type { DecisionReport } from '../decide-signal';
 import type { Dependencies } from '../dependencies';
 import { enforceDnsFirewall } from './dns-firewall';
+import { repairedDrift } from './drift';
 import { enforceNetworkAcls } from './network-acls';
 import { enforceNetworkFirewall } from './network-firewall';
 import {
@@ -37,6 +38,8 @@ export interface ReconcileReport {
   /** Blocks that ended in this run (expired, or lifted because they are now protected). */
   readonly ended: readonly DecisionReport[];
   readonly targets: readonly TargetReport[];
+  /** Entries repaired because a target changed outside Egress Warden since the previous run. */
+  readonly drift?: readonly DriftRepair[];
 }
 
 type Enforcer = (desired: readonly BlockEntry[], options: EnforceOptions) => Promise<TargetOutcome>;
@@ -53,6 +56,7 @@ export async function reconcile(deps: Dependencies): Promise<ReconcileReport> {
   const now = clock.now();
   const at = now.toISOString();
   const endings: Ending[] = [];
+  const previous = await store.getEnforceStatus();
 
   for (const decision of await store.listDueBefore(at)) {
     const ending = await end(decision, 'expired', `expired at ${decision.expiresAt}`, deps);
@@ -137,10 +141,13 @@ export async function reconcile(deps: Dependencies): Promise<ReconcileReport> {
     }
   }
   await recordOverflow(active, targets, deps);
+  const ended = new Set(endings.map((ending) => ending.decision.key));
+  const drift = await repairedDrift(previous, targets, active, ended, store);
+  if (drift.length > 0) await publishQuietly(deps, driftAlert(drift, at));
   for (const { decision, event, reason } of endings) {
     await publishQuietly(deps, lifecycleAlert(decision, event, reason, removalsOf(decision, targets)));
   }
-  return { at, ended: endings.map(toReport), targets };
+  return { at, ended: endings.map(toReport), targets, ...(drift.length > 0 && { drift }) };
 }
 
 /** Marks a decision ended in the store and the audit trail; undefined when another writer got there first. */
