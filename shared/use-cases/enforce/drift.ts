@@ -29,12 +29,13 @@ export async function repairedDrift(
   const repairs: DriftRepair[] = [];
   for (const target of targets) {
     const before = previous.targets.find((t) => t.target === target.target);
-    if (!before || before.mode !== 'enforce' || before.status === 'failed' || before.status === 'held')
-      continue;
+    // Only a target the previous run left converged can have drifted since.
+    const converged = before?.mode === 'enforce' && ['applied', 'unchanged'].includes(before.status);
+    if (!converged) continue;
     const restored = (target.added ?? []).filter((value) => {
       const decision = activeByKey.get(keyOf(value));
+      if (decision === undefined) return false;
       return (
-        decision !== undefined &&
         decision.targets.includes(target.target) &&
         !(decision.overflow ?? []).includes(target.target) &&
         Date.parse(decision.updatedAt) <= since
