@@ -29,7 +29,7 @@ function cli(...args: string[]): Promise<Run> {
 /** Runs the CLI with `env` added to the environment. */
 function cliWith(env: Record<string, string>, ...args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'shared/cli/main.ts', ...args], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'shared/cli/bin.ts', ...args], {
       cwd: ROOT,
       env: { ...process.env, NO_COLOR: '1', ...env },
     });

@@ -1,0 +1,42 @@
+/** Parsers for option values and files, shared by the commands; every error names the option and the value. */
+import { readFile } from 'node:fs/promises';
+import { InvalidArgumentError } from 'commander';
+import { CliError, EXIT } from './errors';
+
+/** An ISO 8601 time; commander reports the error with the option's name. */
+export function parseTime(value: string): Date {
+  const time = new Date(value);
+  if (Number.isNaN(time.getTime()))
+    throw new InvalidArgumentError(`${JSON.stringify(value)} is not an ISO 8601 time`);
+  return time;
+}
+
+/** Runs a core parser for an option value, turning its error into commander's, which names the option. */
+export function cliValue<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+/**
+ * Reads a JSON file given with `option` (such as `--config`) and validates it with `parse`. Throws CliError
+ * (exit 2) naming the option, the file and, for invalid content, the field.
+ */
+export async function readJsonFile<T>(
+  option: string,
+  path: string,
+  parse: (input: unknown) => T,
+): Promise<T> {
+  const text = await readFile(path, 'utf8').catch(() => {
+    throw new CliError(`${option} ${path}: cannot read the file`, EXIT.usage);
+  });
+  try {
+    return parse(JSON.parse(text));
+  } catch (error) {
+    const problem =
+      error instanceof SyntaxError ? `not valid JSON: ${error.message}` : (error as Error).message;
+    throw new CliError(`${option} ${path}: ${problem}`, EXIT.usage, { cause: error });
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * A mocked deployment of the stack's real shape for the command tests: CloudFormation outputs naming a
+ * decision table on dynalite, STS answering the caller's identity, and an EventBridge bus whose PutEvents
+ * hands each manual request to the real intake and decide (`handleEvent`) on that table, with reconcile on
+ * in-memory targets. Requests are delivered when the CLI sleeps between polls, as the real bus is
+ * asynchronous.
+ */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { DynamoDbDecisionStore } from '#adapters/aws/decision-store';
+import { createInMemoryWarden, type InMemoryWarden } from '#shared/composition/in-memory';
+import { listedCidrs, policyOf } from '#shared/config/config';
+import { reconcile } from '#shared/use-cases/enforce/reconcile';
+import { handleEvent } from '#shared/use-cases/handle-event';
+import { readConfigFile } from '../../infra/config-file';
+import type { Dynalite } from '../support/dynalite';
+import { type CliRun, REGION, runCli, stackOutputs } from './harness';
+
+/** The caller every request is made by. */
+export const CALLER = 'arn:aws:sts::123456789012:assumed-role/SecurityOperators/alice';
+export const ACL_ID = 'acl-0123456789abcdef0';
+export const VPC_ID = 'vpc-0a1b2c3d4e5f60718';
+export const START = new Date('2026-11-28T10:00:00.000Z');
+
+/** The configuration file of the test deployment: every target enforcing, one allowlisted domain. */
+export const CONFIG = {
+  stackName: 'EgressWarden',
+  vpcs: [{ vpcId: VPC_ID, cidrs: ['10.20.0.0/16'], networkAcls: [ACL_ID] }],
+  policy: {
+    targets: {
+      dnsFirewall: { mode: 'enforce' },
+      networkAcls: { mode: 'enforce' },
+      networkFirewall: { mode: 'enforce' },
+    },
+    allowlist: { domains: ['partner.example.net'] },
+  },
+};
+
+/** The mocked AWS clients: CloudFormation, EventBridge and STS. */
+function createMocks() {
+  return {
+    cloudFormation: mockClient(CloudFormationClient),
+    eventBridge: mockClient(EventBridgeClient),
+    sts: mockClient(STSClient),
+  };
+}
+
+type Mocks = ReturnType<typeof createMocks>;
+
+/** A running test deployment. */
+export interface TestDeployment {
+  readonly warden: InMemoryWarden;
+  readonly configFile: string;
+  readonly tableName: string;
+  readonly mocks: Mocks;
+  /** Requests put on the bus and not delivered yet. */
+  readonly pending: PutEventsRequestEntry[];
+  /** Delivers the pending requests through handleEvent, then reconciles. */
+  deliver(): Promise<void>;
+  /** From now on the bus takes requests but never delivers them (a decide function that is down). */
+  stall(): void;
+  /** Runs the CLI against this deployment. */
+  cli(...argv: string[]): Promise<CliRun>;
+  restore(): void;
+}
+
+/** Sets up the stack outputs, STS, the bus and the targets on a fresh table of `dynalite`. */
+export async function startTestDeployment(
+  dynalite: Dynalite,
+  config: object = CONFIG,
+): Promise<TestDeployment> {
+  const tableName = await dynalite.createTable();
+  const folder = await mkdtemp(join(tmpdir(), 'warden-cli-deployment-'));
+  const configFile = join(folder, 'egress-warden.config.json');
+  await writeFile(configFile, JSON.stringify(config));
+  const parsed = readConfigFile(configFile);
+  const policy = policyOf(parsed, { vpcCidrs: listedCidrs(parsed) });
+  const warden = createInMemoryWarden({
+    policy,
+    now: START,
+    acls: [{ aclId: ACL_ID, vpcId: VPC_ID }],
+    networkFirewallCapacity: 1000,
+  });
+  const store = new DynamoDbDecisionStore({ client: dynalite.doc, tableName });
+  const deps = { ...warden.deps, store };
+
+  const { cloudFormation, eventBridge, sts } = createMocks();
+  cloudFormation.on(DescribeStacksCommand).resolves({
+    Stacks: [
+      {
+        StackName: 'EgressWarden',
+        StackStatus: 'UPDATE_COMPLETE',
+        CreationTime: START,
+        Outputs: stackOutputs({ DecisionTableName: tableName }),
+      },
+    ],
+  });
+  sts.on(GetCallerIdentityCommand).resolves({ Arn: CALLER, Account: '123456789012', UserId: 'AROA:alice' });
+  const pending: PutEventsRequestEntry[] = [];
+  let events = 0;
+  const ids = new Map<PutEventsRequestEntry, string>();
+  eventBridge.on(PutEventsCommand).callsFake(async (input: { Entries: PutEventsRequestEntry[] }) => {
+    const entries = input.Entries.map((entry) => {
+      const id = `0d1e2f3a-0000-4000-8000-${String(++events).padStart(12, '0')}`;
+      ids.set(entry, id);
+      pending.push(entry);
+      return { EventId: id };
+    });
+    return { FailedEntryCount: 0, Entries: entries };
+  });
+
+  let stalled = false;
+  const deliver = async () => {
+    if (stalled) return;
+    for (const entry of pending.splice(0)) {
+      const event = {
+        version: '0',
+        id: ids.get(entry),
+        source: entry.Source,
+        'detail-type': entry.DetailType,
+        account: '123456789012',
+        time: warden.clock.now().toISOString(),
+        region: REGION,
+        resources: [],
+        detail: JSON.parse(entry.Detail ?? '{}'),
+      };
+      await handleEvent(event, deps);
+    }
+    await reconcile(deps);
+  };
+
+  return {
+    warden,
+    configFile,
+    tableName,
+    mocks: { cloudFormation, eventBridge, sts },
+    pending,
+    deliver,
+    stall: () => {
+      stalled = true;
+    },
+    cli: (...argv) =>
+      runCli(argv, {
+        options: { config: configFile },
+        clientConfig: {
+          region: REGION,
+          endpoint: dynalite.endpoint,
+          credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+          maxAttempts: 1,
+        },
+        now: () => warden.clock.now(),
+        sleep: async (ms) => {
+          warden.clock.advance(ms);
+          await deliver();
+        },
+      }),
+    restore() {
+      cloudFormation.restore();
+      sts.restore();
+      eventBridge.restore();
+    },
+  };
+}
