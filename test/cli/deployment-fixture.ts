@@ -16,6 +16,7 @@ import { DynamoDbDecisionStore } from '#adapters/aws/decision-store';
 import { createInMemoryWarden, type InMemoryWarden } from '#shared/composition/in-memory';
 import { listedCidrs, policyOf } from '#shared/config/config';
 import { reconcile } from '#shared/use-cases/enforce/reconcile';
+import { toEnforceStatus } from '#shared/use-cases/enforce/status';
 import { handleEvent } from '#shared/use-cases/handle-event';
 import { readConfigFile } from '../../infra/config-file';
 import type { Dynalite } from '../support/dynalite';
@@ -131,7 +132,11 @@ export async function startTestDeployment(
       };
       await handleEvent(event, deps);
     }
-    await reconcile(deps);
+    // As the enforce function does: reconcile, then record the run's status for `--wait` and `status`.
+    const at = warden.clock.now().toISOString();
+    const report = await reconcile(deps);
+    const [breaker, pause] = await Promise.all([store.getBreaker(), store.getPause()]);
+    await store.putEnforceStatus(toEnforceStatus(report, { at, durationMs: 0, breaker, pause }));
   };
 
   return {
