@@ -64,15 +64,19 @@ export interface Preview {
 
 /**
  * Decides `signal` as the `decide` function would right now: the deployed policy, the stored record, the
- * breaker and, for an unblock of an indicator that is not blocked, the records that cover it. Writes nothing.
+ * breaker, the pause and, for an unblock of an indicator that is not blocked, the records that cover it. Writes nothing.
  */
 export async function previewSignal(ctx: CliContext, signal: Signal): Promise<Preview> {
   const deployed = await deployedPolicy(ctx);
   const store = await ctx.store();
   const { policy } = deployed;
   try {
-    const [current, breaker] = await Promise.all([store.get(signal.indicator.value), store.getBreaker()]);
-    const context = { policy, now: ctx.now(), breaker };
+    const [current, breaker, pause] = await Promise.all([
+      store.get(signal.indicator.value),
+      store.getBreaker(),
+      store.getPause(),
+    ]);
+    const context = { policy, now: ctx.now(), breaker, pause };
     let result = decide(signal, current, context);
     if (signal.intent === 'unblock' && result.skipReason === 'not-blocked') {
       const found = await Promise.all(coveringKeys(signal.indicator, policy).map((key) => store.get(key)));
