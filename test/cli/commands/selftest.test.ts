@@ -20,6 +20,8 @@ const FINDING = 'f0e1d2c3b4a5968778695a4b3c2d1e0f';
 let dynalite: Dynalite;
 let deployment: TestDeployment;
 let store: DynamoDbDecisionStore;
+/** Whether published alerts reach the audit trail (false: the topic is failing silently). */
+let alertsRecorded = true;
 const guardDuty = mockClient(GuardDutyClient);
 const sqs = mockClient(SQSClient);
 
@@ -60,6 +62,7 @@ beforeEach(async () => {
     return {};
   });
   guardDuty.on(ListFindingsCommand).callsFake(async () => ({ FindingIds: created ? [FINDING] : [] }));
+  alertsRecorded = true;
   recordAlertsInAudit();
 });
 
@@ -76,7 +79,7 @@ function recordAlertsInAudit(): void {
   const publish = alerts.publish.bind(alerts);
   alerts.publish = async (alert: Alert) => {
     await publish(alert);
-    if (!alert.subject.includes(SELFTEST_DOMAIN)) return;
+    if (!alertsRecorded || !alert.subject.includes(SELFTEST_DOMAIN)) return;
     const at = clock.now().toISOString();
     await store.appendAudit([
       { key: SELFTEST_DOMAIN, at, event: 'alerted', actor: 'egress-warden', reason: alert.subject },
@@ -150,6 +153,22 @@ describe('egress-warden selftest', () => {
         'egress-warden: no decision after 10s (hop: decision)',
         "hint: check the GuardDuty rule on the default bus, the decide queue's dead-letter queue (3 message(s)) and the decide function's logs",
       ].join('\n'),
+    );
+  });
+
+  it('names the alert hop when the decision is recorded but no alert follows (exit 6)', async () => {
+    // Prepare
+    alertsRecorded = false;
+
+    // Act
+    const run = await deployment.cli('selftest', '--timeout', '6s');
+
+    // Assess
+    expect(run.code).toBe(6);
+    expect(run.stdout).toMatch(/ok {2}decision/);
+    expect(run.stderr).toContain('egress-warden: decision recorded, but no alert after 6.0s (hop: alert)');
+    expect(run.stderr).toContain(
+      'hint: check the alert topic arn:aws:sns:eu-west-1:123456789012:EgressWarden-AlertTopic',
     );
   });
 
