@@ -221,6 +221,17 @@ console.log(
   }.`,
 );
 
+// Bench 2b: modelled wall-clock against the enforce timeout ---------------------------------------------------
+progress('Bench 2b: modelled wall-clock of enforce with the DNS Firewall list UPDATING 1 s, 10 s, 60 s');
+const { benchWallClock, formatWallClock } = await import('./wall-clock');
+const wallClock = await benchWallClock({
+  domains: 10_000,
+  ips: 500,
+  networkFirewallCapacity: 30_000,
+  updatingSeconds: [1, 10, 60],
+});
+console.log(`\n${formatWallClock(wallClock)}`);
+
 // Bench 3: the room of one Network Firewall rule group ---------------------------------------------------
 progress('Bench 3: Network Firewall rule group room');
 const room = benchNetworkFirewallRoom();
@@ -368,6 +379,7 @@ const results = {
   breakerCost: breaker,
   overflowScaling,
   awsCalls: bench2,
+  wallClock,
   networkFirewallRoom: room,
   functionBundles: bundles,
   logDetectors: detectors,

@@ -6,6 +6,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import { type AwsEnforceCore, createAwsEnforceCore, createAwsTargets } from '#shared/composition/aws';
 import { parseEnvironment } from '#shared/config/environment';
 import { runEnforce } from '#shared/runtime/enforce-run';
@@ -16,11 +17,12 @@ import { type EnforceEvent, triggerOf } from './trigger';
 export function createEnforceHandler(core: AwsEnforceCore, targets = createAwsTargets(core)) {
   const telemetry = createTelemetry();
   const deps = async () => ({ ...(await core.dependencies()), ...targets });
-  return middy(async (event: EnforceEvent): Promise<void> => {
+  return middy(async (event: EnforceEvent, context: Context): Promise<void> => {
     const trigger = triggerOf(event);
     telemetry.logger.appendKeys({ trigger: trigger.kind });
     try {
-      await runEnforce(deps, telemetry);
+      // The run stops short of the Lambda timeout and leaves the rest to the next run.
+      await runEnforce(deps, telemetry, { remainingMs: () => context.getRemainingTimeInMillis() });
     } catch (error) {
       // A stream batch is not retried: its records carry nothing the store does not hold, and a retried batch
       // would block the shard and take the one concurrency slot from the schedule, whose run a minute later

@@ -84,3 +84,11 @@ export class ServiceUnavailableError extends ServiceError {
 export class TargetNotFoundError extends ServiceError {
   readonly retryable = false;
 }
+
+/**
+ * An enforce run's time budget ran out before a write could start: nothing of that write was made, and the
+ * next run continues from what the target holds.
+ */
+export class DeadlineReachedError extends WardenError {
+  readonly retryable = true;
+}

@@ -37,7 +37,9 @@ export interface TargetStatus {
   readonly target: TargetName;
   /** The effective mode: a paused `enforce` target is `alert`. */
   readonly mode: TargetMode;
-  readonly status: 'applied' | 'unchanged' | 'held' | 'failed' | 'off';
+  /** `partial`: the run's time ran out with `left` writes still to do (the next run does them). */
+  readonly status: 'applied' | 'unchanged' | 'held' | 'failed' | 'off' | 'partial';
+  readonly left?: number;
   readonly changes: number;
   readonly held: number;
   readonly overflowCount: number;

@@ -21,6 +21,8 @@ export const METRICS = {
   overflow: 'Overflow',
   /** Targets that failed in an enforce run. */
   targetErrors: 'TargetErrors',
+  /** 1 when an enforce run ran out of time and left work to the next run, 0 otherwise. */
+  enforceCutShort: 'EnforceCutShort',
   /** 1 while the breaker is open, 0 otherwise. */
   breakerOpen: 'BreakerOpen',
   /** Wall-clock time of one enforce run, in milliseconds. */

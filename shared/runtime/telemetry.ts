@@ -47,7 +47,10 @@ export function countInvalidInput(metrics: Metrics): void {
   metrics.addMetric(METRICS.invalidInputs, MetricUnit.Count, 1);
 }
 
-/** What one enforce run publishes: overflow, target errors, the breaker's state and the run's duration. */
+/**
+ * What one enforce run publishes: overflow, target errors, whether it was cut short by its deadline, the
+ * breaker's state and the run's duration.
+ */
 export function countReconcile(
   metrics: Metrics,
   report: ReconcileReport,
@@ -61,6 +64,7 @@ export function countReconcile(
   ).length;
   metrics.addMetric(METRICS.overflow, MetricUnit.Count, overflow);
   metrics.addMetric(METRICS.targetErrors, MetricUnit.Count, failed);
+  metrics.addMetric(METRICS.enforceCutShort, MetricUnit.Count, report.cutShort ? 1 : 0);
   metrics.addMetric(METRICS.breakerOpen, MetricUnit.Count, breakerOpen ? 1 : 0);
   metrics.addMetric(METRICS.enforceDuration, MetricUnit.Milliseconds, durationMs);
 }

@@ -19,6 +19,7 @@ import { ManualClock } from '#adapters/in-memory/clock';
 import { blockedByRules } from '#domain/reconcile/network-firewall-plan';
 import { createAwsEnforceCore, createAwsTargets, VPC_CIDRS_TTL_MS } from '#shared/composition/aws';
 import { ENVIRONMENT, parseEnvironment } from '#shared/config/environment';
+import { ENFORCE_END_MARGIN_MS } from '#shared/runtime/enforce-run';
 import { METRICS } from '#shared/runtime/observability';
 import { handleEvent } from '#shared/use-cases/handle-event';
 import { createEnforceHandler } from '../../functions/enforce/handler';
@@ -120,8 +121,11 @@ async function createWorld(config: unknown = TEST_CONFIG) {
   });
   const handler = createEnforceHandler(core, createAwsTargets(core, clients));
   for (const path of SAMPLES) await handleEvent(loadEvent(path), await core.dependencies());
-  const invoke = (event: unknown, requestId?: string) =>
-    handler(event as never, lambdaContext('enforce', requestId)) as Promise<void>;
+  const invoke = (event: unknown, requestId?: string, remainingMs?: number) => {
+    const context = lambdaContext('enforce', requestId);
+    if (remainingMs !== undefined) context.getRemainingTimeInMillis = () => remainingMs;
+    return handler(event as never, context) as Promise<void>;
+  };
   /** The decision items as DynamoDB holds them, as the stream carries them. */
   const items = async () =>
     Promise.all(
@@ -268,6 +272,38 @@ describe('enforce', () => {
       _aws: { CloudWatchMetrics: [{ Namespace: 'EgressWarden', Dimensions: [['service']] }] },
     });
     expect(world.targets()).toMatchObject({ domains: [], denies: [C2_IP, MANUAL_IP] });
+  });
+
+  it('stops short of the Lambda deadline, says what is left, and the next run with time enough finishes', async () => {
+    // Prepare
+    const world = await createWorld();
+    output = captureOutput();
+
+    // Act
+    await world.invoke(scheduledEvent('2026-11-28T10:00:00Z'), undefined, ENFORCE_END_MARGIN_MS + 1_000);
+    const cutShort = world.targets();
+    await world.invoke(scheduledEvent('2026-11-28T10:01:00Z'), undefined, 120_000);
+
+    // Assess
+    expect(cutShort).toMatchObject({ domains: [], denies: [], firewall: { ips: [], domains: [] } });
+    expect(output.logs('Enforce run cut short')).toMatchObject([
+      {
+        level: 'WARN',
+        left: { dnsFirewall: 1, networkAcls: 1, networkFirewall: 1 },
+        report: {
+          cutShort: true,
+          targets: [{ status: 'partial' }, { status: 'partial' }, { status: 'partial' }],
+        },
+      },
+    ]);
+    expect(output.metric(METRICS.enforceCutShort).map((line) => line[METRICS.enforceCutShort])).toEqual([
+      1, 0,
+    ]);
+    expect(world.targets()).toMatchObject({
+      domains: [`*.${C2_DOMAIN}.`, `${C2_DOMAIN}.`],
+      denies: [C2_IP, MANUAL_IP],
+      firewall: { ips: [C2_IP, MANUAL_IP], domains: [C2_DOMAIN] },
+    });
   });
 
   it('does not fail a stream batch when reconcile fails, but fails the scheduled run that redoes it', async () => {

@@ -95,6 +95,8 @@ describe('the enforce status record', () => {
     const report: ReconcileReport = {
       at: '2026-11-28T10:00:00.000Z',
       ended: [],
+      deferred: 0,
+      cutShort: false,
       targets: [
         {
           target: 'networkAcls',

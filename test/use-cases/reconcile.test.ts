@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { InMemoryNetworkAcls } from '#adapters/in-memory/network-acls';
-import { ThrottledError } from '#domain/errors';
+import { DeadlineReachedError, ThrottledError } from '#domain/errors';
 import { blockedByRules } from '#domain/reconcile/network-firewall-plan';
 import type { NetworkAclEntry } from '#domain/target';
 import { decideSignal } from '#shared/use-cases/decide-signal';
-import { type ReconcileReport, reconcile } from '#shared/use-cases/enforce/reconcile';
+import { MAX_ENDINGS_PER_RUN, type ReconcileReport, reconcile } from '#shared/use-cases/enforce/reconcile';
 import { type GuardDutyEvent, loadEvent } from '../support/events';
 import {
   ACL_ID,
@@ -540,5 +540,172 @@ describe('reconcile', () => {
     ]);
     expect(targetState(warden)).toEqual(targetState(createWarden()));
     expect(again.targets.map((t) => t.status)).toEqual(['off', 'off', 'off']);
+  });
+
+  it('writes the network ACL and the Network Firewall while the DNS Firewall list stays UPDATING', async () => {
+    // Prepare
+    const warden = createWarden();
+    await blockDomainAndIp(warden);
+    const list = warden.dnsFirewall;
+    let finishUpdating = (): void => {};
+    const updating = new Promise<void>((resolve) => {
+      finishUpdating = resolve;
+    });
+    let writes = 0;
+    warden.deps = {
+      ...warden.deps,
+      dnsFirewall: {
+        listDomains: () => list.listDomains(),
+        status: () => list.status(),
+        // The write is taken, then the list stays UPDATING until the test lets it finish.
+        updateDomains: async (operation, domains) => {
+          writes++;
+          await list.updateDomains(operation, domains);
+          await updating;
+        },
+      },
+    };
+
+    // Act
+    const running = reconcile(warden.deps);
+    await new Promise((resolve) => setImmediate(resolve));
+    const whileUpdating = { acl: reservedDenies(warden), firewall: blockedByFirewall(warden).sort() };
+    finishUpdating();
+    const report = await running;
+
+    // Assess
+    expect(writes).toBe(1);
+    expect(whileUpdating).toEqual({ acl: [IP], firewall: [IP, DOMAIN, DOMAIN] });
+    expect(report.targets.map((t) => [t.target, t.status])).toEqual([
+      ['dnsFirewall', 'applied'],
+      ['networkAcls', 'applied'],
+      ['networkFirewall', 'applied'],
+    ]);
+  });
+
+  it('stops a run at its deadline between two DNS Firewall writes, and the next run finishes with no gap', async () => {
+    // Prepare
+    const warden = createWarden();
+    await blockDomainAndIp(warden);
+    await reconcile(warden.deps);
+    const enforced = targetState(warden);
+    for (let i = 0; i < 1_200; i++) {
+      await decideSignal(manualSignal(`host-${i}.example.net`, warden), warden.deps);
+    }
+    const list = warden.dnsFirewall;
+    const updatingMs = 30_000;
+    let updatingUntil = 0;
+    warden.deps = {
+      ...warden.deps,
+      dnsFirewall: {
+        listDomains: () => list.listDomains(),
+        status: () => list.status(),
+        // As the AWS adapter does: no write while the list is UPDATING past the deadline, and the wait after
+        // a write ends at the deadline at the latest.
+        updateDomains: async (operation, domains, options) => {
+          const now = warden.clock.now().getTime();
+          const deadline = now + (options?.withinMs ?? Number.POSITIVE_INFINITY);
+          if (updatingUntil > deadline) throw new DeadlineReachedError('still UPDATING at the deadline');
+          if (updatingUntil > now) warden.clock.advance(updatingUntil - now);
+          await list.updateDomains(operation, domains);
+          updatingUntil = warden.clock.now().getTime() + updatingMs;
+          warden.clock.advance(Math.min(updatingUntil, deadline) - warden.clock.now().getTime());
+        },
+      },
+    };
+    const deadlineIn = (ms: number) => new Date(warden.clock.now().getTime() + ms);
+
+    // Act
+    const first = await reconcile(warden.deps, { deadline: deadlineIn(45_000) });
+    const between = targetState(warden);
+    warden.clock.advance(MINUTE);
+    const second = await reconcile(warden.deps, { deadline: deadlineIn(45_000) });
+
+    // Assess
+    expect(first.cutShort).toBe(true);
+    expect(first.targets[0]).toMatchObject({ target: 'dnsFirewall', status: 'partial', changes: 2, left: 1 });
+    expect(between.domains).toHaveLength(2 + 2_000);
+    expect(between.domains).toEqual(expect.arrayContaining(enforced.domains));
+    expect(between.acl).toEqual(enforced.acl);
+    expect(second.cutShort).toBe(false);
+    expect(second.targets[0]).toMatchObject({ status: 'applied', changes: 1 });
+    expect(targetState(warden).domains).toHaveLength(2 + 2_400);
+  });
+
+  it('expires 1,001 blocks with a few batched writes per target, and ends the last one in the next run', async () => {
+    // Prepare
+    const warden = createWarden();
+    for (let i = 0; i < 996; i++) {
+      await decideSignal(manualSignal(`host-${i}.example.net`, warden), warden.deps);
+    }
+    for (let i = 0; i < 5; i++) {
+      await decideSignal(manualSignal(`198.51.100.${10 + 20 * i}`, warden), warden.deps);
+    }
+    await reconcile(warden.deps);
+    const denies = reservedDenies(warden).length;
+    const calls = () => ({
+      dnsFirewall: warden.dnsFirewall.calls,
+      networkAcls: warden.networkAcls.calls,
+      networkFirewall: warden.networkFirewall.calls,
+    });
+    const before = calls();
+    warden.clock.advance(8 * 24 * HOUR);
+
+    // Act
+    const expiry = await reconcile(warden.deps);
+    const after = calls();
+    const next = await reconcile(warden.deps);
+
+    // Assess
+    expect(denies).toBeGreaterThan(0);
+    expect({
+      dnsFirewall: after.dnsFirewall - before.dnsFirewall,
+      networkAcls: after.networkAcls - before.networkAcls,
+      networkFirewall: after.networkFirewall - before.networkFirewall,
+    }).toEqual({ dnsFirewall: 2, networkAcls: denies, networkFirewall: 1 });
+    expect(targetState(warden)).toEqual(targetState(createWarden()));
+    expect(expiry).toMatchObject({ deferred: 1, cutShort: true });
+    expect(expiry.ended).toHaveLength(MAX_ENDINGS_PER_RUN);
+    expect(next).toMatchObject({ deferred: 0, cutShort: false });
+    expect(next.ended).toHaveLength(1);
+    expect(calls()).toEqual(after);
+  });
+
+  it('spends at most a third of its time budget marking expired blocks ended, and leaves the rest for later', async () => {
+    // Prepare
+    const warden = createWarden();
+    for (let i = 0; i < 150; i++) {
+      await decideSignal(manualSignal(`host-${i}.example.net`, warden), warden.deps);
+    }
+    await reconcile(warden.deps);
+    warden.clock.advance(8 * 24 * HOUR);
+    const store = warden.deps.store;
+    // Each conditional write takes 100 ms.
+    warden.deps = {
+      ...warden.deps,
+      store: new Proxy(store, {
+        get: (target, property) => {
+          if (property !== 'put') {
+            const value = Reflect.get(target, property, target);
+            return typeof value === 'function' ? value.bind(target) : value;
+          }
+          return async (...args: Parameters<typeof store.put>) => {
+            warden.clock.advance(100);
+            return target.put(...args);
+          };
+        },
+      }),
+    };
+    const started = warden.clock.now().getTime();
+
+    // Act
+    const report = await reconcile(warden.deps, { deadline: new Date(started + 30_000) });
+
+    // Assess
+    expect(report.ended.length).toBeGreaterThan(0);
+    expect(report.ended.length).toBeLessThan(150);
+    expect(report).toMatchObject({ deferred: 150 - report.ended.length, cutShort: true });
+    expect(warden.clock.now().getTime() - started).toBeLessThanOrEqual(11_000);
+    expect(targetState(warden)).toEqual(targetState(createWarden()));
   });
 });

@@ -8,13 +8,18 @@ import { awsErrorCode } from '#adapters/aws/errors';
 import { normaliseDomain, normaliseDomainBatch } from '#adapters/service-rules/dns-firewall';
 import {
   ConcurrentUpdateError,
+  DeadlineReachedError,
   InvalidInputError,
   TargetCapacityError,
   TargetNotFoundError,
   ThrottledError,
   WardenError,
 } from '#domain/errors';
-import type { DnsFirewallDomainList, DnsFirewallListStatus } from '#ports/dns-firewall';
+import type {
+  DnsFirewallDomainList,
+  DnsFirewallListStatus,
+  DnsFirewallWriteOptions,
+} from '#ports/dns-firewall';
 import { sleep as defaultSleep, withRetry } from '#shared/runtime/retry';
 
 /** Options of {@link Route53ResolverDomainList}. */
@@ -43,8 +48,9 @@ const RETRYABLE_CODES = new Set(['ThrottlingException', 'Throttling', 'ConflictE
 // States in which the list takes writes. A failed ImportFirewallDomains leaves `COMPLETE_IMPORT_FAILED` for
 // good (Terraform's waiter treats it as a target state too): waiting for `COMPLETE` would never end.
 const AT_REST = new Set(['COMPLETE', 'COMPLETE_IMPORT_FAILED']);
-// Any DNS Firewall-valid page size works; 1,000 keeps responses small and 100,000 domains at 100 requests.
-const PAGE_SIZE = 1000;
+// ListFirewallDomains takes MaxResults 1-5,000 (default 100): the maximum reads the account's quota of
+// 100,000 domains in 20 requests, each of which counts against the Resolver's 5 requests/s.
+const PAGE_SIZE = 5000;
 
 /**
  * A Route 53 Resolver DNS Firewall domain list. Absorbs the service's quirks: names come back with a trailing
@@ -54,8 +60,13 @@ const PAGE_SIZE = 1000;
  * retried with bounded backoff. Errors: InvalidInputError (more than 1,000 domains or an invalid name, refused
  * before any request; or `ValidationException`), TargetCapacityError (`LimitExceededException`),
  * TargetNotFoundError (`ResourceNotFoundException`, or a list that is `DELETING`), ThrottledError,
- * ConcurrentUpdateError (`ConflictException`, or still `UPDATING` after `maxWaitAttempts` polls). Other SDK
- * errors, such as `AccessDeniedException`, propagate unchanged.
+ * ConcurrentUpdateError (`ConflictException`, or still `UPDATING` after `maxWaitAttempts` polls),
+ * DeadlineReachedError (a write's deadline came while waiting to make it). Other SDK errors, such as
+ * `AccessDeniedException`, propagate unchanged.
+ *
+ * How long a list stays `UPDATING` is undocumented, so a write with a deadline never sleeps past it: before
+ * the write, a wait or a retry that would end after the deadline gives up with DeadlineReachedError (nothing
+ * written); after it, the wait for the list simply ends at the deadline, and the next write waits again.
  */
 export class Route53ResolverDomainList implements DnsFirewallDomainList {
   readonly #client: Route53ResolverClient;
@@ -105,15 +116,20 @@ export class Route53ResolverDomainList implements DnsFirewallDomainList {
   }
 
   /**
-   * Adds or removes up to 1,000 domains and returns once the list is at rest again. Idempotent; an empty
-   * list makes no request.
+   * Adds or removes up to 1,000 domains and returns once the list is at rest again, or when `withinMs` is up
+   * once the write is made. Idempotent; an empty list makes no request.
    */
-  async updateDomains(operation: 'ADD' | 'REMOVE', domains: readonly string[]): Promise<void> {
+  async updateDomains(
+    operation: 'ADD' | 'REMOVE',
+    domains: readonly string[],
+    { withinMs }: DnsFirewallWriteOptions = {},
+  ): Promise<void> {
     const batch = normaliseDomainBatch(domains);
     if (batch.length === 0) return;
+    const sleep = this.#sleepBefore(withinMs === undefined ? undefined : this.#now() + withinMs);
     await this.#retrying(async () => {
       // A conflict means the list changed state under us: check it again before the next attempt.
-      if (!this.#knownAtRest) await this.#waitUntilAtRest();
+      if (!this.#knownAtRest) await this.#waitUntilAtRest(sleep);
       try {
         const response = await this.#paced(() =>
           this.#client.send(
@@ -129,13 +145,32 @@ export class Route53ResolverDomainList implements DnsFirewallDomainList {
         this.#knownAtRest = false;
         throw error;
       }
-    });
-    if (!this.#knownAtRest) await this.#waitUntilAtRest();
+    }, sleep);
+    if (this.#knownAtRest) return;
+    try {
+      await this.#waitUntilAtRest(sleep);
+    } catch (error) {
+      // The write is made; the list finishes updating on its own and the next write waits for it first.
+      if (!(error instanceof DeadlineReachedError)) throw error;
+    }
   }
 
-  async #waitUntilAtRest(): Promise<void> {
+  /** The adapter's sleep, refusing with DeadlineReachedError any wait that would end after `deadline`. */
+  #sleepBefore(deadline: number | undefined): (ms: number) => Promise<void> {
+    if (deadline === undefined) return this.#sleep;
+    return async (ms) => {
+      if (this.#now() + ms > deadline) {
+        throw new DeadlineReachedError(
+          `DNS Firewall domain list ${this.#domainListId}: the run's deadline comes before a ${ms} ms wait ends; the next run continues`,
+        );
+      }
+      await this.#sleep(ms);
+    };
+  }
+
+  async #waitUntilAtRest(sleep: (ms: number) => Promise<void>): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      const { status, message } = await this.#describe();
+      const { status, message } = await this.#describe(sleep);
       const described = `DNS Firewall domain list ${this.#domainListId} is ${status}${message ? ` (${message})` : ''}`;
       if (AT_REST.has(status)) {
         this.#knownAtRest = true;
@@ -151,13 +186,17 @@ export class Route53ResolverDomainList implements DnsFirewallDomainList {
           status,
         );
       }
-      await this.#sleep(Math.min(WAIT_MAX_DELAY_MS, WAIT_BASE_DELAY_MS * 2 ** (attempt - 1)));
+      await sleep(Math.min(WAIT_MAX_DELAY_MS, WAIT_BASE_DELAY_MS * 2 ** (attempt - 1)));
     }
   }
 
-  async #describe(): Promise<{ status: string; message: string | undefined }> {
-    const response = await this.#call(() =>
-      this.#client.send(new GetFirewallDomainListCommand({ FirewallDomainListId: this.#domainListId })),
+  async #describe(sleep = this.#sleep): Promise<{ status: string; message: string | undefined }> {
+    const response = await this.#retrying(
+      () =>
+        this.#paced(() =>
+          this.#client.send(new GetFirewallDomainListCommand({ FirewallDomainListId: this.#domainListId })),
+        ),
+      sleep,
     );
     const list = response.FirewallDomainList;
     // A missing status has only ever meant "not done yet": treat it as UPDATING and poll again.
@@ -169,11 +208,11 @@ export class Route53ResolverDomainList implements DnsFirewallDomainList {
     return this.#retrying(() => this.#paced(request));
   }
 
-  async #retrying<T>(operation: () => Promise<T>): Promise<T> {
+  async #retrying<T>(operation: () => Promise<T>, sleep = this.#sleep): Promise<T> {
     try {
       return await withRetry(operation, {
         ...RETRY,
-        sleep: this.#sleep,
+        sleep,
         // Typed errors come from a nested step that has already retried.
         isRetryable: (error) =>
           !(error instanceof WardenError) && RETRYABLE_CODES.has(awsErrorCode(error) ?? ''),

@@ -1,22 +1,27 @@
 /** Converges the DNS Firewall domain list to the active domain blocks. */
 import type { BlockEntry } from '#domain/block';
-import { TargetCapacityError } from '#domain/errors';
+import { DeadlineReachedError, TargetCapacityError } from '#domain/errors';
 import { planDnsFirewall, toDnsFirewallEntries } from '#domain/reconcile/dns-firewall-plan';
 import type { DnsFirewallDomainList } from '#ports/dns-firewall';
 import type { Dependencies } from '../dependencies';
-import { type EnforceOptions, statusOf, type TargetOutcome } from './outcome';
+import { type Budget, type EnforceOptions, mayStartWrite, statusOf, type TargetOutcome } from './outcome';
 
 /**
  * Removes what is no longer wanted, then adds what is missing, in chunks of at most 1,000 names. Held (alert
  * mode), it still removes but adds nothing. When the account's domain quota refuses a chunk, that chunk and
  * the rest are overflow, not a failure: the chunks come best block first, so what is left out is the least
  * important.
+ *
+ * Within a time budget, a chunk is written only when the budget leaves room for it, and the adapter's wait
+ * for a list that stays `UPDATING` ends at the deadline: the run then stops between two chunks, `partial`.
+ * Every chunk is whole, removals only ever touch names no block wants, and the next run plans again from
+ * what the list holds, so nothing enforced is taken away and nothing is lost.
  */
 export async function enforceDnsFirewall(
   port: DnsFirewallDomainList,
   deps: Pick<Dependencies, 'policy'>,
   desired: readonly BlockEntry[],
-  { hold }: EnforceOptions,
+  { hold, budget }: EnforceOptions,
 ): Promise<TargetOutcome> {
   const { status, message } = await port.status();
   // A failed ImportFirewallDomains leaves the list writable; the operator should still hear of it.
@@ -30,10 +35,10 @@ export async function enforceDnsFirewall(
   const overflow = plan.overflow.map((entry) => entry.indicator.value);
   const adds = hold ? [] : plan.add;
   const held = plan.add.length - adds.length;
+  let changes = 0;
   const added: string[] = [];
   const removed: string[] = [];
-  const finish = (changes: number, owners: readonly string[]): TargetOutcome => ({
-    status: statusOf(changes, held),
+  const outcome = (owners: readonly string[]) => ({
     changes,
     held,
     overflow: [...owners],
@@ -42,15 +47,22 @@ export async function enforceDnsFirewall(
     ...(added.length > 0 && { added: namesOf(added) }),
     ...(removed.length > 0 && { removed: namesOf(removed) }),
   });
+  const finish = (owners: readonly string[]): TargetOutcome => ({
+    status: statusOf(changes, held),
+    ...outcome(owners),
+  });
+  const cutShort = (left: number): TargetOutcome => ({ status: 'partial', ...outcome(overflow), left });
   // Removals first: they only ever unblock, and they free room under the account's domain quota.
-  for (const chunk of plan.remove) {
-    await port.updateDomains('REMOVE', chunk);
+  for (const [index, chunk] of plan.remove.entries()) {
+    if (!(await writeWithin(budget, port, 'REMOVE', chunk))) {
+      return cutShort(plan.remove.length - index + adds.length);
+    }
     removed.push(...chunk);
+    changes++;
   }
-  let changes = plan.remove.length;
   for (const [index, chunk] of adds.entries()) {
     try {
-      await port.updateDomains('ADD', chunk);
+      if (!(await writeWithin(budget, port, 'ADD', chunk))) return cutShort(adds.length - index);
       added.push(...chunk);
       changes++;
     } catch (error) {
@@ -64,10 +76,10 @@ export async function enforceDnsFirewall(
           owners.add(entry.indicator.value);
         }
       }
-      return finish(changes, [...owners]);
+      return finish([...owners]);
     }
   }
-  return finish(changes, overflow);
+  return finish(overflow);
 }
 
 /**
@@ -77,4 +89,27 @@ export async function enforceDnsFirewall(
 function namesOf(entries: readonly string[]): string[] {
   const names = new Set(entries.map((name) => name.toLowerCase().replace(/\.$/, '')));
   return [...names].filter((name) => !(name.startsWith('*.') && names.has(name.slice(2)))).sort();
+}
+
+/** Writes one chunk unless the budget has run out; false when it did not start. */
+async function writeWithin(
+  budget: Budget | undefined,
+  port: DnsFirewallDomainList,
+  operation: 'ADD' | 'REMOVE',
+  chunk: readonly string[],
+): Promise<boolean> {
+  if (!mayStartWrite(budget)) return false;
+  try {
+    const left = budget?.left();
+    await port.updateDomains(
+      operation,
+      chunk,
+      left === undefined || left === Infinity ? {} : { withinMs: left },
+    );
+    return true;
+  } catch (error) {
+    // The adapter gave up waiting for the list at the deadline, before writing anything.
+    if (error instanceof DeadlineReachedError) return false;
+    throw error;
+  }
 }

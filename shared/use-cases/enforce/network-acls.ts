@@ -20,7 +20,14 @@ import type { NetworkAcl, NetworkAclEntry, NetworkAclLedger, OwnedAclEntry } fro
 import type { DecisionStore, UsageMeter } from '#ports/decision-store';
 import type { NetworkAcls } from '#ports/network-acls';
 import type { Dependencies } from '../dependencies';
-import { describeError, type EnforceOptions, MAX_ATTEMPTS, statusOf, type TargetOutcome } from './outcome';
+import {
+  describeError,
+  type EnforceOptions,
+  MAX_ATTEMPTS,
+  mayStartWrite,
+  statusOf,
+  type TargetOutcome,
+} from './outcome';
 
 /** What one ACL's run gave. */
 interface AclResult {
@@ -44,6 +51,9 @@ interface AclResult {
  * steps that unblock or narrow are written and the rest are counted in `held`. An IPv6 deny that EC2 refuses
  * (`InvalidParameterValue`, e.g. a VPC without IPv6) is reported and the ACL's other work goes on.
  *
+ * Within a time budget, an ACL is started only when the budget leaves room for it: the run stops between two
+ * ACLs (`partial`, with the ACLs left), never inside one, so each ACL and its ledger stay consistent.
+ *
  * Throws (so the target is `failed` and alerted) only when every ACL failed (the first ACL's error) or is
  * ineffective (InvalidInputError naming the allows to move), or when the ACLs or the ledger cannot be read.
  */
@@ -51,7 +61,7 @@ export async function enforceNetworkAcls(
   port: NetworkAcls,
   deps: Pick<Dependencies, 'policy' | 'store'>,
   desired: readonly BlockEntry[],
-  { hold }: EnforceOptions,
+  { hold, budget }: EnforceOptions,
 ): Promise<TargetOutcome> {
   const options = deps.policy.targets.networkAcls;
   const mayMerge = mayMergeUnder(deps.policy);
@@ -66,7 +76,12 @@ export async function enforceNetworkAcls(
   const added: string[] = [];
   const removed: string[] = [];
   const acls = await port.list();
-  for (const acl of acls) {
+  let left = 0;
+  for (const [index, acl] of acls.entries()) {
+    if (!mayStartWrite(budget)) {
+      left = acls.length - index;
+      break;
+    }
     try {
       const result = await enforceAcl(port, ledger, acl, desired, {
         ...options,
@@ -96,7 +111,7 @@ export async function enforceNetworkAcls(
       failures.push({ error, failure });
     }
   }
-  if (acls.length > 0 && failures.length + ineffective.length === acls.length) {
+  if (acls.length > 0 && left === 0 && failures.length + ineffective.length === acls.length) {
     // Nothing is enforced anywhere: the target fails, so the operator is alerted, rather than claiming success.
     if (failures[0]) throw failures[0].error;
     throw new InvalidInputError(
@@ -105,9 +120,10 @@ export async function enforceNetworkAcls(
     );
   }
   return {
-    status: statusOf(changes, held),
+    status: left > 0 ? 'partial' : statusOf(changes, held),
     changes,
     held,
+    ...(left > 0 && { left }),
     overflow: [...overflow],
     usage,
     ...(added.length > 0 && { added }),

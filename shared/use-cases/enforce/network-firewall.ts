@@ -5,17 +5,18 @@ import { blockedByRules, planNetworkFirewall } from '#domain/reconcile/network-f
 import { NETWORK_FIREWALL_LIMITS, type RuleGroupSnapshot } from '#domain/target';
 import type { UsageMeter } from '#ports/decision-store';
 import type { NetworkFirewallRuleGroup } from '#ports/network-firewall';
-import { type EnforceOptions, MAX_ATTEMPTS, statusOf, type TargetOutcome } from './outcome';
+import { type EnforceOptions, MAX_ATTEMPTS, mayStartWrite, statusOf, type TargetOutcome } from './outcome';
 
 /**
  * Rewrites the group when our rules differ from the desired ones, re-reading and re-planning on a stale
  * update token. Held (alert mode), the new rules keep only the blocks the group already enforces, so removals
- * still reach it and nothing new is blocked.
+ * still reach it and nothing new is blocked. The group is replaced whole or not at all: when the time budget
+ * leaves no room for the update, nothing is written and the target is `partial`, for the next run to write.
  */
 export async function enforceNetworkFirewall(
   port: NetworkFirewallRuleGroup,
   desired: readonly BlockEntry[],
-  { hold }: EnforceOptions,
+  { hold, budget }: EnforceOptions,
 ): Promise<TargetOutcome> {
   for (let attempt = 1; ; attempt++) {
     const snapshot = await port.describe();
@@ -32,6 +33,7 @@ export async function enforceNetworkFirewall(
     const overflow = plan.overflow.map((entry) => entry.indicator.value);
     const usage = usageOf(snapshot, plan.ruleCount, plan.rules ?? snapshot.rules);
     if (plan.rules === null) return { status: statusOf(0, held), changes: 0, held, overflow, usage };
+    if (!mayStartWrite(budget)) return { status: 'partial', changes: 0, held, overflow, usage, left: 1 };
     try {
       await port.update(plan.rules, snapshot.updateToken);
       return {

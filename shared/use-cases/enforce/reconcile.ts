@@ -23,6 +23,8 @@ import { repairedDrift } from './drift';
 import { enforceNetworkAcls } from './network-acls';
 import { enforceNetworkFirewall } from './network-firewall';
 import {
+  type Budget,
+  budgetOf,
   describeError,
   type EnforceOptions,
   publishQuietly,
@@ -40,7 +42,32 @@ export interface ReconcileReport {
   readonly targets: readonly TargetReport[];
   /** Entries repaired because a target changed outside Egress Warden since the previous run. */
   readonly drift?: readonly DriftRepair[];
+  /**
+   * Expired blocks left for the next run to mark ended (over {@link MAX_ENDINGS_PER_RUN}, or out of time).
+   * They are already out of the desired state, so the targets drop them in this run all the same.
+   */
+  readonly deferred: number;
+  /** True when the time budget ran out: a target is `partial`, or some endings were deferred. */
+  readonly cutShort: boolean;
 }
+
+/** How a reconcile run is bounded. */
+export interface ReconcileOptions {
+  /** When the run must be done (Lambda's deadline less a margin), read on the dependencies' clock. */
+  readonly deadline?: Date;
+}
+
+/**
+ * Most blocks marked ended in one run: each is a conditional write and an audit write, so thousands due at
+ * once are spread over runs instead of taking the time the targets need.
+ */
+export const MAX_ENDINGS_PER_RUN = 1_000;
+
+/**
+ * Store writes that end blocks, and alerts about them, sent at once: far below DynamoDB's and SNS's request
+ * quotas, and enough that their latency does not add up to the run's time.
+ */
+const WRITES_IN_FLIGHT = 10;
 
 type Enforcer = (desired: readonly BlockEntry[], options: EnforceOptions) => Promise<TargetOutcome>;
 
@@ -50,18 +77,35 @@ interface Ending {
   readonly reason: string;
 }
 
-/** Runs one reconcile pass. A failing target is reported and never stops the others. */
-export async function reconcile(deps: Dependencies): Promise<ReconcileReport> {
+/**
+ * Runs one reconcile pass. The targets are written concurrently, each on its own: a failing target is
+ * reported and never stops the others, and the report keeps the fixed target order. With a deadline, the run
+ * stops at a consistent point when its time runs out and reports what is left; the next run continues.
+ */
+export async function reconcile(
+  deps: Dependencies,
+  options: ReconcileOptions = {},
+): Promise<ReconcileReport> {
   const { store, policy, clock } = deps;
   const now = clock.now();
   const at = now.toISOString();
+  const budget = budgetOf(clock, options.deadline);
   const endings: Ending[] = [];
   const previous = await store.getEnforceStatus();
 
-  for (const decision of await store.listDueBefore(at)) {
-    const ending = await end(decision, 'expired', `expired at ${decision.expiresAt}`, deps);
-    if (ending) endings.push(ending);
+  const due = await store.listDueBefore(at);
+  const ending = endingsWithin(budget);
+  let handled = 0;
+  // Each record is its own conditional write; a few in flight at once keep a thousand of them to seconds.
+  while (handled < Math.min(due.length, MAX_ENDINGS_PER_RUN) && ending.mayContinue()) {
+    const group = due.slice(handled, Math.min(handled + WRITES_IN_FLIGHT, MAX_ENDINGS_PER_RUN));
+    handled += group.length;
+    const ended = await Promise.all(
+      group.map((decision) => end(decision, 'expired', `expired at ${decision.expiresAt}`, deps)),
+    );
+    for (const item of ended) if (item) endings.push(item);
   }
+  const deferred = due.length - handled;
   const active: Decision[] = [];
   for (const stored of await store.listActive()) {
     if (stored.expiresAt !== null && Date.parse(stored.expiresAt) <= now.getTime()) continue;
@@ -107,27 +151,24 @@ export async function reconcile(deps: Dependencies): Promise<ReconcileReport> {
       networkFirewall: (desired, options) => enforceNetworkFirewall(networkFirewall, desired, options),
     }),
   };
-  const targets: TargetReport[] = [];
   // Paused, every enforcing target runs as in alert mode: it holds new blocks and still removes.
   const pause = await store.getPause();
-  for (const target of TARGET_NAMES) {
+  const enforceTarget = async (target: TargetName): Promise<TargetReport> => {
     const mode = effectiveModeOf(target, policy, pause);
     const enforce = enforcers[target];
-    if (!enforce) {
-      targets.push({ target, mode, status: 'off', changes: 0, held: 0, overflow: [], warnings: [] });
-      continue;
-    }
+    if (!enforce) return { target, mode, status: 'off', changes: 0, held: 0, overflow: [], warnings: [] };
     try {
       // Off: nothing is wanted there any more, so every entry of ours is removed.
       const outcome =
         mode === 'off'
-          ? await enforce([], { hold: false })
-          : await enforce(desiredFor(target), { hold: mode === 'alert' });
+          ? await enforce([], { hold: false, budget })
+          : await enforce(desiredFor(target), { hold: mode === 'alert', budget });
       const status = mode === 'off' && outcome.status === 'unchanged' ? 'off' : outcome.status;
-      targets.push({ target, mode, ...outcome, status, warnings: outcome.warnings ?? [] });
+      return { target, mode, ...outcome, status, warnings: outcome.warnings ?? [] };
     } catch (error) {
       const message = describeError(error);
-      targets.push({
+      await publishQuietly(deps, targetAlert(target, 'failure', `Updating ${target} failed: ${message}`));
+      return {
         target,
         mode,
         status: 'failed',
@@ -136,18 +177,44 @@ export async function reconcile(deps: Dependencies): Promise<ReconcileReport> {
         overflow: [],
         warnings: [],
         error: message,
-      });
-      await publishQuietly(deps, targetAlert(target, 'failure', `Updating ${target} failed: ${message}`));
+      };
     }
-  }
+  };
+  // The targets share nothing but the store: a DNS Firewall list that stays UPDATING must not hold back the
+  // IP blocks. Each catches its own failure, so one never stops the others.
+  const targets = await Promise.all(TARGET_NAMES.map(enforceTarget));
   await recordOverflow(active, targets, deps);
   const ended = new Set(endings.map((ending) => ending.decision.key));
   const drift = await repairedDrift(previous, targets, active, ended, store);
   if (drift.length > 0) await publishQuietly(deps, driftAlert(drift, at));
-  for (const { decision, event, reason } of endings) {
-    await publishQuietly(deps, lifecycleAlert(decision, event, reason, removalsOf(decision, targets)));
+  // Up to MAX_ENDINGS_PER_RUN alerts: one after the other, their latency alone would outlast the run's margin.
+  const alerts = endings.map(({ decision, event, reason }) =>
+    lifecycleAlert(decision, event, reason, removalsOf(decision, targets)),
+  );
+  for (let from = 0; from < alerts.length; from += WRITES_IN_FLIGHT) {
+    await Promise.all(
+      alerts.slice(from, from + WRITES_IN_FLIGHT).map((alert) => publishQuietly(deps, alert)),
+    );
   }
-  return { at, ended: endings.map(toReport), targets, ...(drift.length > 0 && { drift }) };
+  const cutShort = deferred > 0 || targets.some((t) => t.status === 'partial');
+  return {
+    at,
+    ended: endings.map(toReport),
+    targets,
+    deferred,
+    cutShort,
+    ...(drift.length > 0 && { drift }),
+  };
+}
+
+/**
+ * Ending expired blocks may take a third of the run's budget at most: the rest is for the targets, which
+ * drop those blocks in this run whether or not they were marked ended yet.
+ */
+function endingsWithin(budget: Budget): { mayContinue(): boolean } {
+  if (budget.deadline === undefined) return { mayContinue: () => true };
+  const stopAt = (budget.left() * 2) / 3;
+  return { mayContinue: () => budget.left() > stopAt };
 }
 
 /** Marks a decision ended in the store and the audit trail; undefined when another writer got there first. */
@@ -184,6 +251,14 @@ function removalsOf(decision: Decision, targets: readonly TargetReport[]): Remov
   return decision.targets.map((target) => {
     const report = targets.find((t) => t.target === target);
     if (!report || report.status === 'failed') return { target, removed: false, note: report?.error };
+    if (report.status === 'partial') {
+      return {
+        target,
+        removed: false,
+        unconfirmed: true,
+        note: 'the run ran out of time; the next one goes on',
+      };
+    }
     // Written in part: where it failed, the entry may still be there.
     if (report.failures)
       return { target, removed: false, unconfirmed: true, note: report.failures.join('; ') };

@@ -34,6 +34,7 @@ export function toEnforceStatus(report: ReconcileReport, facts: RunFacts): Enfor
       target: target.target,
       mode: target.mode,
       status: target.status,
+      ...(target.left !== undefined && { left: target.left }),
       changes: target.changes,
       held: target.held,
       overflowCount: target.overflow.length,

@@ -15,6 +15,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { Route53ResolverDomainList } from '#adapters/aws/dns-firewall';
 import {
   ConcurrentUpdateError,
+  DeadlineReachedError,
   InvalidInputError,
   TargetCapacityError,
   TargetNotFoundError,
@@ -74,7 +75,7 @@ describeDnsFirewallContract('Route53ResolverDomainList', (state) => {
 
 describe('Route53ResolverDomainList', () => {
   describe('listDomains', () => {
-    it('asks for 1,000 names a page and follows NextToken to the end', async () => {
+    it('asks for 5,000 names a page, the API maximum, and follows NextToken to the end', async () => {
       // Prepare
       const clock = fakeTime();
       mock
@@ -91,27 +92,27 @@ describe('Route53ResolverDomainList', () => {
       expect(mock).toHaveReceivedCommandTimes(ListFirewallDomainsCommand, 3);
       expect(mock).toHaveReceivedNthCommandWith(ListFirewallDomainsCommand, 1, {
         FirewallDomainListId: LIST_ID,
-        MaxResults: 1000,
+        MaxResults: 5000,
         NextToken: undefined,
       });
       expect(mock).toHaveReceivedNthCommandWith(ListFirewallDomainsCommand, 2, {
         FirewallDomainListId: LIST_ID,
-        MaxResults: 1000,
+        MaxResults: 5000,
         NextToken: 'page-2',
       });
       expect(mock).toHaveReceivedNthCommandWith(ListFirewallDomainsCommand, 3, { NextToken: 'page-3' });
     });
 
-    it('reads a list of 2,500 names from the fake service in three pages', async () => {
+    it('reads a list of 12,500 names from the fake service in three pages', async () => {
       // Prepare
       const clock = fakeTime();
-      fakeResolver({ domains: manyDomains(2500) });
+      fakeResolver({ domains: manyDomains(12_500) });
 
       // Act
       const domains = await adapter(clock).listDomains();
 
       // Assess
-      expect(domains).toEqual(manyDomains(2500).sort());
+      expect(domains).toEqual(manyDomains(12_500).sort());
       expect(mock).toHaveReceivedCommandTimes(ListFirewallDomainsCommand, 3);
     });
 
@@ -343,6 +344,38 @@ describe('Route53ResolverDomainList', () => {
       await expect(result).rejects.toBeInstanceOf(ConcurrentUpdateError);
       await expect(result).rejects.toMatchObject({ code: 'UPDATING', retryable: true });
       expect(mock).toHaveReceivedCommandTimes(GetFirewallDomainListCommand, 1 + 4);
+    });
+
+    it('makes its write, then stops waiting for a list that stays UPDATING when its time is up', async () => {
+      // Prepare
+      const clock = fakeTime();
+      const state = fakeResolver({ pollsWhileUpdating: 1_000 });
+      const list = adapter(clock);
+
+      // Act
+      await list.updateDomains('ADD', ['a.example.com'], { withinMs: 20_000 });
+
+      // Assess
+      expect(state.sortedDomains()).toEqual(['a.example.com.']);
+      expect(clock.time.now).toBeLessThanOrEqual(20_000);
+      expect(clock.time.sleeps.filter((ms) => ms >= 500)).toEqual([500, 1000, 2000, 4000, 5000, 5000]);
+    });
+
+    it('writes nothing and throws DeadlineReachedError when the list is still UPDATING when its time is up', async () => {
+      // Prepare
+      const clock = fakeTime();
+      const state = fakeResolver({ status: 'UPDATING' });
+      state.pollsLeft = 1_000;
+      const list = adapter(clock);
+
+      // Act
+      const result = list.updateDomains('ADD', ['a.example.com'], { withinMs: 10_000 });
+
+      // Assess
+      await expect(result).rejects.toBeInstanceOf(DeadlineReachedError);
+      expect(mock).not.toHaveReceivedCommand(UpdateFirewallDomainsCommand);
+      expect(state.sortedDomains()).toEqual([]);
+      expect(clock.time.now).toBeLessThanOrEqual(10_000);
     });
 
     it('refuses to write to a list that is DELETING with TargetNotFoundError', async () => {
