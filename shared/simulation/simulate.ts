@@ -13,7 +13,7 @@ import { createInMemoryWarden } from '#shared/composition/in-memory';
 import { DETECTOR_SOURCE } from '#shared/intake/threat-signal';
 import { decodeSubscriptionEvent } from '#shared/logs/cloudwatch-subscription';
 import { readLogObject } from '#shared/logs/lines';
-import type { BreakerResetReport, DecisionReport } from '#shared/use-cases/decide-signal';
+import type { BreakerResetReport, DecisionReport, PauseReport } from '#shared/use-cases/decide-signal';
 import { type ReconcileReport, reconcile } from '#shared/use-cases/enforce/reconcile';
 import { handleEvent } from '#shared/use-cases/handle-event';
 import type { SimulationConfig } from './config';
@@ -31,6 +31,8 @@ export interface SimulationResult {
   readonly rejected: readonly { input: string; error: string }[];
   /** Reset Breaker requests, in order. */
   readonly breakerResets: readonly BreakerResetReport[];
+  /** Pause and Resume requests, in order. */
+  readonly pauses: readonly PauseReport[];
   readonly targets: {
     readonly dnsFirewall: { readonly domains: readonly string[] };
     readonly networkAcls: Readonly<
@@ -111,11 +113,13 @@ export async function simulate(
 
   const decisions: DecisionReport[] = [];
   const breakerResets: BreakerResetReport[] = [];
+  const pauses: PauseReport[] = [];
   for (const input of [...events, ...signals]) {
     try {
       const report = await handleEvent(input.event, deps);
       decisions.push(...report.decisions);
       breakerResets.push(...report.breakerResets);
+      pauses.push(...report.pauses);
     } catch (error) {
       // One input's failure, expected or not, is that input's alone: the rest of the run goes on.
       rejected.push({ input: input.name, error: describeFailure(error) });
@@ -134,6 +138,7 @@ export async function simulate(
     decisions,
     rejected,
     breakerResets,
+    pauses,
     targets: {
       dnsFirewall: { domains: dnsFirewall.snapshot() },
       networkAcls: Object.fromEntries(

@@ -73,6 +73,7 @@ describe('egress-warden simulate', () => {
       'breakerResets',
       'decisions',
       'logs',
+      'pauses',
       'rejected',
       'targets',
     ]);

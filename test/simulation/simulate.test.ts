@@ -232,6 +232,26 @@ describe('simulate with an input that fails unexpectedly', () => {
   });
 });
 
+describe('simulate with the emergency brake', () => {
+  it('reports the sample pause and resume, in order, with who and why', async () => {
+    // Act
+    const result = await simulate(
+      [
+        { name: 'pause', event: loadEvent<ManualEvent>('manual/pause.json') },
+        { name: 'resume', event: loadEvent<ManualEvent>('manual/resume.json') },
+      ],
+      parseSimulationConfig(),
+      { now: NOW },
+    );
+
+    // Assess
+    expect(result.pauses.map((p) => [p.outcome, p.requestedBy])).toEqual([
+      ['paused', 'arn:aws:iam::123456789012:user/bob'],
+      ['resumed', 'arn:aws:iam::123456789012:user/bob'],
+    ]);
+  });
+});
+
 describe('simulate with a Reset Breaker request', () => {
   it('reports the reset and alerts that the breaker closed', async () => {
     // Prepare: a breaker of one block, tripped by the second automated block.
