@@ -296,7 +296,8 @@ export class EgressWarden extends Construct {
       targets: [target],
     });
     new events.Rule(this, 'ManualRequestRule', {
-      description: 'Block Request, Unblock Request and Reset Breaker (warden bus) to the decide queue',
+      description:
+        'Manual requests (block, unblock, reset breaker, pause, resume) on the warden bus to the decide queue',
       eventBus: this.bus,
       eventPattern: { source: [MANUAL_SOURCE], detailType: manualTypes },
       targets: [target],
@@ -826,10 +827,23 @@ export class EgressWarden extends Construct {
     return accessLogs;
   }
 
-  /** Lets its holders put manual requests (and nothing else) on the warden bus. */
+  /**
+   * What the operator's command line calls, and nothing more: manual requests (and nothing else) on the warden
+   * bus, the stack's outputs, reads of the decision table, the depth of the dead-letter and detector failure
+   * queues, and the GuardDuty calls of `selftest` (a sample finding, never a real one).
+   */
   #operatorPolicy(config: WardenConfig): iam.ManagedPolicy {
+    const stack = Stack.of(this);
+    const queues = [this.deadLetterQueue, ...(this.detectors ? [this.detectors.failureQueue] : [])];
+    const anyDetector = stack.formatArn({ service: 'guardduty', resource: 'detector', resourceName: '*' });
+    const stackArn = stack.formatArn({
+      service: 'cloudformation',
+      resource: 'stack',
+      resourceName: `${stack.stackName}/*`,
+    });
     const policy = new iam.ManagedPolicy(this, 'OperatorPolicy', {
-      description: 'Put Egress Warden manual requests (Block, Unblock, Reset Breaker) on the warden bus',
+      description:
+        'Operate Egress Warden: manual requests on the warden bus, reading its decisions and queues, selftest',
       statements: [
         new iam.PolicyStatement({
           sid: 'ManualRequestsOnly',
@@ -842,8 +856,54 @@ export class EgressWarden extends Construct {
             },
           },
         }),
+        new iam.PolicyStatement({
+          sid: 'FindTheDeployment',
+          actions: ['cloudformation:DescribeStacks'],
+          resources: [
+            stack.formatArn({
+              service: 'cloudformation',
+              resource: 'stack',
+              resourceName: `${stack.stackName}/*`,
+            }),
+          ],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ReadDecisions',
+          actions: ['dynamodb:GetItem', 'dynamodb:Query'],
+          resources: [this.table.tableArn, `${this.table.tableArn}/index/*`],
+        }),
+        new iam.PolicyStatement({
+          sid: 'QueueDepths',
+          actions: ['sqs:GetQueueAttributes'],
+          resources: queues.map((queue) => queue.queueArn),
+        }),
+        new iam.PolicyStatement({
+          sid: 'SelfTestFindDetector',
+          actions: ['guardduty:ListDetectors'],
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({
+          sid: 'SelfTestSampleFinding',
+          actions: ['guardduty:CreateSampleFindings', 'guardduty:ListFindings'],
+          resources: [anyDetector],
+        }),
       ],
     });
+    const wildcards: [string, string][] = [
+      [
+        stackArn,
+        'a stack ARN ends with an id CloudFormation assigns at creation, so the stack is named with /*',
+      ],
+      [`${this.table.tableArn}/index/*`, "listing active decisions queries the table's own indexes"],
+      ['*', 'guardduty:ListDetectors has no resource type, so IAM only accepts "*" for it'],
+      [anyDetector, "the account's GuardDuty detector is not part of the stack and is found at run time"],
+    ];
+    for (const [resource, reason] of wildcards) {
+      Validations.of(policy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagResource(stack.resolve(resource))}]`,
+        reason: `The operator policy: ${reason}.`,
+      });
+    }
     config.operators.forEach((arn, i) => {
       if (/:role\//.test(arn)) policy.attachToRole(iam.Role.fromRoleArn(this, `Operator${i}`, arn));
       else policy.attachToUser(iam.User.fromUserArn(this, `Operator${i}`, arn));

@@ -31,6 +31,12 @@ export function formatReport(result: SimulationResult, header: string): string {
       `  ${''.padEnd(28)} by ${r.requestedBy}: ${r.reason}`,
     );
   }
+  for (const p of result.pauses) {
+    out.push(
+      `  ${p.outcome.toUpperCase().padEnd(28)} ${p.outcome === 'paused' ? 'every target runs as in alert mode' : p.outcome === 'resumed' ? 'targets back to their modes' : 'nothing changed'}`,
+      `  ${''.padEnd(28)} by ${p.requestedBy}: ${p.reason}`,
+    );
+  }
   out.push('', `Rejected (${result.rejected.length})`);
   for (const r of result.rejected) out.push(`  ${r.input}`, `    ${r.error}`);
 

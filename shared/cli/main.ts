@@ -12,8 +12,12 @@ import { register as registerCheck } from './commands/check';
 import { register as registerConfig } from './commands/config';
 import { register as registerExplain } from './commands/explain';
 import { register as registerList } from './commands/list';
+import { register as registerPause } from './commands/pause';
 import { register as registerResetBreaker } from './commands/reset-breaker';
+import { register as registerResume } from './commands/resume';
+import { register as registerSelftest } from './commands/selftest';
 import { register as registerSimulate } from './commands/simulate';
+import { register as registerStatus } from './commands/status';
 import type { CliContext } from './context';
 import { CliError, EXIT, type ExitCode, fromAwsError } from './errors';
 
@@ -24,6 +28,10 @@ const COMMANDS: readonly ((program: Command, ctx: CliContext) => void)[] = [
   registerExplain,
   registerCheck,
   registerResetBreaker,
+  registerStatus,
+  registerPause,
+  registerResume,
+  registerSelftest,
   registerConfig,
   registerSimulate,
   registerBaselineExport,

@@ -14,7 +14,7 @@ import { CliError, EXIT, fromAwsError, fromRefusedEvent } from './errors';
 import { type DeployedPolicy, deployedPolicy } from './policy';
 
 /** The detail types the intake takes from `egress-warden.manual`. */
-export type ManualDetailType = 'Block Request' | 'Unblock Request' | 'Reset Breaker';
+export type ManualDetailType = 'Block Request' | 'Unblock Request' | 'Reset Breaker' | 'Pause' | 'Resume';
 
 /** Stands in for the caller's identity while a request is validated before STS is asked. */
 const PENDING_IDENTITY = 'egress-warden-cli';
@@ -64,15 +64,19 @@ export interface Preview {
 
 /**
  * Decides `signal` as the `decide` function would right now: the deployed policy, the stored record, the
- * breaker and, for an unblock of an indicator that is not blocked, the records that cover it. Writes nothing.
+ * breaker, the pause and, for an unblock of an indicator that is not blocked, the records that cover it. Writes nothing.
  */
 export async function previewSignal(ctx: CliContext, signal: Signal): Promise<Preview> {
   const deployed = await deployedPolicy(ctx);
   const store = await ctx.store();
   const { policy } = deployed;
   try {
-    const [current, breaker] = await Promise.all([store.get(signal.indicator.value), store.getBreaker()]);
-    const context = { policy, now: ctx.now(), breaker };
+    const [current, breaker, pause] = await Promise.all([
+      store.get(signal.indicator.value),
+      store.getBreaker(),
+      store.getPause(),
+    ]);
+    const context = { policy, now: ctx.now(), breaker, pause };
     let result = decide(signal, current, context);
     if (signal.intent === 'unblock' && result.skipReason === 'not-blocked') {
       const found = await Promise.all(coveringKeys(signal.indicator, policy).map((key) => store.get(key)));
@@ -199,27 +203,12 @@ export async function waitForDecision(
   }
 }
 
-/** The part of the store `--wait` uses to see that `enforce` ran, where the deployment records it. */
-interface EnforceStatusReader {
-  getEnforceStatus(): Promise<{ readonly at: string } | undefined>;
-}
-
-function hasEnforceStatus(store: object): store is EnforceStatusReader {
-  return typeof (store as Partial<EnforceStatusReader>).getEnforceStatus === 'function';
-}
-
 /**
- * Waits until an `enforce` run started after `decidedAt` (so the targets hold the decision) and returns when
- * it started, or undefined when this store records no enforce runs (then only the decision was waited for).
- * Throws CliError (exit 6) at `deadline`.
+ * Waits until an `enforce` run started after `decidedAt` (so the targets hold the decision), as its status
+ * record says, and returns when it started. Throws CliError (exit 6) at `deadline`.
  */
-export async function waitForEnforce(
-  ctx: CliContext,
-  decidedAt: string,
-  deadline: number,
-): Promise<string | undefined> {
+export async function waitForEnforce(ctx: CliContext, decidedAt: string, deadline: number): Promise<string> {
   const store = await ctx.store();
-  if (!hasEnforceStatus(store)) return undefined;
   for (;;) {
     const status = await store.getEnforceStatus().catch((error: unknown) => {
       throw fromAwsError(error, 'read the decision table (dynamodb:GetItem)');

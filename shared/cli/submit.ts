@@ -72,14 +72,10 @@ export async function submitIndicatorRequest(ctx: CliContext, request: Indicator
   const appliedAt = await waitForEnforce(ctx, recorded.at, deadline);
   const decision = await (await ctx.store()).get(key);
   if (request.json) {
-    ctx.out(toJson({ ...sent, recorded, targetsAppliedAt: appliedAt ?? null, decision: decision ?? null }));
+    ctx.out(toJson({ ...sent, recorded, targetsAppliedAt: appliedAt, decision: decision ?? null }));
     return;
   }
-  ctx.out(
-    appliedAt
-      ? `Targets applied by the enforce run at ${appliedAt}: ${decision?.targets.join(', ') || 'none'}.`
-      : 'This deployment does not record its enforce runs: waited for the decision only; the targets follow within about a minute.',
-  );
+  ctx.out(`Targets applied by the enforce run at ${appliedAt}: ${decision?.targets.join(', ') || 'none'}.`);
 }
 
 /** What will happen, for a person: the outcome the service would reach, the targets with their modes. */

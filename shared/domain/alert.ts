@@ -473,3 +473,67 @@ function describeWorkload(workload: Workload): string {
     .map(([key, value]) => `${key} ${value}`)
     .join(', ');
 }
+
+/**
+ * The alert when an operator pauses Egress Warden: who, when, why, and what a pause does not do (it opens
+ * nothing that is already blocked; an unblock does).
+ */
+export function pauseAlert(requestedBy: string, reason: string, at: string): Alert {
+  return {
+    subject: oneLine(`${PREFIX} PAUSED by ${requestedBy}: new blocks are shadowed`),
+    message: body([
+      `Egress Warden was paused at ${at} by ${requestedBy}: ${reason}.`,
+      'Every target now runs as in alert mode: new blocks, manual ones included, are recorded as shadow ' +
+        '("would block") and nothing that blocks more is written.',
+      'Pausing does not open what is already blocked: blocks in force stay until they expire or are ' +
+        'unblocked (Unblock Request). Expiries, unblocks and allowlisting still reach the targets.',
+      'Resume with a Resume request (source egress-warden.manual) or `egress-warden resume --reason …`.',
+    ]),
+    attributes: { outcome: 'paused', severity: 8, indicatorKind: 'none', source: 'egress-warden' },
+  };
+}
+
+/** The alert when an operator resumes Egress Warden: who, when, why, and since when it had been paused. */
+export function resumeAlert(requestedBy: string, reason: string, at: string, pausedSince?: string): Alert {
+  return {
+    subject: oneLine(`${PREFIX} RESUMED by ${requestedBy}: new blocks are enforced again`),
+    message: body([
+      `Egress Warden was resumed at ${at} by ${requestedBy}: ${reason}.`,
+      `It had been paused since ${pausedSince ?? 'an unknown time'}.`,
+      'Targets run in their configured modes again. Signals shadowed while paused are not replayed, but a ' +
+        're-published finding or a new request blocks as usual.',
+    ]),
+    attributes: { outcome: 'resumed', severity: 5, indicatorKind: 'none', source: 'egress-warden' },
+  };
+}
+
+/** What one enforce run repaired on one target: entries put back, or entries removed that no decision wants. */
+export interface DriftRepair {
+  readonly target: TargetName;
+  readonly restored: readonly string[];
+  readonly removed: readonly string[];
+}
+
+/**
+ * The alert when a reconcile repaired drift: entries for blocks already enforced that had gone from a target
+ * (someone deleted them by hand), or entries of ours that appeared without an active decision.
+ */
+export function driftAlert(repairs: readonly DriftRepair[], at: string): Alert {
+  const count = repairs.reduce((sum, r) => sum + r.restored.length + r.removed.length, 0);
+  const lines = repairs.flatMap((r) => [
+    ...r.restored.map((value) => `${r.target}: restored ${value} (its entry had gone)`),
+    ...r.removed.map((value) => `${r.target}: removed ${value} (no active decision wants it)`),
+  ]);
+  return {
+    subject: oneLine(
+      `${PREFIX} DRIFT REPAIRED: ${count} entr${count === 1 ? 'y' : 'ies'} on ${repairs.map((r) => r.target).join(', ')}`,
+    ),
+    message: body([
+      `The enforce run at ${at} found targets that no longer matched the decision store, and repaired them.`,
+      'Someone or something changed these entries outside Egress Warden; the decision store is the source of ' +
+        'truth, so change blocks with Block / Unblock requests instead.',
+    ]),
+    attributes: { outcome: 'drift-repaired', severity: 6, indicatorKind: 'none', source: 'egress-warden' },
+    evidence: lines.map(printable),
+  };
+}

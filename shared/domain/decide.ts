@@ -7,7 +7,14 @@ import type { AuditRecord, BreakerState, Decision, Outcome, SkipReason, Suppress
 import { formatDuration } from './duration';
 import { protectionOf } from './guard-rails';
 import type { Indicator } from './indicator';
-import { escalatedDurationMs, modeOf, type Policy, targetsFor, thresholdsFor } from './policy';
+import {
+  effectiveModeOf,
+  escalatedDurationMs,
+  type PauseState,
+  type Policy,
+  targetsFor,
+  thresholdsFor,
+} from './policy';
 import { boundAudit, boundDecision } from './record-budget';
 import type { Signal, Workload } from './signal';
 import type { TargetName } from './target';
@@ -39,6 +46,8 @@ export interface DecideContext {
    * cover it (those of {@link coveringKeys} that exist), in any status.
    */
   readonly covering?: readonly Decision[];
+  /** The emergency brake: while paused, every target decides as in `alert` mode. */
+  readonly pause?: PauseState;
 }
 
 export interface DecideResult {
@@ -223,7 +232,9 @@ function decideBlock(signal: Signal, current: Decision | undefined, context: Dec
     );
   }
 
-  const enforcing = applicable.filter((target) => modeOf(target, policy) === 'enforce');
+  const enforcing = applicable.filter(
+    (target) => effectiveModeOf(target, policy, context.pause) === 'enforce',
+  );
   if (signal.sample || signal.archived === true || enforcing.length === 0) {
     const why = signal.archived
       ? 'an archived GuardDuty finding'
@@ -231,7 +242,9 @@ function decideBlock(signal: Signal, current: Decision | undefined, context: Dec
         ? signal.source === 'guardduty'
           ? 'a GuardDuty sample finding'
           : 'a sample signal'
-        : `${applicable.join(', ')} in alert mode`;
+        : context.pause?.paused
+          ? `Egress Warden is paused (by ${context.pause.by ?? 'an operator'}: ${context.pause.reason ?? 'no reason'})`
+          : `${applicable.join(', ')} in alert mode`;
     const reason = `shadow: ${why}; would have blocked ${indicator.value} for ${describe(duration)}`;
     // Already blocked for real: a shadow decision must not overwrite the active record.
     if (active) return { outcome: 'shadow', reason, targets: applicable, expiresAt, audit: [], notify: true };

@@ -294,3 +294,27 @@ export function escalatedDurationMs(priorOffences: number, policy: Policy): numb
   const { ladderMs } = policy.durations;
   return ladderMs[Math.min(priorOffences, ladderMs.length - 1)] ?? ladderMs[0] ?? 4 * HOUR;
 }
+
+/**
+ * The emergency brake: while `paused`, every target runs as in `alert` mode (new blocks are shadowed, nothing
+ * that blocks more is written) while removals still reach the targets. Version 0 without `since` when no
+ * operator ever paused.
+ */
+export interface PauseState {
+  readonly paused: boolean;
+  /** When the state last changed (ISO 8601). */
+  readonly since?: string;
+  /** Who paused or resumed, and why. */
+  readonly by?: string;
+  readonly reason?: string;
+  readonly version: number;
+}
+
+/**
+ * The mode a target runs in now: its configured mode, except that a pause turns `enforce` into `alert`. `off`
+ * stays `off`, so a pause never puts entries back on a target that was switched off.
+ */
+export function effectiveModeOf(target: TargetName, policy: Policy, pause?: PauseState): TargetMode {
+  const configured = modeOf(target, policy);
+  return pause?.paused && configured === 'enforce' ? 'alert' : configured;
+}

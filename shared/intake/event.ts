@@ -26,6 +26,8 @@ export const ACCEPTED_EVENTS: readonly { source: string; detailType: string }[] 
   { source: MANUAL_SOURCE, detailType: 'Block Request' },
   { source: MANUAL_SOURCE, detailType: 'Unblock Request' },
   { source: MANUAL_SOURCE, detailType: 'Reset Breaker' },
+  { source: MANUAL_SOURCE, detailType: 'Pause' },
+  { source: MANUAL_SOURCE, detailType: 'Resume' },
   { source: DETECTOR_SOURCE, detailType: 'Threat Signal' },
 ];
 
@@ -49,7 +51,7 @@ export function toCommands(event: unknown, policy: Policy, now: Date): Command[]
     return guardDutyCommands(envelope.detail, policy);
   if (
     source === MANUAL_SOURCE &&
-    ['Block Request', 'Unblock Request', 'Reset Breaker'].includes(detailType)
+    ['Block Request', 'Unblock Request', 'Reset Breaker', 'Pause', 'Resume'].includes(detailType)
   ) {
     return [manualCommand(detailType, envelope.detail, id, time)];
   }

@@ -1,6 +1,6 @@
 /**
- * Manual requests on the warden bus (`source: egress-warden.manual`): Block Request, Unblock Request and
- * Reset Breaker. `reason` and `requestedBy` are required so that every change has an owner and a why.
+ * Manual requests on the warden bus (`source: egress-warden.manual`): Block Request, Unblock Request,
+ * Reset Breaker, Pause and Resume. `reason` and `requestedBy` are required so that every change has an owner and a why.
  */
 import * as v from 'valibot';
 import { parseDuration } from '#domain/duration';
@@ -41,6 +41,11 @@ const ResetSchema = v.strictObject({
   requestedBy: required('who asks'),
 });
 
+const PauseSchema = v.strictObject({
+  reason: required('why Egress Warden is paused or resumed'),
+  requestedBy: required('who asks'),
+});
+
 /** The severity a manual block ranks with when a scarce target (network ACLs) has to choose. */
 const MANUAL_SEVERITY = 8;
 
@@ -49,6 +54,10 @@ export function manualCommand(detailType: string, detail: unknown, id: string, t
   if (detailType === 'Reset Breaker') {
     const request = parseWith(ResetSchema, detail, 'detail');
     return { kind: 'reset-breaker', ...request };
+  }
+  if (detailType === 'Pause' || detailType === 'Resume') {
+    const request = parseWith(PauseSchema, detail, 'detail');
+    return detailType === 'Pause' ? { kind: 'pause', ...request } : { kind: 'resume', ...request };
   }
   const block = detailType === 'Block Request';
   const request = block

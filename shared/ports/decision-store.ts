@@ -1,5 +1,6 @@
 import type { AuditRecord, BreakerState, Decision } from '#domain/decision';
-import type { NetworkAclLedger } from '#domain/target';
+import type { PauseState } from '#domain/policy';
+import type { NetworkAclLedger, TargetMode, TargetName } from '#domain/target';
 
 /**
  * How far the GuardDuty catch-up has read: every finding updated before `since` was handled (or reported
@@ -23,10 +24,65 @@ export interface VpcCidrsRecord {
   readonly readAt: string;
 }
 
+/** One measure of a target's room: `used` of `limit` (free = limit − used), e.g. one ACL's IPv4 entries. */
+export interface UsageMeter {
+  /** What is counted, for a person: `acl-0a1b IPv4 entries`, `domains`, `rule capacity`, `rules bytes`. */
+  readonly what: string;
+  readonly used: number;
+  readonly limit: number;
+}
+
+/** How one target fared in the last enforce run, as the status record keeps it. */
+export interface TargetStatus {
+  readonly target: TargetName;
+  /** The effective mode: a paused `enforce` target is `alert`. */
+  readonly mode: TargetMode;
+  /** `partial`: the run's time ran out with `left` writes still to do (the next run does them). */
+  readonly status: 'applied' | 'unchanged' | 'held' | 'failed' | 'off' | 'partial';
+  readonly left?: number;
+  readonly changes: number;
+  readonly held: number;
+  readonly overflowCount: number;
+  /** At most ENFORCE_STATUS_LIST_CAP of them; `warningsCut` says how many more there were. */
+  readonly warnings: readonly string[];
+  readonly warningsCut?: number;
+  readonly error?: string;
+  /** Absent when the target was not read (off, or failed before reading). At most ENFORCE_STATUS_USAGE_CAP. */
+  readonly usage?: readonly UsageMeter[];
+  readonly usageCut?: number;
+}
+
 /**
- * The single source of truth: one decision record per indicator, the append-only audit trail, the breaker
- * the ledger of the network ACL entries Egress Warden wrote, the GuardDuty catch-up's watermark, the VPC CIDRs
- * record and the claims that keep repeated failure alerts apart. Writes are conditional on the version read, so two writers never lose each other's update.
+ * The one record the `enforce` function writes at the end of each run, for `status` and `--wait`: when it
+ * ran, how long it took, each target's result and room, the breaker and the pause.
+ */
+export interface EnforceStatus {
+  /** When the run started (ISO 8601). */
+  readonly at: string;
+  readonly durationMs: number;
+  readonly targets: readonly TargetStatus[];
+  readonly breaker: { readonly open: boolean; readonly openedAt?: string; readonly reason?: string };
+  readonly pause: {
+    readonly paused: boolean;
+    readonly since?: string;
+    readonly by?: string;
+    readonly reason?: string;
+  };
+  /** How many blocks ended in the run, and drift repairs made. */
+  readonly ended: number;
+  readonly driftRepaired: number;
+}
+
+/** The most warnings (and other lists) one target keeps in the status record, so the item stays small. */
+export const ENFORCE_STATUS_LIST_CAP = 20;
+/** The most usage meters one target keeps (two per network ACL: 300 ACLs), so the item stays small. */
+export const ENFORCE_STATUS_USAGE_CAP = 600;
+
+/**
+ * The single source of truth: one decision record per indicator, the append-only audit trail, the breaker,
+ * the pause, the last enforce run's status, the ledger of the network ACL entries Egress Warden wrote, the
+ * GuardDuty catch-up's watermark, the VPC CIDRs record and the claims that keep repeated failure alerts apart.
+ * Writes are conditional on the version read, so two writers never lose each other's update.
  * Any method may also throw ThrottledError or TargetNotFoundError (the table is missing).
  */
 export interface DecisionStore {
@@ -94,4 +150,15 @@ export interface DecisionStore {
    * Idempotent; writes only for slots that hold a claim. Throws InvalidInputError for an `at` that is not a time.
    */
   releaseAlerts(slots: readonly string[], at: string): Promise<void>;
+  /** The pause state; not paused at version 0 when no operator ever paused. */
+  getPause(): Promise<PauseState>;
+  /** Conditional on `expectedVersion` like `putBreaker`. Throws ConcurrentUpdateError; InvalidInputError for a wrong `version`. */
+  putPause(state: PauseState, expectedVersion: number): Promise<void>;
+  /** The last enforce run's status record; undefined before the first run finished. */
+  getEnforceStatus(): Promise<EnforceStatus | undefined>;
+  /**
+   * Replaces the status record, unconditionally (its only writer is `enforce`, which runs one at a time).
+   * Throws InvalidInputError before writing for an `at` that is not a time or an item over 400 KB.
+   */
+  putEnforceStatus(status: EnforceStatus): Promise<void>;
 }

@@ -29,6 +29,7 @@ export function createRecordDecider(
         countDecision(metrics, decision);
       }
       for (const reset of report.breakerResets) logger.info('Breaker reset', { ...keys, breaker: reset });
+      for (const pause of report.pauses) logger.info('Pause changed', { ...keys, pause });
     } catch (error) {
       if (dispositionOf(error) === 'retry') {
         logger.error('Record failed; it will be retried', { ...keys, error });

@@ -1,10 +1,16 @@
 /**
  * One run of the `enforce` function: reconcile every target from the store, then log the report and publish
- * the run's metrics. Kept out of the handler so the handler only wires.
+ * the run's metrics, and record its status for the operator's `status`. Kept out of the handler so the handler
+ * only wires.
  */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Dependencies } from '#shared/use-cases/dependencies';
 import { type ReconcileReport, reconcile } from '#shared/use-cases/enforce/reconcile';
+import { toEnforceStatus } from '#shared/use-cases/enforce/status';
 import { countReconcile, decisionLogKeys, type Telemetry } from './telemetry';
+
+/** The metric counting the target entries a run repaired because they drifted (see enforce/drift.ts). */
+export const DRIFT_REPAIRED_METRIC = 'DriftRepaired';
 
 /**
  * Time kept between reconcile's deadline and Lambda's: the overflow bookkeeping, the alerts about ended
@@ -19,10 +25,11 @@ export interface EnforceRunOptions {
 
 /**
  * Runs `reconcile` once and reports it: one log line per ended block (with its decision and indicator), one
- * line for the whole report, a warning naming what is left when the run was cut short, and the Overflow,
- * TargetErrors, EnforceCutShort, BreakerOpen and EnforceDuration metrics. Given the invocation's time left,
- * reconcile must be done {@link ENFORCE_END_MARGIN_MS} before it. Target failures are in the report
- * (reconcile never stops at one); what reconcile throws (the store failing) is rethrown after it is logged.
+ * line for the whole report, a warning naming what is left when the run was cut short, the Overflow,
+ * TargetErrors, EnforceCutShort, BreakerOpen, EnforceDuration and DriftRepaired metrics, and the enforce status
+ * record (put after the run; a failure to put it is logged). Given the invocation's time left, reconcile must
+ * be done {@link ENFORCE_END_MARGIN_MS} before it. Target failures are in the report (reconcile never stops at
+ * one); what reconcile throws (the store failing) is rethrown after it is logged.
  */
 export async function runEnforce(
   deps: () => Promise<Dependencies>,
@@ -32,11 +39,17 @@ export async function runEnforce(
   const started = performance.now();
   try {
     const resolved = await deps();
+    const at = resolved.clock.now().toISOString();
     // Read on the dependencies' clock, as reconcile reads it, once the dependencies are loaded.
     const deadline =
       remainingMs && new Date(resolved.clock.now().getTime() + remainingMs() - ENFORCE_END_MARGIN_MS);
     const report = await reconcile(resolved, deadline ? { deadline } : {});
-    const breaker = await resolved.store.getBreaker();
+    const [breaker, pause] = await Promise.all([resolved.store.getBreaker(), resolved.store.getPause()]);
+    const durationMs = performance.now() - started;
+    // The record `status` and `block --wait` read; a failure to write it is logged, never fails the run.
+    await resolved.store
+      .putEnforceStatus(toEnforceStatus(report, { at, durationMs, breaker, pause }))
+      .catch((error: unknown) => logger.warn('Enforce status not recorded', { error }));
     for (const ended of report.ended) logger.info('Block ended', decisionLogKeys(ended));
     const log = report.targets.some((target) => target.status === 'failed') ? logger.warn : logger.info;
     log.call(logger, 'Targets reconciled', { report, breakerOpen: breaker.open });
@@ -46,7 +59,9 @@ export async function runEnforce(
       );
       logger.warn('Enforce run cut short', { left, deferredEndings: report.deferred, report });
     }
-    countReconcile(metrics, report, breaker.open, performance.now() - started);
+    countReconcile(metrics, report, breaker.open, durationMs);
+    const repaired = report.drift?.reduce((sum, r) => sum + r.restored.length + r.removed.length, 0) ?? 0;
+    metrics.addMetric(DRIFT_REPAIRED_METRIC, MetricUnit.Count, repaired);
     return report;
   } catch (error) {
     logger.error('Enforce run failed', { error });

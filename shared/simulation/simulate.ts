@@ -14,7 +14,7 @@ import { DETECTOR_SOURCE } from '#shared/intake/threat-signal';
 import { decodeSubscriptionEvent } from '#shared/logs/cloudwatch-subscription';
 import { readLogObject } from '#shared/logs/lines';
 import { AlertBatch } from '#shared/use-cases/alerting';
-import type { BreakerResetReport, DecisionReport } from '#shared/use-cases/decide-signal';
+import type { BreakerResetReport, DecisionReport, PauseReport } from '#shared/use-cases/decide-signal';
 import { type ReconcileReport, reconcile } from '#shared/use-cases/enforce/reconcile';
 import { handleEvent } from '#shared/use-cases/handle-event';
 import type { SimulationConfig } from './config';
@@ -32,6 +32,8 @@ export interface SimulationResult {
   readonly rejected: readonly { input: string; error: string }[];
   /** Reset Breaker requests, in order. */
   readonly breakerResets: readonly BreakerResetReport[];
+  /** Pause and Resume requests, in order. */
+  readonly pauses: readonly PauseReport[];
   readonly targets: {
     readonly dnsFirewall: { readonly domains: readonly string[] };
     readonly networkAcls: Readonly<
@@ -114,11 +116,13 @@ export async function simulate(
   const breakerResets: BreakerResetReport[] = [];
   // The run's decisions alert like one decide batch: each, or one digest for a burst.
   const alerting = new AlertBatch(deps);
+  const pauses: PauseReport[] = [];
   for (const input of [...events, ...signals]) {
     try {
       const report = await handleEvent(input.event, { ...deps, alerts: alerting });
       decisions.push(...report.decisions);
       breakerResets.push(...report.breakerResets);
+      pauses.push(...report.pauses);
     } catch (error) {
       // One input's failure, expected or not, is that input's alone: the rest of the run goes on.
       rejected.push({ input: input.name, error: describeFailure(error) });
@@ -138,6 +142,7 @@ export async function simulate(
     decisions,
     rejected,
     breakerResets,
+    pauses,
     targets: {
       dnsFirewall: { domains: dnsFirewall.snapshot() },
       networkAcls: Object.fromEntries(

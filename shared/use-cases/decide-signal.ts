@@ -1,5 +1,5 @@
 /** Use case: decide one signal and record the result (store, audit trail, alert). */
-import { breakerAlert, breakerClosedAlert, decisionAlert } from '#domain/alert';
+import { breakerAlert, breakerClosedAlert, decisionAlert, pauseAlert, resumeAlert } from '#domain/alert';
 import { coveringKeys, type DecideContext, type DecideResult, decide } from '#domain/decide';
 import type { Decision, Outcome, SkipReason } from '#domain/decision';
 import { ConcurrentUpdateError } from '#domain/errors';
@@ -99,8 +99,12 @@ async function decideOnce(
   signal: Signal,
   { store, policy, clock }: Dependencies,
 ): Promise<{ result: DecideResult; current: Decision | undefined; breaker: DecideContext['breaker'] }> {
-  const [current, breaker] = await Promise.all([store.get(signal.indicator.value), store.getBreaker()]);
-  const context: DecideContext = { policy, now: clock.now(), breaker };
+  const [current, breaker, pause] = await Promise.all([
+    store.get(signal.indicator.value),
+    store.getBreaker(),
+    store.getPause(),
+  ]);
+  const context: DecideContext = { policy, now: clock.now(), breaker, pause };
   const result = decide(signal, current, context);
   if (signal.intent !== 'unblock' || result.skipReason !== 'not-blocked') return { result, current, breaker };
   const found = await Promise.all(coveringKeys(signal.indicator, policy).map((key) => store.get(key)));
@@ -162,6 +166,65 @@ export async function resetBreaker(
     await deps.alerts.publish(breakerClosedAlert(breaker, requestedBy, reason, at));
   } catch (error) {
     // The breaker is closed; a retry of the request would find it closed and lose the alert anyway.
+    return { ...report, alertError: error instanceof Error ? error.message : String(error) };
+  }
+  return report;
+}
+
+/** The audit trail key of pause and resume requests. */
+export const PAUSE_AUDIT_KEY = 'PAUSE';
+
+/** What a Pause or Resume request did, for a report line. */
+export interface PauseReport {
+  /** `already-paused` / `not-paused`: nothing was written and no alert sent. */
+  readonly outcome: 'paused' | 'resumed' | 'already-paused' | 'not-paused';
+  readonly requestedBy: string;
+  readonly reason: string;
+  readonly at: string;
+  /** Set when the state changed but its alert could not be published. */
+  readonly alertError?: string;
+}
+
+/**
+ * Use case: the emergency brake. Pausing makes every target run as in `alert` mode (decide shadows new blocks,
+ * enforce writes nothing that blocks more; removals still reach the targets); resuming puts the configured
+ * modes back. Writes the pause state conditionally (retried like {@link decideSignal}), appends an audit
+ * entry under PAUSE_AUDIT_KEY and alerts who, when and why. A request that changes nothing writes nothing.
+ */
+export async function setPause(
+  paused: boolean,
+  requestedBy: string,
+  reason: string,
+  deps: Dependencies,
+  retry: ConflictRetryOverrides = {},
+): Promise<PauseReport> {
+  const { store, clock } = deps;
+  const at = clock.now().toISOString();
+  const previous = await withRetry(
+    async () => {
+      const state = await store.getPause();
+      if (state.paused !== paused) {
+        await store.putPause(
+          { paused, since: at, by: requestedBy, reason, version: state.version + 1 },
+          state.version,
+        );
+      }
+      return state;
+    },
+    { ...CONFLICT_RETRY, ...retry },
+  );
+  if (previous.paused === paused) {
+    return { outcome: paused ? 'already-paused' : 'not-paused', requestedBy, reason, at };
+  }
+  const event = paused ? 'paused' : 'resumed';
+  await store.appendAudit([{ key: PAUSE_AUDIT_KEY, at, event, actor: requestedBy, reason }]);
+  const report: PauseReport = { outcome: event, requestedBy, reason, at };
+  try {
+    await deps.alerts.publish(
+      paused ? pauseAlert(requestedBy, reason, at) : resumeAlert(requestedBy, reason, at, previous.since),
+    );
+  } catch (error) {
+    // The state changed; a retry of the request would find it so and lose the alert anyway.
     return { ...report, alertError: error instanceof Error ? error.message : String(error) };
   }
   return report;

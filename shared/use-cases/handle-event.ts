@@ -8,14 +8,17 @@ import {
   type ConflictRetryOverrides,
   type DecisionReport,
   decideSignal,
+  type PauseReport,
   resetBreaker,
+  setPause,
 } from './decide-signal';
 import type { Dependencies } from './dependencies';
 
-/** What one event did: a report per signal (ignored inputs included) and per breaker reset. */
+/** What one event did: a report per signal (ignored inputs included), per breaker reset and per pause/resume. */
 export interface EventReport {
   readonly decisions: readonly DecisionReport[];
   readonly breakerResets: readonly BreakerResetReport[];
+  readonly pauses: readonly PauseReport[];
 }
 
 /**
@@ -30,10 +33,13 @@ export async function handleEvent(
 ): Promise<EventReport> {
   const decisions: DecisionReport[] = [];
   const breakerResets: BreakerResetReport[] = [];
+  const pauses: PauseReport[] = [];
   for (const command of toCommands(event, deps.policy, deps.clock.now())) {
     if (command.kind === 'signal') decisions.push(await decideSignal(command.signal, deps, retry));
     else if (command.kind === 'reset-breaker') {
       breakerResets.push(await resetBreaker(command.requestedBy, command.reason, deps, retry));
+    } else if (command.kind === 'pause' || command.kind === 'resume') {
+      pauses.push(await setPause(command.kind === 'pause', command.requestedBy, command.reason, deps, retry));
     } else {
       decisions.push({
         indicator: command.label,
@@ -46,5 +52,5 @@ export async function handleEvent(
       });
     }
   }
-  return { decisions, breakerResets };
+  return { decisions, breakerResets, pauses };
 }

@@ -15,7 +15,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDbDecisionStore } from '#adapters/aws/decision-store';
 import { createInMemoryWarden, type InMemoryWarden } from '#shared/composition/in-memory';
 import { listedCidrs, policyOf } from '#shared/config/config';
+import { AlertBatch } from '#shared/use-cases/alerting';
 import { reconcile } from '#shared/use-cases/enforce/reconcile';
+import { toEnforceStatus } from '#shared/use-cases/enforce/status';
 import { handleEvent } from '#shared/use-cases/handle-event';
 import { readConfigFile } from '../../infra/config-file';
 import type { Dynalite } from '../support/dynalite';
@@ -64,6 +66,8 @@ export interface TestDeployment {
   deliver(): Promise<void>;
   /** From now on the bus takes requests but never delivers them (a decide function that is down). */
   stall(): void;
+  /** From now on decisions are recorded but their alerts never sent, as when decide dies after deciding. */
+  loseAlerts(): void;
   /** Runs the CLI against this deployment. */
   cli(...argv: string[]): Promise<CliRun>;
   restore(): void;
@@ -115,8 +119,12 @@ export async function startTestDeployment(
   });
 
   let stalled = false;
+  let alertsLost = false;
   const deliver = async () => {
     if (stalled) return;
+    // As the decide function does: the batch's alerts go out together once it is decided, each leaving an
+    // `alerted` record in its indicator's audit trail.
+    const alerting = new AlertBatch(deps);
     for (const entry of pending.splice(0)) {
       const event = {
         version: '0',
@@ -129,9 +137,15 @@ export async function startTestDeployment(
         resources: [],
         detail: JSON.parse(entry.Detail ?? '{}'),
       };
-      await handleEvent(event, deps);
+      await handleEvent(event, { ...deps, alerts: alerting });
     }
-    await reconcile(deps);
+    // A decide function that dies after recording its decisions never sends their alerts.
+    if (!alertsLost) await alerting.flush();
+    // As the enforce function does: reconcile, then record the run's status for `--wait` and `status`.
+    const at = warden.clock.now().toISOString();
+    const report = await reconcile(deps);
+    const [breaker, pause] = await Promise.all([store.getBreaker(), store.getPause()]);
+    await store.putEnforceStatus(toEnforceStatus(report, { at, durationMs: 0, breaker, pause }));
   };
 
   return {
@@ -141,6 +155,9 @@ export async function startTestDeployment(
     mocks: { cloudFormation, eventBridge, sts },
     pending,
     deliver,
+    loseAlerts: () => {
+      alertsLost = true;
+    },
     stall: () => {
       stalled = true;
     },

@@ -117,9 +117,13 @@ describe('an operator session against a deployment', () => {
     expect(unblocked.code).toBe(0);
     const explained = JSON.parse(unblocked.stdout);
     expect(explained.decision.status).toBe('unblocked');
+    // Each decision's alert leaves an `alerted` record; records of the same instant sort by event name.
     expect(explained.audit.map((a: { event: string; actor: string }) => [a.event, a.actor])).toEqual([
       ['blocked', CALLER],
+      ['alerted', 'egress-warden'],
+      ['alerted', 'egress-warden'],
       ['unblocked', CALLER],
     ]);
+    expect(explained.audit[2].reason).toMatch(/^\[Egress Warden\] UNBLOCKED evil\.example\.com/);
   });
 });

@@ -73,6 +73,7 @@ describe('egress-warden simulate', () => {
       'breakerResets',
       'decisions',
       'logs',
+      'pauses',
       'rejected',
       'targets',
     ]);
@@ -118,7 +119,7 @@ describe('egress-warden simulate', () => {
     // Assess
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(
-      /^Egress Warden simulation: 15 events from events at 2026-11-28T09:53:00.000Z/,
+      /^Egress Warden simulation: 17 events from events at 2026-11-28T09:53:00.000Z/,
     );
     expect(run.stdout).toContain('Rejected (3)');
   });

@@ -6,8 +6,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { activeShard, MAX_LEDGER_ENTRIES_PER_ACL_FAMILY } from '#adapters/aws/decision-table';
 import type { AuditRecord, BreakerState, Decision } from '#domain/decision';
 import { ConcurrentUpdateError, InvalidInputError } from '#domain/errors';
+import type { PauseState } from '#domain/policy';
 import type { NetworkAclLedger } from '#domain/target';
-import type { DecisionStore, VpcCidrsRecord } from '#ports/decision-store';
+import type { DecisionStore, EnforceStatus, VpcCidrsRecord } from '#ports/decision-store';
 
 /** A decision with every field set, optional ones included. */
 export function aDecision(overrides: Partial<Decision> = {}): Decision {
@@ -583,6 +584,121 @@ export function describeDecisionStoreContract(label: string, setup: () => Promis
         // Assess
         await expect(attempt).rejects.toBeInstanceOf(InvalidInputError);
         expect((await store.getBreaker()).version).toBe(0);
+      });
+    });
+
+    describe('pause', () => {
+      const paused: PauseState = {
+        paused: true,
+        since: '2026-11-28T10:05:00Z',
+        by: 'arn:aws:iam::123456789012:user/alice',
+        reason: 'rollout review',
+        version: 1,
+      };
+
+      it('is not paused at version 0 before anyone wrote it', async () => {
+        // Act
+        const pause = await store.getPause();
+
+        // Assess
+        expect(pause).toStrictEqual({ paused: false, version: 0 });
+      });
+
+      it('reads back what was written, version by version, with a normalised time', async () => {
+        // Prepare
+        const resumed: PauseState = { ...paused, paused: false, reason: 'done', version: 2 };
+
+        // Act
+        await store.putPause(paused, 0);
+        const afterPause = await store.getPause();
+        await store.putPause(resumed, 1);
+
+        // Assess
+        expect(afterPause).toStrictEqual({ ...paused, since: '2026-11-28T10:05:00.000Z' });
+        expect(await store.getPause()).toStrictEqual({ ...resumed, since: '2026-11-28T10:05:00.000Z' });
+      });
+
+      it('refuses a write made from a stale version', async () => {
+        // Prepare
+        await store.putPause(paused, 0);
+
+        // Act
+        const attempt = store.putPause({ ...paused, reason: 'late' }, 0);
+
+        // Assess
+        await expectConflict(attempt);
+        expect((await store.getPause()).reason).toBe('rollout review');
+      });
+
+      it('rejects a version that does not follow the expected one, and a time that is not a time', async () => {
+        // Act
+        const wrongVersion = store.putPause({ ...paused, version: 2 }, 0);
+        const wrongTime = store.putPause({ ...paused, since: 'yesterday' }, 0);
+
+        // Assess
+        await expect(wrongVersion).rejects.toBeInstanceOf(InvalidInputError);
+        await expect(wrongTime).rejects.toBeInstanceOf(InvalidInputError);
+        expect((await store.getPause()).version).toBe(0);
+      });
+    });
+
+    describe('enforce status record', () => {
+      const status: EnforceStatus = {
+        at: '2026-11-28T10:05:00Z',
+        durationMs: 1234,
+        targets: [
+          {
+            target: 'dnsFirewall',
+            mode: 'alert',
+            status: 'held',
+            changes: 0,
+            held: 1,
+            overflowCount: 0,
+            warnings: ['w'],
+            warningsCut: 3,
+            usage: [{ what: 'domains', used: 2, limit: 100_000 }],
+          },
+          {
+            target: 'networkAcls',
+            mode: 'enforce',
+            status: 'failed',
+            changes: 0,
+            held: 0,
+            overflowCount: 0,
+            warnings: [],
+            error: 'AccessDenied',
+          },
+        ],
+        breaker: { open: false },
+        pause: { paused: true, since: '2026-11-28T10:00:00.000Z', by: 'alice', reason: 'review' },
+        ended: 1,
+        driftRepaired: 0,
+      };
+
+      it('is undefined before the first run', async () => {
+        // Act
+        const read = await store.getEnforceStatus();
+
+        // Assess
+        expect(read).toBeUndefined();
+      });
+
+      it('reads back the last record written, unconditionally replaced, with a normalised time', async () => {
+        // Act
+        await store.putEnforceStatus({ ...status, durationMs: 1 });
+        await store.putEnforceStatus(status);
+
+        // Assess
+        expect(await store.getEnforceStatus()).toStrictEqual({ ...status, at: '2026-11-28T10:05:00.000Z' });
+      });
+
+      it('rejects a run time that is not a time and writes nothing', async () => {
+        // Act
+        const attempt = store.putEnforceStatus({ ...status, at: 'now' });
+
+        // Assess
+        await expect(attempt).rejects.toBeInstanceOf(InvalidInputError);
+        expect(await store.getEnforceStatus()).toBeUndefined();
       });
     });
 

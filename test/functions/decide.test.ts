@@ -202,6 +202,22 @@ describe('decide', () => {
     expect((await world.core.store.get('198.51.100.77/32'))?.status).toBe('active');
   });
 
+  it('pauses on a Pause request from the queue, logging who and why', async () => {
+    // Prepare
+    const world = await createWorld();
+    output = captureOutput();
+
+    // Act
+    const response = await world.invoke(sqsEventOf(['manual/pause.json']));
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect((await world.core.store.getPause()).paused).toBe(true);
+    expect(output.logs('Pause changed')).toMatchObject([
+      { pause: { outcome: 'paused', requestedBy: 'arn:aws:iam::123456789012:user/bob' } },
+    ]);
+  });
+
   it('drops a body that is not JSON and logs InvalidInputError with the reason', async () => {
     // Prepare
     const world = await createWorld();

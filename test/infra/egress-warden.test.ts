@@ -170,8 +170,11 @@ describe('EgressWarden stack', () => {
     });
   });
 
-  it('lets operators put only manual requests on the warden bus', () => {
+  it('lets operators do exactly what the command line calls, and put only manual requests on the bus', () => {
     const busId = logicalIdOf('AWS::Events::EventBus', 'EgressWardenBus');
+    const tableId = logicalIdOf('AWS::DynamoDB::Table', 'EgressWardenDecisionTable');
+    const dlqId = logicalIdOf('AWS::SQS::Queue', 'EgressWardenDecideDeadLetterQueue');
+    const failureId = logicalIdOf('AWS::SQS::Queue', 'EgressWardenDetectorFailureQueue');
     template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       Roles: ['SecurityOperators'],
       PolicyDocument: {
@@ -183,10 +186,44 @@ describe('EgressWarden stack', () => {
             Condition: {
               StringEquals: {
                 'events:source': 'egress-warden.manual',
-                'events:detail-type': ['Block Request', 'Unblock Request', 'Reset Breaker'],
+                'events:detail-type': [
+                  'Block Request',
+                  'Unblock Request',
+                  'Reset Breaker',
+                  'Pause',
+                  'Resume',
+                ],
               },
             },
             Sid: 'ManualRequestsOnly',
+          },
+          {
+            Effect: 'Allow',
+            Action: 'cloudformation:DescribeStacks',
+            Resource: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/EgressWarden/*',
+            Sid: 'FindTheDeployment',
+          },
+          {
+            Effect: 'Allow',
+            Action: ['dynamodb:GetItem', 'dynamodb:Query'],
+            Resource: [
+              { 'Fn::GetAtt': [tableId, 'Arn'] },
+              { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId, 'Arn'] }, '/index/*']] },
+            ],
+            Sid: 'ReadDecisions',
+          },
+          {
+            Effect: 'Allow',
+            Action: 'sqs:GetQueueAttributes',
+            Resource: [{ 'Fn::GetAtt': [dlqId, 'Arn'] }, { 'Fn::GetAtt': [failureId, 'Arn'] }],
+            Sid: 'QueueDepths',
+          },
+          { Effect: 'Allow', Action: 'guardduty:ListDetectors', Resource: '*', Sid: 'SelfTestFindDetector' },
+          {
+            Effect: 'Allow',
+            Action: ['guardduty:CreateSampleFindings', 'guardduty:ListFindings'],
+            Resource: 'arn:aws:guardduty:eu-west-1:123456789012:detector/*',
+            Sid: 'SelfTestSampleFinding',
           },
         ],
       },

@@ -64,6 +64,17 @@ describe('toCommands', () => {
     expect(commands).toEqual([{ kind: 'reset-breaker', reason: 'reviewed', requestedBy: 'bob@example.com' }]);
   });
 
+  it.each([
+    ['manual/pause.json', 'pause'],
+    ['manual/resume.json', 'resume'],
+  ])('routes the sample %s to a %s command', (file, kind) => {
+    // Act
+    const commands = toCommands(loadEvent<ManualEvent>(file), policy, NOW);
+
+    // Assess
+    expect(commands).toEqual([expect.objectContaining({ kind })]);
+  });
+
   it('uses the time it is given for an event without one', () => {
     // Prepare
     const { time: _time, ...event } = loadEvent<ManualEvent>('manual/block-request.json');

@@ -70,6 +70,30 @@ describe('manualCommand', () => {
   });
 
   it.each([
+    ['Pause', 'pause'],
+    ['Resume', 'resume'],
+  ] as const)('turns a %s request into a %s command with who and why', (detailType, kind) => {
+    // Act
+    const command = manualCommand(
+      detailType,
+      { reason: 'bad rollout', requestedBy: 'bob@example.com' },
+      ID,
+      TIME,
+    );
+
+    // Assess
+    expect(command).toEqual({ kind, reason: 'bad rollout', requestedBy: 'bob@example.com' });
+  });
+
+  it('refuses a Pause request without a reason, naming the field', () => {
+    // Act
+    const attempt = () => manualCommand('Pause', { requestedBy: 'bob@example.com' }, ID, TIME);
+
+    // Assess
+    expect(attempt).toThrow(/detail\.reason/);
+  });
+
+  it.each([
     ['30m', 30 * 60_000],
     ['PT4H', 4 * HOUR],
     ['P1DT12H', 36 * HOUR],

@@ -48,7 +48,7 @@ describe('simulate on the bundled sample events', () => {
 
   it('reads every sample', () => {
     // Assess
-    expect(inputs).toHaveLength(15);
+    expect(inputs).toHaveLength(17);
   });
 
   it('blocks the C2 domain on the DNS Firewall and the Network Firewall for 4 hours', () => {
@@ -230,6 +230,26 @@ describe('simulate with an input that fails unexpectedly', () => {
       { input: 'unreadable.json', error: expect.stringContaining('cannot be') },
     ]);
     expect(result.decisions.map((d) => d.indicator)).toEqual(['198.51.100.10/32', '198.51.100.11/32']);
+  });
+});
+
+describe('simulate with the emergency brake', () => {
+  it('reports the sample pause and resume, in order, with who and why', async () => {
+    // Act
+    const result = await simulate(
+      [
+        { name: 'pause', event: loadEvent<ManualEvent>('manual/pause.json') },
+        { name: 'resume', event: loadEvent<ManualEvent>('manual/resume.json') },
+      ],
+      parseSimulationConfig(),
+      { now: NOW },
+    );
+
+    // Assess
+    expect(result.pauses.map((p) => [p.outcome, p.requestedBy])).toEqual([
+      ['paused', 'arn:aws:iam::123456789012:user/bob'],
+      ['resumed', 'arn:aws:iam::123456789012:user/bob'],
+    ]);
   });
 });
 

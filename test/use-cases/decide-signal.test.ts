@@ -473,6 +473,10 @@ function readCounting(store: DecisionStore): { store: DecisionStore; keys: strin
     putVpcCidrs: (record) => store.putVpcCidrs(record),
     claimAlert: (slot, fingerprint, at, until) => store.claimAlert(slot, fingerprint, at, until),
     releaseAlerts: (slots, at) => store.releaseAlerts(slots, at),
+    getPause: () => store.getPause(),
+    putPause: (state, expected) => store.putPause(state, expected),
+    getEnforceStatus: () => store.getEnforceStatus(),
+    putEnforceStatus: (status) => store.putEnforceStatus(status),
   };
   return result;
 }

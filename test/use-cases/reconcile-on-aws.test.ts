@@ -194,6 +194,8 @@ describe('reconcile on the AWS adapters', () => {
       { indicator: C2_DOMAIN, outcome: 'blocked' },
       { indicator: C2_IP, outcome: 'blocked' },
     ]);
+    // Each target's room, from what it read: the domain pair, the ACL's IPv4 entries (allow, default deny and
+    // ours) and its IPv6 default, the rule group's three rules (two for the domain, one for the IP).
     expect(report.targets).toEqual([
       {
         target: 'dnsFirewall',
@@ -203,6 +205,8 @@ describe('reconcile on the AWS adapters', () => {
         held: 0,
         overflow: [],
         warnings: [],
+        usage: [{ what: 'domains', used: 2, limit: 100_000 }],
+        added: [C2_DOMAIN],
       },
       {
         target: 'networkAcls',
@@ -212,6 +216,11 @@ describe('reconcile on the AWS adapters', () => {
         held: 0,
         overflow: [],
         warnings: [],
+        usage: [
+          { what: `${ACL_ID} IPv4 egress entries`, used: 3, limit: 20 },
+          { what: `${ACL_ID} IPv6 egress entries`, used: 1, limit: 20 },
+        ],
+        added: [C2_IP],
       },
       {
         target: 'networkFirewall',
@@ -221,6 +230,11 @@ describe('reconcile on the AWS adapters', () => {
         held: 0,
         overflow: [],
         warnings: [],
+        usage: [
+          { what: 'rule capacity', used: 3, limit: 100 },
+          { what: 'rules bytes', used: Buffer.byteLength(world.firewall.rules, 'utf8'), limit: 2_000_000 },
+        ],
+        added: [C2_IP, C2_DOMAIN],
       },
     ]);
     expect(world.resolver.sortedDomains()).toEqual([`*.${C2_DOMAIN}.`, `${C2_DOMAIN}.`]);
@@ -335,7 +349,7 @@ describe('reconcile on the AWS adapters', () => {
     const report = await reconcile(world.deps);
 
     // Assess
-    expect(targetReport(report, 'networkFirewall')).toEqual({
+    expect(targetReport(report, 'networkFirewall')).toMatchObject({
       target: 'networkFirewall',
       mode: 'enforce',
       status: 'applied',
@@ -468,6 +482,7 @@ describe('reconcile on the AWS adapters', () => {
       held: 0,
       overflow: [C2_DOMAIN],
       warnings: [],
+      usage: [{ what: 'domains', used: 0, limit: 100_000 }],
     });
     expect(resolverMock).toHaveReceivedCommandTimes(UpdateFirewallDomainsCommand, 1);
     expect(world.resolver.sortedDomains()).toEqual([]);

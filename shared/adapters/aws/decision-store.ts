@@ -16,20 +16,26 @@ import {
   catchUpWatermarkKey,
   DECISION_TABLE,
   decisionKey,
+  enforceStatusKey,
   fromAuditItem,
   fromBreakerItem,
   fromCatchUpWatermarkItem,
   fromDecisionItem,
+  fromEnforceStatusItem,
   fromNetworkAclLedgerItem,
+  fromPauseItem,
   fromVpcCidrsItem,
   indicatorPartition,
   networkAclLedgerKey,
+  pauseKey,
   toAlertClaimItem,
   toAuditItem,
   toBreakerItem,
   toCatchUpWatermarkItem,
   toDecisionItem,
+  toEnforceStatusItem,
   toNetworkAclLedgerItem,
+  toPauseItem,
   toSortableTime,
   toVpcCidrsItem,
   vpcCidrsKey,
@@ -37,8 +43,9 @@ import {
 import { callDynamoDb, type DynamoDbCallOptions } from '#adapters/aws/dynamodb-calls';
 import type { AuditRecord, BreakerState, Decision } from '#domain/decision';
 import { ConcurrentUpdateError } from '#domain/errors';
+import type { PauseState } from '#domain/policy';
 import type { NetworkAclLedger } from '#domain/target';
-import type { CatchUpWatermark, DecisionStore, VpcCidrsRecord } from '#ports/decision-store';
+import type { CatchUpWatermark, DecisionStore, EnforceStatus, VpcCidrsRecord } from '#ports/decision-store';
 
 /** Options of the DynamoDB decision store. */
 export interface DynamoDbDecisionStoreOptions {
@@ -63,7 +70,8 @@ export interface DynamoDbDecisionStoreOptions {
  * * `appendAudit` writes one conditional PutItem per record, in order (BatchWriteItem has no conditions);
  *   an identical record already stored counts as written, so the call is idempotent and safe to retry after
  *   a partial failure.
- * * `putVpcCidrs` is a plain PutItem: its one writer, `enforce`, runs one at a time, so the last write wins.
+ * * `putPause` is conditional like `putBreaker`.
+ * * `putVpcCidrs` and `putEnforceStatus` are plain PutItems: its one writer, `enforce`, runs one at a time, so the last write wins.
  * * `get`, `getBreaker`, `getNetworkAclLedger`, `getCatchUpWatermark` and `getVpcCidrs` read consistently; `listActive` and `listDueBefore` read the eventually
  *   consistent `active` index. Every Query is paginated to the end.
  * * Throttling (`ProvisionedThroughputExceededException`, `ThrottlingException`, `RequestLimitExceeded`) is
@@ -297,6 +305,40 @@ export class DynamoDbDecisionStore implements DecisionStore {
           this.#client.send(new PutCommand({ TableName: this.#tableName, Item: released })),
         );
       }),
+    );
+  }
+
+  async getPause(): Promise<PauseState> {
+    const { Item } = await this.#call('GetItem', () =>
+      this.#client.send(
+        new GetCommand({ TableName: this.#tableName, Key: pauseKey(), ConsistentRead: true }),
+      ),
+    );
+    return Item === undefined ? { paused: false, version: 0 } : fromPauseItem(Item);
+  }
+
+  async putPause(state: PauseState, expectedVersion: number): Promise<void> {
+    assertNextVersion(state.version, expectedVersion, 'pause');
+    await this.#conditionalPut(
+      toPauseItem(state),
+      expectedVersion,
+      `pause changed since version ${expectedVersion} was read`,
+    );
+  }
+
+  async getEnforceStatus(): Promise<EnforceStatus | undefined> {
+    const { Item } = await this.#call('GetItem', () =>
+      this.#client.send(
+        new GetCommand({ TableName: this.#tableName, Key: enforceStatusKey(), ConsistentRead: true }),
+      ),
+    );
+    return Item === undefined ? undefined : fromEnforceStatusItem(Item);
+  }
+
+  async putEnforceStatus(status: EnforceStatus): Promise<void> {
+    const item = toEnforceStatusItem(status);
+    await this.#call('PutItem', () =>
+      this.#client.send(new PutCommand({ TableName: this.#tableName, Item: item })),
     );
   }
 

@@ -10,6 +10,8 @@
  * | breaker  | `BREAKER`     | `STATE`                   | every BreakerState field, `version`                |
  * | ACL ledger | `NACL`      | `LEDGER`                  | `acls` (list of `{aclId, entries}`, each entry `"<rule> <cidr>"`), `version` |
  * | catch-up watermark | `CATCHUP` | `GUARDDUTY`          | `since` (normalised ISO 8601), `version`           |
+ * | pause    | `PAUSE`       | `STATE`                   | every PauseState field, `version`                  |
+ * | enforce status | `ENFORCE` | `STATUS`               | every EnforceStatus field (`at` normalised); no version |
  * | VPC CIDRs | `CONTEXT`    | `VPC_CIDRS`               | `vpcIds` (sorted), `cidrs` (canonical), `readAt` (normalised ISO 8601); no version |
  * | domain baseline | `BASELINE#<vpcId>` | `<registered domain>` | `hosts` (string set), `days` (string set of days since the epoch); no version |
  * | alert claim | `ALERT`    | `<slot>`                  | `fingerprint` (empty once released), `until` (normalised ISO 8601), `ttl` = `until` + 1 day; no version |
@@ -41,10 +43,10 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import type { AuditRecord, BreakerState, Decision } from '#domain/decision';
 import { InvalidInputError } from '#domain/errors';
 import { fnv1a32 } from '#domain/hash';
-import { parseNetwork } from '#domain/policy';
+import { type PauseState, parseNetwork } from '#domain/policy';
 import { entryFamily } from '#domain/reconcile/network-acl-plan';
 import type { NetworkAclLedger, OwnedAclEntry } from '#domain/target';
-import type { CatchUpWatermark, VpcCidrsRecord } from '#ports/decision-store';
+import type { CatchUpWatermark, EnforceStatus, VpcCidrsRecord } from '#ports/decision-store';
 
 /** The table's shape and limits, for CDK and the tests' CreateTable. */
 export const DECISION_TABLE = {
@@ -75,6 +77,8 @@ const BREAKER_KEY = { pk: 'BREAKER', sk: 'STATE' } as const;
 const LEDGER_KEY = { pk: 'NACL', sk: 'LEDGER' } as const;
 const WATERMARK_KEY = { pk: 'CATCHUP', sk: 'GUARDDUTY' } as const;
 const VPC_CIDRS_KEY = { pk: 'CONTEXT', sk: 'VPC_CIDRS' } as const;
+const PAUSE_KEY = { pk: 'PAUSE', sk: 'STATE' } as const;
+const ENFORCE_STATUS_KEY = { pk: 'ENFORCE', sk: 'STATUS' } as const;
 
 /**
  * The most ledger entries one ACL may hold per IP family: EC2's 40-entry maximum, twice, because an entry
@@ -167,6 +171,41 @@ export function toAlertClaimItem(slot: string, fingerprint: string, until: strin
     until: normalised,
     [DECISION_TABLE.timeToLiveAttribute]: Math.floor(Date.parse(normalised) / 1000) + DAY_SECONDS,
   };
+}
+
+/** The primary key of the pause state. */
+export function pauseKey(): { pk: string; sk: string } {
+  return { ...PAUSE_KEY };
+}
+
+/** The primary key of the last enforce run's status record. */
+export function enforceStatusKey(): { pk: string; sk: string } {
+  return { ...ENFORCE_STATUS_KEY };
+}
+
+/** The item stored for the pause state; a deep copy. Throws InvalidInputError for a `since` that is not a time. */
+export function toPauseItem(state: PauseState): Record<string, unknown> {
+  const since = state.since === undefined ? undefined : toSortableTime(state.since, 'since');
+  return checkedItem({ ...withoutUndefined({ ...state, since }), ...pauseKey() });
+}
+
+/** The pause state read back from its item. */
+export function fromPauseItem(item: Record<string, unknown>): PauseState {
+  return withoutTableAttributes(item) as unknown as PauseState;
+}
+
+/**
+ * The item stored for the enforce status record, `at` normalised; a deep copy. Throws InvalidInputError for
+ * an `at` that is not a time or an item over 400 KB.
+ */
+export function toEnforceStatusItem(status: EnforceStatus): Record<string, unknown> {
+  const at = toSortableTime(status.at, 'at');
+  return checkedItem({ ...withoutUndefined({ ...status, at }), ...enforceStatusKey() });
+}
+
+/** The enforce status record read back from its item. */
+export function fromEnforceStatusItem(item: Record<string, unknown>): EnforceStatus {
+  return withoutTableAttributes(item) as unknown as EnforceStatus;
 }
 
 /**

@@ -5,21 +5,26 @@ import {
   fromBreakerItem,
   fromCatchUpWatermarkItem,
   fromDecisionItem,
+  fromEnforceStatusItem,
   fromNetworkAclLedgerItem,
+  fromPauseItem,
   fromVpcCidrsItem,
   toAlertClaimItem,
   toAuditItem,
   toBreakerItem,
   toCatchUpWatermarkItem,
   toDecisionItem,
+  toEnforceStatusItem,
   toNetworkAclLedgerItem,
+  toPauseItem,
   toSortableTime,
   toVpcCidrsItem,
 } from '#adapters/aws/decision-table';
 import type { AuditRecord, BreakerState, Decision } from '#domain/decision';
 import { ConcurrentUpdateError } from '#domain/errors';
+import type { PauseState } from '#domain/policy';
 import type { NetworkAclLedger } from '#domain/target';
-import type { CatchUpWatermark, DecisionStore, VpcCidrsRecord } from '#ports/decision-store';
+import type { CatchUpWatermark, DecisionStore, EnforceStatus, VpcCidrsRecord } from '#ports/decision-store';
 
 /** The whole state of an InMemoryDecisionStore, as copies. */
 export interface DecisionStoreSnapshot {
@@ -50,12 +55,14 @@ export class InMemoryDecisionStore implements DecisionStore {
   #watermark: Record<string, unknown> | undefined;
   #vpcCidrs: Record<string, unknown> | undefined;
   readonly #alertClaims = new Map<string, Record<string, unknown>>();
+  #pause: Record<string, unknown> | undefined;
+  #enforceStatus: Record<string, unknown> | undefined;
   #failure: Error | undefined;
   #calls = 0;
 
   /**
    * Write calls made (`put`, `appendAudit`, `putBreaker`, `putNetworkAclLedger`, `putCatchUpWatermark`,
-   * `putVpcCidrs`, `claimAlert`, `releaseAlerts`), failed ones included.
+   * `putVpcCidrs`, `claimAlert`, `releaseAlerts`, `putPause`, `putEnforceStatus`), failed ones included.
    */
   get calls(): number {
     return this.#calls;
@@ -215,6 +222,36 @@ export class InMemoryDecisionStore implements DecisionStore {
   }
 
   /** Copies of the stored decisions that pass `test`; items are tested before copying, as most do not pass. */
+  async getPause(): Promise<PauseState> {
+    if (this.#pause === undefined) return { paused: false, version: 0 };
+    return fromPauseItem(structuredClone(this.#pause));
+  }
+
+  async putPause(state: PauseState, expectedVersion: number): Promise<void> {
+    this.#beginWrite();
+    assertNextVersion(state.version, expectedVersion, 'pause');
+    const item = toPauseItem(state);
+    const storedVersion = this.#pause === undefined ? 0 : this.#pause.version;
+    if (storedVersion !== expectedVersion) {
+      throw new ConcurrentUpdateError(
+        `pause changed since version ${expectedVersion} was read`,
+        CONDITION_FAILED,
+      );
+    }
+    this.#pause = item;
+  }
+
+  async getEnforceStatus(): Promise<EnforceStatus | undefined> {
+    return this.#enforceStatus === undefined
+      ? undefined
+      : fromEnforceStatusItem(structuredClone(this.#enforceStatus));
+  }
+
+  async putEnforceStatus(status: EnforceStatus): Promise<void> {
+    this.#beginWrite();
+    this.#enforceStatus = toEnforceStatusItem(status);
+  }
+
   #decisionsWhere(test: (item: Record<string, unknown>) => boolean): Decision[] {
     return [...this.#items.values()].filter(test).map((item) => fromDecisionItem(structuredClone(item)));
   }

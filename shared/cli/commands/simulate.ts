@@ -56,10 +56,18 @@ export function register(program: Command, ctx: CliContext): void {
       });
       const merged = { ...result, rejected: [...rejected, ...result.rejected] };
       if (options.json) {
-        const { decisions, breakerResets, targets, alerts } = merged;
+        const { decisions, breakerResets, pauses, targets, alerts } = merged;
         ctx.out(
           JSON.stringify(
-            { decisions, rejected: merged.rejected, breakerResets, targets, alerts, logs: merged.logs },
+            {
+              decisions,
+              rejected: merged.rejected,
+              breakerResets,
+              pauses,
+              targets,
+              alerts,
+              logs: merged.logs,
+            },
             null,
             2,
           ),

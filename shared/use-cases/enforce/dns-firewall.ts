@@ -29,31 +29,41 @@ export async function enforceDnsFirewall(
     status === 'COMPLETE_IMPORT_FAILED'
       ? [`the domain list's last import failed (${message ?? 'no message'}); it is still written to`]
       : [];
-  const plan = planDnsFirewall(desired, await port.listDomains(), {
-    maxDomains: deps.policy.targets.dnsFirewall.maxDomains,
-  });
+  const listed = await port.listDomains();
+  const { maxDomains } = deps.policy.targets.dnsFirewall;
+  const plan = planDnsFirewall(desired, listed, { maxDomains });
   const overflow = plan.overflow.map((entry) => entry.indicator.value);
   const adds = hold ? [] : plan.add;
   const held = plan.add.length - adds.length;
   let changes = 0;
-  const cutShort = (left: number): TargetOutcome => ({
-    status: 'partial',
+  const added: string[] = [];
+  const removed: string[] = [];
+  const outcome = (owners: readonly string[]) => ({
     changes,
     held,
-    overflow,
+    overflow: [...owners],
     warnings,
-    left,
+    usage: [{ what: 'domains', used: listed.length - removed.length + added.length, limit: maxDomains }],
+    ...(added.length > 0 && { added: namesOf(added) }),
+    ...(removed.length > 0 && { removed: namesOf(removed) }),
   });
+  const finish = (owners: readonly string[]): TargetOutcome => ({
+    status: statusOf(changes, held),
+    ...outcome(owners),
+  });
+  const cutShort = (left: number): TargetOutcome => ({ status: 'partial', ...outcome(overflow), left });
   // Removals first: they only ever unblock, and they free room under the account's domain quota.
   for (const [index, chunk] of plan.remove.entries()) {
     if (!(await writeWithin(budget, port, 'REMOVE', chunk))) {
       return cutShort(plan.remove.length - index + adds.length);
     }
+    removed.push(...chunk);
     changes++;
   }
   for (const [index, chunk] of adds.entries()) {
     try {
       if (!(await writeWithin(budget, port, 'ADD', chunk))) return cutShort(adds.length - index);
+      added.push(...chunk);
       changes++;
     } catch (error) {
       if (!(error instanceof TargetCapacityError)) throw error;
@@ -66,10 +76,19 @@ export async function enforceDnsFirewall(
           owners.add(entry.indicator.value);
         }
       }
-      return { status: statusOf(changes, held), changes, held, overflow: [...owners], warnings };
+      return finish([...owners]);
     }
   }
-  return { status: statusOf(changes, held), changes, held, overflow, warnings };
+  return finish(overflow);
+}
+
+/**
+ * The domains behind list entries: `evil.com` for the pair `*.evil.com` and `evil.com` written for it, a
+ * wildcard entry on its own only when its apex is not there too. Trailing dots dropped.
+ */
+function namesOf(entries: readonly string[]): string[] {
+  const names = new Set(entries.map((name) => name.toLowerCase().replace(/\.$/, '')));
+  return [...names].filter((name) => !(name.startsWith('*.') && names.has(name.slice(2)))).sort();
 }
 
 /** Writes one chunk unless the budget has run out; false when it did not start. */

@@ -17,7 +17,7 @@ import {
   releasedBy,
 } from '#domain/reconcile/network-acl-plan';
 import type { NetworkAcl, NetworkAclEntry, NetworkAclLedger, OwnedAclEntry } from '#domain/target';
-import type { DecisionStore } from '#ports/decision-store';
+import type { DecisionStore, UsageMeter } from '#ports/decision-store';
 import type { NetworkAcls } from '#ports/network-acls';
 import type { Dependencies } from '../dependencies';
 import {
@@ -35,6 +35,11 @@ interface AclResult {
   readonly held: number;
   /** True when some desired CIDR cannot take effect in this ACL, or the range sits after an allow-all. */
   readonly ineffective: boolean;
+  /** The ACL's egress entries per IP family after the run, default rules included. */
+  readonly entries: { readonly 4: number; readonly 6: number };
+  /** The CIDRs this run created (or replaced into) and deleted. */
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
 }
 
 /**
@@ -67,6 +72,9 @@ export async function enforceNetworkAcls(
   const ineffective: string[] = [];
   let changes = 0;
   let held = 0;
+  const usage: UsageMeter[] = [];
+  const added: string[] = [];
+  const removed: string[] = [];
   const acls = await port.list();
   let left = 0;
   for (const [index, acl] of acls.entries()) {
@@ -87,6 +95,15 @@ export async function enforceNetworkAcls(
       });
       changes += result.changes;
       held += result.held;
+      added.push(...result.added);
+      removed.push(...result.removed);
+      for (const family of [4, 6] as const) {
+        usage.push({
+          what: `${acl.aclId} IPv${family} egress entries`,
+          used: result.entries[family],
+          limit: options.maxEntriesPerFamily,
+        });
+      }
       if (result.ineffective) ineffective.push(acl.aclId);
     } catch (error) {
       const failure = `${acl.aclId} failed: ${describeError(error)}`;
@@ -108,6 +125,9 @@ export async function enforceNetworkAcls(
     held,
     ...(left > 0 && { left }),
     overflow: [...overflow],
+    usage,
+    ...(added.length > 0 && { added }),
+    ...(removed.length > 0 && { removed }),
     ...(warnings.length > 0 && { warnings }),
     ...(failures.length > 0 && { failures: failures.map((f) => f.failure) }),
   };
@@ -156,8 +176,22 @@ async function enforceAcl(
       changes: changes + done.length,
       held: plan.held,
       ineffective: plan.shadowed.length > 0 || plan.coveringAllows.length > 0,
+      entries: entriesAfter(acl, done),
+      added: done.filter((step) => step.op !== 'delete').map((step) => step.cidr),
+      removed: done.filter((step) => step.op === 'delete').map((step) => step.cidr),
     };
   }
+}
+
+/** The egress entries per family once `done` was applied to `acl` as read: a create adds one, a delete frees one. */
+function entriesAfter(acl: NetworkAcl, done: readonly NetworkAclStep[]): { 4: number; 6: number } {
+  const entries = { 4: 0, 6: 0 };
+  for (const entry of acl.egress) entries[entry.cidr.includes(':') ? 6 : 4]++;
+  for (const step of done) {
+    if (step.op === 'create') entries[entryFamily(step)]++;
+    else if (step.op === 'delete') entries[entryFamily(step)]--;
+  }
+  return entries;
 }
 
 /** Runs the steps in order, pushing each one that succeeded onto `done`. */

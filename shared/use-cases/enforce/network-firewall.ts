@@ -2,6 +2,8 @@
 import type { BlockEntry } from '#domain/block';
 import { ConcurrentUpdateError } from '#domain/errors';
 import { blockedByRules, planNetworkFirewall } from '#domain/reconcile/network-firewall-plan';
+import { NETWORK_FIREWALL_LIMITS, type RuleGroupSnapshot } from '#domain/target';
+import type { UsageMeter } from '#ports/decision-store';
 import type { NetworkFirewallRuleGroup } from '#ports/network-firewall';
 import { type EnforceOptions, MAX_ATTEMPTS, mayStartWrite, statusOf, type TargetOutcome } from './outcome';
 
@@ -29,14 +31,49 @@ export async function enforceNetworkFirewall(
       plan = { ...narrowed, overflow: plan.overflow };
     }
     const overflow = plan.overflow.map((entry) => entry.indicator.value);
-    if (plan.rules === null) return { status: statusOf(0, held), changes: 0, held, overflow };
-    if (!mayStartWrite(budget)) return { status: 'partial', changes: 0, held, overflow, left: 1 };
+    const usage = usageOf(snapshot, plan.ruleCount, plan.rules ?? snapshot.rules);
+    if (plan.rules === null) return { status: statusOf(0, held), changes: 0, held, overflow, usage };
+    if (!mayStartWrite(budget)) return { status: 'partial', changes: 0, held, overflow, usage, left: 1 };
     try {
       await port.update(plan.rules, snapshot.updateToken);
-      return { status: statusOf(1, held), changes: 1, held, overflow };
+      return {
+        status: statusOf(1, held),
+        changes: 1,
+        held,
+        overflow,
+        usage,
+        ...changed(snapshot.rules, plan.rules),
+      };
     } catch (error) {
       // Someone else wrote the group since we read it: never overwrite blindly, re-read and re-plan.
       if (!(error instanceof ConcurrentUpdateError) || attempt >= MAX_ATTEMPTS) throw error;
     }
   }
+}
+
+/** The group's room after the run: stateful rules against its capacity, and the rules string against 2 MB. */
+function usageOf(snapshot: RuleGroupSnapshot, ruleCount: number, rules: string): UsageMeter[] {
+  return [
+    {
+      what: 'rule capacity',
+      used: ruleCount,
+      limit: Math.min(snapshot.capacity, NETWORK_FIREWALL_LIMITS.maxCapacity),
+    },
+    {
+      what: 'rules bytes',
+      used: Buffer.byteLength(rules, 'utf8'),
+      limit: NETWORK_FIREWALL_LIMITS.maxRulesBytes,
+    },
+  ];
+}
+
+/** The IPs and domains our rules block after the update and not before (`added`), and the reverse. */
+function changed(before: string, after: string): { added?: string[]; removed?: string[] } {
+  const was = blockedByRules(before);
+  const now = blockedByRules(after);
+  const wasSet = new Set([...was.ips, ...was.domains]);
+  const nowSet = new Set([...now.ips, ...now.domains]);
+  const added = [...nowSet].filter((value) => !wasSet.has(value));
+  const removed = [...wasSet].filter((value) => !nowSet.has(value));
+  return { ...(added.length > 0 && { added }), ...(removed.length > 0 && { removed }) };
 }

@@ -2,6 +2,7 @@
 import type { Alert } from '#domain/alert';
 import type { TargetMode, TargetName } from '#domain/target';
 import type { Clock } from '#ports/clock';
+import type { UsageMeter } from '#ports/decision-store';
 import type { Dependencies } from '../dependencies';
 
 /** How one target fared in a reconcile run. */
@@ -32,6 +33,16 @@ export interface TargetReport {
    */
   readonly failures?: readonly string[];
   readonly error?: string;
+  /**
+   * The target's room after the run, from what the enforcer read and wrote (no extra call): entries per ACL
+   * and family against the quota, domains against maxDomains, rule capacity and rules bytes. Absent when the
+   * target was not read.
+   */
+  readonly usage?: readonly UsageMeter[];
+  /** What this run put on the target (domain names, CIDRs, indicators), for drift detection; absent when none. */
+  readonly added?: readonly string[];
+  /** What this run took off the target, in the same terms; absent when none. */
+  readonly removed?: readonly string[];
 }
 
 /** What an enforcer returns; the use case adds the target's name and mode. */

@@ -8,17 +8,26 @@
  * is emptied of Egress Warden's entries. Alerts about ended blocks go out after the targets were written and
  * say, per target, whether the block is gone.
  */
-import { lifecycleAlert, type Removal, repeatSlot, targetAlert } from '#domain/alert';
+import {
+  type DriftRepair,
+  driftAlert,
+  lifecycleAlert,
+  type Removal,
+  repeatSlot,
+  targetAlert,
+} from '#domain/alert';
 import type { BlockEntry } from '#domain/block';
 import type { Decision } from '#domain/decision';
 import { ConcurrentUpdateError } from '#domain/errors';
 import { protectionOf } from '#domain/guard-rails';
 import { parseIndicator } from '#domain/indicator';
+import { effectiveModeOf } from '#domain/policy';
 import { TARGET_NAMES, type TargetName } from '#domain/target';
 import { AlertBatch, type AlertFlushReport } from '../alerting';
 import type { DecisionReport } from '../decide-signal';
 import type { Dependencies } from '../dependencies';
 import { enforceDnsFirewall } from './dns-firewall';
+import { repairedDrift } from './drift';
 import { enforceNetworkAcls } from './network-acls';
 import { enforceNetworkFirewall } from './network-firewall';
 import {
@@ -39,6 +48,8 @@ export interface ReconcileReport {
   /** Blocks that ended in this run (expired, or lifted because they are now protected). */
   readonly ended: readonly DecisionReport[];
   readonly targets: readonly TargetReport[];
+  /** Entries repaired because a target changed outside Egress Warden since the previous run. */
+  readonly drift?: readonly DriftRepair[];
   /**
    * Expired blocks left for the next run to mark ended (over {@link MAX_ENDINGS_PER_RUN}, or out of time).
    * They are already out of the desired state, so the targets drop them in this run all the same.
@@ -93,6 +104,7 @@ export async function reconcile(
   const at = now.toISOString();
   const budget = budgetOf(clock, options.deadline);
   const endings: Ending[] = [];
+  const previous = await store.getEnforceStatus();
 
   const due = await store.listDueBefore(at);
   const ending = endingsWithin(budget);
@@ -152,8 +164,10 @@ export async function reconcile(
       networkFirewall: (desired, options) => enforceNetworkFirewall(networkFirewall, desired, options),
     }),
   };
+  // Paused, every enforcing target runs as in alert mode: it holds new blocks and still removes.
+  const pause = await store.getPause();
   const enforceTarget = async (target: TargetName): Promise<TargetReport> => {
-    const mode = policy.targets[target].mode;
+    const mode = effectiveModeOf(target, policy, pause);
     const enforce = enforcers[target];
     if (!enforce) return { target, mode, status: 'off', changes: 0, held: 0, overflow: [], warnings: [] };
     try {
@@ -183,6 +197,9 @@ export async function reconcile(
   // IP blocks. Each catches its own failure, so one never stops the others.
   const targets = await Promise.all(TARGET_NAMES.map(enforceTarget));
   await recordOverflow(active, targets, deps);
+  const ended = new Set(endings.map((ending) => ending.decision.key));
+  const drift = await repairedDrift(previous, targets, active, ended, store);
+  if (drift.length > 0) await publishQuietly(deps, driftAlert(drift, at));
   // Buffered: the batch sends them at the end of the run, as one digest when there are many.
   for (const { decision, event, reason } of endings) {
     await publishQuietly(deps, lifecycleAlert(decision, event, reason, removalsOf(decision, targets)));
@@ -192,7 +209,15 @@ export async function reconcile(
   await alerting.cleared(healthySlots(targets)).catch(() => undefined);
   const alerts = await alerting.flush();
   const cutShort = deferred > 0 || targets.some((t) => t.status === 'partial');
-  return { at, ended: endings.map(toReport), targets, deferred, cutShort, alerts };
+  return {
+    at,
+    ended: endings.map(toReport),
+    targets,
+    deferred,
+    cutShort,
+    alerts,
+    ...(drift.length > 0 && { drift }),
+  };
 }
 
 /**
