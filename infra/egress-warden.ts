@@ -980,6 +980,17 @@ export class EgressWarden extends Construct {
         }),
       );
     }
+    // One run cut short is expected after a large burst (the next run goes on); every run of 15 minutes cut
+    // short means enforce is not keeping up (a list stuck UPDATING, throttling).
+    alarms.push(
+      custom(METRICS.enforceCutShort, 'Minimum').createAlarm(this, 'EnforceBehindAlarm', {
+        alarmDescription: 'Every enforce run for 15 minutes ran out of time and left work for the next one',
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
     for (const alarm of alarms) alarm.addAlarmAction(action);
   }
 

@@ -7,10 +7,8 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Dependencies } from '#shared/use-cases/dependencies';
 import { type ReconcileReport, reconcile } from '#shared/use-cases/enforce/reconcile';
 import { toEnforceStatus } from '#shared/use-cases/enforce/status';
+import { METRICS } from './observability';
 import { countReconcile, decisionLogKeys, type Telemetry } from './telemetry';
-
-/** The metric counting the target entries a run repaired because they drifted (see enforce/drift.ts). */
-export const DRIFT_REPAIRED_METRIC = 'DriftRepaired';
 
 /**
  * Time kept between reconcile's deadline and Lambda's: the overflow bookkeeping, the alerts about ended
@@ -61,7 +59,7 @@ export async function runEnforce(
     }
     countReconcile(metrics, report, breaker.open, durationMs);
     const repaired = report.drift?.reduce((sum, r) => sum + r.restored.length + r.removed.length, 0) ?? 0;
-    metrics.addMetric(DRIFT_REPAIRED_METRIC, MetricUnit.Count, repaired);
+    metrics.addMetric(METRICS.driftRepaired, MetricUnit.Count, repaired);
     return report;
   } catch (error) {
     logger.error('Enforce run failed', { error });

@@ -23,6 +23,8 @@ export const METRICS = {
   targetErrors: 'TargetErrors',
   /** 1 when an enforce run ran out of time and left work to the next run, 0 otherwise. */
   enforceCutShort: 'EnforceCutShort',
+  /** Entries an enforce run put back or took off because a target had drifted from the store. */
+  driftRepaired: 'DriftRepaired',
   /** 1 while the breaker is open, 0 otherwise. */
   breakerOpen: 'BreakerOpen',
   /** Wall-clock time of one enforce run, in milliseconds. */

@@ -289,9 +289,9 @@ describe('EgressWarden stack', () => {
     });
   });
 
-  it('alarms on the DLQs, each function, target errors, overflow and the breaker, to the topic', () => {
+  it('alarms on the DLQs, each function, target errors, overflow, the breaker and enforce falling behind, to the topic', () => {
     const topicId = logicalIdOf('AWS::SNS::Topic', 'EgressWardenAlertTopic');
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 11);
     template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [{ Ref: topicId }] });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/SQS',
@@ -311,6 +311,16 @@ describe('EgressWarden stack', () => {
         Dimensions: [{ Name: 'service', Value: 'egress-warden' }],
       });
     }
+    // Every run cut short for three 5-minute periods: one run cut short after a burst is not an alarm.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: METRIC_NAMESPACE,
+      MetricName: METRICS.enforceCutShort,
+      Statistic: 'Minimum',
+      Period: 300,
+      EvaluationPeriods: 3,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
   });
 
   it('creates the DNS Firewall rule group with one BLOCK rule on the list, associated with each VPC', () => {
