@@ -869,7 +869,8 @@ export class EgressWarden extends Construct {
         }),
         new iam.PolicyStatement({
           sid: 'ReadDecisions',
-          actions: ['dynamodb:GetItem', 'dynamodb:Query'],
+          // Scan: `list --all`, every record whatever its status.
+          actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'],
           resources: [this.table.tableArn, `${this.table.tableArn}/index/*`],
         }),
         new iam.PolicyStatement({
@@ -877,6 +878,25 @@ export class EgressWarden extends Construct {
           actions: ['sqs:GetQueueAttributes'],
           resources: queues.map((queue) => queue.queueArn),
         }),
+        // `explain` reads what the targets hold for an indicator (the ACL entries come from the table).
+        ...(this.domainList
+          ? [
+              new iam.PolicyStatement({
+                sid: 'ReadDomainList',
+                actions: ['route53resolver:ListFirewallDomains'],
+                resources: [this.domainList.attrArn],
+              }),
+            ]
+          : []),
+        ...(this.ruleGroup
+          ? [
+              new iam.PolicyStatement({
+                sid: 'ReadRuleGroup',
+                actions: ['network-firewall:DescribeRuleGroup'],
+                resources: [this.ruleGroup.attrRuleGroupArn],
+              }),
+            ]
+          : []),
         new iam.PolicyStatement({
           sid: 'SelfTestFindDetector',
           actions: ['guardduty:ListDetectors'],

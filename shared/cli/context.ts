@@ -7,6 +7,8 @@ import { existsSync } from 'node:fs';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { GuardDutyClient } from '@aws-sdk/client-guardduty';
+import type { NetworkFirewallClient } from '@aws-sdk/client-network-firewall';
+import type { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { STSClient } from '@aws-sdk/client-sts';
@@ -40,6 +42,8 @@ export interface CliClients {
   sqs(): Promise<SQSClient>;
   guardDuty(): Promise<GuardDutyClient>;
   sns(): Promise<SNSClient>;
+  route53Resolver(): Promise<Route53ResolverClient>;
+  networkFirewall(): Promise<NetworkFirewallClient>;
 }
 
 /** What a command gets. */
@@ -182,6 +186,16 @@ function createClients(settings: () => ClientConfig, given: Partial<CliClients>)
       given.guardDuty ??
       once(async () => new (await import('@aws-sdk/client-guardduty')).GuardDutyClient(settings())),
     sns: given.sns ?? once(async () => new (await import('@aws-sdk/client-sns')).SNSClient(settings())),
+    route53Resolver:
+      given.route53Resolver ??
+      once(
+        async () => new (await import('@aws-sdk/client-route53resolver')).Route53ResolverClient(settings()),
+      ),
+    networkFirewall:
+      given.networkFirewall ??
+      once(
+        async () => new (await import('@aws-sdk/client-network-firewall')).NetworkFirewallClient(settings()),
+      ),
   };
 }
 

@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { DescribeRuleGroupCommand, NetworkFirewallClient } from '@aws-sdk/client-network-firewall';
+import { ListFirewallDomainsCommand, Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDbDecisionStore } from '#adapters/aws/decision-store';
@@ -43,12 +45,17 @@ export const CONFIG = {
   },
 };
 
-/** The mocked AWS clients: CloudFormation, EventBridge and STS. */
+/**
+ * The mocked AWS clients: CloudFormation, EventBridge and STS, and the read calls of the DNS Firewall domain list
+ * and the Network Firewall rule group, answered from the in-memory targets.
+ */
 function createMocks() {
   return {
     cloudFormation: mockClient(CloudFormationClient),
     eventBridge: mockClient(EventBridgeClient),
     sts: mockClient(STSClient),
+    resolver: mockClient(Route53ResolverClient),
+    networkFirewall: mockClient(NetworkFirewallClient),
   };
 }
 
@@ -93,7 +100,25 @@ export async function startTestDeployment(
   const store = new DynamoDbDecisionStore({ client: dynalite.doc, tableName });
   const deps = { ...warden.deps, store };
 
-  const { cloudFormation, eventBridge, sts } = createMocks();
+  const mocks = createMocks();
+  const { cloudFormation, eventBridge, sts } = mocks;
+  mocks.resolver.on(ListFirewallDomainsCommand).callsFake(async () => ({
+    Domains: warden.dnsFirewall.snapshot().map((domain) => `${domain}.`),
+  }));
+  mocks.networkFirewall.on(DescribeRuleGroupCommand).callsFake(async () => {
+    const { rules, updateToken, capacity } = warden.networkFirewall.snapshot();
+    return {
+      UpdateToken: updateToken,
+      RuleGroup: { RulesSource: { RulesString: rules } },
+      RuleGroupResponse: {
+        RuleGroupArn: stackOutputs().find((o) => o.OutputKey === 'RuleGroupArn')?.OutputValue,
+        RuleGroupName: 'EgressWarden-blocklist',
+        RuleGroupId: 'rg-1',
+        Type: 'STATEFUL',
+        Capacity: capacity,
+      },
+    };
+  });
   cloudFormation.on(DescribeStacksCommand).resolves({
     Stacks: [
       {
@@ -152,7 +177,7 @@ export async function startTestDeployment(
     warden,
     configFile,
     tableName,
-    mocks: { cloudFormation, eventBridge, sts },
+    mocks,
     pending,
     deliver,
     loseAlerts: () => {
@@ -177,9 +202,7 @@ export async function startTestDeployment(
         },
       }),
     restore() {
-      cloudFormation.restore();
-      sts.restore();
-      eventBridge.restore();
+      for (const mock of Object.values(mocks)) mock.restore();
     },
   };
 }

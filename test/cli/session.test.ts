@@ -91,6 +91,14 @@ describe('an operator session against a deployment', () => {
       `evidence manual:0d1e2f3a-0000-4000-8000-000000000001: ${CALLER}: C2 beaconing`,
     );
     expect(blocked.stdout).toContain('targets: dnsFirewall (enforce), networkFirewall (enforce)');
+    expect(blocked.stdout).toContain(
+      [
+        'Targets now',
+        '  dnsFirewall: *.evil.example.com, evil.example.com',
+        '  networkAcls: holds nothing for it (from the ledger of entries Egress Warden wrote)',
+        '  networkFirewall: evil.example.com',
+      ].join('\n'),
+    );
 
     // Act: unblock it.
     const unblock = await deployment.cli(
@@ -117,6 +125,11 @@ describe('an operator session against a deployment', () => {
     expect(unblocked.code).toBe(0);
     const explained = JSON.parse(unblocked.stdout);
     expect(explained.decision.status).toBe('unblocked');
+    expect(explained.targets).toEqual([
+      { target: 'dnsFirewall', readFrom: 'target', entries: [] },
+      { target: 'networkAcls', readFrom: 'ledger', entries: [] },
+      { target: 'networkFirewall', readFrom: 'target', entries: [] },
+    ]);
     // Each decision's alert leaves an `alerted` record; records of the same instant sort by event name.
     expect(explained.audit.map((a: { event: string; actor: string }) => [a.event, a.actor])).toEqual([
       ['blocked', CALLER],

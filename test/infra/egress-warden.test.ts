@@ -175,6 +175,8 @@ describe('EgressWarden stack', () => {
     const tableId = logicalIdOf('AWS::DynamoDB::Table', 'EgressWardenDecisionTable');
     const dlqId = logicalIdOf('AWS::SQS::Queue', 'EgressWardenDecideDeadLetterQueue');
     const failureId = logicalIdOf('AWS::SQS::Queue', 'EgressWardenDetectorFailureQueue');
+    const listId = logicalIdOf('AWS::Route53Resolver::FirewallDomainList', 'EgressWardenDomainList');
+    const ruleGroupId = logicalIdOf('AWS::NetworkFirewall::RuleGroup', 'EgressWardenRuleGroup');
     template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       Roles: ['SecurityOperators'],
       PolicyDocument: {
@@ -205,7 +207,7 @@ describe('EgressWarden stack', () => {
           },
           {
             Effect: 'Allow',
-            Action: ['dynamodb:GetItem', 'dynamodb:Query'],
+            Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'],
             Resource: [
               { 'Fn::GetAtt': [tableId, 'Arn'] },
               { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId, 'Arn'] }, '/index/*']] },
@@ -217,6 +219,18 @@ describe('EgressWarden stack', () => {
             Action: 'sqs:GetQueueAttributes',
             Resource: [{ 'Fn::GetAtt': [dlqId, 'Arn'] }, { 'Fn::GetAtt': [failureId, 'Arn'] }],
             Sid: 'QueueDepths',
+          },
+          {
+            Effect: 'Allow',
+            Action: 'route53resolver:ListFirewallDomains',
+            Resource: { 'Fn::GetAtt': [listId, 'Arn'] },
+            Sid: 'ReadDomainList',
+          },
+          {
+            Effect: 'Allow',
+            Action: 'network-firewall:DescribeRuleGroup',
+            Resource: { 'Fn::GetAtt': [ruleGroupId, 'RuleGroupArn'] },
+            Sid: 'ReadRuleGroup',
           },
           { Effect: 'Allow', Action: 'guardduty:ListDetectors', Resource: '*', Sid: 'SelfTestFindDetector' },
           {

@@ -1,4 +1,7 @@
-/** `explain`: why an indicator is (or is not) blocked: its record, its audit trail and the policy now. */
+/**
+ * `explain`: why an indicator is (or is not) blocked: its record, its audit trail, what each target holds for it
+ * now and the policy now.
+ */
 import type { Command } from 'commander';
 import type { CliContext } from '../context';
 
@@ -8,7 +11,7 @@ export function register(program: Command, ctx: CliContext): void {
     .command('explain')
     .summary('why an indicator is or is not blocked: record, audit trail, policy')
     .description(
-      'Show the decision record of an indicator and its audit trail (evidence, who, when, why), and what the policy would do with it now (allowlist, guard rails, thresholds, targets and their modes). Exit 4 when it was never decided.',
+      'Show the decision record of an indicator and its audit trail (evidence, who, when, why), what each target holds for it now (the DNS Firewall domain list and the Network Firewall rule group read live, the network ACL entries from the ledger of what Egress Warden wrote), and what the policy would do with it now (allowlist, guard rails, thresholds, targets and their modes). Exit 4 when it was never decided.',
     )
     .argument('<indicator>', 'a domain, IP address or CIDR')
     .option('--json', 'print one JSON document')
@@ -17,12 +20,14 @@ export function register(program: Command, ctx: CliContext): void {
       '\nExamples:\n  egress-warden explain evil.example.com\n  egress-warden explain 203.0.113.45 --json',
     )
     .action(async (raw: string, options: { json?: boolean }) => {
-      const [{ parseIndicator }, { CliError, EXIT, fromAwsError }, format, policy] = await Promise.all([
-        import('#domain/indicator'),
-        import('../errors'),
-        import('../format'),
-        import('../policy'),
-      ]);
+      const [{ parseIndicator }, { CliError, EXIT, fromAwsError }, format, policy, holdings] =
+        await Promise.all([
+          import('#domain/indicator'),
+          import('../errors'),
+          import('../format'),
+          import('../policy'),
+          import('../holdings'),
+        ]);
       const indicator = (() => {
         try {
           return parseIndicator(raw, 'indicator');
@@ -39,9 +44,12 @@ export function register(program: Command, ctx: CliContext): void {
       );
       const deployed = await policy.deployedPolicy(ctx);
       const view = policy.policyView(indicator, deployed.policy);
+      const held = await holdings.readHoldings(ctx, indicator, deployed.config);
       const now = ctx.now();
       if (options.json) {
-        ctx.out(format.toJson({ indicator: key, decision: decision ?? null, audit, policy: view }));
+        ctx.out(
+          format.toJson({ indicator: key, decision: decision ?? null, audit, targets: held, policy: view }),
+        );
       } else {
         ctx.out(`${key} (${indicator.kind})`);
         if (decision) {
@@ -71,6 +79,7 @@ export function register(program: Command, ctx: CliContext): void {
           ctx.out(`    ${record.reason}`);
           if (record.evidence) ctx.out(`    evidence ${record.evidence.key}: ${record.evidence.summary}`);
         }
+        ctx.out('', 'Targets now', ...holdings.holdingLines(held));
         ctx.out('', 'Policy now', ...policy.policyLines(view));
         if (deployed.unknownVpcs.length > 0) {
           ctx.out(
