@@ -86,7 +86,10 @@ describe('targetHoldings', () => {
     const sources: HoldingSources = {
       ...sourcesOf(warden),
       dnsFirewall: {
-        listDomains: () => Promise.reject(new TargetNotFoundError('domain list rslvr-fdl-1 not found', 'ResourceNotFoundException')),
+        listDomains: () =>
+          Promise.reject(
+            new TargetNotFoundError('domain list rslvr-fdl-1 not found', 'ResourceNotFoundException'),
+          ),
       },
     };
 
