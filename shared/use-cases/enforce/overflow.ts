@@ -18,12 +18,12 @@ export async function recordOverflow(
   const overflowing = targets.map((t) => ({ ...t, keys: new Set(t.overflow) }));
   const newly = new Map<TargetName, string[]>();
   for (const decision of active) {
-    const before = decision.overflow ?? [];
+    const before = new Set(decision.overflow);
     // A target that failed says nothing about what fits: keep what was recorded, or the next run re-alerts.
     const overflow = overflowing
-      .filter((t) => (t.status === 'failed' ? before.includes(t.target) : t.keys.has(decision.key)))
+      .filter((t) => (t.status === 'failed' ? before.has(t.target) : t.keys.has(decision.key)))
       .map((t) => t.target);
-    if (overflow.length === before.length && overflow.every((t) => before.includes(t))) continue;
+    if (overflow.length === before.size && overflow.every((t) => before.has(t))) continue;
     try {
       await deps.store.put({ ...decision, overflow, version: decision.version + 1 }, decision.version);
     } catch (error) {
@@ -31,7 +31,7 @@ export async function recordOverflow(
       throw error;
     }
     for (const target of overflow) {
-      if (before.includes(target)) continue;
+      if (before.has(target)) continue;
       const lines = newly.get(target) ?? [];
       lines.push(`${decision.key} (severity ${decision.severity})`);
       newly.set(target, lines);
