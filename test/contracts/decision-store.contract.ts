@@ -33,7 +33,7 @@ export function aDecision(overrides: Partial<Decision> = {}): Decision {
       },
       { key: 'guardduty:finding-2', summary: 'Repeated' },
     ],
-    seen: { 'guardduty:finding-1': '2026-11-28T09:59:00.000Z' },
+    seen: [{ key: 'guardduty:finding-1', at: '2026-11-28T09:59:00.000Z' }],
     workloads: [
       { account: '123456789012', region: 'us-east-1', vpcId: 'vpc-0abc', instanceId: 'i-0123456789abcdef0' },
       {},
@@ -118,7 +118,7 @@ export function describeDecisionStoreContract(label: string, setup: () => Promis
           targets: [],
           offences: [],
           evidence: [],
-          seen: {},
+          seen: [],
           workloads: [],
         });
 

@@ -122,10 +122,11 @@ describe('InMemoryDecisionStore', () => {
     const store = new InMemoryDecisionStore();
     await store.put(aDecision(), undefined);
     const read = await store.get('evil.example.com');
+    if (!read) throw new Error('the record was not read');
 
     // Act
     const mutate = () => {
-      (read?.offences as string[]).push('2026-11-30T00:00:00.000Z');
+      (read.offences as string[]).push('2026-11-30T00:00:00.000Z');
     };
 
     // Assess
