@@ -59,6 +59,20 @@ export interface Decision {
   readonly version: number;
 }
 
+/** What reconcile needs of an active decision, and all the active index hands it (a projection). */
+export type ActiveBlock = Pick<Decision, (typeof ACTIVE_BLOCK_FIELDS)[number]>;
+
+/** The fields of {@link ActiveBlock}, for the stores that project them. */
+export const ACTIVE_BLOCK_FIELDS = [
+  'key',
+  'severity',
+  'targets',
+  'createdAt',
+  'expiresAt',
+  'overflow',
+  'version',
+] as const;
+
 /** One evidence key acted on, and the latest time it was observed. */
 export interface SeenEvidence {
   readonly key: string;

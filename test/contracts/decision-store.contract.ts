@@ -305,6 +305,39 @@ export function describeDecisionStoreContract(label: string, setup: () => Promis
         expect(listed.sort(byKey)).toStrictEqual([...active].sort(byKey));
       });
 
+      it('lists only the fields reconcile needs of every active record, and nothing else', async () => {
+        // Prepare
+        const keys = keysCoveringEveryShard(12);
+        const active = keys.map((key, i) =>
+          aDecision({
+            key,
+            expiresAt: i % 3 === 0 ? null : `2026-12-0${(i % 9) + 1}T00:00:00.000Z`,
+            ...(i % 2 === 0 ? { overflow: undefined } : {}),
+          }),
+        );
+        for (const decision of active) await store.put(decision, undefined);
+        await store.put(aDecision({ key: 'shadow.example.com', status: 'shadow' }), undefined);
+        await store.put(aDecision({ key: 'old.example.com', status: 'expired' }), undefined);
+
+        // Act
+        const listed = await store.listActiveBlocks();
+
+        // Assess
+        expect(listed.sort(byKey)).toStrictEqual(
+          [...active]
+            .sort(byKey)
+            .map(({ key, severity, targets, createdAt, expiresAt, overflow, version }) => ({
+              key,
+              severity,
+              targets,
+              createdAt,
+              expiresAt,
+              ...(overflow === undefined ? {} : { overflow }),
+              version,
+            })),
+        );
+      });
+
       it('drops a record from the active list and the due list when it stops being active', async () => {
         // Prepare
         const [first = '', second = ''] = keysCoveringEveryShard(8);

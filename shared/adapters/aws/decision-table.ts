@@ -37,7 +37,14 @@
  */
 import { createHash } from 'node:crypto';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import type { AuditRecord, BreakerState, Decision, SeenEvidence } from '#domain/decision';
+import {
+  ACTIVE_BLOCK_FIELDS,
+  type ActiveBlock,
+  type AuditRecord,
+  type BreakerState,
+  type Decision,
+  type SeenEvidence,
+} from '#domain/decision';
 import { InvalidInputError } from '#domain/errors';
 import { fnv1a32 } from '#domain/hash';
 import { parseNetwork } from '#domain/policy';
@@ -405,6 +412,16 @@ export function fromDecisionItem(item: Record<string, unknown>): Decision {
       .sort((a, b) => (a.at > b.at ? -1 : a.at < b.at ? 1 : 0));
   }
   return decision as unknown as Decision;
+}
+
+/** The fields of an active decision that reconcile needs, from its item or the decision itself. */
+export function toActiveBlock(item: Record<string, unknown> | Decision): ActiveBlock {
+  const source = item as Record<string, unknown>;
+  const block: Record<string, unknown> = {};
+  for (const field of ACTIVE_BLOCK_FIELDS) {
+    if (source[field] !== undefined) block[field] = source[field];
+  }
+  return block as unknown as ActiveBlock;
 }
 
 /** An audit record read back from its item. */

@@ -6,6 +6,7 @@ import {
   fromDecisionItem,
   fromNetworkAclLedgerItem,
   fromVpcCidrsItem,
+  toActiveBlock,
   toAuditItem,
   toBreakerItem,
   toCatchUpWatermarkItem,
@@ -14,7 +15,7 @@ import {
   toSortableTime,
   toVpcCidrsItem,
 } from '#adapters/aws/decision-table';
-import type { AuditRecord, BreakerState, Decision } from '#domain/decision';
+import type { ActiveBlock, AuditRecord, BreakerState, Decision } from '#domain/decision';
 import { ConcurrentUpdateError } from '#domain/errors';
 import type { NetworkAclLedger } from '#domain/target';
 import type { CatchUpWatermark, DecisionStore, VpcCidrsRecord } from '#ports/decision-store';
@@ -104,6 +105,10 @@ export class InMemoryDecisionStore implements DecisionStore {
 
   async listActive(): Promise<Decision[]> {
     return this.#decisionsWhere(({ decision }) => decision.status === 'active');
+  }
+
+  async listActiveBlocks(): Promise<ActiveBlock[]> {
+    return this.#decisionsWhere(({ decision }) => decision.status === 'active').map(toActiveBlock);
   }
 
   async listDueBefore(time: string): Promise<Decision[]> {

@@ -10,10 +10,10 @@
  */
 import { lifecycleAlert, type Removal, targetAlert } from '#domain/alert';
 import type { BlockEntry } from '#domain/block';
-import type { Decision } from '#domain/decision';
+import type { ActiveBlock, Decision } from '#domain/decision';
 import { ConcurrentUpdateError } from '#domain/errors';
 import { protectionOf } from '#domain/guard-rails';
-import { parseIndicator } from '#domain/indicator';
+import { type Indicator, parseIndicator } from '#domain/indicator';
 import { TARGET_NAMES, type TargetName } from '#domain/target';
 import type { DecisionReport } from '../decide-signal';
 import type { Dependencies } from '../dependencies';
@@ -57,38 +57,41 @@ export async function reconcile(deps: Dependencies): Promise<ReconcileReport> {
     const ending = await end(decision, 'expired', `expired at ${decision.expiresAt}`, deps);
     if (ending) endings.push(ending);
   }
-  const active: Decision[] = [];
-  for (const stored of await store.listActive()) {
+  const active: ActiveBlock[] = [];
+  const entries: BlockEntry[] = [];
+  const parsed = new Map<string, Indicator>();
+  for (const stored of await store.listActiveBlocks()) {
     if (stored.expiresAt !== null && Date.parse(stored.expiresAt) <= now.getTime()) continue;
     // The store is trusted, but not blindly: a record that does not hold a valid indicator (written by hand,
     // or by an older version) is lifted and reported rather than failing a whole target.
-    let decision: Decision;
+    let indicator: Indicator;
     try {
-      decision = { ...stored, indicator: parseIndicator(stored.key) };
+      indicator = parsedKeys.get(stored.key) ?? parseIndicator(stored.key);
     } catch (error) {
       const reason = `lifted: the stored indicator is invalid (${(error as Error).message})`;
-      const ending = await end(stored, 'lifted', reason, deps);
+      const ending = await endActive(stored, 'lifted', reason, deps);
       if (ending) endings.push(ending);
       continue;
     }
-    const protection = protectionOf(decision.indicator, policy);
+    parsed.set(stored.key, indicator);
+    const protection = protectionOf(indicator, policy);
     if (!protection) {
-      active.push(decision);
+      active.push(stored);
+      entries.push({
+        indicator,
+        severity: stored.severity,
+        since: stored.createdAt,
+        expiresAt: stored.expiresAt,
+      });
       continue;
     }
-    const ending = await end(decision, 'lifted', `lifted: ${protection.detail}`, deps);
+    const ending = await endActive(stored, 'lifted', `lifted: ${protection.detail}`, deps);
     if (ending) endings.push(ending);
   }
+  parsedKeys = parsed;
 
   const desiredFor = (target: TargetName): BlockEntry[] =>
-    active
-      .filter((d) => d.targets.includes(target))
-      .map((d) => ({
-        indicator: d.indicator,
-        severity: d.severity,
-        since: d.createdAt,
-        expiresAt: d.expiresAt,
-      }));
+    entries.filter((_, index) => active[index]?.targets.includes(target));
 
   const { dnsFirewall, networkAcls, networkFirewall } = deps;
   const enforcers: Partial<Record<TargetName, Enforcer>> = {
@@ -138,6 +141,25 @@ export async function reconcile(deps: Dependencies): Promise<ReconcileReport> {
     await publishQuietly(deps, lifecycleAlert(decision, event, reason, removalsOf(decision, targets)));
   }
   return { at, ended: endings.map(toReport), targets };
+}
+
+/**
+ * The indicators parsed in the last run, by key: a warm function parses only the keys that are new since,
+ * and the map never holds more than one run's active keys.
+ */
+let parsedKeys = new Map<string, Indicator>();
+
+/** {@link end} for an active block listed in projection: reads the whole record first (rare: a lift). */
+async function endActive(
+  block: ActiveBlock,
+  event: Ending['event'],
+  reason: string,
+  deps: Dependencies,
+): Promise<Ending | undefined> {
+  const decision = await deps.store.get(block.key);
+  // Changed since it was listed: the next run sees its result.
+  if (decision?.version !== block.version) return undefined;
+  return end(decision, event, reason, deps);
 }
 
 /** Marks a decision ended in the store and the audit trail; undefined when another writer got there first. */
