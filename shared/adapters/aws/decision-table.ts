@@ -37,14 +37,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import {
-  ACTIVE_BLOCK_FIELDS,
-  type ActiveBlock,
-  type AuditRecord,
-  type BreakerState,
-  type Decision,
-  type SeenEvidence,
-} from '#domain/decision';
+import type { ActiveBlock, AuditRecord, BreakerState, Decision, SeenEvidence } from '#domain/decision';
 import { InvalidInputError } from '#domain/errors';
 import { fnv1a32 } from '#domain/hash';
 import { parseNetwork } from '#domain/policy';
@@ -416,12 +409,11 @@ export function fromDecisionItem(item: Record<string, unknown>): Decision {
 
 /** The fields of an active decision that reconcile needs, from its item or the decision itself. */
 export function toActiveBlock(item: Record<string, unknown> | Decision): ActiveBlock {
-  const source = item as Record<string, unknown>;
-  const block: Record<string, unknown> = {};
-  for (const field of ACTIVE_BLOCK_FIELDS) {
-    if (source[field] !== undefined) block[field] = source[field];
-  }
-  return block as unknown as ActiveBlock;
+  // One literal shape (not a loop over ACTIVE_BLOCK_FIELDS): reconcile reads these fields of every block.
+  const { key, severity, targets, createdAt, expiresAt, overflow, version } = item as ActiveBlock;
+  return overflow === undefined
+    ? { key, severity, targets, createdAt, expiresAt, version }
+    : { key, severity, targets, createdAt, expiresAt, overflow, version };
 }
 
 /** An audit record read back from its item. */

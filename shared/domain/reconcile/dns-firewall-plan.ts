@@ -63,14 +63,18 @@ export function planDnsFirewall(
   const blocks = desired.filter((entry) => entry.indicator.kind === 'domain').sort(compareBlockPriority);
   for (const block of blocks) {
     if (block.indicator.kind !== 'domain') continue;
-    const entries = toDnsFirewallEntries(block.indicator);
-    const missing = entries.filter((entry) => !wanted.has(entry));
+    // Plain loops: this runs for every domain block on every reconcile.
+    const missing: string[] = [];
+    for (const entry of toDnsFirewallEntries(block.indicator)) if (!wanted.has(entry)) missing.push(entry);
     if (wanted.size + missing.length > maxDomains) {
       overflow.push(block);
       continue;
     }
-    for (const entry of missing) wanted.add(entry);
-    const toAdd = missing.filter((entry) => !present.has(entry));
+    const toAdd: string[] = [];
+    for (const entry of missing) {
+      wanted.add(entry);
+      if (!present.has(entry)) toAdd.push(entry);
+    }
     if (toAdd.length > 0) additions.push(toAdd);
   }
   return {

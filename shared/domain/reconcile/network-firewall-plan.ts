@@ -402,7 +402,8 @@ function placementsOf(block: BlockEntry): [Kind, Item][] {
   }
   const wildcard = name.startsWith('*.');
   const bare = wildcard ? name.slice(2) : name;
-  const item = { sortKey: bare, text: escapeRegex(bare) };
+  // NAME allows no PCRE metacharacter but the dot, so escaping the dots makes the name literal text.
+  const item = { sortKey: bare, text: bare.replaceAll('.', '\\.') };
   return wildcard
     ? [
         ['tls-wildcard', item],
@@ -412,11 +413,6 @@ function placementsOf(block: BlockEntry): [Kind, Item][] {
         ['tls', item],
         ['http', item],
       ];
-}
-
-/** Escapes every PCRE metacharacter, so a value is always matched as literal text. */
-function escapeRegex(text: string): string {
-  return text.replace(/[\\^$.|?*+()[\]{}/]/g, (character) => `\\${character}`);
 }
 
 function compareSortKeys(a: CidrRange | string, b: CidrRange | string): number {

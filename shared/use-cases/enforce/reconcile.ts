@@ -12,7 +12,7 @@ import { lifecycleAlert, type Removal, targetAlert } from '#domain/alert';
 import type { BlockEntry } from '#domain/block';
 import type { ActiveBlock, Decision } from '#domain/decision';
 import { ConcurrentUpdateError } from '#domain/errors';
-import { protectionOf } from '#domain/guard-rails';
+import { type Protection, protectionOf } from '#domain/guard-rails';
 import { type Indicator, parseIndicator } from '#domain/indicator';
 import { TARGET_NAMES, type TargetName } from '#domain/target';
 import type { DecisionReport } from '../decide-signal';
@@ -59,22 +59,23 @@ export async function reconcile(deps: Dependencies): Promise<ReconcileReport> {
   }
   const active: ActiveBlock[] = [];
   const entries: BlockEntry[] = [];
-  const parsed = new Map<string, Indicator>();
+  const checked = new Map<string, Checked>();
   for (const stored of await store.listActiveBlocks()) {
     if (stored.expiresAt !== null && Date.parse(stored.expiresAt) <= now.getTime()) continue;
     // The store is trusted, but not blindly: a record that does not hold a valid indicator (written by hand,
     // or by an older version) is lifted and reported rather than failing a whole target.
-    let indicator: Indicator;
+    let known = lastChecked.get(stored.key);
     try {
-      indicator = parsedKeys.get(stored.key) ?? parseIndicator(stored.key);
+      known ??= { indicator: parseIndicator(stored.key) };
     } catch (error) {
       const reason = `lifted: the stored indicator is invalid (${(error as Error).message})`;
       const ending = await endActive(stored, 'lifted', reason, deps);
       if (ending) endings.push(ending);
       continue;
     }
-    parsed.set(stored.key, indicator);
-    const protection = protectionOf(indicator, policy);
+    const { indicator } = known;
+    const protection = known.policy === policy ? known.protection : protectionOf(indicator, policy);
+    checked.set(stored.key, { indicator, policy, protection });
     if (!protection) {
       active.push(stored);
       entries.push({
@@ -88,7 +89,7 @@ export async function reconcile(deps: Dependencies): Promise<ReconcileReport> {
     const ending = await endActive(stored, 'lifted', `lifted: ${protection.detail}`, deps);
     if (ending) endings.push(ending);
   }
-  parsedKeys = parsed;
+  lastChecked = checked;
 
   const desiredFor = (target: TargetName): BlockEntry[] =>
     entries.filter((_, index) => active[index]?.targets.includes(target));
@@ -143,11 +144,18 @@ export async function reconcile(deps: Dependencies): Promise<ReconcileReport> {
   return { at, ended: endings.map(toReport), targets };
 }
 
+/** An active key parsed, and what the guard rails of one policy said of it. */
+interface Checked {
+  readonly indicator: Indicator;
+  readonly policy?: Dependencies['policy'];
+  readonly protection?: Protection | null;
+}
+
 /**
- * The indicators parsed in the last run, by key: a warm function parses only the keys that are new since,
- * and the map never holds more than one run's active keys.
+ * The keys of the last run, parsed and checked: a warm function parses only the keys that are new since, and
+ * checks them again only against a new policy. Never more than one run's active keys.
  */
-let parsedKeys = new Map<string, Indicator>();
+let lastChecked = new Map<string, Checked>();
 
 /** {@link end} for an active block listed in projection: reads the whole record first (rare: a lift). */
 async function endActive(
