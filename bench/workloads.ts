@@ -5,4 +5,4 @@
 export { benchAclPlannerScaling, benchBreakerCost, benchDecideReconcile } from './decide-reconcile';
 export { benchNetworkFirewallRoom } from './network-firewall-room';
 export { benchOverflowScaling } from './reconcile-overflow';
-export { measureScale, measureSimulate } from './scale-workload';
+export { MANY_SEEN, measureScale, measureSimulate } from './scale-workload';
