@@ -24,6 +24,14 @@ export function compareBlockPriority(a: BlockEntry, b: BlockEntry): number {
 /** `toISOString`'s format (UTC, milliseconds, four-digit year): its text order is its time order. */
 const CANONICAL_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
+/**
+ * Whether `text` is an instant in `toISOString`'s format, whose text order is its time order: by length and
+ * ending first, the regular expression only then.
+ */
+export function isCanonicalInstant(text: string): boolean {
+  return text.length === 24 && text.charCodeAt(23) === 90 && CANONICAL_INSTANT.test(text);
+}
+
 /** Orders text by UTF-16 code units, independent of the runtime's locale. */
 export function compareText(a: string, b: string): number {
   if (a === b) return 0;
@@ -37,7 +45,8 @@ export function compareText(a: string, b: string): number {
  * comparison, and parsing was most of their time.
  */
 export function compareNewestFirst(a: string, b: string): number {
-  if (CANONICAL_INSTANT.test(a) && CANONICAL_INSTANT.test(b)) return compareText(b, a);
+  if (a === b) return 0;
+  if (isCanonicalInstant(a) && isCanonicalInstant(b)) return compareText(b, a);
   const left = Date.parse(a);
   const right = Date.parse(b);
   if (Number.isNaN(left) || Number.isNaN(right) || left === right) return compareText(b, a);

@@ -56,7 +56,8 @@ export function planDnsFirewall(
   if (!Number.isSafeInteger(maxDomains) || maxDomains < 0) {
     throw new InvalidInputError(`must be a non-negative integer, got ${maxDomains}`, 'maxDomains');
   }
-  const present = new Set(actual.map(normaliseListedDomain));
+  const present = new Set<string>();
+  for (const domain of actual) present.add(normaliseListedDomain(domain));
   const wanted = new Set<string>();
   const additions: string[][] = [];
   const overflow: BlockEntry[] = [];
@@ -79,9 +80,16 @@ export function planDnsFirewall(
   }
   return {
     add: chunkWhole(additions),
-    remove: chunk([...present].filter((entry) => !wanted.has(entry)).sort(compareText)),
+    remove: chunk(unwanted(present, wanted).sort(compareText)),
     overflow,
   };
+}
+
+/** The entries of `present` that are not `wanted`. */
+function unwanted(present: ReadonlySet<string>, wanted: ReadonlySet<string>): string[] {
+  const found: string[] = [];
+  for (const entry of present) if (!wanted.has(entry)) found.push(entry);
+  return found;
 }
 
 /** The list returns names with a trailing dot and keeps the case they were written with. */

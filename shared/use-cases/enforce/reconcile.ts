@@ -14,6 +14,7 @@ import type { ActiveBlock, Decision } from '#domain/decision';
 import { ConcurrentUpdateError } from '#domain/errors';
 import { type Protection, protectionOf } from '#domain/guard-rails';
 import { type Indicator, parseIndicator } from '#domain/indicator';
+import { isCanonicalInstant } from '#domain/reconcile/block-priority';
 import { TARGET_NAMES, type TargetName } from '#domain/target';
 import type { DecisionReport } from '../decide-signal';
 import type { Dependencies } from '../dependencies';
@@ -61,7 +62,7 @@ export async function reconcile(deps: Dependencies): Promise<ReconcileReport> {
   const entries: BlockEntry[] = [];
   const checked = new Map<string, Checked>();
   for (const stored of await store.listActiveBlocks()) {
-    if (stored.expiresAt !== null && Date.parse(stored.expiresAt) <= now.getTime()) continue;
+    if (stored.expiresAt !== null && isPast(stored.expiresAt, at)) continue;
     // The store is trusted, but not blindly: a record that does not hold a valid indicator (written by hand,
     // or by an older version) is lifted and reported rather than failing a whole target.
     let known = lastChecked.get(stored.key);
@@ -142,6 +143,15 @@ export async function reconcile(deps: Dependencies): Promise<ReconcileReport> {
     await publishQuietly(deps, lifecycleAlert(decision, event, reason, removalsOf(decision, targets)));
   }
   return { at, ended: endings.map(toReport), targets };
+}
+
+/**
+ * Whether `expiresAt` is at or before `now` (canonical ISO 8601): canonical times, what the store holds,
+ * compare as text, without parsing one per active block per run.
+ */
+function isPast(expiresAt: string, now: string): boolean {
+  if (isCanonicalInstant(expiresAt) && isCanonicalInstant(now)) return expiresAt <= now;
+  return Date.parse(expiresAt) <= Date.parse(now);
 }
 
 /** An active key parsed, and what the guard rails of one policy said of it. */
