@@ -18,7 +18,10 @@ export async function recordOverflow(
 ): Promise<void> {
   const overflowing = targets.map((t) => ({ ...t, keys: new Set(t.overflow) }));
   const newly = new Map<TargetName, string[]>();
+  const fitting = overflowing.filter((t) => t.status !== 'failed');
   for (const block of active) {
+    // Most blocks fit everywhere and have no overflow recorded: nothing to compare, nothing to allocate.
+    if (!block.overflow?.length && !fitting.some((t) => t.keys.has(block.key))) continue;
     const before = new Set(block.overflow);
     // A target that failed says nothing about what fits: keep what was recorded, or the next run re-alerts.
     const overflow = overflowing

@@ -59,7 +59,8 @@ export async function reconcile(deps: Dependencies): Promise<ReconcileReport> {
     if (ending) endings.push(ending);
   }
   const active: ActiveBlock[] = [];
-  const entries: BlockEntry[] = [];
+  // Each target's desired entries, built in the same pass: one entry object per block, shared by its targets.
+  const desired = new Map<TargetName, BlockEntry[]>(TARGET_NAMES.map((target) => [target, []]));
   const checked = new Map<string, Checked>();
   for (const stored of await store.listActiveBlocks()) {
     if (stored.expiresAt !== null && isPast(stored.expiresAt, at)) continue;
@@ -79,12 +80,13 @@ export async function reconcile(deps: Dependencies): Promise<ReconcileReport> {
     checked.set(stored.key, { indicator, policy, protection });
     if (!protection) {
       active.push(stored);
-      entries.push({
+      const entry = {
         indicator,
         severity: stored.severity,
         since: stored.createdAt,
         expiresAt: stored.expiresAt,
-      });
+      };
+      for (const target of stored.targets) desired.get(target)?.push(entry);
       continue;
     }
     const ending = await endActive(stored, 'lifted', `lifted: ${protection.detail}`, deps);
@@ -92,8 +94,7 @@ export async function reconcile(deps: Dependencies): Promise<ReconcileReport> {
   }
   lastChecked = checked;
 
-  const desiredFor = (target: TargetName): BlockEntry[] =>
-    entries.filter((_, index) => active[index]?.targets.includes(target));
+  const desiredFor = (target: TargetName): BlockEntry[] => desired.get(target) ?? [];
 
   const { dnsFirewall, networkAcls, networkFirewall } = deps;
   const enforcers: Partial<Record<TargetName, Enforcer>> = {
