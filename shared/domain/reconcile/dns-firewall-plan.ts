@@ -66,7 +66,7 @@ export function planDnsFirewall(
     if (block.indicator.kind !== 'domain') continue;
     // Plain loops: this runs for every domain block on every reconcile.
     const missing: string[] = [];
-    for (const entry of toDnsFirewallEntries(block.indicator)) if (!wanted.has(entry)) missing.push(entry);
+    for (const entry of entriesOf(block.indicator)) if (!wanted.has(entry)) missing.push(entry);
     if (wanted.size + missing.length > maxDomains) {
       overflow.push(block);
       continue;
@@ -83,6 +83,21 @@ export function planDnsFirewall(
     remove: chunk(unwanted(present, wanted).sort(compareText)),
     overflow,
   };
+}
+
+/**
+ * The entries of each indicator already worked out: reconcile hands the same indicator objects to every run.
+ * Weak, so they go with the indicators; read-only, so one indicator's list is never changed by another plan.
+ */
+const entriesByIndicator = new WeakMap<DomainIndicator, readonly string[]>();
+
+function entriesOf(indicator: DomainIndicator): readonly string[] {
+  let entries = entriesByIndicator.get(indicator);
+  if (!entries) {
+    entries = toDnsFirewallEntries(indicator);
+    entriesByIndicator.set(indicator, entries);
+  }
+  return entries;
 }
 
 /** The entries of `present` that are not `wanted`. */
