@@ -3,7 +3,15 @@
  * what changes. Pure: the caller reads the store, calls decide, and writes what comes back.
  */
 import { formatRange, toRange } from './cidr';
-import type { AuditRecord, BreakerState, Decision, Outcome, SkipReason, Suppression } from './decision';
+import type {
+  AuditRecord,
+  BreakerState,
+  Decision,
+  Outcome,
+  SeenEvidence,
+  SkipReason,
+  Suppression,
+} from './decision';
 import { formatDuration } from './duration';
 import { protectionOf } from './guard-rails';
 import type { Indicator } from './indicator';
@@ -121,10 +129,12 @@ function decideUnblock(signal: Signal, current: Decision | undefined, context: D
   // Every evidence key already seen may not block again for a while: GuardDuty re-publishes a finding every
   // 6 hours while the activity goes on, and the operator has just said it is not a threat. New evidence may.
   const until = new Date(now.getTime() + policy.durations.unblockSuppressionMs).toISOString();
-  const keys = Object.keys(current.seen);
+  // Oldest first, as suppressions are kept (newest last).
+  const keys = current.seen.map((entry) => entry.key).reverse();
+  const renewed = new Set(keys);
   const suppressions: Suppression[] = keepNewest(
     [
-      ...(current.suppressions ?? []).filter((s) => s.until > at && !keys.includes(s.key)),
+      ...(current.suppressions ?? []).filter((s) => s.until > at && !renewed.has(s.key)),
       ...keys.map((key) => ({ key, by: actor, at, until })),
     ],
     KEEP_SUPPRESSIONS,
@@ -348,13 +358,8 @@ function isActive(decision: Decision, at: string): boolean {
  * record written before event times were clamped) is not believed, so it cannot block later signals for ever.
  */
 function isReplay(signal: Signal, current: Decision, now: Date): boolean {
-  const seen = seenAt(current.seen, signal.evidence.key);
+  const seen = current.seen.find((entry) => entry.key === signal.evidence.key)?.at;
   return seen !== undefined && seen >= signal.observedAt && !isBeyondSkew(seen, now);
-}
-
-/** The time an evidence key was acted on; an own property only, so that a key like `constructor` is just a key. */
-function seenAt(seen: Readonly<Record<string, string>>, key: string): string | undefined {
-  return Object.hasOwn(seen, key) ? seen[key] : undefined;
 }
 
 /** The unblock that still keeps this evidence key from blocking, if any. */
@@ -479,7 +484,7 @@ function record(
     updatedAt: at,
     offences: fields.offences ?? priorOffences(current, context),
     evidence: keepNewest([...(current?.evidence ?? []), signal.evidence], KEEP_EVIDENCE),
-    seen: remember(current?.seen ?? {}, signal, context.now),
+    seen: remember(current?.seen ?? [], signal, context.now),
     workloads: withWorkload([], signal.workload),
     ...(signal.request ? { requestedBy: signal.request.requestedBy } : {}),
     ...(current?.suppressions ? { suppressions: current.suppressions } : {}),
@@ -526,19 +531,22 @@ function actorOf(signal: Signal): string {
 }
 
 /**
- * `seen` with this signal's key at its time, the newest {@link KEEP_SEEN} kept. Times beyond the clock skew
- * (from before event times were clamped) become `now`, so that they neither block nor outlive real ones.
+ * `seen` with this signal's key at its time, newest first, the newest {@link KEEP_SEEN} kept. Times beyond the
+ * clock skew (from before event times were clamped) become `now`, so that they neither block nor outlive real
+ * ones.
  */
-function remember(seen: Readonly<Record<string, string>>, signal: Signal, now: Date): Record<string, string> {
+function remember(seen: readonly SeenEvidence[], signal: Signal, now: Date): SeenEvidence[] {
   // Seen times are canonical ISO strings (UTC, four-digit years), so they compare as text.
   const limit = new Date(now.getTime() + CLOCK_SKEW_MS).toISOString();
   const at = now.toISOString();
-  const entries = Object.entries(seen)
-    .filter(([key]) => key !== signal.evidence.key)
-    .map(([key, time]): [string, string] => [key, time > limit ? at : time]);
-  entries.push([signal.evidence.key, signal.observedAt]);
-  entries.sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
-  return Object.fromEntries(entries.slice(-KEEP_SEEN));
+  const entries: SeenEvidence[] = [{ key: signal.evidence.key, at: signal.observedAt }];
+  for (const entry of seen) {
+    if (entry.key === signal.evidence.key) continue;
+    entries.push(entry.at > limit ? { key: entry.key, at } : entry);
+  }
+  // Stable, and nearly sorted already: the stored list is newest first.
+  entries.sort((a, b) => (a.at > b.at ? -1 : a.at < b.at ? 1 : 0));
+  return entries.slice(0, KEEP_SEEN);
 }
 
 function withWorkload(workloads: readonly Workload[], workload: Workload): Workload[] {

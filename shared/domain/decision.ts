@@ -43,8 +43,12 @@ export interface Decision {
   readonly offences: readonly string[];
   /** Newest last, within a byte budget (`record-budget.ts`); long details are cut with a notice. */
   readonly evidence: readonly Evidence[];
-  /** Evidence key → latest `observedAt` acted on; makes replays and re-publications idempotent. */
-  readonly seen: Readonly<Record<string, string>>;
+  /**
+   * The evidence acted on, each key once with its latest `observedAt`, newest first and bounded (decide keeps
+   * 100, `record-budget.ts` a byte budget); makes replays and re-publications idempotent. A list rather than a
+   * map keyed by evidence: records with many distinct keys would each get their own object shape.
+   */
+  readonly seen: readonly SeenEvidence[];
   readonly workloads: readonly Workload[];
   /** Evidence that may not block this indicator again for a while, because an operator unblocked it. */
   readonly suppressions?: readonly Suppression[];
@@ -53,6 +57,29 @@ export interface Decision {
   readonly overflow?: readonly TargetName[];
   /** Incremented on every write; the store refuses a write made from a stale copy. */
   readonly version: number;
+}
+
+/** What reconcile needs of an active decision, and all the active index hands it (a projection). */
+export type ActiveBlock = Pick<Decision, (typeof ACTIVE_BLOCK_FIELDS)[number]>;
+
+/** The fields of {@link ActiveBlock}, for the stores that project them. */
+export const ACTIVE_BLOCK_FIELDS = [
+  'key',
+  'severity',
+  'targets',
+  'createdAt',
+  'expiresAt',
+  'overflow',
+  // Drift detection tells a block that went missing from one decided since the previous run.
+  'updatedAt',
+  'version',
+] as const;
+
+/** One evidence key acted on, and the latest time it was observed. */
+export interface SeenEvidence {
+  readonly key: string;
+  /** Canonical ISO 8601 (`toISOString`), so times compare as text. */
+  readonly at: string;
 }
 
 /**

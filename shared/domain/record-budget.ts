@@ -30,7 +30,7 @@ export const AUDIT_BUDGET_BYTES = 32 * 1024;
 export const EVIDENCE_BUDGET_BYTES = 64 * 1024;
 /** The most one evidence entry may take; details beyond it are cut with a notice. */
 export const EVIDENCE_ENTRY_BYTES = 16 * 1024;
-/** The most a record's `seen` map may take. */
+/** The most a record's `seen` list may take. */
 export const SEEN_BUDGET_BYTES = 24 * 1024;
 /** The most a record's suppressions may take. */
 export const SUPPRESSION_BUDGET_BYTES = 12 * 1024;
@@ -114,7 +114,7 @@ export function boundEvidence(evidence: Evidence): Evidence {
 
 /**
  * A decision record within {@link RECORD_BUDGET_BYTES}: each growing list keeps its newest entries within its
- * own budget (every list is ordered newest last) and the free text is clipped.
+ * own budget (`seen` is ordered newest first, every other list newest last) and the free text is clipped.
  */
 export function boundDecision(decision: Decision): Decision {
   const { requestedBy, suppressions } = decision;
@@ -123,7 +123,8 @@ export function boundDecision(decision: Decision): Decision {
     detector: clipText(decision.detector, NAME_BYTES),
     reason: clipText(decision.reason, REASON_BYTES),
     evidence: newestWithin(decision.evidence.map(boundEvidence), EVIDENCE_BUDGET_BYTES),
-    seen: Object.fromEntries(newestWithin(Object.entries(decision.seen), SEEN_BUDGET_BYTES)),
+    // `seen` is newest first, the other lists newest last.
+    seen: newestWithin([...decision.seen].reverse(), SEEN_BUDGET_BYTES).reverse(),
     workloads: newestWithin(decision.workloads.map(boundWorkload), WORKLOAD_BUDGET_BYTES),
     ...(requestedBy === undefined ? {} : { requestedBy: clipText(requestedBy, NAME_BYTES) }),
     ...(suppressions === undefined

@@ -1,4 +1,4 @@
-import type { AuditRecord, BreakerState, Decision } from '#domain/decision';
+import type { ActiveBlock, AuditRecord, BreakerState, Decision } from '#domain/decision';
 import type { PauseState } from '#domain/policy';
 import type { NetworkAclLedger, TargetMode, TargetName } from '#domain/target';
 
@@ -97,6 +97,12 @@ export interface DecisionStore {
   put(decision: Decision, expectedVersion: number | undefined): Promise<void>;
   /** Every record with status `active`, in no particular order. */
   listActive(): Promise<Decision[]>;
+  /**
+   * Every record with status `active`, projected to what reconcile needs (ACTIVE_BLOCK_FIELDS; `overflow`
+   * absent when the record has none), in no particular order: a run over many active decisions reads and
+   * holds a fraction of each record.
+   */
+  listActiveBlocks(): Promise<ActiveBlock[]>;
   /** Active records whose `expiresAt` is at or before `time` (ISO 8601). Throws InvalidInputError for a bad `time`. */
   listDueBefore(time: string): Promise<Decision[]>;
   /**

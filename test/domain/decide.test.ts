@@ -83,7 +83,7 @@ describe('decide', () => {
         detector: C2_FINDING,
         version: 1,
         evidence: [signal.evidence],
-        seen: { [signal.evidence.key]: signal.observedAt },
+        seen: [{ key: signal.evidence.key, at: signal.observedAt }],
         workloads: [signal.workload],
       });
       expect(decision.reason).toContain('blocked for 4h');
@@ -230,7 +230,7 @@ describe('decide', () => {
       const blocked = activeDecision(IP, {
         offences: [first, second],
         expiresAt: isoAt(-2 * DAY + 8 * HOUR),
-        seen: {},
+        seen: [],
       });
       const unblocked = written(
         decide(manualUnblock(IP), blocked, context({ now: shifted(-2 * DAY + HOUR) })),
@@ -330,7 +330,7 @@ describe('decide', () => {
         createdAt: current.createdAt,
         updatedAt: NOW.toISOString(),
         evidence: [...current.evidence, signal.evidence],
-        seen: { ...current.seen, [signal.evidence.key]: signal.observedAt },
+        seen: [{ key: signal.evidence.key, at: signal.observedAt }, ...current.seen],
         version: current.version + 1,
       });
       expect(result.audit.map((a) => a.event)).toEqual(['extended']);
@@ -409,7 +409,7 @@ describe('decide', () => {
       // Assess
       expect(result.outcome).toBe('extended');
       expect(written(result).expiresAt).toBe(isoAt(4 * HOUR));
-      expect(written(result).seen[first.evidence.key]).toBe(NOW.toISOString());
+      expect(written(result).seen).toContainEqual({ key: first.evidence.key, at: NOW.toISOString() });
     });
 
     it('makes the block permanent when an operator asks for it', () => {
@@ -438,6 +438,45 @@ describe('decide', () => {
       expect(result).toMatchObject({ outcome: 'skipped', skipReason: 'duplicate', notify: false, audit: [] });
       expect(result.decision).toBeUndefined();
       expect(result.breaker).toBeUndefined();
+    });
+
+    it('keeps the newest 100 seen evidence keys, newest first, as a list', () => {
+      // Prepare: a record that already remembers 100 keys, newest first.
+      const seen = Array.from({ length: 100 }, (_, i) => ({
+        key: `guardduty:finding-${i}`,
+        at: isoAt(-(i + 1) * MINUTE),
+      }));
+      const current = activeDecision(IP, { seen });
+      const signal = guardDutySignal(IP, { evidence: { key: 'guardduty:newest', summary: 'A new finding' } });
+
+      // Act
+      const result = decide(signal, current, context());
+
+      // Assess
+      expect(result.outcome).toBe('extended');
+      expect(written(result).seen).toStrictEqual([
+        { key: 'guardduty:newest', at: signal.observedAt },
+        ...seen.slice(0, 99),
+      ]);
+    });
+
+    it('recognises a replay of any remembered key, the oldest included', () => {
+      // Prepare
+      const seen = Array.from({ length: 100 }, (_, i) => ({
+        key: `guardduty:finding-${i}`,
+        at: isoAt(-(i + 1) * MINUTE),
+      }));
+      const current = activeDecision(IP, { seen });
+      const replay = guardDutySignal(IP, {
+        observedAt: isoAt(-100 * MINUTE),
+        evidence: { key: 'guardduty:finding-99', summary: 'The oldest finding' },
+      });
+
+      // Act
+      const result = decide(replay, current, context());
+
+      // Assess
+      expect(result.skipReason).toBe('duplicate');
     });
 
     it('skips evidence observed before what was already acted on', () => {
@@ -1262,7 +1301,7 @@ describe('decide', () => {
       // Assess
       const note = `observed time ${FUTURE} is in the future; used ${NOW.toISOString()}`;
       expect(result.outcome).toBe('blocked');
-      expect(written(result).seen).toEqual({ [signal.evidence.key]: NOW.toISOString() });
+      expect(written(result).seen).toEqual([{ key: signal.evidence.key, at: NOW.toISOString() }]);
       expect(result.reason).toContain(note);
       expect(written(result).reason).toContain(note);
       expect(result.audit[0]?.reason).toContain(note);
@@ -1292,13 +1331,13 @@ describe('decide', () => {
       const result = decide(signal, undefined, context());
 
       // Assess
-      expect(written(result).seen[signal.evidence.key]).toBe(isoAt(4 * MINUTE));
+      expect(written(result).seen).toEqual([{ key: signal.evidence.key, at: isoAt(4 * MINUTE) }]);
       expect(result.reason).not.toContain('future');
     });
 
     it('does not treat a seen time already stored in the future as a replay barrier', () => {
       // Prepare: a record written before times were clamped.
-      const current = activeDecision(IP, { seen: { 'guardduty:earlier-finding': FUTURE } });
+      const current = activeDecision(IP, { seen: [{ key: 'guardduty:earlier-finding', at: FUTURE }] });
       const signal = guardDutySignal(IP, {
         evidence: { key: 'guardduty:earlier-finding', summary: 'An earlier finding' },
       });
@@ -1308,7 +1347,7 @@ describe('decide', () => {
 
       // Assess
       expect(result.outcome).toBe('extended');
-      expect(written(result).seen['guardduty:earlier-finding']).toBe(NOW.toISOString());
+      expect(written(result).seen).toEqual([{ key: 'guardduty:earlier-finding', at: NOW.toISOString() }]);
     });
   });
 

@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { boundEvidence, clipText, EVIDENCE_ENTRY_BYTES, jsonBytes, utf8Length } from '#domain/record-budget';
+import {
+  boundDecision,
+  boundEvidence,
+  clipText,
+  EVIDENCE_ENTRY_BYTES,
+  jsonBytes,
+  SEEN_BUDGET_BYTES,
+  utf8Length,
+} from '#domain/record-budget';
+import { activeDecision } from '../support/signals';
 
 describe('record budget', () => {
   describe('utf8Length', () => {
@@ -48,6 +57,24 @@ describe('record budget', () => {
 
       // Assess
       expect(text).toBe('𝄞…');
+    });
+  });
+
+  describe('boundDecision', () => {
+    it('keeps the newest seen keys, first in the list, within their byte budget, in order', () => {
+      // Prepare: 100 keys of 512 characters, newest first; together far over the budget.
+      const seen = Array.from({ length: 100 }, (_, i) => ({
+        key: `${i}:${'k'.repeat(510)}`,
+        at: new Date(Date.UTC(2026, 10, 28) - i * 60_000).toISOString(),
+      }));
+
+      // Act
+      const bounded = boundDecision(activeDecision('198.51.100.77', { seen }));
+
+      // Assess
+      expect(jsonBytes(bounded.seen)).toBeLessThanOrEqual(SEEN_BUDGET_BYTES);
+      expect(bounded.seen.length).toBeGreaterThanOrEqual(15);
+      expect(bounded.seen).toStrictEqual(seen.slice(0, bounded.seen.length));
     });
   });
 

@@ -166,7 +166,7 @@ export function activeDecision(indicator: string, overrides: Partial<Decision> =
     expiresAt: isoAt(3 * HOUR),
     offences: [start],
     evidence: [{ key: 'guardduty:earlier-finding', summary: 'An earlier finding' }],
-    seen: { 'guardduty:earlier-finding': start },
+    seen: [{ key: 'guardduty:earlier-finding', at: start }],
     workloads: [],
     version: 1,
     ...overrides,

@@ -460,6 +460,7 @@ function readCounting(store: DecisionStore): { store: DecisionStore; keys: strin
     },
     put: (decision, expected) => store.put(decision, expected),
     listActive: () => store.listActive(),
+    listActiveBlocks: () => store.listActiveBlocks(),
     listDueBefore: (time) => store.listDueBefore(time),
     appendAudit: (records) => store.appendAudit(records),
     listAudit: (key) => store.listAudit(key),

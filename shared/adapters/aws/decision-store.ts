@@ -28,6 +28,7 @@ import {
   indicatorPartition,
   networkAclLedgerKey,
   pauseKey,
+  toActiveBlock,
   toAlertClaimItem,
   toAuditItem,
   toBreakerItem,
@@ -41,7 +42,13 @@ import {
   vpcCidrsKey,
 } from '#adapters/aws/decision-table';
 import { callDynamoDb, type DynamoDbCallOptions } from '#adapters/aws/dynamodb-calls';
-import type { AuditRecord, BreakerState, Decision } from '#domain/decision';
+import {
+  ACTIVE_BLOCK_FIELDS,
+  type ActiveBlock,
+  type AuditRecord,
+  type BreakerState,
+  type Decision,
+} from '#domain/decision';
 import { ConcurrentUpdateError } from '#domain/errors';
 import type { PauseState } from '#domain/policy';
 import type { NetworkAclLedger } from '#domain/target';
@@ -72,7 +79,7 @@ export interface DynamoDbDecisionStoreOptions {
  *   a partial failure.
  * * `putPause` is conditional like `putBreaker`.
  * * `putVpcCidrs` and `putEnforceStatus` are plain PutItems: its one writer, `enforce`, runs one at a time, so the last write wins.
- * * `get`, `getBreaker`, `getNetworkAclLedger`, `getCatchUpWatermark` and `getVpcCidrs` read consistently; `listActive` and `listDueBefore` read the eventually
+ * * `get`, `getBreaker`, `getNetworkAclLedger`, `getCatchUpWatermark` and `getVpcCidrs` read consistently; `listActive`, `listActiveBlocks` and `listDueBefore` read the eventually
  *   consistent `active` index. Every Query is paginated to the end.
  * * Throttling (`ProvisionedThroughputExceededException`, `ThrottlingException`, `RequestLimitExceeded`) is
  *   retried with backoff (on top of the SDK client's own retries), then ThrottledError. A missing table is
@@ -128,6 +135,24 @@ export class DynamoDbDecisionStore implements DecisionStore {
       ),
     );
     return pages.flat().map(fromDecisionItem);
+  }
+
+  async listActiveBlocks(): Promise<ActiveBlock[]> {
+    const names = Object.fromEntries(ACTIVE_BLOCK_FIELDS.map((field, i) => [`#p${i}`, field]));
+    const pages = await Promise.all(
+      activePartitions().map((partition) =>
+        this.#queryAll({
+          TableName: this.#tableName,
+          IndexName: DECISION_TABLE.activeIndex.indexName,
+          KeyConditionExpression: '#gsi1pk = :partition',
+          // Only what reconcile needs crosses the network: evidence, seen keys and workloads stay behind.
+          ProjectionExpression: Object.keys(names).join(', '),
+          ExpressionAttributeNames: { '#gsi1pk': DECISION_TABLE.activeIndex.partitionKey.name, ...names },
+          ExpressionAttributeValues: { ':partition': partition },
+        }),
+      ),
+    );
+    return pages.flat().map(toActiveBlock);
   }
 
   async listDueBefore(time: string): Promise<Decision[]> {

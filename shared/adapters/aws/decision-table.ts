@@ -5,7 +5,7 @@
  *
  * | item     | `pk`          | `sk`                      | other attributes                                   |
  * |----------|---------------|---------------------------|----------------------------------------------------|
- * | decision | `IND#<key>`   | `DECISION`                | every Decision field (`indicator` as a map, …), `version`; while active also `gsi1pk`, `gsi1sk` |
+ * | decision | `IND#<key>`   | `DECISION`                | every Decision field (`indicator` as a map, `seen` as a list newest first, …), `version`; while active also `gsi1pk`, `gsi1sk` |
  * | audit    | `IND#<key>`   | `AUDIT#<at>#<hash>`       | every AuditRecord field, `ttl`                     |
  * | breaker  | `BREAKER`     | `STATE`                   | every BreakerState field, `version`                |
  * | ACL ledger | `NACL`      | `LEDGER`                  | `acls` (list of `{aclId, entries}`, each entry `"<rule> <cidr>"`), `version` |
@@ -40,7 +40,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import type { AuditRecord, BreakerState, Decision } from '#domain/decision';
+import type { ActiveBlock, AuditRecord, BreakerState, Decision, SeenEvidence } from '#domain/decision';
 import { InvalidInputError } from '#domain/errors';
 import { fnv1a32 } from '#domain/hash';
 import { type PauseState, parseNetwork } from '#domain/policy';
@@ -466,9 +466,28 @@ export function fromNetworkAclLedgerItem(item: Record<string, unknown>): Network
   return { acls, version: Number(item.version) };
 }
 
-/** A decision read back from its item. */
+/**
+ * A decision read back from its item. Items written before `seen` became a list hold it as a map from
+ * evidence key to time: it is read as the list, newest first, and the next write stores the list.
+ */
 export function fromDecisionItem(item: Record<string, unknown>): Decision {
-  return withoutTableAttributes(item) as unknown as Decision;
+  const decision = withoutTableAttributes(item);
+  const { seen } = decision;
+  if (seen !== null && typeof seen === 'object' && !Array.isArray(seen)) {
+    decision.seen = Object.entries(seen as Record<string, string>)
+      .map(([key, at]): SeenEvidence => ({ key, at }))
+      .sort((a, b) => (a.at > b.at ? -1 : a.at < b.at ? 1 : 0));
+  }
+  return decision as unknown as Decision;
+}
+
+/** The fields of an active decision that reconcile needs, from its item or the decision itself. */
+export function toActiveBlock(item: Record<string, unknown> | Decision): ActiveBlock {
+  // One literal shape (not a loop over ACTIVE_BLOCK_FIELDS): reconcile reads these fields of every block.
+  const { key, severity, targets, createdAt, expiresAt, overflow, updatedAt, version } = item as ActiveBlock;
+  return overflow === undefined
+    ? { key, severity, targets, createdAt, expiresAt, updatedAt, version }
+    : { key, severity, targets, createdAt, expiresAt, overflow, updatedAt, version };
 }
 
 /** An audit record read back from its item. */

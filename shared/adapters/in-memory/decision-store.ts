@@ -9,6 +9,7 @@ import {
   fromNetworkAclLedgerItem,
   fromPauseItem,
   fromVpcCidrsItem,
+  toActiveBlock,
   toAlertClaimItem,
   toAuditItem,
   toBreakerItem,
@@ -20,7 +21,7 @@ import {
   toSortableTime,
   toVpcCidrsItem,
 } from '#adapters/aws/decision-table';
-import type { AuditRecord, BreakerState, Decision } from '#domain/decision';
+import type { ActiveBlock, AuditRecord, BreakerState, Decision } from '#domain/decision';
 import { ConcurrentUpdateError } from '#domain/errors';
 import type { PauseState } from '#domain/policy';
 import type { NetworkAclLedger } from '#domain/target';
@@ -44,11 +45,12 @@ const CONDITION_FAILED = 'ConditionalCheckFailedException';
  * `ConditionalCheckFailedException`), `version` must be `expectedVersion + 1` (InvalidInputError), items are
  * checked against the 400 KB limit and times must parse (InvalidInputError), identical audit records are
  * written once. Reads are strongly consistent, where the DynamoDB active index may lag by a moment. Values
- * are copied in (the `to…Item` builders return deep copies) and out, so callers cannot change stored state by
- * mutating what they passed or got.
+ * are copied in (the `to…Item` builders return deep copies, measured once against the item limit); a decision
+ * is then frozen, deep, once per write and handed out as it is, so a read costs nothing per item and a caller
+ * that mutates what it got fails (TypeError) instead of changing the store.
  */
 export class InMemoryDecisionStore implements DecisionStore {
-  readonly #items = new Map<string, Record<string, unknown>>();
+  readonly #items = new Map<string, StoredDecision>();
   readonly #audit = new Map<string, Record<string, unknown>>();
   #breaker: Record<string, unknown> | undefined;
   #ledger: Record<string, unknown> | undefined;
@@ -84,7 +86,7 @@ export class InMemoryDecisionStore implements DecisionStore {
       .map(({ item }) => fromAuditItem(structuredClone(item)));
     return {
       decisions: [...this.#items.values()]
-        .map((item) => fromDecisionItem(structuredClone(item)))
+        .map(({ decision }) => structuredClone(decision) as Decision)
         .sort((a, b) => compare(a.key, b.key)),
       audit,
       breaker: this.#readBreaker(),
@@ -92,8 +94,7 @@ export class InMemoryDecisionStore implements DecisionStore {
   }
 
   async get(key: string): Promise<Decision | undefined> {
-    const item = this.#items.get(key);
-    return item === undefined ? undefined : fromDecisionItem(structuredClone(item));
+    return this.#items.get(key)?.decision;
   }
 
   async put(decision: Decision, expectedVersion: number | undefined): Promise<void> {
@@ -101,25 +102,30 @@ export class InMemoryDecisionStore implements DecisionStore {
     assertNextVersion(decision.version, expectedVersion, `decision for ${decision.key}`);
     const item = toDecisionItem(decision);
     // Version 0 stands for "no record", as for the breaker and in the DynamoDB store's condition.
-    const storedVersion = this.#items.get(decision.key)?.version ?? 0;
+    const storedVersion = this.#items.get(decision.key)?.decision.version ?? 0;
     if (storedVersion !== (expectedVersion ?? 0)) {
       throw new ConcurrentUpdateError(
         `decision for ${decision.key} changed since version ${expectedVersion ?? 'none'} was read`,
         CONDITION_FAILED,
       );
     }
-    this.#items.set(decision.key, item);
+    const gsi1sk = typeof item.gsi1sk === 'string' ? item.gsi1sk : undefined;
+    this.#items.set(decision.key, { decision: deepFreeze(fromDecisionItem(item)), gsi1sk });
   }
 
   async listActive(): Promise<Decision[]> {
-    return this.#decisionsWhere((item) => item.status === 'active');
+    return this.#decisionsWhere(({ decision }) => decision.status === 'active');
+  }
+
+  async listActiveBlocks(): Promise<ActiveBlock[]> {
+    return this.#decisionsWhere(({ decision }) => decision.status === 'active').map(toActiveBlock);
   }
 
   async listDueBefore(time: string): Promise<Decision[]> {
     const limit = toSortableTime(time, 'time');
     // The stored item carries the `gsi1sk` the DynamoDB index sorts on; only active items have one.
     return this.#decisionsWhere(
-      (item) => item.expiresAt !== null && typeof item.gsi1sk === 'string' && item.gsi1sk <= limit,
+      ({ decision, gsi1sk }) => decision.expiresAt !== null && gsi1sk !== undefined && gsi1sk <= limit,
     );
   }
 
@@ -221,7 +227,6 @@ export class InMemoryDecisionStore implements DecisionStore {
     for (const slot of held) this.#alertClaims.set(slot, toAlertClaimItem(slot, '', at));
   }
 
-  /** Copies of the stored decisions that pass `test`; items are tested before copying, as most do not pass. */
   async getPause(): Promise<PauseState> {
     if (this.#pause === undefined) return { paused: false, version: 0 };
     return fromPauseItem(structuredClone(this.#pause));
@@ -252,8 +257,11 @@ export class InMemoryDecisionStore implements DecisionStore {
     this.#enforceStatus = toEnforceStatusItem(status);
   }
 
-  #decisionsWhere(test: (item: Record<string, unknown>) => boolean): Decision[] {
-    return [...this.#items.values()].filter(test).map((item) => fromDecisionItem(structuredClone(item)));
+  /** The stored (frozen) decisions that pass `test`. */
+  #decisionsWhere(test: (stored: StoredDecision) => boolean): Decision[] {
+    const found: Decision[] = [];
+    for (const stored of this.#items.values()) if (test(stored)) found.push(stored.decision);
+    return found;
   }
 
   #readBreaker(): BreakerState {
@@ -269,6 +277,22 @@ export class InMemoryDecisionStore implements DecisionStore {
       throw failure;
     }
   }
+}
+
+/** A decision as written, frozen, with the active index's sort key that DynamoDB would hold for it. */
+interface StoredDecision {
+  readonly decision: Decision;
+  /** `expiresAt` normalised (or the permanent marker), set only while the decision is active. */
+  readonly gsi1sk: string | undefined;
+}
+
+/** Freezes `value` and everything it holds; the item builders return fresh trees, so nothing shared is frozen. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 function compare(a: string, b: string): number {

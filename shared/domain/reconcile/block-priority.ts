@@ -21,6 +21,17 @@ export function compareBlockPriority(a: BlockEntry, b: BlockEntry): number {
   );
 }
 
+/** `toISOString`'s format (UTC, milliseconds, four-digit year): its text order is its time order. */
+const CANONICAL_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/**
+ * Whether `text` is an instant in `toISOString`'s format, whose text order is its time order: by length and
+ * ending first, the regular expression only then.
+ */
+export function isCanonicalInstant(text: string): boolean {
+  return text.length === 24 && text.charCodeAt(23) === 90 && CANONICAL_INSTANT.test(text);
+}
+
 /** Orders text by UTF-16 code units, independent of the runtime's locale. */
 export function compareText(a: string, b: string): number {
   if (a === b) return 0;
@@ -29,9 +40,13 @@ export function compareText(a: string, b: string): number {
 
 /**
  * Orders ISO 8601 instants newest first, by time so that offsets are respected; values that do not parse,
- * or name the same instant, fall back to text order so the result stays deterministic.
+ * or name the same instant, fall back to text order so the result stays deterministic. Canonical instants
+ * (`toISOString`, what the store holds) compare as text without being parsed: sorts call this for every
+ * comparison, and parsing was most of their time.
  */
 export function compareNewestFirst(a: string, b: string): number {
+  if (a === b) return 0;
+  if (isCanonicalInstant(a) && isCanonicalInstant(b)) return compareText(b, a);
   const left = Date.parse(a);
   const right = Date.parse(b);
   if (Number.isNaN(left) || Number.isNaN(right) || left === right) return compareText(b, a);

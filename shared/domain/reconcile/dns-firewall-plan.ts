@@ -56,28 +56,55 @@ export function planDnsFirewall(
   if (!Number.isSafeInteger(maxDomains) || maxDomains < 0) {
     throw new InvalidInputError(`must be a non-negative integer, got ${maxDomains}`, 'maxDomains');
   }
-  const present = new Set(actual.map(normaliseListedDomain));
+  const present = new Set<string>();
+  for (const domain of actual) present.add(normaliseListedDomain(domain));
   const wanted = new Set<string>();
   const additions: string[][] = [];
   const overflow: BlockEntry[] = [];
   const blocks = desired.filter((entry) => entry.indicator.kind === 'domain').sort(compareBlockPriority);
   for (const block of blocks) {
     if (block.indicator.kind !== 'domain') continue;
-    const entries = toDnsFirewallEntries(block.indicator);
-    const missing = entries.filter((entry) => !wanted.has(entry));
+    // Plain loops: this runs for every domain block on every reconcile.
+    const missing: string[] = [];
+    for (const entry of entriesOf(block.indicator)) if (!wanted.has(entry)) missing.push(entry);
     if (wanted.size + missing.length > maxDomains) {
       overflow.push(block);
       continue;
     }
-    for (const entry of missing) wanted.add(entry);
-    const toAdd = missing.filter((entry) => !present.has(entry));
+    const toAdd: string[] = [];
+    for (const entry of missing) {
+      wanted.add(entry);
+      if (!present.has(entry)) toAdd.push(entry);
+    }
     if (toAdd.length > 0) additions.push(toAdd);
   }
   return {
     add: chunkWhole(additions),
-    remove: chunk([...present].filter((entry) => !wanted.has(entry)).sort(compareText)),
+    remove: chunk(unwanted(present, wanted).sort(compareText)),
     overflow,
   };
+}
+
+/**
+ * The entries of each indicator already worked out: reconcile hands the same indicator objects to every run.
+ * Weak, so they go with the indicators; read-only, so one indicator's list is never changed by another plan.
+ */
+const entriesByIndicator = new WeakMap<DomainIndicator, readonly string[]>();
+
+function entriesOf(indicator: DomainIndicator): readonly string[] {
+  let entries = entriesByIndicator.get(indicator);
+  if (!entries) {
+    entries = toDnsFirewallEntries(indicator);
+    entriesByIndicator.set(indicator, entries);
+  }
+  return entries;
+}
+
+/** The entries of `present` that are not `wanted`. */
+function unwanted(present: ReadonlySet<string>, wanted: ReadonlySet<string>): string[] {
+  const found: string[] = [];
+  for (const entry of present) if (!wanted.has(entry)) found.push(entry);
+  return found;
 }
 
 /** The list returns names with a trailing dot and keeps the case they were written with. */

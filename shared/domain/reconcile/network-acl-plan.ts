@@ -155,7 +155,7 @@ export function planNetworkAcl(
   // it overlaps (not only those that contain it) to take full effect; one that cannot is reported, not written.
   const limitOf = (range: CidrRange) => allows.find((allow) => rangesOverlap(allow.range, range))?.entry;
 
-  const { candidates, merged } = aggregate(desired, options.mayMerge);
+  const { candidates, merged } = aggregateOnce(desired, options.mayMerge);
   const foreignCount = countByFamily(foreignEntries);
   const quota = {
     4: Math.max(0, maxEntries - foreignCount[4]),
@@ -177,7 +177,7 @@ export function planNetworkAcl(
     const allow = limitOf(candidate.range);
     const limit = allow?.ruleNumber ?? Number.POSITIVE_INFINITY;
     if (allow && (firstUsable === undefined || firstUsable >= limit)) {
-      shadowed.push({ cidr: candidate.cidr, allow, parts: candidate.parts });
+      shadowed.push({ cidr: candidate.cidr, allow, parts: [...candidate.parts] });
     } else if (pool > 0 && used[candidate.family] < quota[candidate.family]) {
       chosen.push({ candidate, limit });
       used[candidate.family]++;
@@ -216,7 +216,8 @@ export function planNetworkAcl(
     aclId: acl.aclId,
     steps,
     overflow,
-    merged,
+    // Each plan owns its lists: the aggregation is shared by every ACL planned for the same blocks.
+    merged: merged.map(({ cidr, from }) => ({ cidr, from: [...from] })),
     foreign: foreignEntries.filter((entry) => inRange(entry.ruleNumber)),
     coveringAllows: foreignEntries.filter(
       (entry) =>
@@ -500,6 +501,40 @@ function countByFamily(entries: readonly NetworkAclEntry[]): { 4: number; 6: num
   const count = { 4: 0, 6: 0 };
   for (const entry of entries) count[entryFamily(entry)]++;
   return count;
+}
+
+/** The desired networks aggregated, best first, with the merges that were made. */
+interface Aggregation {
+  readonly candidates: readonly Candidate[];
+  readonly merged: readonly { readonly cidr: string; readonly from: readonly string[] }[];
+}
+
+/**
+ * Aggregations already made, by desired list and veto: a reconcile plans the same desired list for every ACL,
+ * and aggregating it (parsing and merging every CIDR) is most of a plan. Weak, so a list and its aggregation
+ * go together; `desired` is read-only input, never changed after it is planned.
+ */
+const aggregations = new WeakMap<
+  readonly BlockEntry[],
+  Map<((parent: CidrRange) => boolean) | undefined, Aggregation>
+>();
+
+/** {@link aggregate}, once per desired list and veto. */
+function aggregateOnce(
+  desired: readonly BlockEntry[],
+  mayMerge?: (parent: CidrRange) => boolean,
+): Aggregation {
+  let byVeto = aggregations.get(desired);
+  if (!byVeto) {
+    byVeto = new Map();
+    aggregations.set(desired, byVeto);
+  }
+  let aggregation = byVeto.get(mayMerge);
+  if (!aggregation) {
+    aggregation = aggregate(desired, mayMerge);
+    byVeto.set(mayMerge, aggregation);
+  }
+  return aggregation;
 }
 
 /** Aggregates the desired networks and returns them best first, with the merges that were made. */

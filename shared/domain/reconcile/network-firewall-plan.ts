@@ -30,6 +30,7 @@ import type { BlockEntry } from '../block';
 import { type CidrRange, compareRanges, toRange } from '../cidr';
 import { InvalidInputError } from '../errors';
 import { fnv1a32 } from '../hash';
+import type { Indicator } from '../indicator';
 import { NETWORK_FIREWALL_LIMITS, type RuleGroupSnapshot } from '../target';
 import { compareBlockPriority, compareText } from './block-priority';
 
@@ -385,9 +386,23 @@ function ruleText(kind: Kind, action: RuleAction, ordinal: number, list: string,
   return `${action} ${protocol} any any -> any any (${msg} flow:to_server; ${buffer}; pcre:"/${anchor}(?:${list})\\.?$/${flags}"; ${tail}`;
 }
 
+/**
+ * Placements already worked out, by indicator: reconcile hands the same indicator objects to every run, and
+ * validating and escaping each name is most of a plan's cost per block. Weak, so they go with the indicators.
+ */
+const placementsByIndicator = new WeakMap<Indicator, readonly (readonly [Kind, Item])[]>();
+
 /** Where a block's value goes: an address into the `ip` rules, a name into a TLS and an HTTP rule. */
-function placementsOf(block: BlockEntry): [Kind, Item][] {
-  const { indicator } = block;
+function placementsOf(block: BlockEntry): readonly (readonly [Kind, Item])[] {
+  let placements = placementsByIndicator.get(block.indicator);
+  if (!placements) {
+    placements = placementsFor(block.indicator);
+    placementsByIndicator.set(block.indicator, placements);
+  }
+  return placements;
+}
+
+function placementsFor(indicator: Indicator): [Kind, Item][] {
   if (indicator.kind !== 'domain') {
     // toRange accepts only the canonical CIDR, so nothing but digits, dots, colons and hex reaches the rule.
     return [['ip', { sortKey: toRange(indicator.value), text: indicator.value }]];
@@ -402,7 +417,8 @@ function placementsOf(block: BlockEntry): [Kind, Item][] {
   }
   const wildcard = name.startsWith('*.');
   const bare = wildcard ? name.slice(2) : name;
-  const item = { sortKey: bare, text: escapeRegex(bare) };
+  // NAME allows no PCRE metacharacter but the dot, so escaping the dots makes the name literal text.
+  const item = { sortKey: bare, text: bare.replaceAll('.', '\\.') };
   return wildcard
     ? [
         ['tls-wildcard', item],
@@ -412,11 +428,6 @@ function placementsOf(block: BlockEntry): [Kind, Item][] {
         ['tls', item],
         ['http', item],
       ];
-}
-
-/** Escapes every PCRE metacharacter, so a value is always matched as literal text. */
-function escapeRegex(text: string): string {
-  return text.replace(/[\\^$.|?*+()[\]{}/]/g, (character) => `\\${character}`);
 }
 
 function compareSortKeys(a: CidrRange | string, b: CidrRange | string): number {

@@ -4,7 +4,7 @@
  * (in `enforce` mode, not failed) can have drifted since.
  */
 import type { DriftRepair } from '#domain/alert';
-import type { Decision } from '#domain/decision';
+import type { ActiveBlock } from '#domain/decision';
 import { parseIndicator } from '#domain/indicator';
 import type { DecisionStore, EnforceStatus } from '#ports/decision-store';
 import type { TargetReport } from './outcome';
@@ -19,7 +19,7 @@ import type { TargetReport } from './outcome';
 export async function repairedDrift(
   previous: EnforceStatus | undefined,
   targets: readonly TargetReport[],
-  active: readonly Decision[],
+  active: readonly ActiveBlock[],
   ended: ReadonlySet<string>,
   store: Pick<DecisionStore, 'get'>,
 ): Promise<DriftRepair[]> {

@@ -17,11 +17,12 @@ import {
   targetAlert,
 } from '#domain/alert';
 import type { BlockEntry } from '#domain/block';
-import type { Decision } from '#domain/decision';
+import type { ActiveBlock, Decision } from '#domain/decision';
 import { ConcurrentUpdateError } from '#domain/errors';
-import { protectionOf } from '#domain/guard-rails';
-import { parseIndicator } from '#domain/indicator';
+import { type Protection, protectionOf } from '#domain/guard-rails';
+import { type Indicator, parseIndicator } from '#domain/indicator';
 import { effectiveModeOf } from '#domain/policy';
+import { isCanonicalInstant } from '#domain/reconcile/block-priority';
 import { TARGET_NAMES, type TargetName } from '#domain/target';
 import { AlertBatch, type AlertFlushReport } from '../alerting';
 import type { DecisionReport } from '../decide-signal';
@@ -119,38 +120,43 @@ export async function reconcile(
     for (const item of ended) if (item) endings.push(item);
   }
   const deferred = due.length - handled;
-  const active: Decision[] = [];
-  for (const stored of await store.listActive()) {
-    if (stored.expiresAt !== null && Date.parse(stored.expiresAt) <= now.getTime()) continue;
+  const active: ActiveBlock[] = [];
+  // Each target's desired entries, built in the same pass: one entry object per block, shared by its targets.
+  const desired = new Map<TargetName, BlockEntry[]>(TARGET_NAMES.map((target) => [target, []]));
+  const checked = new Map<string, Checked>();
+  for (const stored of await store.listActiveBlocks()) {
+    if (stored.expiresAt !== null && isPast(stored.expiresAt, at)) continue;
     // The store is trusted, but not blindly: a record that does not hold a valid indicator (written by hand,
     // or by an older version) is lifted and reported rather than failing a whole target.
-    let decision: Decision;
+    let known = lastChecked.get(stored.key);
     try {
-      decision = { ...stored, indicator: parseIndicator(stored.key) };
+      known ??= { indicator: parseIndicator(stored.key) };
     } catch (error) {
       const reason = `lifted: the stored indicator is invalid (${(error as Error).message})`;
-      const ending = await end(stored, 'lifted', reason, deps);
+      const ending = await endActive(stored, 'lifted', reason, deps);
       if (ending) endings.push(ending);
       continue;
     }
-    const protection = protectionOf(decision.indicator, policy);
+    const { indicator } = known;
+    const protection = known.policy === policy ? known.protection : protectionOf(indicator, policy);
+    checked.set(stored.key, { indicator, policy, protection });
     if (!protection) {
-      active.push(decision);
+      active.push(stored);
+      const entry = {
+        indicator,
+        severity: stored.severity,
+        since: stored.createdAt,
+        expiresAt: stored.expiresAt,
+      };
+      for (const target of stored.targets) desired.get(target)?.push(entry);
       continue;
     }
-    const ending = await end(decision, 'lifted', `lifted: ${protection.detail}`, deps);
+    const ending = await endActive(stored, 'lifted', `lifted: ${protection.detail}`, deps);
     if (ending) endings.push(ending);
   }
+  lastChecked = checked;
 
-  const desiredFor = (target: TargetName): BlockEntry[] =>
-    active
-      .filter((d) => d.targets.includes(target))
-      .map((d) => ({
-        indicator: d.indicator,
-        severity: d.severity,
-        since: d.createdAt,
-        expiresAt: d.expiresAt,
-      }));
+  const desiredFor = (target: TargetName): BlockEntry[] => desired.get(target) ?? [];
 
   const { dnsFirewall, networkAcls, networkFirewall } = deps;
   const enforcers: Partial<Record<TargetName, Enforcer>> = {
@@ -228,6 +234,41 @@ function endingsWithin(budget: Budget): { mayContinue(): boolean } {
   if (budget.deadline === undefined) return { mayContinue: () => true };
   const stopAt = (budget.left() * 2) / 3;
   return { mayContinue: () => budget.left() > stopAt };
+}
+
+/**
+ * Whether `expiresAt` is at or before `now` (canonical ISO 8601): canonical times, what the store holds,
+ * compare as text, without parsing one per active block per run.
+ */
+function isPast(expiresAt: string, now: string): boolean {
+  if (isCanonicalInstant(expiresAt) && isCanonicalInstant(now)) return expiresAt <= now;
+  return Date.parse(expiresAt) <= Date.parse(now);
+}
+
+/** An active key parsed, and what the guard rails of one policy said of it. */
+interface Checked {
+  readonly indicator: Indicator;
+  readonly policy?: Dependencies['policy'];
+  readonly protection?: Protection | null;
+}
+
+/**
+ * The keys of the last run, parsed and checked: a warm function parses only the keys that are new since, and
+ * checks them again only against a new policy. Never more than one run's active keys.
+ */
+let lastChecked = new Map<string, Checked>();
+
+/** {@link end} for an active block listed in projection: reads the whole record first (rare: a lift). */
+async function endActive(
+  block: ActiveBlock,
+  event: Ending['event'],
+  reason: string,
+  deps: Dependencies,
+): Promise<Ending | undefined> {
+  const decision = await deps.store.get(block.key);
+  // Changed since it was listed: the next run sees its result.
+  if (decision?.version !== block.version) return undefined;
+  return end(decision, event, reason, deps);
 }
 
 /** Marks a decision ended in the store and the audit trail; undefined when another writer got there first. */

@@ -68,6 +68,48 @@ describe('DynamoDbDecisionStore on dynalite', () => {
     );
   });
 
+  it('reads a record written with the earlier map form of `seen` as the list, and rewrites it as the list', async () => {
+    // Prepare: an item as an earlier version wrote it, `seen` a map from evidence key to time.
+    const { seen: _, ...rest } = aDecision();
+    await dynalite.doc.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          ...rest,
+          seen: {
+            'guardduty:finding-1': '2026-11-28T09:59:00.000Z',
+            'guardduty:finding-2': '2026-11-28T09:58:00.000Z',
+            'guardduty:finding-3': '2026-11-28T10:00:00.000Z',
+          },
+          pk: 'IND#evil.example.com',
+          sk: 'DECISION',
+          gsi1pk: `ACTIVE#${activeShard('evil.example.com')}`,
+          gsi1sk: '2026-11-29T10:00:00.000Z',
+        },
+      }),
+    );
+
+    // Act
+    const read = await store.get('evil.example.com');
+    const [listed] = await store.listActive();
+    if (!read) throw new Error('the record was not read');
+    await store.put({ ...read, version: read.version + 1 }, read.version);
+
+    // Assess
+    const newestFirst = [
+      { key: 'guardduty:finding-3', at: '2026-11-28T10:00:00.000Z' },
+      { key: 'guardduty:finding-1', at: '2026-11-28T09:59:00.000Z' },
+      { key: 'guardduty:finding-2', at: '2026-11-28T09:58:00.000Z' },
+    ];
+    expect(read.seen).toStrictEqual(newestFirst);
+    expect(listed?.seen).toStrictEqual(newestFirst);
+    const { Item } = await dynalite.doc.send(
+      new GetCommand({ TableName: tableName, Key: { pk: 'IND#evil.example.com', sk: 'DECISION' } }),
+    );
+    expect(Item?.seen).toStrictEqual(newestFirst);
+    expect(Item?.version).toBe(2);
+  });
+
   it('lets exactly one of two concurrent creations through', async () => {
     // Act
     const results = await Promise.allSettled([

@@ -100,4 +100,37 @@ describe('InMemoryDecisionStore', () => {
     // Assess
     expect((await store.get('evil.example.com'))?.offences).toHaveLength(2);
   });
+
+  it('hands out the stored record itself, frozen, rather than a copy per read', async () => {
+    // Prepare
+    const store = new InMemoryDecisionStore();
+    await store.put(aDecision(), undefined);
+
+    // Act
+    const first = await store.get('evil.example.com');
+    const [listed] = await store.listActive();
+
+    // Assess
+    expect(listed).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(Object.isFrozen(first?.offences)).toBe(true);
+    expect(Object.isFrozen(first?.evidence[0])).toBe(true);
+  });
+
+  it('refuses a change to what it handed out, and keeps what it stored', async () => {
+    // Prepare
+    const store = new InMemoryDecisionStore();
+    await store.put(aDecision(), undefined);
+    const read = await store.get('evil.example.com');
+    if (!read) throw new Error('the record was not read');
+
+    // Act
+    const mutate = () => {
+      (read.offences as string[]).push('2026-11-30T00:00:00.000Z');
+    };
+
+    // Assess
+    expect(mutate).toThrow(TypeError);
+    expect((await store.get('evil.example.com'))?.offences).toHaveLength(2);
+  });
 });

@@ -620,6 +620,47 @@ describe('planNetworkAcl', () => {
   });
 });
 
+describe('planNetworkAcl over several ACLs', () => {
+  it('aggregates the same desired blocks once, however many ACLs it plans them for', () => {
+    // Prepare
+    const desired = [block(network('198.51.100.0/25'), 8), block(network('198.51.100.128/25'), 7)];
+    let vetoes = 0;
+    const mayMerge = () => {
+      vetoes++;
+      return true;
+    };
+    const second: NetworkAcl = { ...aclWith(), aclId: 'acl-0fedcba9876543210' };
+
+    // Act
+    const plans = [aclWith(), second].map((acl) => planNetworkAcl(acl, desired, { mayMerge }));
+
+    // Assess
+    expect(vetoes).toBe(1);
+    for (const plan of plans) {
+      expect(plan.merged).toStrictEqual([
+        { cidr: '198.51.100.0/24', from: ['198.51.100.0/25', '198.51.100.128/25'] },
+      ]);
+      expect(plan.steps).toStrictEqual([{ op: 'create', ruleNumber: 1, cidr: '198.51.100.0/24' }]);
+    }
+  });
+
+  it('aggregates again for other desired blocks or another veto', () => {
+    // Prepare
+    const first = [block(network('198.51.100.0/25')), block(network('198.51.100.128/25'))];
+    const other = [block(network('198.51.100.0/25'))];
+
+    // Act
+    const merged = planNetworkAcl(aclWith(), first, { mayMerge: () => true });
+    const vetoed = planNetworkAcl(aclWith(), first, { mayMerge: () => false });
+    const alone = planNetworkAcl(aclWith(), other, { mayMerge: () => true });
+
+    // Assess
+    expect(merged.steps.map((step) => step.cidr)).toStrictEqual(['198.51.100.0/24']);
+    expect(vetoed.steps.map((step) => step.cidr)).toStrictEqual(['198.51.100.0/25', '198.51.100.128/25']);
+    expect(alone.steps.map((step) => step.cidr)).toStrictEqual(['198.51.100.0/25']);
+  });
+});
+
 describe('applyNetworkAclPlan', () => {
   it('runs the steps and returns the entries sorted by rule number', () => {
     // Prepare
