@@ -304,6 +304,15 @@ console.log(
   ]),
 );
 
+// Bench 4b -----------------------------------------------------------------------------------------------
+progress('Bench 4b: the egress-warden command, bundled, started against a bare node start');
+const { measureCliStartup } = await import('./cli-startup');
+const cliStartup = await measureCliStartup(10);
+console.log('\nBench 4b — the published egress-warden command (esbuild, ESM, split into chunks per command)');
+console.log(
+  `\`egress-warden --help\`: median ${ms(cliStartup.cliMs)} of ${cliStartup.runs} fresh processes; bare \`node -e ''\` ${ms(cliStartup.nodeMs)} in the same run: ${times(cliStartup.ratio)} (target ≤ 2×). Entry file ${formatNumber(cliStartup.entryBytes / 1024)} KiB of ${formatNumber(cliStartup.totalBytes / 1024)} KiB in all.`,
+);
+
 // Bench 5: the log detectors ------------------------------------------------------------------------------
 // The 10× file (750 MiB, about 44 million records) takes about 4 minutes to stream on a 2-core machine:
 // `--quick` stops at 3×, which shows whether memory follows the file's size as well.
@@ -450,6 +459,7 @@ const results = {
   wallClock,
   networkFirewallRoom: room,
   functionBundles: bundles,
+  cliStartup,
   logDetectors: detectors,
   scale,
   elapsedSeconds,
