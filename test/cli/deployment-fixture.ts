@@ -14,6 +14,7 @@ import { DescribeRuleGroupCommand, NetworkFirewallClient } from '@aws-sdk/client
 import { ListFirewallDomainsCommand, Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { DynamoDbDecisionStore } from '#adapters/aws/decision-store';
 import { createInMemoryWarden, type InMemoryWarden } from '#shared/composition/in-memory';
 import { listedCidrs, policyOf } from '#shared/config/config';
@@ -22,7 +23,7 @@ import { reconcile } from '#shared/use-cases/enforce/reconcile';
 import { toEnforceStatus } from '#shared/use-cases/enforce/status';
 import { handleEvent } from '#shared/use-cases/handle-event';
 import { readConfigFile } from '../../infra/config-file';
-import type { Dynalite } from '../support/dynalite';
+import { type Dynalite, startDynalite } from '../support/dynalite';
 import { type CliRun, REGION, runCli, stackOutputs } from './harness';
 
 /** The caller every request is made by. */
@@ -205,4 +206,53 @@ export async function startTestDeployment(
       for (const mock of Object.values(mocks)) mock.restore();
     },
   };
+}
+
+/** What {@link useTestDeployment} gives a test file: read its fields inside tests and hooks. */
+export interface TestDeploymentLab {
+  readonly dynalite: Dynalite;
+  /** A fresh deployment for each test. */
+  readonly deployment: TestDeployment;
+  /** The decision store on the deployment's table, as the tests read it. */
+  readonly store: DynamoDbDecisionStore;
+}
+
+/**
+ * Registers the hooks of a command test file: one dynalite server for the file, and a fresh deployment (a new
+ * table, its mocks restored after) for each test. Hooks the file registers after this call run after these.
+ */
+export function useTestDeployment(config: object = CONFIG): TestDeploymentLab {
+  let dynalite: Dynalite | undefined;
+  let deployment: TestDeployment | undefined;
+  let store: DynamoDbDecisionStore | undefined;
+  beforeAll(async () => {
+    dynalite = await startDynalite();
+  });
+  afterAll(async () => {
+    await dynalite?.stop();
+  });
+  beforeEach(async () => {
+    const server = ready(dynalite, 'dynalite');
+    deployment = await startTestDeployment(server, config);
+    store = new DynamoDbDecisionStore({ client: server.doc, tableName: deployment.tableName });
+  });
+  afterEach(() => {
+    deployment?.restore();
+  });
+  return {
+    get dynalite() {
+      return ready(dynalite, 'dynalite');
+    },
+    get deployment() {
+      return ready(deployment, 'deployment');
+    },
+    get store() {
+      return ready(store, 'store');
+    },
+  };
+}
+
+function ready<T>(value: T | undefined, name: string): T {
+  if (value === undefined) throw new Error(`the test ${name} is read before its hook ran`);
+  return value;
 }

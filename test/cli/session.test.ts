@@ -1,30 +1,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Dynalite, startDynalite } from '../support/dynalite';
-import { CALLER, startTestDeployment, type TestDeployment } from './deployment-fixture';
+import { CALLER, useTestDeployment } from './deployment-fixture';
 
-let dynalite: Dynalite;
-let deployment: TestDeployment;
-
-beforeAll(async () => {
-  dynalite = await startDynalite();
-});
-
-afterAll(async () => {
-  await dynalite.stop();
-});
-
-beforeEach(async () => {
-  deployment = await startTestDeployment(dynalite);
-});
-
-afterEach(() => {
-  deployment.restore();
-});
+const lab = useTestDeployment();
 
 describe('an operator session against a deployment', () => {
   it('blocks, lists, explains, unblocks and explains again, seeing the real decisions', async () => {
     // Act: block and wait for the decision.
-    const block = await deployment.cli(
+    const block = await lab.deployment.cli(
       'block',
       'evil.example.com',
       '--reason',
@@ -44,7 +26,7 @@ describe('an operator session against a deployment', () => {
     expect(block.stdout).toMatch(
       /Decided at 2026-11-28T10:00:0\d\.000Z: blocked, until 2026-11-28T14:00:0\d\.000Z/,
     );
-    expect(deployment.mocks.eventBridge).toHaveReceivedCommandWith(
+    expect(lab.deployment.mocks.eventBridge).toHaveReceivedCommandWith(
       (await import('@aws-sdk/client-eventbridge')).PutEventsCommand,
       {
         Entries: [
@@ -62,10 +44,10 @@ describe('an operator session against a deployment', () => {
         ],
       },
     );
-    expect(deployment.warden.dnsFirewall.snapshot()).toEqual(['*.evil.example.com', 'evil.example.com']);
+    expect(lab.deployment.warden.dnsFirewall.snapshot()).toEqual(['*.evil.example.com', 'evil.example.com']);
 
     // Act: list for a script.
-    const list = await deployment.cli('list', '--json');
+    const list = await lab.deployment.cli('list', '--json');
 
     // Assess
     expect(list.code).toBe(0);
@@ -81,7 +63,7 @@ describe('an operator session against a deployment', () => {
     ]);
 
     // Act: explain it.
-    const blocked = await deployment.cli('explain', 'evil.example.com');
+    const blocked = await lab.deployment.cli('explain', 'evil.example.com');
 
     // Assess
     expect(blocked.code).toBe(0);
@@ -101,7 +83,7 @@ describe('an operator session against a deployment', () => {
     );
 
     // Act: unblock it.
-    const unblock = await deployment.cli(
+    const unblock = await lab.deployment.cli(
       'unblock',
       'evil.example.com',
       '--reason',
@@ -116,10 +98,10 @@ describe('an operator session against a deployment', () => {
       'Will unblock evil.example.com on dnsFirewall (enforce), networkFirewall (enforce).',
     );
     expect(unblock.stdout).toMatch(/Decided at .*: unblocked/);
-    expect(deployment.warden.dnsFirewall.snapshot()).toEqual([]);
+    expect(lab.deployment.warden.dnsFirewall.snapshot()).toEqual([]);
 
     // Act: explain it again.
-    const unblocked = await deployment.cli('explain', 'evil.example.com', '--json');
+    const unblocked = await lab.deployment.cli('explain', 'evil.example.com', '--json');
 
     // Assess
     expect(unblocked.code).toBe(0);

@@ -2,36 +2,18 @@ import { CloudFormationServiceException, DescribeStacksCommand } from '@aws-sdk/
 import { EventBridgeServiceException, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Dynalite, startDynalite } from '../../support/dynalite';
-import { CALLER, CONFIG, startTestDeployment, type TestDeployment } from '../deployment-fixture';
+import { CALLER, CONFIG, startTestDeployment, useTestDeployment } from '../deployment-fixture';
 
-let dynalite: Dynalite;
-let deployment: TestDeployment;
-
-beforeAll(async () => {
-  dynalite = await startDynalite();
-});
-
-afterAll(async () => {
-  await dynalite.stop();
-});
-
-beforeEach(async () => {
-  deployment = await startTestDeployment(dynalite);
-});
-
-afterEach(() => {
-  deployment.restore();
-});
+const lab = useTestDeployment();
 
 function nothingSent(): void {
-  expect(deployment.mocks.eventBridge).not.toHaveReceivedCommand(PutEventsCommand);
+  expect(lab.deployment.mocks.eventBridge).not.toHaveReceivedCommand(PutEventsCommand);
 }
 
 describe('egress-warden block', () => {
   it('refuses an invalid indicator with the intake message before asking AWS anything (exit 3)', async () => {
     // Act
-    const run = await deployment.cli('block', 'not a domain', '--reason', 'x');
+    const run = await lab.deployment.cli('block', 'not a domain', '--reason', 'x');
 
     // Assess
     expect(run.code).toBe(3);
@@ -39,13 +21,13 @@ describe('egress-warden block', () => {
       'egress-warden: refused: detail.indicator: "not a domain" is not a valid indicator: contains whitespace (U+0020)',
     );
     expect(run.stderr).toContain('hint: nothing was sent');
-    expect(deployment.mocks.sts).not.toHaveReceivedCommand(GetCallerIdentityCommand);
+    expect(lab.deployment.mocks.sts).not.toHaveReceivedCommand(GetCallerIdentityCommand);
     nothingSent();
   });
 
   it('refuses an allowlisted domain and its subdomains with the service reason (exit 3)', async () => {
     // Act
-    const run = await deployment.cli('block', 'api.partner.example.net', '--reason', 'x');
+    const run = await lab.deployment.cli('block', 'api.partner.example.net', '--reason', 'x');
 
     // Assess
     expect(run.code).toBe(3);
@@ -59,9 +41,9 @@ describe('egress-warden block', () => {
   it('refuses what the guard rails protect (exit 3)', async () => {
     // Act
     const runs = await Promise.all([
-      deployment.cli('block', '10.1.2.3', '--reason', 'x'),
-      deployment.cli('block', '169.254.169.254', '--reason', 'x'),
-      deployment.cli('block', 's3.eu-west-1.amazonaws.com', '--reason', 'x'),
+      lab.deployment.cli('block', '10.1.2.3', '--reason', 'x'),
+      lab.deployment.cli('block', '169.254.169.254', '--reason', 'x'),
+      lab.deployment.cli('block', 's3.eu-west-1.amazonaws.com', '--reason', 'x'),
     ]);
 
     // Assess
@@ -74,7 +56,7 @@ describe('egress-warden block', () => {
 
   it('refuses --ttl with --permanent, a bad --ttl and a bad --severity, naming the field (exit 3)', async () => {
     // Act
-    const both = await deployment.cli(
+    const both = await lab.deployment.cli(
       'block',
       'a.example.com',
       '--reason',
@@ -83,8 +65,15 @@ describe('egress-warden block', () => {
       '4h',
       '--permanent',
     );
-    const ttl = await deployment.cli('block', 'a.example.com', '--reason', 'x', '--ttl', 'soon');
-    const severity = await deployment.cli('block', 'a.example.com', '--reason', 'x', '--severity', 'high');
+    const ttl = await lab.deployment.cli('block', 'a.example.com', '--reason', 'x', '--ttl', 'soon');
+    const severity = await lab.deployment.cli(
+      'block',
+      'a.example.com',
+      '--reason',
+      'x',
+      '--severity',
+      'high',
+    );
 
     // Assess
     expect([both.code, ttl.code, severity.code]).toEqual([3, 3, 3]);
@@ -96,7 +85,14 @@ describe('egress-warden block', () => {
 
   it('refuses targets that cannot block the kind (exit 3)', async () => {
     // Act
-    const run = await deployment.cli('block', 'a.example.com', '--reason', 'x', '--targets', 'networkAcls');
+    const run = await lab.deployment.cli(
+      'block',
+      'a.example.com',
+      '--reason',
+      'x',
+      '--targets',
+      'networkAcls',
+    );
 
     // Assess
     expect(run.code).toBe(3);
@@ -106,7 +102,7 @@ describe('egress-warden block', () => {
 
   it('asks for --reason (exit 2)', async () => {
     // Act
-    const run = await deployment.cli('block', 'a.example.com');
+    const run = await lab.deployment.cli('block', 'a.example.com');
 
     // Assess
     expect(run.code).toBe(2);
@@ -115,7 +111,7 @@ describe('egress-warden block', () => {
 
   it('prints the request, its event id and the preview as JSON', async () => {
     // Act
-    const run = await deployment.cli('block', '203.0.113.0/24', '--reason', 'x', '--permanent', '--json');
+    const run = await lab.deployment.cli('block', '203.0.113.0/24', '--reason', 'x', '--permanent', '--json');
 
     // Assess
     expect(run.code).toBe(0);
@@ -135,28 +131,32 @@ describe('egress-warden block', () => {
   });
 
   it('says a block in alert mode is only recorded as a shadow decision', async () => {
-    // Prepare
-    deployment.restore();
-    deployment = await startTestDeployment(dynalite, { ...CONFIG, policy: {} });
+    // Prepare: the same stack deployed with every target in its default, alert mode.
+    lab.deployment.restore();
+    const alertOnly = await startTestDeployment(lab.dynalite, { ...CONFIG, policy: {} });
 
-    // Act
-    const run = await deployment.cli('block', 'evil.example.com', '--reason', 'x', '--wait');
+    try {
+      // Act
+      const run = await alertOnly.cli('block', 'evil.example.com', '--reason', 'x', '--wait');
 
-    // Assess
-    expect(run.code).toBe(0);
-    expect(run.stdout).toContain(
-      'Will record a shadow decision (nothing blocked): dnsFirewall (alert), networkFirewall (alert).',
-    );
-    expect(run.stdout).toMatch(/Decided at .*: shadow/);
-    expect(deployment.warden.dnsFirewall.snapshot()).toEqual([]);
+      // Assess
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain(
+        'Will record a shadow decision (nothing blocked): dnsFirewall (alert), networkFirewall (alert).',
+      );
+      expect(run.stdout).toMatch(/Decided at .*: shadow/);
+      expect(alertOnly.warden.dnsFirewall.snapshot()).toEqual([]);
+    } finally {
+      alertOnly.restore();
+    }
   });
 
   it('stops at the hop it waited on when the decision never comes (exit 6)', async () => {
     // Prepare
-    deployment.stall();
+    lab.deployment.stall();
 
     // Act
-    const run = await deployment.cli(
+    const run = await lab.deployment.cli(
       'block',
       'evil.example.com',
       '--reason',
@@ -179,13 +179,13 @@ describe('egress-warden block', () => {
 
   it('reports an event the bus refused, with its code and message (exit 1)', async () => {
     // Prepare
-    deployment.mocks.eventBridge.on(PutEventsCommand).resolves({
+    lab.deployment.mocks.eventBridge.on(PutEventsCommand).resolves({
       FailedEntryCount: 1,
       Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'Internal service error' }],
     });
 
     // Act
-    const run = await deployment.cli('block', 'evil.example.com', '--reason', 'x');
+    const run = await lab.deployment.cli('block', 'evil.example.com', '--reason', 'x');
 
     // Assess
     expect(run.code).toBe(1);
@@ -197,7 +197,7 @@ describe('egress-warden block', () => {
 
   it('names the operator policy when the caller may not put events (exit 5)', async () => {
     // Prepare
-    deployment.mocks.eventBridge.on(PutEventsCommand).rejects(
+    lab.deployment.mocks.eventBridge.on(PutEventsCommand).rejects(
       new EventBridgeServiceException({
         name: 'AccessDeniedException',
         $fault: 'client',
@@ -207,7 +207,7 @@ describe('egress-warden block', () => {
     );
 
     // Act
-    const run = await deployment.cli('block', 'evil.example.com', '--reason', 'x');
+    const run = await lab.deployment.cli('block', 'evil.example.com', '--reason', 'x');
 
     // Assess
     expect(run.code).toBe(5);
@@ -219,14 +219,14 @@ describe('egress-warden block', () => {
 
   it('says how to configure credentials when there are none (exit 5)', async () => {
     // Prepare
-    deployment.mocks.sts.on(GetCallerIdentityCommand).rejects(
+    lab.deployment.mocks.sts.on(GetCallerIdentityCommand).rejects(
       Object.assign(new Error('Could not load credentials from any providers'), {
         name: 'CredentialsProviderError',
       }),
     );
 
     // Act
-    const run = await deployment.cli('block', 'evil.example.com', '--reason', 'x');
+    const run = await lab.deployment.cli('block', 'evil.example.com', '--reason', 'x');
 
     // Assess
     expect(run.code).toBe(5);
@@ -239,7 +239,7 @@ describe('egress-warden block', () => {
 
   it('says to check --stack and --region when the stack does not exist (exit 4)', async () => {
     // Prepare
-    deployment.mocks.cloudFormation.on(DescribeStacksCommand).rejects(
+    lab.deployment.mocks.cloudFormation.on(DescribeStacksCommand).rejects(
       new CloudFormationServiceException({
         name: 'ValidationError',
         $fault: 'client',
@@ -249,7 +249,7 @@ describe('egress-warden block', () => {
     );
 
     // Act
-    const run = await deployment.cli('block', 'evil.example.com', '--reason', 'x');
+    const run = await lab.deployment.cli('block', 'evil.example.com', '--reason', 'x');
 
     // Assess
     expect(run.code).toBe(4);
@@ -262,7 +262,7 @@ describe('egress-warden block', () => {
 describe('egress-warden unblock', () => {
   it('sends nothing for an indicator that is not blocked (exit 4)', async () => {
     // Act
-    const run = await deployment.cli('unblock', 'a.example.com', '--reason', 'x');
+    const run = await lab.deployment.cli('unblock', 'a.example.com', '--reason', 'x');
 
     // Assess
     expect(run.code).toBe(4);
@@ -272,10 +272,10 @@ describe('egress-warden unblock', () => {
 
   it('names the wider block that covers the indicator (exit 4)', async () => {
     // Prepare
-    await deployment.cli('block', '203.0.113.0/24', '--reason', 'x', '--wait');
+    await lab.deployment.cli('block', '203.0.113.0/24', '--reason', 'x', '--wait');
 
     // Act
-    const run = await deployment.cli('unblock', '203.0.113.7', '--reason', 'x');
+    const run = await lab.deployment.cli('unblock', '203.0.113.7', '--reason', 'x');
 
     // Assess
     expect(run.code).toBe(4);

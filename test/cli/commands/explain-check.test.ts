@@ -1,31 +1,14 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Dynalite, startDynalite } from '../../support/dynalite';
-import { startTestDeployment, type TestDeployment } from '../deployment-fixture';
+import { useTestDeployment } from '../deployment-fixture';
+
+const lab = useTestDeployment();
 
 const HOUR = 3_600_000;
-let dynalite: Dynalite;
-let deployment: TestDeployment;
-
-beforeAll(async () => {
-  dynalite = await startDynalite();
-});
-
-afterAll(async () => {
-  await dynalite.stop();
-});
-
-beforeEach(async () => {
-  deployment = await startTestDeployment(dynalite);
-});
-
-afterEach(() => {
-  deployment.restore();
-});
 
 describe('egress-warden explain', () => {
   it('shows the policy and exits 4 for an indicator never decided', async () => {
     // Act
-    const run = await deployment.cli('explain', 'nothing.example.com');
+    const run = await lab.deployment.cli('explain', 'nothing.example.com');
 
     // Assess
     expect(run.code).toBe(4);
@@ -40,7 +23,7 @@ describe('egress-warden explain', () => {
 
   it('says why an allowlisted domain is never blocked', async () => {
     // Act
-    const run = await deployment.cli('explain', 'cdn.partner.example.net', '--json');
+    const run = await lab.deployment.cli('explain', 'cdn.partner.example.net', '--json');
 
     // Assess
     expect(run.code).toBe(4);
@@ -52,7 +35,7 @@ describe('egress-warden explain', () => {
 
   it('refuses something that is not an indicator (exit 2)', async () => {
     // Act
-    const run = await deployment.cli('explain', 'exa mple.com');
+    const run = await lab.deployment.cli('explain', 'exa mple.com');
 
     // Assess
     expect(run.code).toBe(2);
@@ -63,7 +46,7 @@ describe('egress-warden explain', () => {
 describe('egress-warden check', () => {
   it('says a block would be allowed, where and for how long, and sends nothing', async () => {
     // Act
-    const run = await deployment.cli('check', 'evil.example.com', '--ttl', '2h');
+    const run = await lab.deployment.cli('check', 'evil.example.com', '--ttl', '2h');
 
     // Assess
     expect(run.code).toBe(0);
@@ -72,17 +55,17 @@ describe('egress-warden check', () => {
     );
     expect(run.stdout).toContain('  on dnsFirewall (enforce), networkFirewall (enforce)');
     expect(run.stdout).toContain('an automated block now would last 4h');
-    expect(deployment.pending).toEqual([]);
+    expect(lab.deployment.pending).toEqual([]);
   });
 
   it('climbs the escalation ladder from the offence history in the store', async () => {
     // Prepare: a block that ended an hour ago counts as the previous offence.
-    await deployment.cli('block', 'evil.example.com', '--reason', 'x', '--ttl', '1h', '--wait');
-    deployment.warden.clock.advance(2 * HOUR);
-    await deployment.deliver();
+    await lab.deployment.cli('block', 'evil.example.com', '--reason', 'x', '--ttl', '1h', '--wait');
+    lab.deployment.warden.clock.advance(2 * HOUR);
+    await lab.deployment.deliver();
 
     // Act
-    const run = await deployment.cli('check', 'evil.example.com', '--json');
+    const run = await lab.deployment.cli('check', 'evil.example.com', '--json');
 
     // Assess
     expect(run.code).toBe(0);
@@ -94,7 +77,7 @@ describe('egress-warden check', () => {
 
   it('says a block would be refused, with the service reason (exit 3)', async () => {
     // Act
-    const run = await deployment.cli('check', '10.0.0.0/8');
+    const run = await lab.deployment.cli('check', '10.0.0.0/8');
 
     // Assess
     expect(run.code).toBe(3);

@@ -2,27 +2,16 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { DynamoDbDecisionStore } from '#adapters/aws/decision-store';
 import { parseIndicator } from '#domain/indicator';
 import { aDecision } from '../../contracts/decision-store.contract';
-import { type Dynalite, startDynalite } from '../../support/dynalite';
-import { startTestDeployment, type TestDeployment } from '../deployment-fixture';
+import { useTestDeployment } from '../deployment-fixture';
 
-let dynalite: Dynalite;
-let deployment: TestDeployment;
-
-beforeAll(async () => {
-  dynalite = await startDynalite();
-});
-
-afterAll(async () => {
-  await dynalite.stop();
-});
+const lab = useTestDeployment();
 
 beforeEach(async () => {
-  deployment = await startTestDeployment(dynalite);
-  const store = new DynamoDbDecisionStore({ client: dynalite.doc, tableName: deployment.tableName });
+  const { store } = lab;
   const decision = (key: string, fields: Parameters<typeof aDecision>[0]) =>
     aDecision({ key, indicator: parseIndicator(key), ...fields });
-  await store.put(decision('evil.example.com', { expiresAt: '2026-11-28T13:30:00.000Z' }), undefined);
-  await store.put(
+  await lab.store.put(decision('evil.example.com', { expiresAt: '2026-11-28T13:30:00.000Z' }), undefined);
+  await lab.store.put(
     decision('203.0.113.45/32', {
       source: 'manual',
       detector: 'manual',
@@ -31,21 +20,17 @@ beforeEach(async () => {
     }),
     undefined,
   );
-  await store.put(
+  await lab.store.put(
     decision('198.51.100.0/24', { source: 'flow-log', expiresAt: '2026-11-30T10:00:00.000Z' }),
     undefined,
   );
-  await store.put(decision('old.example.org', { status: 'unblocked' }), undefined);
-});
-
-afterEach(() => {
-  deployment.restore();
+  await lab.store.put(decision('old.example.org', { status: 'unblocked' }), undefined);
 });
 
 describe('egress-warden list', () => {
   it('prints the active decisions as a table with time left', async () => {
     // Act
-    const run = await deployment.cli('list');
+    const run = await lab.deployment.cli('list');
 
     // Assess
     expect(run.code).toBe(0);
@@ -60,8 +45,8 @@ describe('egress-warden list', () => {
 
   it('filters by kind and source, for scripts as JSON', async () => {
     // Act
-    const ips = await deployment.cli('list', '--kind', 'ip', '--json');
-    const flows = await deployment.cli('list', '--source', 'flow-log', '--json');
+    const ips = await lab.deployment.cli('list', '--kind', 'ip', '--json');
+    const flows = await lab.deployment.cli('list', '--source', 'flow-log', '--json');
 
     // Assess
     expect(JSON.parse(ips.stdout).map((d: { indicator: string }) => d.indicator)).toEqual([
@@ -74,7 +59,7 @@ describe('egress-warden list', () => {
 
   it('lists every status with --all', async () => {
     // Act
-    const run = await deployment.cli('list', '--all', '--json');
+    const run = await lab.deployment.cli('list', '--all', '--json');
 
     // Assess
     expect(run.code).toBe(0);
@@ -92,7 +77,7 @@ describe('egress-warden list', () => {
 
   it('refuses a source that does not exist, naming the choices (exit 2)', async () => {
     // Act
-    const run = await deployment.cli('list', '--source', 'gardduty');
+    const run = await lab.deployment.cli('list', '--source', 'gardduty');
 
     // Assess
     expect(run.code).toBe(2);

@@ -1,35 +1,15 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbDecisionStore } from '#adapters/aws/decision-store';
-import { type Dynalite, startDynalite } from '../../support/dynalite';
-import { CALLER, startTestDeployment, type TestDeployment } from '../deployment-fixture';
+import { CALLER, useTestDeployment } from '../deployment-fixture';
 
-let dynalite: Dynalite;
-let deployment: TestDeployment;
-let store: DynamoDbDecisionStore;
-
-beforeAll(async () => {
-  dynalite = await startDynalite();
-});
-
-afterAll(async () => {
-  await dynalite.stop();
-});
-
-beforeEach(async () => {
-  deployment = await startTestDeployment(dynalite);
-  store = new DynamoDbDecisionStore({ client: dynalite.doc, tableName: deployment.tableName });
-});
-
-afterEach(() => {
-  deployment.restore();
-});
+const lab = useTestDeployment();
 
 describe('egress-warden pause and resume', () => {
   it('pauses with the caller as requestedBy, waits for it, and a block is then only a shadow', async () => {
     // Act
-    const pause = await deployment.cli('pause', '--reason', 'rollout looks wrong (INC-4712)', '--wait');
-    const block = await deployment.cli('block', 'evil.example.com', '--reason', 'C2', '--wait');
+    const pause = await lab.deployment.cli('pause', '--reason', 'rollout looks wrong (INC-4712)', '--wait');
+    const block = await lab.deployment.cli('block', 'evil.example.com', '--reason', 'C2', '--wait');
 
     // Assess
     expect(pause.stderr).toBe('');
@@ -40,7 +20,7 @@ describe('egress-warden pause and resume', () => {
     expect(pause.stdout).toContain(
       'Paused: new blocks are shadowed; blocks in force stay until they expire or are unblocked.',
     );
-    expect(deployment.mocks.eventBridge).toHaveReceivedCommandWith(PutEventsCommand, {
+    expect(lab.deployment.mocks.eventBridge).toHaveReceivedCommandWith(PutEventsCommand, {
       Entries: [
         {
           EventBusName: 'EgressWarden-bus',
@@ -50,42 +30,42 @@ describe('egress-warden pause and resume', () => {
         },
       ],
     });
-    expect(await store.getPause()).toMatchObject({ paused: true, by: CALLER });
-    expect(await store.listAudit('PAUSE')).toEqual([
+    expect(await lab.store.getPause()).toMatchObject({ paused: true, by: CALLER });
+    expect(await lab.store.listAudit('PAUSE')).toEqual([
       expect.objectContaining({ event: 'paused', actor: CALLER, reason: 'rollout looks wrong (INC-4712)' }),
     ]);
     expect(block.stdout).toContain('Will record a shadow decision (nothing blocked)');
     expect(block.stdout).toMatch(/Decided at .*: shadow/);
-    expect(deployment.warden.dnsFirewall.snapshot()).toEqual([]);
+    expect(lab.deployment.warden.dnsFirewall.snapshot()).toEqual([]);
   });
 
   it('sends nothing when already paused, and says since when and by whom', async () => {
     // Prepare
-    await store.putPause(
+    await lab.store.putPause(
       { paused: true, since: '2026-11-28T09:00:00Z', by: 'bob', reason: 'review', version: 1 },
       0,
     );
 
     // Act
-    const run = await deployment.cli('pause', '--reason', 'again');
+    const run = await lab.deployment.cli('pause', '--reason', 'again');
 
     // Assess
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(
       'Egress Warden is already paused since 2026-11-28T09:00:00.000Z (by bob: review): nothing sent.',
     );
-    expect(deployment.mocks.eventBridge).not.toHaveReceivedCommand(PutEventsCommand);
+    expect(lab.deployment.mocks.eventBridge).not.toHaveReceivedCommand(PutEventsCommand);
   });
 
-  it('resumes a paused deployment and prints JSON for a script', async () => {
+  it('resumes a paused lab.deployment and prints JSON for a script', async () => {
     // Prepare
-    await store.putPause(
+    await lab.store.putPause(
       { paused: true, since: '2026-11-28T09:00:00Z', by: 'bob', reason: 'review', version: 1 },
       0,
     );
 
     // Act
-    const run = await deployment.cli('resume', '--reason', 'reviewed', '--wait', '--json');
+    const run = await lab.deployment.cli('resume', '--reason', 'reviewed', '--wait', '--json');
 
     // Assess
     expect(run.stderr).toBe('');
@@ -94,25 +74,25 @@ describe('egress-warden pause and resume', () => {
       sent: true,
       pause: { paused: false, by: CALLER, reason: 'reviewed' },
     });
-    expect((await store.listAudit('PAUSE')).map((r) => r.event)).toEqual(['resumed']);
+    expect((await lab.store.listAudit('PAUSE')).map((r) => r.event)).toEqual(['resumed']);
   });
 
   it('refuses an empty reason before sending anything (exit 3)', async () => {
     // Act
-    const run = await deployment.cli('pause', '--reason', '   ');
+    const run = await lab.deployment.cli('pause', '--reason', '   ');
 
     // Assess
     expect(run.code).toBe(3);
     expect(run.stderr).toContain('detail.reason');
-    expect(deployment.mocks.eventBridge).not.toHaveReceivedCommand(PutEventsCommand);
+    expect(lab.deployment.mocks.eventBridge).not.toHaveReceivedCommand(PutEventsCommand);
   });
 
   it('times out at the decide hop when the request is not handled (exit 6)', async () => {
     // Prepare
-    deployment.stall();
+    lab.deployment.stall();
 
     // Act
-    const run = await deployment.cli('pause', '--reason', 'x', '--wait', '--timeout', '6s');
+    const run = await lab.deployment.cli('pause', '--reason', 'x', '--wait', '--timeout', '6s');
 
     // Assess
     expect(run.code).toBe(6);

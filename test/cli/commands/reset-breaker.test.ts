@@ -1,44 +1,24 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbDecisionStore } from '#adapters/aws/decision-store';
-import { type Dynalite, startDynalite } from '../../support/dynalite';
-import { CALLER, startTestDeployment, type TestDeployment } from '../deployment-fixture';
+import { CALLER, useTestDeployment } from '../deployment-fixture';
 
-let dynalite: Dynalite;
-let deployment: TestDeployment;
-let store: DynamoDbDecisionStore;
-
-beforeAll(async () => {
-  dynalite = await startDynalite();
-});
-
-afterAll(async () => {
-  await dynalite.stop();
-});
-
-beforeEach(async () => {
-  deployment = await startTestDeployment(dynalite);
-  store = new DynamoDbDecisionStore({ client: dynalite.doc, tableName: deployment.tableName });
-});
-
-afterEach(() => {
-  deployment.restore();
-});
+const lab = useTestDeployment();
 
 describe('egress-warden reset-breaker', () => {
   it('sends nothing when the breaker is closed', async () => {
     // Act
-    const run = await deployment.cli('reset-breaker', '--reason', 'reviewed');
+    const run = await lab.deployment.cli('reset-breaker', '--reason', 'reviewed');
 
     // Assess
     expect(run.code).toBe(0);
     expect(run.stdout).toBe('The breaker is closed: nothing to reset, nothing sent.');
-    expect(deployment.mocks.eventBridge).not.toHaveReceivedCommand(PutEventsCommand);
+    expect(lab.deployment.mocks.eventBridge).not.toHaveReceivedCommand(PutEventsCommand);
   });
 
   it('closes an open breaker with the caller as requestedBy and waits for it', async () => {
     // Prepare
-    await store.putBreaker(
+    await lab.store.putBreaker(
       {
         open: true,
         openedAt: '2026-11-28T09:30:00.000Z',
@@ -50,7 +30,7 @@ describe('egress-warden reset-breaker', () => {
     );
 
     // Act
-    const run = await deployment.cli('reset-breaker', '--reason', 'reviewed: one campaign', '--wait');
+    const run = await lab.deployment.cli('reset-breaker', '--reason', 'reviewed: one campaign', '--wait');
 
     // Assess
     expect(run.stderr).toBe('');
@@ -59,19 +39,26 @@ describe('egress-warden reset-breaker', () => {
       'Will close the breaker, open since 2026-11-28T09:30:00.000Z (more than 50 new blocks within 1h).',
     );
     expect(run.stdout).toContain('The breaker is closed: automated blocks resume.');
-    expect((await store.getBreaker()).open).toBe(false);
-    expect(await store.listAudit('BREAKER')).toEqual([
+    expect((await lab.store.getBreaker()).open).toBe(false);
+    expect(await lab.store.listAudit('BREAKER')).toEqual([
       expect.objectContaining({ event: 'breaker-reset', actor: CALLER, reason: 'reviewed: one campaign' }),
     ]);
   });
 
   it('times out when the breaker stays open (exit 6)', async () => {
     // Prepare
-    await store.putBreaker({ open: true, recentBlocks: [], version: 1 }, 0);
-    deployment.stall();
+    await lab.store.putBreaker({ open: true, recentBlocks: [], version: 1 }, 0);
+    lab.deployment.stall();
 
     // Act
-    const run = await deployment.cli('reset-breaker', '--reason', 'reviewed', '--wait', '--timeout', '6s');
+    const run = await lab.deployment.cli(
+      'reset-breaker',
+      '--reason',
+      'reviewed',
+      '--wait',
+      '--timeout',
+      '6s',
+    );
 
     // Assess
     expect(run.code).toBe(6);

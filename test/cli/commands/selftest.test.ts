@@ -9,32 +9,23 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbDecisionStore } from '#adapters/aws/decision-store';
 import { SELFTEST_DOMAIN, SELFTEST_FINDING_TYPE } from '#shared/cli/commands/selftest';
-import { type Dynalite, startDynalite } from '../../support/dynalite';
 import { type GuardDutyEvent, loadEvent } from '../../support/events';
-import { startTestDeployment, type TestDeployment } from '../deployment-fixture';
+import { useTestDeployment } from '../deployment-fixture';
+
+const lab = useTestDeployment();
 
 const DETECTOR = '12abc34d567e8fa901bc2d34e56789f0';
 const FINDING = 'f0e1d2c3b4a5968778695a4b3c2d1e0f';
 
-let dynalite: Dynalite;
-let deployment: TestDeployment;
-let store: DynamoDbDecisionStore;
 const guardDuty = mockClient(GuardDutyClient);
 const sqs = mockClient(SQSClient);
 
-beforeAll(async () => {
-  dynalite = await startDynalite();
-});
-
-afterAll(async () => {
-  await dynalite.stop();
+afterAll(() => {
   guardDuty.restore();
   sqs.restore();
 });
 
 beforeEach(async () => {
-  deployment = await startTestDeployment(dynalite);
-  store = new DynamoDbDecisionStore({ client: dynalite.doc, tableName: deployment.tableName });
   guardDuty.reset();
   sqs.reset();
   sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '3' } });
@@ -44,14 +35,14 @@ beforeEach(async () => {
   guardDuty.on(CreateSampleFindingsCommand).callsFake(async () => {
     created = true;
     const { detail } = loadEvent<GuardDutyEvent>('guardduty/c2-domain.json');
-    const now = deployment.warden.clock.now().toISOString();
+    const now = lab.deployment.warden.clock.now().toISOString();
     const sample = {
       ...detail,
       id: FINDING,
       updatedAt: now,
       service: { ...detail.service, additionalInfo: { sample: true } },
     };
-    deployment.pending.push({
+    lab.deployment.pending.push({
       Source: 'aws.guardduty',
       DetailType: 'GuardDuty Finding',
       Detail: JSON.stringify(sample),
@@ -61,14 +52,10 @@ beforeEach(async () => {
   guardDuty.on(ListFindingsCommand).callsFake(async () => ({ FindingIds: created ? [FINDING] : [] }));
 });
 
-afterEach(() => {
-  deployment.restore();
-});
-
 describe('egress-warden selftest', () => {
   it('follows a sample finding to a shadow decision and its alert, with each hop’s latency, blocking nothing', async () => {
     // Act
-    const run = await deployment.cli('selftest');
+    const run = await lab.deployment.cli('selftest');
 
     // Assess
     expect(run.stderr).toBe('');
@@ -97,13 +84,13 @@ describe('egress-warden selftest', () => {
     );
     expect(lines[3]).toMatch(/^ {2}ok {2}alert {4}\+0\.0s {2}published: \[Egress Warden\] /);
     expect(lines[4]).toBe('Self-test passed in 2.0s: finding → decision → alert, nothing blocked.');
-    expect((await store.get(SELFTEST_DOMAIN))?.status).toBe('shadow');
-    expect(deployment.warden.dnsFirewall.snapshot()).toEqual([]);
+    expect((await lab.store.get(SELFTEST_DOMAIN))?.status).toBe('shadow');
+    expect(lab.deployment.warden.dnsFirewall.snapshot()).toEqual([]);
   });
 
   it('prints the hops as JSON for a script', async () => {
     // Act
-    const run = await deployment.cli('selftest', '--json');
+    const run = await lab.deployment.cli('selftest', '--json');
 
     // Assess
     expect(run.code).toBe(0);
@@ -118,10 +105,10 @@ describe('egress-warden selftest', () => {
 
   it('names the decision hop and what to check when decide never records it (exit 6)', async () => {
     // Prepare
-    deployment.stall();
+    lab.deployment.stall();
 
     // Act
-    const run = await deployment.cli('selftest', '--timeout', '10s');
+    const run = await lab.deployment.cli('selftest', '--timeout', '10s');
 
     // Assess
     expect(run.code).toBe(6);
@@ -136,10 +123,10 @@ describe('egress-warden selftest', () => {
 
   it('names the alert hop when the decision is recorded but no alert follows (exit 6)', async () => {
     // Prepare
-    deployment.loseAlerts();
+    lab.deployment.loseAlerts();
 
     // Act
-    const run = await deployment.cli('selftest', '--timeout', '6s');
+    const run = await lab.deployment.cli('selftest', '--timeout', '6s');
 
     // Assess
     expect(run.code).toBe(6);
@@ -155,7 +142,7 @@ describe('egress-warden selftest', () => {
     guardDuty.on(ListFindingsCommand).resolves({ FindingIds: [] });
 
     // Act
-    const run = await deployment.cli('selftest', '--timeout', '4s');
+    const run = await lab.deployment.cli('selftest', '--timeout', '4s');
 
     // Assess
     expect(run.code).toBe(6);
@@ -168,7 +155,7 @@ describe('egress-warden selftest', () => {
     guardDuty.on(ListDetectorsCommand).resolves({ DetectorIds: [] });
 
     // Act
-    const run = await deployment.cli('selftest');
+    const run = await lab.deployment.cli('selftest');
 
     // Assess
     expect(run.code).toBe(4);

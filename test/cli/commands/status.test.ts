@@ -2,30 +2,21 @@ import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbDecisionStore } from '#adapters/aws/decision-store';
-import { type Dynalite, startDynalite } from '../../support/dynalite';
-import { ACL_ID, startTestDeployment, type TestDeployment } from '../deployment-fixture';
+import { ACL_ID, useTestDeployment } from '../deployment-fixture';
 import { stackOutputs } from '../harness';
+
+const lab = useTestDeployment();
 
 const DLQ = stackOutputs().find((o) => o.OutputKey === 'DeadLetterQueueUrl')?.OutputValue;
 const FAILURES = stackOutputs().find((o) => o.OutputKey === 'DetectorFailureQueueUrl')?.OutputValue;
 
-let dynalite: Dynalite;
-let deployment: TestDeployment;
-let store: DynamoDbDecisionStore;
 const sqs = mockClient(SQSClient);
 
-beforeAll(async () => {
-  dynalite = await startDynalite();
-});
-
-afterAll(async () => {
-  await dynalite.stop();
+afterAll(() => {
   sqs.restore();
 });
 
 beforeEach(async () => {
-  deployment = await startTestDeployment(dynalite);
-  store = new DynamoDbDecisionStore({ client: dynalite.doc, tableName: deployment.tableName });
   sqs.reset();
   sqs
     .on(GetQueueAttributesCommand, { QueueUrl: DLQ })
@@ -35,18 +26,14 @@ beforeEach(async () => {
     .resolves({ Attributes: { ApproximateNumberOfMessages: '0' } });
 });
 
-afterEach(() => {
-  deployment.restore();
-});
-
 describe('egress-warden status', () => {
   it('shows each target’s mode, result and room after a block, the breaker, the pause and the queue depths', async () => {
     // Prepare: a block, decided and enforced (the fixture records the enforce status as the function does);
     // the last run found it in place: the ACL holds its allow, its default deny and ours, and one IPv6 pair.
-    await deployment.cli('block', '198.51.100.7', '--reason', 'C2', '--wait');
+    await lab.deployment.cli('block', '198.51.100.7', '--reason', 'C2', '--wait');
 
     // Act
-    const run = await deployment.cli('status');
+    const run = await lab.deployment.cli('status');
 
     // Assess
     expect(run.stderr).toBe('');
@@ -80,17 +67,17 @@ describe('egress-warden status', () => {
 
   it('prints one JSON document with the pause and the breaker for a script', async () => {
     // Prepare
-    await store.putPause(
+    await lab.store.putPause(
       { paused: true, since: '2026-11-28T09:00:00Z', by: 'bob', reason: 'review', version: 1 },
       0,
     );
-    await store.putBreaker(
+    await lab.store.putBreaker(
       { open: true, openedAt: '2026-11-28T09:30:00.000Z', reason: 'burst', recentBlocks: [], version: 1 },
       0,
     );
 
     // Act
-    const run = await deployment.cli('status', '--json');
+    const run = await lab.deployment.cli('status', '--json');
 
     // Assess
     expect(run.code).toBe(0);
@@ -104,15 +91,15 @@ describe('egress-warden status', () => {
     });
   });
 
-  it('says when no enforce run was recorded yet, and that the deployment is paused', async () => {
+  it('says when no enforce run was recorded yet, and that the lab.deployment is paused', async () => {
     // Prepare
-    await store.putPause(
+    await lab.store.putPause(
       { paused: true, since: '2026-11-28T09:00:00Z', by: 'bob', reason: 'review', version: 1 },
       0,
     );
 
     // Act
-    const run = await deployment.cli('status');
+    const run = await lab.deployment.cli('status');
 
     // Assess
     expect(run.stdout).toContain('Paused: YES since 2026-11-28T09:00:00.000Z by bob: review');
@@ -129,7 +116,7 @@ describe('egress-warden status', () => {
     );
 
     // Act
-    const run = await deployment.cli('status');
+    const run = await lab.deployment.cli('status');
 
     // Assess
     expect(run.code).toBe(5);
