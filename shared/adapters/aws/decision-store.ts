@@ -104,11 +104,7 @@ export class DynamoDbDecisionStore implements DecisionStore {
   }
 
   async get(key: string): Promise<Decision | undefined> {
-    const { Item } = await this.#call('GetItem', () =>
-      this.#client.send(
-        new GetCommand({ TableName: this.#tableName, Key: decisionKey(key), ConsistentRead: true }),
-      ),
-    );
+    const Item = await this.#getItem(decisionKey(key));
     return Item === undefined ? undefined : fromDecisionItem(Item);
   }
 
@@ -215,11 +211,7 @@ export class DynamoDbDecisionStore implements DecisionStore {
   }
 
   async getBreaker(): Promise<BreakerState> {
-    const { Item } = await this.#call('GetItem', () =>
-      this.#client.send(
-        new GetCommand({ TableName: this.#tableName, Key: breakerKey(), ConsistentRead: true }),
-      ),
-    );
+    const Item = await this.#getItem(breakerKey());
     return Item === undefined ? { open: false, recentBlocks: [], version: 0 } : fromBreakerItem(Item);
   }
 
@@ -233,11 +225,7 @@ export class DynamoDbDecisionStore implements DecisionStore {
   }
 
   async getNetworkAclLedger(): Promise<NetworkAclLedger> {
-    const { Item } = await this.#call('GetItem', () =>
-      this.#client.send(
-        new GetCommand({ TableName: this.#tableName, Key: networkAclLedgerKey(), ConsistentRead: true }),
-      ),
-    );
+    const Item = await this.#getItem(networkAclLedgerKey());
     return Item === undefined ? { acls: [], version: 0 } : fromNetworkAclLedgerItem(Item);
   }
 
@@ -251,11 +239,7 @@ export class DynamoDbDecisionStore implements DecisionStore {
   }
 
   async getCatchUpWatermark(): Promise<CatchUpWatermark> {
-    const { Item } = await this.#call('GetItem', () =>
-      this.#client.send(
-        new GetCommand({ TableName: this.#tableName, Key: catchUpWatermarkKey(), ConsistentRead: true }),
-      ),
-    );
+    const Item = await this.#getItem(catchUpWatermarkKey());
     return Item === undefined ? { version: 0 } : fromCatchUpWatermarkItem(Item);
   }
 
@@ -269,19 +253,13 @@ export class DynamoDbDecisionStore implements DecisionStore {
   }
 
   async getVpcCidrs(): Promise<VpcCidrsRecord | undefined> {
-    const { Item } = await this.#call('GetItem', () =>
-      this.#client.send(
-        new GetCommand({ TableName: this.#tableName, Key: vpcCidrsKey(), ConsistentRead: true }),
-      ),
-    );
+    const Item = await this.#getItem(vpcCidrsKey());
     return Item === undefined ? undefined : fromVpcCidrsItem(Item);
   }
 
   async putVpcCidrs(record: VpcCidrsRecord): Promise<void> {
     const item = toVpcCidrsItem(record);
-    await this.#call('PutItem', () =>
-      this.#client.send(new PutCommand({ TableName: this.#tableName, Item: item })),
-    );
+    await this.#putItem(item);
   }
 
   async claimAlert(slot: string, fingerprint: string, at: string, until: string): Promise<boolean> {
@@ -323,22 +301,11 @@ export class DynamoDbDecisionStore implements DecisionStore {
       ConsistentRead: true,
     });
     const freed = held.filter((item) => wanted.has(String(item.sk)) && item.fingerprint !== '');
-    await Promise.all(
-      freed.map((item) => {
-        const released = toAlertClaimItem(String(item.sk), '', at);
-        return this.#call('PutItem', () =>
-          this.#client.send(new PutCommand({ TableName: this.#tableName, Item: released })),
-        );
-      }),
-    );
+    await Promise.all(freed.map((item) => this.#putItem(toAlertClaimItem(String(item.sk), '', at))));
   }
 
   async getPause(): Promise<PauseState> {
-    const { Item } = await this.#call('GetItem', () =>
-      this.#client.send(
-        new GetCommand({ TableName: this.#tableName, Key: pauseKey(), ConsistentRead: true }),
-      ),
-    );
+    const Item = await this.#getItem(pauseKey());
     return Item === undefined ? { paused: false, version: 0 } : fromPauseItem(Item);
   }
 
@@ -352,16 +319,25 @@ export class DynamoDbDecisionStore implements DecisionStore {
   }
 
   async getEnforceStatus(): Promise<EnforceStatus | undefined> {
-    const { Item } = await this.#call('GetItem', () =>
-      this.#client.send(
-        new GetCommand({ TableName: this.#tableName, Key: enforceStatusKey(), ConsistentRead: true }),
-      ),
-    );
+    const Item = await this.#getItem(enforceStatusKey());
     return Item === undefined ? undefined : fromEnforceStatusItem(Item);
   }
 
   async putEnforceStatus(status: EnforceStatus): Promise<void> {
     const item = toEnforceStatusItem(status);
+    await this.#putItem(item);
+  }
+
+  /** One item read consistently by its key; undefined when there is none. */
+  async #getItem(key: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
+    const { Item } = await this.#call('GetItem', () =>
+      this.#client.send(new GetCommand({ TableName: this.#tableName, Key: key, ConsistentRead: true })),
+    );
+    return Item;
+  }
+
+  /** An unconditional PutItem: for records whose one writer (`enforce`) runs one at a time, and released claims. */
+  async #putItem(item: Record<string, unknown>): Promise<void> {
     await this.#call('PutItem', () =>
       this.#client.send(new PutCommand({ TableName: this.#tableName, Item: item })),
     );
