@@ -1,6 +1,7 @@
 /** Parsers for option values and files, shared by the commands; every error names the option and the value. */
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError } from 'commander';
+import { parseDuration } from '#domain/duration';
 import { CliError, EXIT } from './errors';
 
 /** An ISO 8601 time; commander reports the error with the option's name. */
@@ -18,6 +19,11 @@ export function cliValue<T>(parse: () => T): T {
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message);
   }
+}
+
+/** A `--timeout` value (120s, 5m, PT2M) in milliseconds. */
+export function parseTimeout(value: string): number {
+  return cliValue(() => parseDuration(value, '--timeout'));
 }
 
 /**

@@ -1,8 +1,7 @@
 /** `block` and `unblock`: manual requests on the warden bus, checked locally first. */
 import type { Command } from 'commander';
-import { parseDuration } from '#domain/duration';
 import type { CliContext } from '../context';
-import { cliValue } from '../parse';
+import { parseTimeout } from '../parse';
 
 /** The time `--wait` waits when `--timeout` is not given. */
 const DEFAULT_TIMEOUT = '120s';
@@ -20,7 +19,6 @@ interface BlockOptions {
 
 /** Registers `block` and `unblock`. */
 export function register(program: Command, ctx: CliContext): void {
-  const timeout = (value: string) => cliValue(() => parseDuration(value, '--timeout'));
   program
     .command('block')
     .summary('block a domain, IP address or CIDR (a Block Request on the warden bus)')
@@ -36,7 +34,7 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .option('--severity <n>', 'rank among blocks when a target is full (0-10, default 8)')
     .option('--wait', 'wait until the decision is recorded and the targets applied, then print it')
-    .option('--timeout <duration>', 'how long --wait waits', timeout, timeout(DEFAULT_TIMEOUT))
+    .option('--timeout <duration>', 'how long --wait waits', parseTimeout, parseTimeout(DEFAULT_TIMEOUT))
     .option('--json', 'print one JSON document')
     .addHelpText(
       'after',
@@ -76,7 +74,7 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('<indicator>', 'the blocked domain, IP address or CIDR')
     .requiredOption('--reason <text>', 'why (kept in the audit trail and the alert)')
     .option('--wait', 'wait until the decision is recorded and the targets applied, then print it')
-    .option('--timeout <duration>', 'how long --wait waits', timeout, timeout(DEFAULT_TIMEOUT))
+    .option('--timeout <duration>', 'how long --wait waits', parseTimeout, parseTimeout(DEFAULT_TIMEOUT))
     .option('--json', 'print one JSON document')
     .addHelpText(
       'after',

@@ -1,8 +1,7 @@
 /** `pause` and `resume`: the emergency brake, as Pause and Resume requests on the warden bus. */
 import type { Command } from 'commander';
-import { parseDuration } from '#domain/duration';
 import type { CliContext } from '../context';
-import { cliValue } from '../parse';
+import { parseTimeout } from '../parse';
 
 interface BrakeOptions {
   reason: string;
@@ -50,14 +49,13 @@ export function register(program: Command, ctx: CliContext): void {
 /** Registers `pause` or `resume`: they differ only in the request and the state they wait for. */
 export function registerBrake(program: Command, ctx: CliContext, detailType: 'Pause' | 'Resume'): void {
   const brake = BRAKES[detailType];
-  const timeout = (value: string) => cliValue(() => parseDuration(value, '--timeout'));
   program
     .command(brake.command)
     .summary(brake.summary)
     .description(brake.description)
     .requiredOption('--reason <text>', 'why (kept in the audit trail and the alert)')
     .option('--wait', `wait until the service is ${brake.paused ? 'paused' : 'resumed'}`)
-    .option('--timeout <duration>', 'how long --wait waits', timeout, timeout('120s'))
+    .option('--timeout <duration>', 'how long --wait waits', parseTimeout, parseTimeout('120s'))
     .option('--json', 'print one JSON document')
     .addHelpText(
       'after',

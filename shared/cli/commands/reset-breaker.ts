@@ -1,8 +1,7 @@
 /** `reset-breaker`: closes the blast-radius breaker after a person reviewed what tripped it. */
 import type { Command } from 'commander';
-import { parseDuration } from '#domain/duration';
 import type { CliContext } from '../context';
-import { cliValue } from '../parse';
+import { parseTimeout } from '../parse';
 
 interface ResetOptions {
   reason: string;
@@ -13,7 +12,6 @@ interface ResetOptions {
 
 /** Registers `reset-breaker`. */
 export function register(program: Command, ctx: CliContext): void {
-  const timeout = (value: string) => cliValue(() => parseDuration(value, '--timeout'));
   program
     .command('reset-breaker')
     .summary('close the breaker again (a Reset Breaker request on the warden bus)')
@@ -22,7 +20,7 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .requiredOption('--reason <text>', 'why (kept in the audit trail and the alert)')
     .option('--wait', 'wait until the breaker is closed')
-    .option('--timeout <duration>', 'how long --wait waits', timeout, timeout('120s'))
+    .option('--timeout <duration>', 'how long --wait waits', parseTimeout, parseTimeout('120s'))
     .option('--json', 'print one JSON document')
     .addHelpText(
       'after',

@@ -5,9 +5,8 @@
  * hop is reported with its latency, or the hop where it stopped and what to check.
  */
 import type { Command } from 'commander';
-import { parseDuration } from '#domain/duration';
 import type { CliContext } from '../context';
-import { cliValue } from '../parse';
+import { parseTimeout } from '../parse';
 
 /** A DNS C2 finding: Egress Warden blocks its domain (when it is not a sample). */
 export const SELFTEST_FINDING_TYPE = 'Backdoor:EC2/C&CActivity.B!DNS';
@@ -30,7 +29,6 @@ interface Hop {
 
 /** Registers `selftest`. */
 export function register(program: Command, ctx: CliContext): void {
-  const timeout = (value: string) => cliValue(() => parseDuration(value, '--timeout'));
   program
     .command('selftest')
     .summary('prove the deployment works: a GuardDuty sample finding, decided in shadow and alerted')
@@ -40,7 +38,7 @@ export function register(program: Command, ctx: CliContext): void {
         'findings never block anything) and publishes its alert. Reports each hop with its latency, or where it ' +
         'stopped and what to check (exit 6).',
     )
-    .option('--timeout <duration>', 'how long to wait for the whole path', timeout, timeout('180s'))
+    .option('--timeout <duration>', 'how long to wait for the whole path', parseTimeout, parseTimeout('180s'))
     .option('--json', 'print one JSON document')
     .addHelpText(
       'after',
