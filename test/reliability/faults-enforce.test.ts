@@ -1,0 +1,321 @@
+/**
+ * Faults under the `enforce` function, through its real middy chain and the real AWS adapters: DynamoDB on
+ * dynalite behind a client that refuses chosen requests, Route 53 Resolver, EC2 and Network Firewall on the
+ * stateful fakes. Each fault is injected, then the runs the schedule would make follow; every test asserts
+ * that the targets converge to the decisions, that no entry is written twice, and that no enforced block is
+ * absent between runs.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateNetworkAclEntryCommand, DescribeNetworkAclsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  DescribeRuleGroupCommand,
+  ThrottlingException as FirewallThrottlingException,
+  InternalServerError,
+  InvalidTokenException,
+  NetworkFirewallClient,
+  UpdateRuleGroupCommand,
+} from '@aws-sdk/client-network-firewall';
+import {
+  GetFirewallDomainListCommand,
+  InternalServiceErrorException,
+  ListFirewallDomainsCommand,
+  ThrottlingException as ResolverThrottlingException,
+  Route53ResolverClient,
+  UpdateFirewallDomainsCommand,
+} from '@aws-sdk/client-route53resolver';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Route53ResolverDomainList } from '#adapters/aws/dns-firewall';
+import { Ec2NetworkAcls } from '#adapters/aws/network-acls';
+import { AwsNetworkFirewallRuleGroup } from '#adapters/aws/network-firewall';
+import { ManualClock } from '#adapters/in-memory/clock';
+import { blockedByRules } from '#domain/reconcile/network-firewall-plan';
+import { createAwsEnforceCore } from '#shared/composition/aws';
+import { parseEnvironment } from '#shared/config/environment';
+import { handleEvent } from '#shared/use-cases/handle-event';
+import { createEnforceHandler } from '../../functions/enforce/handler';
+import { type Dynalite, startDynalite } from '../support/dynalite';
+import { loadEvent } from '../support/events';
+import { ec2Error, fakeEc2NetworkAcls } from '../support/fakes/ec2-network-acls';
+import { failDynamoDb } from '../support/fakes/failing-dynamodb';
+import type { CommandClass } from '../support/fakes/injected-failures';
+import { fakeNetworkFirewall } from '../support/fakes/network-firewall';
+import { DOMAIN_LIST_ID, fakeRoute53Resolver } from '../support/fakes/route53-resolver';
+import { fakeSns } from '../support/fakes/sns';
+import {
+  ACL_ID,
+  type CapturedOutput,
+  captureOutput,
+  lambdaContext,
+  lambdaEnvironment,
+  scheduledEvent,
+  VPC_ID,
+} from '../support/lambda-events';
+
+// The module builds its handler from the environment when imported, as Lambda does at cold start.
+await vi.hoisted(async () => {
+  const { lambdaEnvironment } = await import('../support/lambda-events');
+  for (const [name, value] of Object.entries(lambdaEnvironment('decisions'))) vi.stubEnv(name, value);
+});
+
+const START = new Date('2026-11-28T10:00:00.000Z');
+const MINUTE = 60_000;
+const C2_DOMAIN = 'guarddutyc2activityb.com';
+const C2_IP = '198.51.100.77/32';
+const MANUAL_IP = '203.0.113.45/32';
+const SAMPLES = ['guardduty/c2-domain.json', 'guardduty/c2-ip-outbound.json', 'manual/block-request.json'];
+const FOREIGN_RULE =
+  'pass tls $HOME_NET any -> $EXTERNAL_NET any (msg:"platform team allow"; tls.sni; content:"example.com"; sid:42; rev:1;)';
+/** What every target holds once the sample decisions are enforced. */
+const CONVERGED = {
+  domains: [`*.${C2_DOMAIN}.`, `${C2_DOMAIN}.`],
+  denies: [C2_IP, MANUAL_IP],
+  firewall: { ips: [C2_IP, MANUAL_IP], domains: [C2_DOMAIN] },
+};
+const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
+const region = 'us-east-1';
+const noWait = async () => {};
+
+let dynalite: Dynalite;
+let output: CapturedOutput | undefined;
+
+beforeAll(async () => {
+  dynalite = await startDynalite();
+});
+
+afterAll(async () => {
+  await dynalite.stop();
+  vi.unstubAllEnvs();
+});
+
+afterEach(() => {
+  output?.restore();
+  output = undefined;
+});
+
+/**
+ * A table holding the sample decisions, the fakes of every target, and the enforce handler on the real
+ * adapters (built with no waits between retries); counts every write each target accepted.
+ */
+async function createWorld(options: { readonly firewallRules?: string } = {}) {
+  const tableName = await dynalite.createTable();
+  const dynamodb = new DynamoDBClient({ endpoint: dynalite.endpoint, region, credentials });
+  const clients = {
+    sns: new SNSClient({ region, credentials }),
+    ec2: new EC2Client({ region, credentials }),
+    resolver: new Route53ResolverClient({ region, credentials }),
+    networkFirewall: new NetworkFirewallClient({ region, credentials }),
+  };
+  const resolverMock = mockClient(clients.resolver);
+  const firewallMock = mockClient(clients.networkFirewall);
+  const ec2Mock = mockClient(clients.ec2);
+  const fakes = {
+    sns: fakeSns(mockClient(clients.sns)),
+    ec2: fakeEc2NetworkAcls(ec2Mock, [
+      {
+        aclId: ACL_ID,
+        vpcId: VPC_ID,
+        egress: [{ ruleNumber: 100, cidr: '0.0.0.0/0', action: 'allow', protocol: '-1' }],
+      },
+    ]),
+    resolver: fakeRoute53Resolver(resolverMock, { pollsWhileUpdating: 1 }),
+    firewall: fakeNetworkFirewall(firewallMock, { capacity: 100, rules: options.firewallRules ?? '' }),
+  };
+  // Every domain each accepted ADD carried, and the rule group updates accepted: a second write of the same
+  // entry would show here.
+  const added: string[] = [];
+  let firewallWrites = 0;
+  resolverMock.on(UpdateFirewallDomainsCommand).callsFake((input) => {
+    const response = fakes.resolver.update(input);
+    if (input.Operation === 'ADD') added.push(...(input.Domains ?? []));
+    return response;
+  });
+  firewallMock.on(UpdateRuleGroupCommand).callsFake((input) => {
+    const response = fakes.firewall.update(input);
+    firewallWrites++;
+    return response;
+  });
+  const clock = new ManualClock(START);
+  const core = createAwsEnforceCore(parseEnvironment(lambdaEnvironment(tableName)), {
+    dynamodb,
+    clock,
+    ...clients,
+  });
+  const handler = createEnforceHandler(core, {
+    dnsFirewall: new Route53ResolverDomainList({
+      client: clients.resolver,
+      domainListId: DOMAIN_LIST_ID,
+      sleep: async (ms) => clock.advance(ms),
+      now: () => clock.now().getTime(),
+    }),
+    networkAcls: new Ec2NetworkAcls({ client: clients.ec2, aclIds: [ACL_ID], sleep: noWait }),
+    networkFirewall: new AwsNetworkFirewallRuleGroup({
+      client: clients.networkFirewall,
+      ruleGroupArn: core.environment.ruleGroupArn ?? '',
+      sleep: noWait,
+    }),
+  });
+  for (const path of SAMPLES) await handleEvent(loadEvent(path), await core.dependencies());
+  /** One scheduled run a minute after the last; resolves to the error name when the run throws. */
+  const run = async (remainingMs = 60_000): Promise<string> => {
+    clock.advance(MINUTE);
+    const context = lambdaContext('enforce');
+    context.getRemainingTimeInMillis = () => remainingMs;
+    return (handler(scheduledEvent(clock.now().toISOString()), context) as Promise<void>).then(
+      () => 'completed',
+      (error: Error) => `failed: ${error.name}`,
+    );
+  };
+  /** What the targets hold now. */
+  const targets = () => ({
+    domains: fakes.resolver.sortedDomains(),
+    denies: fakes.ec2
+      .egress(ACL_ID)
+      .filter((entry) => entry.RuleAction === 'deny' && (entry.RuleNumber ?? 0) < 100)
+      .map((entry) => entry.CidrBlock ?? '')
+      .sort(),
+    firewall: blockedByRules(fakes.firewall.rules),
+  });
+  /** The accepted writes of each target so far. */
+  const writes = () => ({
+    domainsAdded: [...added].sort(),
+    aclWrites: fakes.ec2.history(ACL_ID).length,
+    firewallWrites,
+  });
+  return { core, clock, dynamodb, fakes, run, targets, writes };
+}
+
+type World = Awaited<ReturnType<typeof createWorld>>;
+
+/** One fault: what it breaks in a fresh world, and when the targets must have converged. */
+interface FaultCase {
+  readonly call: string;
+  readonly fault: string;
+  /**
+   * The scheduled runs until every target holds the decisions: 1 when the fault is retried inside the run;
+   * otherwise each failed call costs at most one run (the run reports it and leaves the rest to the next), and
+   * fewer when a run meets both failures or one falls on a call whose failure is only logged (the status record).
+   */
+  readonly runs: 1 | 2 | 3;
+  inject(world: World): void;
+}
+
+const TWICE = 2;
+/** Runs to converge when two DynamoDB requests of an operation fail with a server error (not retried here). */
+const SERVER_ERROR_RUNS: Record<string, FaultCase['runs']> = { Query: 2, GetItem: 3, PutItem: 2 };
+const resolverError = (name: string) =>
+  name === 'ThrottlingException'
+    ? new ResolverThrottlingException({ $metadata: {}, message: 'Rate exceeded' })
+    : new InternalServiceErrorException({ $metadata: {}, message: 'We encountered an internal error.' });
+const firewallError = (name: string) =>
+  name === 'ThrottlingException'
+    ? new FirewallThrottlingException({ $metadata: {}, message: 'Rate exceeded' })
+    : new InternalServerError({ $metadata: {}, message: 'Internal error' });
+
+function resolverCase(command: CommandClass, call: string, fault: string, runs: FaultCase['runs']) {
+  return {
+    call,
+    fault,
+    runs,
+    inject: (world: World) => world.fakes.resolver.failNext(command, () => resolverError(fault), TWICE),
+  };
+}
+
+function firewallCase(command: CommandClass, call: string, fault: string): FaultCase {
+  return {
+    call,
+    fault,
+    runs: 1,
+    inject: (world) => world.fakes.firewall.failNext(command, () => firewallError(fault), TWICE),
+  };
+}
+
+// Throttling is retried inside the run by every adapter. A 5xx answer is retried by the SDK client's own
+// standard retry strategy in Lambda; the mocked clients here bypass it, so this table shows what happens once
+// those retries are spent too: Network Firewall retries server errors itself, the others leave it to the
+// next run a minute later.
+const FAULTS: readonly FaultCase[] = [
+  ...['ProvisionedThroughputExceededException', 'ThrottlingException', 'InternalServerError'].flatMap(
+    (code): FaultCase[] =>
+      ['Query', 'GetItem', 'PutItem'].map((operation) => ({
+        call: `DynamoDB ${operation}`,
+        fault: code,
+        runs: code === 'InternalServerError' ? SERVER_ERROR_RUNS[operation] : 1,
+        inject: (world) => {
+          failDynamoDb(world.dynamodb, { operation, code, times: TWICE });
+        },
+      })),
+  ),
+  resolverCase(ListFirewallDomainsCommand, 'ListFirewallDomains', 'ThrottlingException', 1),
+  resolverCase(ListFirewallDomainsCommand, 'ListFirewallDomains', 'InternalServiceErrorException', 3),
+  resolverCase(GetFirewallDomainListCommand, 'GetFirewallDomainList', 'ThrottlingException', 1),
+  resolverCase(GetFirewallDomainListCommand, 'GetFirewallDomainList', 'InternalServiceErrorException', 3),
+  resolverCase(UpdateFirewallDomainsCommand, 'UpdateFirewallDomains', 'ThrottlingException', 1),
+  resolverCase(UpdateFirewallDomainsCommand, 'UpdateFirewallDomains', 'InternalServiceErrorException', 3),
+  ...['DescribeNetworkAcls', 'CreateNetworkAclEntry'].flatMap((call): FaultCase[] =>
+    ['RequestLimitExceeded', 'InternalError'].map((code) => ({
+      call,
+      fault: code,
+      runs: code === 'RequestLimitExceeded' ? 1 : 3,
+      inject: (world) => {
+        const ec2 = world.fakes.ec2;
+        const failure = () => ec2Error(code, `injected ${code}`);
+        ec2.failNext(
+          call === 'DescribeNetworkAcls' ? DescribeNetworkAclsCommand : CreateNetworkAclEntryCommand,
+          failure,
+          TWICE,
+        );
+      },
+    })),
+  ),
+  firewallCase(DescribeRuleGroupCommand, 'DescribeRuleGroup', 'ThrottlingException'),
+  firewallCase(DescribeRuleGroupCommand, 'DescribeRuleGroup', 'InternalServerError'),
+  firewallCase(UpdateRuleGroupCommand, 'UpdateRuleGroup', 'ThrottlingException'),
+  firewallCase(UpdateRuleGroupCommand, 'UpdateRuleGroup', 'InternalServerError'),
+];
+
+describe('enforce under throttling and server errors on every call it makes', () => {
+  let baseline: ReturnType<World['writes']>;
+
+  beforeAll(async () => {
+    const world = await createWorld();
+    output = captureOutput();
+    await world.run();
+    output.restore();
+    baseline = world.writes();
+  });
+
+  it.each(FAULTS)(
+    '$call failing twice with $fault: targets converge in $runs run(s), each entry written once',
+    async ({ inject, runs }) => {
+      // Prepare
+      const world = await createWorld();
+      inject(world);
+      output = captureOutput();
+
+      // Act
+      const outcomes: string[] = [];
+      const states: ReturnType<World['targets']>[] = [];
+      for (let i = 0; i < 4; i++) {
+        outcomes.push(await world.run());
+        states.push(world.targets());
+      }
+
+      // Assess
+      const convergedAt =
+        states.findIndex((state) => JSON.stringify(state) === JSON.stringify(CONVERGED)) + 1;
+      expect(convergedAt).toBe(runs);
+      expect(states.slice(runs - 1)).toEqual(states.slice(runs - 1).map(() => CONVERGED));
+      expect(world.writes()).toEqual(baseline);
+      if (runs > 1) {
+        // The failure is visible: the run fails (the store) or reports the target as failed.
+        const failedTargets = output
+          .logs('Targets reconciled')
+          .filter((line) => JSON.stringify(line).includes('"status":"failed"')).length;
+        const failedRuns = outcomes.filter((outcome) => outcome.startsWith('failed')).length;
+        expect(failedTargets + failedRuns).toBe(runs - 1);
+      }
+    },
+  );
+});
