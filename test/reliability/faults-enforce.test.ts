@@ -146,7 +146,12 @@ async function createWorld(options: { readonly firewallRules?: string } = {}) {
     dnsFirewall: new Route53ResolverDomainList({
       client: clients.resolver,
       domainListId: DOMAIN_LIST_ID,
-      sleep: async (ms) => clock.advance(ms),
+      // The list's waits move the clock the run's deadline is read on, and take a hundredth of that in real
+      // time, so the other targets (written concurrently) go on meanwhile as they would in Lambda.
+      sleep: async (ms) => {
+        clock.advance(ms);
+        await new Promise((resolve) => setTimeout(resolve, ms / 100));
+      },
       now: () => clock.now().getTime(),
     }),
     networkAcls: new Ec2NetworkAcls({ client: clients.ec2, aclIds: [ACL_ID], sleep: noWait }),
@@ -187,6 +192,14 @@ async function createWorld(options: { readonly firewallRules?: string } = {}) {
 }
 
 type World = Awaited<ReturnType<typeof createWorld>>;
+
+/** The status of `target` in each run's report, from the 'Targets reconciled' log lines. */
+function statusesOf(captured: CapturedOutput, target: string): string[] {
+  return captured.logs('Targets reconciled').map((line) => {
+    const { targets } = line.report as { targets: { target: string; status: string }[] };
+    return targets.find((report) => report.target === target)?.status ?? 'absent';
+  });
+}
 
 /** One fault: what it breaks in a fresh world, and when the targets must have converged. */
 interface FaultCase {
@@ -318,4 +331,147 @@ describe('enforce under throttling and server errors on every call it makes', ()
       }
     },
   );
+});
+
+describe('enforce against a concurrent writer, a stuck list, hand edits and a run cut off half-way', () => {
+  it('re-describes and retries on InvalidTokenException from a concurrent writer, keeping that writer’s rule', async () => {
+    // Prepare
+    const world = await createWorld();
+    const firewall = world.fakes.firewall;
+    const describe = firewall.describe.bind(firewall);
+    let raced = false;
+    // Another writer updates the group between our describe and our update, once: our token goes stale.
+    firewall.describe = (input) => {
+      const response = describe(input);
+      if (!raced) {
+        raced = true;
+        firewall.writeAsSomeoneElse(`${firewall.rules}\n${FOREIGN_RULE}`.trim());
+      }
+      return response;
+    };
+    output = captureOutput();
+
+    // Act
+    const outcome = await world.run();
+
+    // Assess
+    expect(outcome).toBe('completed');
+    expect(raced).toBe(true);
+    expect(world.targets()).toEqual(CONVERGED);
+    expect(firewall.rules).toContain(FOREIGN_RULE);
+    expect(world.writes().firewallWrites).toBe(1);
+  });
+
+  it('ends its run inside the budget while the domain list stays UPDATING, and the next run adds the domains', async () => {
+    // Prepare
+    const world = await createWorld();
+    world.fakes.resolver.status = 'UPDATING';
+    world.fakes.resolver.pollsLeft = Number.POSITIVE_INFINITY;
+    output = captureOutput();
+    const started = world.clock.now().getTime() + MINUTE;
+
+    // Act
+    const first = await world.run(60_000);
+    const afterFirst = world.targets();
+    const elapsedMs = world.clock.now().getTime() - started;
+    world.fakes.resolver.pollsLeft = 0;
+    const second = await world.run(60_000);
+
+    // Assess
+    expect({ first, second }).toEqual({ first: 'completed', second: 'completed' });
+    expect(elapsedMs).toBeLessThanOrEqual(60_000);
+    expect(afterFirst).toEqual({ ...CONVERGED, domains: [] });
+    expect(world.targets()).toEqual(CONVERGED);
+    expect(world.writes().domainsAdded).toEqual([`*.${C2_DOMAIN}`, C2_DOMAIN]);
+    expect(statusesOf(output, 'dnsFirewall')).toEqual(['partial', 'applied']);
+  });
+
+  it('puts back a deny entry deleted by hand and one edited by hand, keeping the edit (no longer its own), and says so', async () => {
+    // Prepare
+    const world = await createWorld();
+    output = captureOutput();
+    await world.run();
+    const denies = world.fakes.ec2.egress(ACL_ID).filter((entry) => entry.RuleAction === 'deny');
+    const [deleted, edited] = denies.filter((entry) => (entry.RuleNumber ?? 0) < 100);
+    await world.fakes.ec2.delete({ NetworkAclId: ACL_ID, RuleNumber: deleted?.RuleNumber, Egress: true });
+    await world.fakes.ec2.replace({
+      NetworkAclId: ACL_ID,
+      RuleNumber: edited?.RuleNumber,
+      Egress: true,
+      CidrBlock: '192.0.2.0/24',
+      Protocol: '-1',
+      RuleAction: 'deny',
+    });
+
+    // Act
+    const outcome = await world.run();
+
+    // Assess
+    expect(outcome).toBe('completed');
+    // The edited entry now holds someone else's deny: invariant 8 keeps it; both blocks are enforced again.
+    expect(world.targets()).toEqual({ ...CONVERGED, denies: ['192.0.2.0/24', ...CONVERGED.denies] });
+    const [, repaired] = output.logs('Targets reconciled');
+    expect(JSON.stringify(repaired)).toContain('"drift"');
+    expect(world.fakes.sns.published.map((message) => message.subject)).toContain(
+      '[Egress Warden] DRIFT REPAIRED: 2 entries on networkAcls',
+    );
+  });
+
+  it('finishes on the next run a run that died half-way through the network ACL, without writing twice or opening a gap', async () => {
+    // Prepare
+    const world = await createWorld();
+    // The second entry's write never returns: the invocation dies there, as at the Lambda timeout.
+    const ec2 = world.fakes.ec2;
+    const create = ec2.create.bind(ec2);
+    let creates = 0;
+    ec2.create = async (input) => {
+      if (++creates === 2) throw new Error('Task timed out after 60.00 seconds');
+      return create(input);
+    };
+    output = captureOutput();
+
+    // Act
+    await world.run();
+    const afterFirst = world.targets();
+    const writesAfterFirst = world.writes().aclWrites;
+    await world.run();
+    const afterSecond = world.targets();
+    await world.run();
+
+    // Assess
+    expect(afterFirst.denies).toHaveLength(1);
+    expect(afterFirst.denies.every((cidr) => CONVERGED.denies.includes(cidr))).toBe(true);
+    expect({ domains: afterFirst.domains, firewall: afterFirst.firewall }).toEqual({
+      domains: CONVERGED.domains,
+      firewall: CONVERGED.firewall,
+    });
+    expect(afterSecond).toEqual(CONVERGED);
+    expect(world.targets()).toEqual(CONVERGED);
+    expect({ writesAfterFirst, total: world.writes().aclWrites }).toEqual({ writesAfterFirst: 1, total: 2 });
+    expect(statusesOf(output, 'networkAcls')).toEqual(['failed', 'applied', 'unchanged']);
+  });
+
+  it('keeps every enforced block while the decision table is throttled, and enforces the new one once it recovers', async () => {
+    // Prepare
+    const world = await createWorld();
+    output = captureOutput();
+    await world.run();
+    await handleEvent(loadEvent('detectors/dns-tunnel-signal.json'), await world.core.dependencies());
+    const throttled = failDynamoDb(world.dynamodb, { operation: 'Query', code: 'ThrottlingException' });
+
+    // Act
+    const during = [await world.run(), await world.run(), await world.run()];
+    const heldDuring = world.targets();
+    throttled.recover();
+    const after = await world.run();
+
+    // Assess
+    expect(during).toEqual(['failed: ThrottledError', 'failed: ThrottledError', 'failed: ThrottledError']);
+    expect(heldDuring).toEqual(CONVERGED);
+    expect(after).toBe('completed');
+    expect(world.targets().domains).toEqual(
+      [...CONVERGED.domains, '*.x7f3a9.tunnel-example.org.', 'x7f3a9.tunnel-example.org.'].sort(),
+    );
+    expect(output.logs('Enforce run failed')).toHaveLength(3);
+  });
 });
