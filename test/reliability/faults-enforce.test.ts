@@ -11,7 +11,6 @@ import {
   DescribeRuleGroupCommand,
   ThrottlingException as FirewallThrottlingException,
   InternalServerError,
-  InvalidTokenException,
   NetworkFirewallClient,
   UpdateRuleGroupCommand,
 } from '@aws-sdk/client-network-firewall';
