@@ -73,3 +73,30 @@ export function failDynamoDb(client: DynamoDBClient, fault: DynamoDbFault): Inje
     },
   };
 }
+
+/**
+ * Runs `action` once, just before the first request of `operation` whose body contains `bodyContains` is sent:
+ * another writer getting there first, so that the request's condition fails in the table itself.
+ */
+export function beforeFirst(
+  client: DynamoDBClient,
+  match: { readonly operation: string; readonly bodyContains: string },
+  action: () => Promise<unknown>,
+): { readonly ran: boolean } {
+  const state = { ran: false };
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const request = args.request as { headers?: Record<string, string>; body?: string | Uint8Array };
+      const target = request.headers?.['x-amz-target'] ?? '';
+      const body =
+        typeof request.body === 'string' ? request.body : new TextDecoder().decode(request.body ?? undefined);
+      if (!state.ran && target.endsWith(`.${match.operation}`) && body.includes(match.bodyContains)) {
+        state.ran = true;
+        await action();
+      }
+      return next(args);
+    },
+    { step: 'build', name: `before-first-${++faults}` },
+  );
+  return state;
+}
