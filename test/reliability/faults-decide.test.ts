@@ -95,7 +95,7 @@ function recordOf(event: unknown, messageId?: string) {
 
 /** The C2-domain finding as GuardDuty re-publishes it: a new event id, the same finding (and evidence). */
 function republished(): unknown {
-  const event = loadEvent<{ id: string }>('guardduty/c2-domain.json');
+  const event = loadEvent('guardduty/c2-domain.json');
   event.id = randomUUID();
   return event;
 }

@@ -215,7 +215,10 @@ interface FaultCase {
 
 const TWICE = 2;
 /** Runs to converge when two DynamoDB requests of an operation fail with a server error (not retried here). */
-const SERVER_ERROR_RUNS: Record<string, FaultCase['runs']> = { Query: 2, GetItem: 3, PutItem: 2 };
+const SERVER_ERROR_RUNS = { Query: 2, GetItem: 3, PutItem: 2 } as const satisfies Record<
+  string,
+  FaultCase['runs']
+>;
 const resolverError = (name: string) =>
   name === 'ThrottlingException'
     ? new ResolverThrottlingException({ $metadata: {}, message: 'Rate exceeded' })
@@ -250,7 +253,7 @@ function firewallCase(command: CommandClass, call: string, fault: string): Fault
 const FAULTS: readonly FaultCase[] = [
   ...['ProvisionedThroughputExceededException', 'ThrottlingException', 'InternalServerError'].flatMap(
     (code): FaultCase[] =>
-      ['Query', 'GetItem', 'PutItem'].map((operation) => ({
+      (['Query', 'GetItem', 'PutItem'] as const).map((operation) => ({
         call: `DynamoDB ${operation}`,
         fault: code,
         runs: code === 'InternalServerError' ? SERVER_ERROR_RUNS[operation] : 1,
