@@ -6,7 +6,12 @@
  * absent between runs.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateNetworkAclEntryCommand, DescribeNetworkAclsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  CreateNetworkAclEntryCommand,
+  DescribeNetworkAclsCommand,
+  DescribeVpcsCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
 import {
   DescribeRuleGroupCommand,
   ThrottlingException as FirewallThrottlingException,
@@ -30,7 +35,7 @@ import { Ec2NetworkAcls } from '#adapters/aws/network-acls';
 import { AwsNetworkFirewallRuleGroup } from '#adapters/aws/network-firewall';
 import { ManualClock } from '#adapters/in-memory/clock';
 import { blockedByRules } from '#domain/reconcile/network-firewall-plan';
-import { createAwsEnforceCore } from '#shared/composition/aws';
+import { createAwsEnforceCore, VPC_CIDRS_TTL_MS } from '#shared/composition/aws';
 import { parseEnvironment } from '#shared/config/environment';
 import { handleEvent } from '#shared/use-cases/handle-event';
 import { createEnforceHandler } from '../../functions/enforce/handler';
@@ -49,6 +54,7 @@ import {
   lambdaContext,
   lambdaEnvironment,
   scheduledEvent,
+  TEST_CONFIG,
   VPC_ID,
 } from '../support/lambda-events';
 
@@ -97,7 +103,14 @@ afterEach(() => {
  * A table holding the sample decisions, the fakes of every target, and the enforce handler on the real
  * adapters (built with no waits between retries); counts every write each target accepted.
  */
-async function createWorld(options: { readonly firewallRules?: string } = {}) {
+async function createWorld(
+  options: {
+    readonly firewallRules?: string;
+    /** The deployment configuration; the test one (which lists the VPC's CIDRs) when absent. */
+    readonly config?: unknown;
+    readonly topicGone?: boolean;
+  } = {},
+) {
   const tableName = await dynalite.createTable();
   const dynamodb = new DynamoDBClient({ endpoint: dynalite.endpoint, region, credentials });
   const clients = {
@@ -109,8 +122,22 @@ async function createWorld(options: { readonly firewallRules?: string } = {}) {
   const resolverMock = mockClient(clients.resolver);
   const firewallMock = mockClient(clients.networkFirewall);
   const ec2Mock = mockClient(clients.ec2);
+  // DescribeVpcs answers the test VPC's CIDR, after the failures queued here.
+  const describeVpcsFailures: Error[] = [];
+  ec2Mock.on(DescribeVpcsCommand).callsFake(() => {
+    const failure = describeVpcsFailures.shift();
+    if (failure) throw failure;
+    return {
+      Vpcs: [
+        {
+          VpcId: VPC_ID,
+          CidrBlockAssociationSet: [{ CidrBlock: '10.20.0.0/16', CidrBlockState: { State: 'associated' } }],
+        },
+      ],
+    };
+  });
   const fakes = {
-    sns: fakeSns(mockClient(clients.sns)),
+    sns: fakeSns(mockClient(clients.sns), options.topicGone ? [] : undefined),
     ec2: fakeEc2NetworkAcls(ec2Mock, [
       {
         aclId: ACL_ID,
@@ -136,7 +163,7 @@ async function createWorld(options: { readonly firewallRules?: string } = {}) {
     return response;
   });
   const clock = new ManualClock(START);
-  const core = createAwsEnforceCore(parseEnvironment(lambdaEnvironment(tableName)), {
+  const core = createAwsEnforceCore(parseEnvironment(lambdaEnvironment(tableName, options.config)), {
     dynamodb,
     clock,
     ...clients,
@@ -187,7 +214,7 @@ async function createWorld(options: { readonly firewallRules?: string } = {}) {
     aclWrites: fakes.ec2.history(ACL_ID).length,
     firewallWrites,
   });
-  return { core, clock, dynamodb, fakes, run, targets, writes };
+  return { core, clock, dynamodb, fakes, describeVpcsFailures, run, targets, writes };
 }
 
 type World = Awaited<ReturnType<typeof createWorld>>;
@@ -210,6 +237,8 @@ interface FaultCase {
    * fewer when a run meets both failures or one falls on a call whose failure is only logged (the status record).
    */
   readonly runs: 1 | 2 | 3;
+  /** The deployment configuration the case needs, when not the test one. */
+  readonly config?: unknown;
   inject(world: World): void;
 }
 
@@ -284,6 +313,19 @@ const FAULTS: readonly FaultCase[] = [
       },
     })),
   ),
+  ...['RequestLimitExceeded', 'InternalError'].map(
+    (code): FaultCase => ({
+      call: 'DescribeVpcs',
+      fault: code,
+      runs: code === 'RequestLimitExceeded' ? 1 : 3,
+      config: { ...TEST_CONFIG, vpcs: [{ vpcId: VPC_ID, networkAcls: [ACL_ID] }] },
+      inject: (world) => {
+        // The CIDRs read when the decisions were seeded are trusted for a while: read them again.
+        world.clock.advance(VPC_CIDRS_TTL_MS);
+        world.describeVpcsFailures.push(ec2Error(code), ec2Error(code));
+      },
+    }),
+  ),
   firewallCase(DescribeRuleGroupCommand, 'DescribeRuleGroup', 'ThrottlingException'),
   firewallCase(DescribeRuleGroupCommand, 'DescribeRuleGroup', 'InternalServerError'),
   firewallCase(UpdateRuleGroupCommand, 'UpdateRuleGroup', 'ThrottlingException'),
@@ -298,14 +340,15 @@ describe('enforce under throttling and server errors on every call it makes', ()
     output = captureOutput();
     await world.run();
     output.restore();
+    output = undefined;
     baseline = world.writes();
   });
 
   it.each(FAULTS)(
     '$call failing twice with $fault: targets converge in $runs run(s), each entry written once',
-    async ({ inject, runs }) => {
+    async ({ inject, runs, config }) => {
       // Prepare
-      const world = await createWorld();
+      const world = await createWorld({ config });
       inject(world);
       output = captureOutput();
 
@@ -323,6 +366,7 @@ describe('enforce under throttling and server errors on every call it makes', ()
       expect(convergedAt).toBe(runs);
       expect(states.slice(runs - 1)).toEqual(states.slice(runs - 1).map(() => CONVERGED));
       expect(world.writes()).toEqual(baseline);
+      expect(world.describeVpcsFailures).toEqual([]);
       if (runs > 1) {
         // The failure is visible: the run fails (the store) or reports the target as failed.
         const failedTargets = output
@@ -475,5 +519,30 @@ describe('enforce against a concurrent writer, a stuck list, hand edits and a ru
       [...CONVERGED.domains, '*.x7f3a9.tunnel-example.org.', 'x7f3a9.tunnel-example.org.'].sort(),
     );
     expect(output.logs('Enforce run failed')).toHaveLength(3);
+  });
+});
+
+describe('enforce with the SNS topic gone', () => {
+  it('still removes an expired block and keeps the others, recording and logging the alert it could not send', async () => {
+    // Prepare
+    const world = await createWorld({ topicGone: true });
+    output = captureOutput();
+    await world.run();
+    world.clock.advance(4 * 60 * MINUTE);
+
+    // Act
+    const outcome = await world.run();
+
+    // Assess
+    expect(outcome).toBe('completed');
+    expect(world.targets()).toEqual({
+      domains: [],
+      denies: [MANUAL_IP],
+      firewall: { ips: [MANUAL_IP], domains: [] },
+    });
+    const trail = (await world.core.store.listAudit(C2_DOMAIN)).map((record) => record.event);
+    expect(trail).toEqual(expect.arrayContaining(['expired', 'alert-failed']));
+    const [, report] = output.logs('Targets reconciled');
+    expect(JSON.stringify(report)).toContain('NotFound');
   });
 });
