@@ -125,7 +125,7 @@ function decideUnblock(signal: Signal, current: Decision | undefined, context: D
   if (current && isReplay(signal, current, now)) {
     return skip('duplicate', `already decided on ${signal.evidence.key}; nothing new observed`, [], false);
   }
-  if (!current || !isActive(current, at)) return notBlocked(signal, context);
+  if (!current || !isActive(current, at)) return notBlocked(signal, current, context);
   // Every evidence key already seen may not block again for a while: GuardDuty re-publishes a finding every
   // 6 hours while the activity goes on, and the operator has just said it is not a threat. New evidence may.
   const until = new Date(now.getTime() + policy.durations.unblockSuppressionMs).toISOString();
@@ -163,12 +163,39 @@ function decideUnblock(signal: Signal, current: Decision | undefined, context: D
   };
 }
 
-/** Nothing to unblock: said plainly, or, when a wider active block covers the indicator, naming that block. */
-function notBlocked(signal: Signal, { covering = [], now }: DecideContext): DecideResult {
+/** Statuses of a block that is over: an unblock request finding one is recorded (see {@link notBlocked}). */
+const ENDED: ReadonlySet<Decision['status']> = new Set(['expired', 'unblocked', 'lifted']);
+
+/**
+ * Nothing to unblock: said plainly, or, when a wider active block covers the indicator, naming that block. The
+ * plain case is still recorded on a new or ended record (status `unblocked`, the request in `seen`): SQS may
+ * deliver an earlier block request after this one, and {@link unblockedAt} lets that block see it is stale.
+ */
+function notBlocked(signal: Signal, current: Decision | undefined, context: DecideContext): DecideResult {
+  const { covering = [], now } = context;
   const { value } = signal.indicator;
-  const covers = covering.filter((decision) => isActive(decision, now.toISOString()));
-  if (covers.length === 0)
-    return skip('not-blocked', `${value} is not blocked; nothing to unblock`, [], false);
+  const at = now.toISOString();
+  const covers = covering.filter((decision) => isActive(decision, at));
+  if (covers.length === 0) {
+    const reason = `${value} is not blocked; nothing to unblock`;
+    // A shadow record, or an active one past its expiry that enforce has yet to end, is left as it is.
+    if (current && !ENDED.has(current.status)) return skip('not-blocked', reason, [], false);
+    const fields = { status: 'unblocked', reason, updatedAt: at } as const;
+    const decision: Decision = current
+      ? {
+          ...current,
+          ...fields,
+          evidence: keepNewest([...current.evidence, signal.evidence], KEEP_EVIDENCE),
+          seen: remember(current.seen, signal, now),
+          version: current.version + 1,
+        }
+      : record(signal, undefined, context, { ...fields, targets: [], expiresAt: null });
+    return {
+      ...skip('not-blocked', reason, [], false),
+      decision,
+      audit: [audit(decision, at, 'skipped', actorOf(signal), reason, signal)],
+    };
+  }
   const blocks = covers.map(
     (d) => `${d.key} (${d.expiresAt === null ? 'permanent' : `until ${d.expiresAt}`})`,
   );
@@ -201,6 +228,17 @@ function decideBlock(signal: Signal, current: Decision | undefined, context: Dec
       `already decided on ${signal.evidence.key}; nothing new observed`,
       current.targets,
       false,
+    );
+  }
+
+  // Requests may arrive out of order (SQS): a block requested before the operator's latest unblock is stale.
+  const unblocked = manual ? unblockedAt(current) : undefined;
+  if (unblocked !== undefined && signal.observedAt < unblocked) {
+    return skip(
+      'suppressed',
+      `superseded: ${indicator.value} was unblocked by a request made at ${unblocked}, after this block request (${signal.observedAt})`,
+      [],
+      true,
     );
   }
 
@@ -360,6 +398,16 @@ function isActive(decision: Decision, at: string): boolean {
 function isReplay(signal: Signal, current: Decision, now: Date): boolean {
   const seen = current.seen.find((entry) => entry.key === signal.evidence.key)?.at;
   return seen !== undefined && seen >= signal.observedAt && !isBeyondSkew(seen, now);
+}
+
+/**
+ * When the request that unblocked `current` was made, if an unblock is the last thing that happened to it: an
+ * unblock appends its request's evidence last, and `seen` holds that evidence's time.
+ */
+function unblockedAt(current: Decision | undefined): string | undefined {
+  if (current?.status !== 'unblocked') return undefined;
+  const request = current.evidence.at(-1)?.key;
+  return current.seen.find((entry) => entry.key === request)?.at;
 }
 
 /** The unblock that still keeps this evidence key from blocking, if any. */

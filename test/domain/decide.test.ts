@@ -800,11 +800,8 @@ describe('decide', () => {
     });
 
     it.each([
-      ['expired', expired(activeDecision(IP, { expiresAt: isoAt(-HOUR) }))],
       ['shadow', activeDecision(IP, { status: 'shadow' })],
-      ['already unblocked', activeDecision(IP, { status: 'unblocked' })],
       ['past its expiry', activeDecision(IP, { expiresAt: isoAt(-MINUTE) })],
-      ['unknown', undefined],
     ])('skips an indicator that is not blocked (%s)', (_, current) => {
       // Prepare
       const signal = manualUnblock(IP);
@@ -815,6 +812,55 @@ describe('decide', () => {
       // Assess
       expect(result).toMatchObject({ outcome: 'skipped', skipReason: 'not-blocked', audit: [] });
       expect(result.decision).toBeUndefined();
+    });
+
+    it.each([
+      ['expired', expired(activeDecision(IP, { expiresAt: isoAt(-HOUR) }))],
+      ['already unblocked', activeDecision(IP, { status: 'unblocked' })],
+      ['unknown', undefined],
+    ])(
+      'skips an indicator that is not blocked (%s), recording the request for a block delivered after it',
+      (_, current) => {
+        // Prepare
+        const signal = manualUnblock(IP);
+
+        // Act
+        const result = decide(signal, current, context());
+
+        // Assess
+        expect(result).toMatchObject({
+          outcome: 'skipped',
+          skipReason: 'not-blocked',
+          audit: [{ event: 'skipped' }],
+        });
+        expect(written(result)).toMatchObject({
+          status: 'unblocked',
+          version: (current?.version ?? 0) + 1,
+          seen: expect.arrayContaining([{ key: signal.evidence.key, at: signal.observedAt }]),
+        });
+      },
+    );
+
+    it('skips a block requested before the unblock that SQS delivered first, and takes one requested after', () => {
+      // Prepare
+      const unblock = manualUnblock(IP, { observedAt: isoAt(-MINUTE) });
+      const unblocked = written(decide(unblock, undefined, context()));
+      const earlier = manualBlock(IP, {}, { observedAt: isoAt(-2 * MINUTE) });
+      const later = manualBlock(
+        IP,
+        {},
+        { observedAt: isoAt(0), evidence: { key: 'manual:event-block-2', summary: 'again' } },
+      );
+
+      // Act
+      const stale = decide(earlier, unblocked, context());
+      const fresh = decide(later, unblocked, context());
+
+      // Assess
+      expect(stale).toMatchObject({ outcome: 'skipped', skipReason: 'suppressed', notify: true });
+      expect(stale.reason).toMatch(/^superseded: /);
+      expect(stale.decision).toBeUndefined();
+      expect(fresh.outcome).toBe('blocked');
     });
   });
 

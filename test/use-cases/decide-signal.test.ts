@@ -173,7 +173,11 @@ describe('decideSignal', () => {
 
     // Assess
     expect(report).toMatchObject({ outcome: 'skipped', skipReason: 'not-blocked' });
-    expect(warden.store.snapshot().decisions).toEqual([]);
+    // Recorded, so that a block requested earlier but delivered later sees that it is stale.
+    expect(warden.store.snapshot().decisions).toMatchObject([
+      { key: '203.0.113.45/32', status: 'unblocked' },
+    ]);
+    expect(await warden.store.listActive()).toEqual([]);
   });
 
   it('alerts on a finding below the enforcement threshold without blocking it', async () => {
