@@ -90,7 +90,15 @@ export function createAwsEnforceCore(
   const ec2 = options.ec2 ?? new EC2Client({});
   const clock = options.clock ?? systemClock;
   const read: UnlistedCidrsReader = async (store, vpcIds) => {
-    const cidrs = await readVpcCidrs(ec2, vpcIds);
+    let cidrs: string[];
+    try {
+      cidrs = await readVpcCidrs(ec2, vpcIds);
+    } catch (error) {
+      // EC2 failing must not hold back expiries and unblocks: on a cold start the CIDRs last recorded stand.
+      return recordedVpcCidrs(store, vpcIds).catch(() => {
+        throw error;
+      });
+    }
     await recordVpcCidrs(store, { vpcIds, cidrs, readAt: clock.now().toISOString() });
     return cidrs;
   };
@@ -126,7 +134,14 @@ function coreOf(
   const policy = async (): Promise<Policy> => {
     const now = clock.now().getTime();
     if (cached && (unlisted.length === 0 || now - cached.at < VPC_CIDRS_TTL_MS)) return cached.policy;
-    const read = unlisted.length > 0 ? await readUnlisted(store, unlisted) : [];
+    let read: string[];
+    try {
+      read = unlisted.length > 0 ? await readUnlisted(store, unlisted) : [];
+    } catch (error) {
+      // The CIDRs read before stand until the source answers again (tried again on every call meanwhile).
+      if (cached) return cached.policy;
+      throw error;
+    }
     cached = { policy: policyOf(config, { vpcCidrs: [...listedCidrs(config), ...read] }), at: now };
     return cached.policy;
   };

@@ -237,6 +237,41 @@ describe('createAwsEnforceCore', () => {
     });
   });
 
+  it('keeps the CIDRs it recorded while DescribeVpcs fails, and reads them again once EC2 answers', async () => {
+    // Prepare
+    const world = await createWorld();
+    const warden = world.enforceCore({ vpcs: [{ vpcId: VPC }] });
+    await warden.policy();
+    world.clock.advance(VPC_CIDRS_TTL_MS);
+    ec2.on(DescribeVpcsCommand).rejects(Object.assign(new Error('injected'), { name: 'InternalError' }));
+
+    // Act
+    const whileFailing = await warden.policy();
+    vpcHas('10.20.0.0/16', '10.21.0.0/16');
+    world.clock.advance(VPC_CIDRS_TTL_MS);
+    const recovered = await warden.policy();
+
+    // Assess
+    expect(whileFailing.guardRails.vpcCidrs).toEqual(['10.20.0.0/16']);
+    expect(recovered.guardRails.vpcCidrs).toEqual(['10.20.0.0/16', '10.21.0.0/16']);
+  });
+
+  it('starts from the recorded CIDRs when DescribeVpcs fails on a cold start, and fails without a record', async () => {
+    // Prepare
+    const world = await createWorld();
+    await world.enforceCore({ vpcs: [{ vpcId: VPC }] }).policy();
+    ec2.on(DescribeVpcsCommand).rejects(Object.assign(new Error('injected'), { name: 'InternalError' }));
+    const empty = await createWorld();
+
+    // Act
+    const cold = await world.enforceCore({ vpcs: [{ vpcId: VPC }] }).policy();
+    const none = empty.enforceCore({ vpcs: [{ vpcId: VPC }] }).policy();
+
+    // Assess
+    expect(cold.guardRails.vpcCidrs).toEqual(['10.20.0.0/16']);
+    await expect(none).rejects.toThrow('injected');
+  });
+
   it('replaces a corrupt record with what EC2 reports', async () => {
     // Prepare
     const world = await createWorld();

@@ -239,6 +239,8 @@ interface FaultCase {
   readonly runs: 1 | 2 | 3;
   /** The deployment configuration the case needs, when not the test one. */
   readonly config?: unknown;
+  /** Injected DescribeVpcs failures never met: the recorded CIDRs stand for a while once one is met. */
+  readonly unmet?: number;
   inject(world: World): void;
 }
 
@@ -317,7 +319,9 @@ const FAULTS: readonly FaultCase[] = [
     (code): FaultCase => ({
       call: 'DescribeVpcs',
       fault: code,
-      runs: code === 'RequestLimitExceeded' ? 1 : 3,
+      // The CIDRs recorded before stand while EC2 fails, so nothing waits for it.
+      runs: 1,
+      unmet: code === 'RequestLimitExceeded' ? 0 : 1,
       config: { ...TEST_CONFIG, vpcs: [{ vpcId: VPC_ID, networkAcls: [ACL_ID] }] },
       inject: (world) => {
         // The CIDRs read when the decisions were seeded are trusted for a while: read them again.
@@ -346,7 +350,7 @@ describe('enforce under throttling and server errors on every call it makes', ()
 
   it.each(FAULTS)(
     '$call failing twice with $fault: targets converge in $runs run(s), each entry written once',
-    async ({ inject, runs, config }) => {
+    async ({ inject, runs, config, unmet = 0 }) => {
       // Prepare
       const world = await createWorld({ config });
       inject(world);
@@ -367,7 +371,7 @@ describe('enforce under throttling and server errors on every call it makes', ()
       expect(convergedAt).toBe(runs);
       expect(states.slice(runs - 1)).toEqual(states.slice(runs - 1).map(() => CONVERGED));
       expect(world.writes()).toEqual(baseline);
-      expect(world.describeVpcsFailures).toEqual([]);
+      expect(world.describeVpcsFailures).toHaveLength(unmet);
       if (runs > 1) {
         // The failure is visible: the run fails (the store) or reports the target as failed.
         const failedTargets = output
