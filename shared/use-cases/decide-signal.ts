@@ -25,11 +25,12 @@ export interface DecisionReport {
  * How a writer that lost a conditional write retries: it waits, re-reads and decides again (on one indicator
  * the loser then becomes `extended` or a duplicate; on the breaker it simply counts again). Every new
  * automated block writes the one breaker item, so a burst, which is what the breaker is for, makes it hot:
- * waiting with full jitter spreads the writers out, where retrying at once makes them collide again. 10
- * attempts wait at most 4.6 s in all.
+ * waiting with full jitter spreads the writers out, where retrying at once makes them collide again. 200
+ * writers racing on the breaker (test/reliability/concurrency-decide.test.ts) needed up to 20 attempts against
+ * dynalite's latency; 30 leave room and wait at most 25.6 s in all (decide's timeout is 60 s).
  */
 export const CONFLICT_RETRY: RetryOptions = {
-  attempts: 10,
+  attempts: 30,
   baseDelayMs: 25,
   maxDelayMs: 1000,
   isRetryable: (error) => error instanceof ConcurrentUpdateError,
