@@ -132,120 +132,124 @@ function alertedOutcomes(subjects: readonly string[]): { blocked: number; wouldB
 }
 
 describe(`a burst of ${SIGNALS} signals through decide`, () => {
-  it('trips the breaker at its limit, enforces what passed, shadows and digests the rest, within the targets’ API rates', async () => {
-    // Prepare
-    const tableName = await dynalite.createTable();
-    const environment = parseEnvironment(lambdaEnvironment(tableName, CONFIG));
-    const snsClient = new SNSClient({ region: 'us-east-1', credentials });
-    const sns = fakeSns(mockClient(snsClient));
-    const clock = new ManualClock(START);
-    const coreOfContainer = () =>
-      createAwsCore(environment, {
-        dynamodb: new DynamoDBClient({ endpoint: dynalite.endpoint, region: 'us-east-1', credentials }),
-        sns: snsClient,
-        clock,
+  it(
+    'trips the breaker at its limit, enforces what passed, shadows and digests the rest, within the targets’ API rates',
+    async () => {
+      // Prepare
+      const tableName = await dynalite.createTable();
+      const environment = parseEnvironment(lambdaEnvironment(tableName, CONFIG));
+      const snsClient = new SNSClient({ region: 'us-east-1', credentials });
+      const sns = fakeSns(mockClient(snsClient));
+      const clock = new ManualClock(START);
+      const coreOfContainer = () =>
+        createAwsCore(environment, {
+          dynamodb: new DynamoDBClient({ endpoint: dynalite.endpoint, region: 'us-east-1', credentials }),
+          sns: snsClient,
+          clock,
+        });
+      const containers = Array.from({ length: CONCURRENCY }, () => {
+        const handler = createDecideHandler(coreOfContainer());
+        return (batch: SQSRecord[]) =>
+          handler({ Records: batch }, lambdaContext('decide')) as Promise<SQSBatchResponse>;
       });
-    const containers = Array.from({ length: CONCURRENCY }, () => {
-      const handler = createDecideHandler(coreOfContainer());
-      return (batch: SQSRecord[]) =>
-        handler({ Records: batch }, lambdaContext('decide')) as Promise<SQSBatchResponse>;
-    });
-    const core = coreOfContainer();
-    const records = Array.from({ length: SIGNALS }, (_, i) => threatSignal(i));
-    const output = captureOutput();
+      const core = coreOfContainer();
+      const records = Array.from({ length: SIGNALS }, (_, i) => threatSignal(i));
+      const output = captureOutput();
 
-    // Act: the burst
-    const started = performance.now();
-    const { batches, redelivered } = await drain(records, containers).finally(() => output.restore());
-    const drainMs = performance.now() - started;
+      // Act: the burst
+      const started = performance.now();
+      const { batches, redelivered } = await drain(records, containers).finally(() => output.restore());
+      const drainMs = performance.now() - started;
 
-    // Assess: the breaker and the decisions
-    const store = core.store;
-    const breaker = await store.getBreaker();
-    expect(breaker.open).toBe(true);
-    expect(breaker.recentBlocks.reduce((sum, bucket) => sum + bucket.count, 0)).toBe(BREAKER_LIMIT);
-    const active = await store.listActiveBlocks();
-    expect(active).toHaveLength(BREAKER_LIMIT);
-    expect(redelivered).toBe(0);
-    const subjects = sns.published.map((message) => message.subject ?? '');
-    const breakerAlerts = subjects.filter((subject) => subject.includes('BREAKER OPEN'));
-    expect(breakerAlerts).toHaveLength(1);
-    expect(sns.published.length).toBeLessThanOrEqual(batches + 1);
-    expect(subjects.filter((subject) => subject.includes('DIGEST')).length).toBeGreaterThan(0);
-    expect(alertedOutcomes(subjects)).toEqual({
-      blocked: BREAKER_LIMIT,
-      wouldBlock: SIGNALS - BREAKER_LIMIT,
-    });
-    expect(await store.listAudit(`c2-${SIGNALS - 1}.flood-example.org`)).toEqual([
-      expect.objectContaining({ event: 'alerted', reason: expect.stringContaining('WOULD BLOCK') }),
-    ]);
+      // Assess: the breaker and the decisions
+      const store = core.store;
+      const breaker = await store.getBreaker();
+      expect(breaker.open).toBe(true);
+      expect(breaker.recentBlocks.reduce((sum, bucket) => sum + bucket.count, 0)).toBe(BREAKER_LIMIT);
+      const active = await store.listActiveBlocks();
+      expect(active).toHaveLength(BREAKER_LIMIT);
+      expect(redelivered).toBe(0);
+      const subjects = sns.published.map((message) => message.subject ?? '');
+      const breakerAlerts = subjects.filter((subject) => subject.includes('BREAKER OPEN'));
+      expect(breakerAlerts).toHaveLength(1);
+      expect(sns.published.length).toBeLessThanOrEqual(batches + 1);
+      expect(subjects.filter((subject) => subject.includes('DIGEST')).length).toBeGreaterThan(0);
+      expect(alertedOutcomes(subjects)).toEqual({
+        blocked: BREAKER_LIMIT,
+        wouldBlock: SIGNALS - BREAKER_LIMIT,
+      });
+      expect(await store.listAudit(`c2-${SIGNALS - 1}.flood-example.org`)).toEqual([
+        expect.objectContaining({ event: 'alerted', reason: expect.stringContaining('WOULD BLOCK') }),
+      ]);
 
-    // Act: the reconcile that follows, on fakes of the targets, with the adapters' real request spacing
-    const resolverClient = new Route53ResolverClient({ region: 'us-east-1', credentials });
-    const ec2Client = new EC2Client({ region: 'us-east-1', credentials });
-    const firewallClient = new NetworkFirewallClient({ region: 'us-east-1', credentials });
-    const resolverMock = mockClient(resolverClient);
-    const ec2Mock = mockClient(ec2Client);
-    const firewallMock = mockClient(firewallClient);
-    const resolver = fakeRoute53Resolver(resolverMock, { pollsWhileUpdating: 2 });
-    const ec2 = fakeEc2NetworkAcls(ec2Mock, [
-      {
-        aclId: ACL_ID,
-        vpcId: VPC_ID,
-        egress: [{ ruleNumber: 100, cidr: '0.0.0.0/0', action: 'allow', protocol: '-1' }],
-      },
-    ]);
-    const firewall = fakeNetworkFirewall(firewallMock, { capacity: 1000 });
-    // The mock replaces the client's middleware stack, so each request is timed where the fake answers it.
-    const resolverCalls: number[] = [];
-    const timed =
-      <I, O>(answer: (input: I) => O) =>
-      (input: I): O => {
-        resolverCalls.push(performance.now());
-        return answer(input);
+      // Act: the reconcile that follows, on fakes of the targets, with the adapters' real request spacing
+      const resolverClient = new Route53ResolverClient({ region: 'us-east-1', credentials });
+      const ec2Client = new EC2Client({ region: 'us-east-1', credentials });
+      const firewallClient = new NetworkFirewallClient({ region: 'us-east-1', credentials });
+      const resolverMock = mockClient(resolverClient);
+      const ec2Mock = mockClient(ec2Client);
+      const firewallMock = mockClient(firewallClient);
+      const resolver = fakeRoute53Resolver(resolverMock, { pollsWhileUpdating: 2 });
+      const ec2 = fakeEc2NetworkAcls(ec2Mock, [
+        {
+          aclId: ACL_ID,
+          vpcId: VPC_ID,
+          egress: [{ ruleNumber: 100, cidr: '0.0.0.0/0', action: 'allow', protocol: '-1' }],
+        },
+      ]);
+      const firewall = fakeNetworkFirewall(firewallMock, { capacity: 1000 });
+      // The mock replaces the client's middleware stack, so each request is timed where the fake answers it.
+      const resolverCalls: number[] = [];
+      const timed =
+        <I, O>(answer: (input: I) => O) =>
+        (input: I): O => {
+          resolverCalls.push(performance.now());
+          return answer(input);
+        };
+      resolverMock.on(ListFirewallDomainsCommand).callsFake(timed((input) => resolver.list(input)));
+      resolverMock.on(GetFirewallDomainListCommand).callsFake(timed((input) => resolver.get(input)));
+      resolverMock.on(UpdateFirewallDomainsCommand).callsFake(timed((input) => resolver.update(input)));
+      const deps = {
+        ...(await core.dependencies()),
+        dnsFirewall: new Route53ResolverDomainList({ client: resolverClient, domainListId: DOMAIN_LIST_ID }),
+        networkAcls: new Ec2NetworkAcls({ client: ec2Client, aclIds: [ACL_ID] }),
+        networkFirewall: new AwsNetworkFirewallRuleGroup({
+          client: firewallClient,
+          ruleGroupArn: RULE_GROUP_ARN,
+        }),
       };
-    resolverMock.on(ListFirewallDomainsCommand).callsFake(timed((input) => resolver.list(input)));
-    resolverMock.on(GetFirewallDomainListCommand).callsFake(timed((input) => resolver.get(input)));
-    resolverMock.on(UpdateFirewallDomainsCommand).callsFake(timed((input) => resolver.update(input)));
-    const deps = {
-      ...(await core.dependencies()),
-      dnsFirewall: new Route53ResolverDomainList({ client: resolverClient, domainListId: DOMAIN_LIST_ID }),
-      networkAcls: new Ec2NetworkAcls({ client: ec2Client, aclIds: [ACL_ID] }),
-      networkFirewall: new AwsNetworkFirewallRuleGroup({
-        client: firewallClient,
-        ruleGroupArn: RULE_GROUP_ARN,
-      }),
-    };
-    const report = await reconcile(deps);
+      const report = await reconcile(deps);
 
-    // Assess: what passed before the breaker is enforced
-    const blockedDomains = active.map((block) => block.key).filter((key) => !/^\d/.test(key));
-    const blockedAddresses = active.map((block) => block.key).filter((key) => /^\d/.test(key));
-    // Each blocked domain is listed with its `*.` wildcard, which covers its subdomains.
-    const listed = new Set([...resolver.domains].map((domain) => domain.replace(/^\*\./, '').slice(0, -1)));
-    expect([...listed].sort()).toEqual(blockedDomains.sort());
-    const onFirewall = blockedByRules(firewall.rules);
-    const onAcl = ec2
-      .egress(ACL_ID)
-      .filter((entry) => entry.RuleAction === 'deny' && (entry.RuleNumber ?? 0) < 32767)
-      .map((entry) => entry.CidrBlock);
-    const enforced = new Set([...onFirewall.ips, ...onAcl].map((cidr) => cidr?.replace(/\/32$/, '')));
-    expect(blockedAddresses.filter((key) => !enforced.has(key.replace(/\/32$/, '')))).toEqual([]);
-    expect(report.targets.every((target) => target.error === undefined)).toBe(true);
-    // ... within the documented rates: Resolver ≈ 5 requests/s, spaced by the adapter
-    const gaps = resolverCalls.slice(1).map((at, i) => at - (resolverCalls[i] ?? 0));
-    expect(resolverCalls.length).toBeGreaterThan(2);
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(195);
-    const ec2Calls = ec2Mock.calls().length;
-    const firewallCalls = firewallMock.calls().length;
-    console.info(
-      `burst of ${SIGNALS}: ${batches} batches drained in ${Math.round(drainMs)} ms ` +
-        `(${Math.round((SIGNALS / drainMs) * 1000)} signals/s), ${sns.published.length} SNS messages; ` +
-        `reconcile: Resolver ${resolverCalls.length} requests (min gap ${Math.round(Math.min(...gaps))} ms), ` +
-        `EC2 ${ec2Calls}, Network Firewall ${firewallCalls}`,
-    );
-    // ... and one write per change on the others: the rule group replaced once, one ACL entry per deny.
-    expect(firewallMock.commandCalls(UpdateRuleGroupCommand)).toHaveLength(1);
-    expect(ec2Mock.commandCalls(CreateNetworkAclEntryCommand)).toHaveLength(onAcl.length);
-  });
+      // Assess: what passed before the breaker is enforced
+      const blockedDomains = active.map((block) => block.key).filter((key) => !/^\d/.test(key));
+      const blockedAddresses = active.map((block) => block.key).filter((key) => /^\d/.test(key));
+      // Each blocked domain is listed with its `*.` wildcard, which covers its subdomains.
+      const listed = new Set([...resolver.domains].map((domain) => domain.replace(/^\*\./, '').slice(0, -1)));
+      expect([...listed].sort()).toEqual(blockedDomains.sort());
+      const onFirewall = blockedByRules(firewall.rules);
+      const onAcl = ec2
+        .egress(ACL_ID)
+        .filter((entry) => entry.RuleAction === 'deny' && (entry.RuleNumber ?? 0) < 32767)
+        .map((entry) => entry.CidrBlock);
+      const enforced = new Set([...onFirewall.ips, ...onAcl].map((cidr) => cidr?.replace(/\/32$/, '')));
+      expect(blockedAddresses.filter((key) => !enforced.has(key.replace(/\/32$/, '')))).toEqual([]);
+      expect(report.targets.every((target) => target.error === undefined)).toBe(true);
+      // ... within the documented rates: Resolver ≈ 5 requests/s, spaced by the adapter
+      const gaps = resolverCalls.slice(1).map((at, i) => at - (resolverCalls[i] ?? 0));
+      expect(resolverCalls.length).toBeGreaterThan(2);
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(195);
+      const ec2Calls = ec2Mock.calls().length;
+      const firewallCalls = firewallMock.calls().length;
+      console.info(
+        `burst of ${SIGNALS}: ${batches} batches drained in ${Math.round(drainMs)} ms ` +
+          `(${Math.round((SIGNALS / drainMs) * 1000)} signals/s), ${sns.published.length} SNS messages; ` +
+          `reconcile: Resolver ${resolverCalls.length} requests (min gap ${Math.round(Math.min(...gaps))} ms), ` +
+          `EC2 ${ec2Calls}, Network Firewall ${firewallCalls}`,
+      );
+      // ... and one write per change on the others: the rule group replaced once, one ACL entry per deny.
+      expect(firewallMock.commandCalls(UpdateRuleGroupCommand)).toHaveLength(1);
+      expect(ec2Mock.commandCalls(CreateNetworkAclEntryCommand)).toHaveLength(onAcl.length);
+    },
+    sized(60_000, 900_000),
+  );
 });
