@@ -133,12 +133,12 @@ describe(`a day of flow logs (${FILES} files of ${RECORDS_PER_FILE} records)`, (
       expect(records).toBe(FILES * RECORDS_PER_FILE + 24 + 30 + 120 + 3 * FILES);
       // ... and memory flat once the longest window is full: after the last file within 10 % (heap left after a
       // full collection) and 25 % (peak RSS) of what they were one file after the first hour
-      const after = (values: readonly number[]) => ({
+      const settled = (values: readonly number[]) => ({
         hour: values[WINDOW_FILES] ?? 0,
         last: values.at(-1) ?? 0,
       });
-      const heap = after(retained);
-      const rss = after(peaks.rss);
+      const heap = settled(retained);
+      const rss = settled(peaks.rss);
       const mb = (bytes: number) => Math.round(bytes / MB);
       console.info(
         `${records} flow records in ${FILES} files: ${Math.round(records / seconds)} records/s; ` +
