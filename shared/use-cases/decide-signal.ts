@@ -25,14 +25,16 @@ export interface DecisionReport {
  * How a writer that lost a conditional write retries: it waits, re-reads and decides again (on one indicator
  * the loser then becomes `extended` or a duplicate; on the breaker it simply counts again). Every new
  * automated block writes the one breaker item, so a burst, which is what the breaker is for, makes it hot:
- * waiting with full jitter spreads the writers out, where retrying at once makes them collide again. 200
- * writers racing on the breaker (test/reliability/concurrency-decide.test.ts) needed up to 20 attempts against
- * dynalite's latency; 30 leave room and wait at most 25.6 s in all (decide's timeout is 60 s).
+ * waiting with full jitter spreads the writers out, where retrying at once makes them collide again. The
+ * ceiling grows to 4 s so that it can exceed what the writers need in all (200 writers of ~15 ms each on
+ * DynamoDB); 200 writers racing on the breaker against dynalite on a busy machine
+ * (test/reliability/concurrency-decide.test.ts) needed up to 15 attempts. 20 attempts wait at most 54 s in
+ * all, about half that on average; only hundreds of concurrent writers get near it.
  */
 export const CONFLICT_RETRY: RetryOptions = {
-  attempts: 30,
+  attempts: 20,
   baseDelayMs: 25,
-  maxDelayMs: 1000,
+  maxDelayMs: 4000,
   isRetryable: (error) => error instanceof ConcurrentUpdateError,
 };
 
