@@ -1,7 +1,7 @@
 /** Use case: decide one signal and record the result (store, audit trail, alert). */
 import { breakerAlert, breakerClosedAlert, decisionAlert, pauseAlert, resumeAlert } from '#domain/alert';
 import { coveringKeys, type DecideContext, type DecideResult, decide } from '#domain/decide';
-import type { Decision, Outcome, SkipReason } from '#domain/decision';
+import type { BreakerState, Decision, Outcome, SkipReason } from '#domain/decision';
 import { ConcurrentUpdateError } from '#domain/errors';
 import type { Signal, SignalSource } from '#domain/signal';
 import type { TargetName } from '#domain/target';
@@ -25,13 +25,16 @@ export interface DecisionReport {
  * How a writer that lost a conditional write retries: it waits, re-reads and decides again (on one indicator
  * the loser then becomes `extended` or a duplicate; on the breaker it simply counts again). Every new
  * automated block writes the one breaker item, so a burst, which is what the breaker is for, makes it hot:
- * waiting with full jitter spreads the writers out, where retrying at once makes them collide again. 10
- * attempts wait at most 4.6 s in all.
+ * waiting with full jitter spreads the writers out, where retrying at once makes them collide again. The
+ * ceiling grows to 4 s so that it can exceed what the writers need in all (200 writers of ~15 ms each on
+ * DynamoDB); 200 writers racing on the breaker against dynalite on a busy machine
+ * (test/reliability/concurrency-decide.test.ts) needed up to 15 attempts. 20 attempts wait at most 54 s in
+ * all, about half that on average; only hundreds of concurrent writers get near it.
  */
 export const CONFLICT_RETRY: RetryOptions = {
-  attempts: 10,
+  attempts: 20,
   baseDelayMs: 25,
-  maxDelayMs: 1000,
+  maxDelayMs: 4000,
   isRetryable: (error) => error instanceof ConcurrentUpdateError,
 };
 
@@ -50,11 +53,20 @@ export async function decideSignal(
   retry: ConflictRetryOverrides = {},
 ): Promise<DecisionReport> {
   const { store } = deps;
+  // The breaker is written before the record, so that it admits no more blocks than it allows. A writer that
+  // counted its block and then lost the record to another writer of the same indicator started no block: it
+  // owes the breaker that count back, and takes it out when it writes the breaker again.
+  let owed: string | undefined;
   const { result, current, breaker } = await withRetry(
     async () => {
-      const decided = await decideOnce(signal, deps);
-      const { result, current, breaker } = decided;
-      if (result.breaker) await store.putBreaker(result.breaker, breaker.version);
+      const decided = await decideOnce(signal, deps, owed);
+      const { result, current, breaker, stored } = decided;
+      const write =
+        result.breaker ?? (breaker === stored ? undefined : { ...breaker, version: stored.version + 1 });
+      if (write) {
+        await store.putBreaker(write, stored.version);
+        owed = result.breaker ? countedMinute(breaker, result.breaker) : undefined;
+      }
       if (result.decision) await store.put(result.decision, current?.version);
       return decided;
     },
@@ -94,23 +106,55 @@ function worthAlerting(result: DecideResult, current: Decision | undefined): boo
   return result.outcome === 'extended' && current !== undefined && current.expiresAt !== result.expiresAt;
 }
 
-/** One read and one decision; for an unblock of an indicator that is not blocked, a second with its covers. */
+/** One decision: what it decided, on which record, against which breaker (as stored, and as decided on). */
+interface Decided {
+  readonly result: DecideResult;
+  readonly current: Decision | undefined;
+  /** The breaker decided on: the stored one less the block this call owes back. */
+  readonly breaker: BreakerState;
+  readonly stored: BreakerState;
+}
+
+/**
+ * One read and one decision; for an unblock of an indicator that is not blocked, a second with its covers.
+ * `owed` is the minute of a block this call counted on the breaker without starting it.
+ */
 async function decideOnce(
   signal: Signal,
   { store, policy, clock }: Dependencies,
-): Promise<{ result: DecideResult; current: Decision | undefined; breaker: DecideContext['breaker'] }> {
-  const [current, breaker, pause] = await Promise.all([
+  owed: string | undefined,
+): Promise<Decided> {
+  const [current, stored, pause] = await Promise.all([
     store.get(signal.indicator.value),
     store.getBreaker(),
     store.getPause(),
   ]);
+  const breaker = owed === undefined ? stored : uncounted(stored, owed);
   const context: DecideContext = { policy, now: clock.now(), breaker, pause };
   const result = decide(signal, current, context);
-  if (signal.intent !== 'unblock' || result.skipReason !== 'not-blocked') return { result, current, breaker };
+  const decided = { result, current, breaker, stored };
+  if (signal.intent !== 'unblock' || result.skipReason !== 'not-blocked') return decided;
   const found = await Promise.all(coveringKeys(signal.indicator, policy).map((key) => store.get(key)));
   const covering = found.filter((decision): decision is Decision => decision !== undefined);
-  if (covering.length === 0) return { result, current, breaker };
-  return { result: decide(signal, current, { ...context, covering }), current, breaker };
+  if (covering.length === 0) return decided;
+  return { ...decided, result: decide(signal, current, { ...context, covering }) };
+}
+
+/** The minute whose count `after` raised over `before`; undefined when it counted no block (or tripped). */
+function countedMinute(before: BreakerState, after: BreakerState): string | undefined {
+  const last = after.recentBlocks.at(-1);
+  if (after.open || last === undefined) return undefined;
+  const previous = before.recentBlocks.find((bucket) => bucket.minute === last.minute)?.count ?? 0;
+  return last.count > previous ? last.minute : undefined;
+}
+
+/** `breaker` less one block in `minute`; the same object when that minute has aged out or was reset. */
+function uncounted(breaker: BreakerState, minute: string): BreakerState {
+  if (!breaker.recentBlocks.some((bucket) => bucket.minute === minute)) return breaker;
+  const recentBlocks = breaker.recentBlocks
+    .map((bucket) => (bucket.minute === minute ? { ...bucket, count: bucket.count - 1 } : bucket))
+    .filter((bucket) => bucket.count > 0);
+  return { ...breaker, recentBlocks };
 }
 
 /** What a Reset Breaker request did, for a report line. */
