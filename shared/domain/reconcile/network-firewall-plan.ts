@@ -87,6 +87,7 @@ const NAME = /^(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*$/;
 /** More rules than a group can ever hold, so the longest ordinal is an upper bound for every rule. */
 const LONGEST_ORDINAL = 99_999;
 const encoder = new TextEncoder();
+const LINE_TERMINATORS = '\n\r\u2028\u2029';
 
 /**
  * Renders our Suricata rules for `desired` into an empty group (see the module comment for their shape).
@@ -162,6 +163,18 @@ export function parseOwnRules(rules: string): ParsedRules {
  * shown as it is. Used to show what a rule group enforces.
  */
 export function blockedByRules(rules: string): { ips: string[]; domains: string[] } {
+  const { ips, domains } = blockedSetsByRules(rules);
+  return { ips: sortNetworkText([...ips]), domains: [...domains].sort(compareText) };
+}
+
+/** What our rules block, as {@link blockedByRules} reads it, in sets and unsorted: for comparing two groups. */
+export interface BlockedSets {
+  readonly ips: ReadonlySet<string>;
+  readonly domains: ReadonlySet<string>;
+}
+
+/** {@link blockedByRules} without the sorting, for callers that only test membership. */
+export function blockedSetsByRules(rules: string): BlockedSets {
   const ips = new Set<string>();
   const domains = new Set<string>();
   for (const line of parseOwnRules(rules).own) {
@@ -175,16 +188,59 @@ export function blockedByRules(rules: string): { ips: string[]; domains: string[
     const pattern = /pcre:"\/(\(\?:\^\|\\\.\)|\\\.)\(\?:([^)"]*)\)\\\.\?\$\/i?";/.exec(line);
     if (pattern) {
       const wildcard = pattern[1] === '\\.' ? '*.' : '';
-      for (const name of (pattern[2] ?? '').split('|')) domains.add(wildcard + name.replace(/\\(.)/g, '$1'));
+      for (const name of (pattern[2] ?? '').split('|')) domains.add(wildcard + unescapePattern(name));
       continue;
     }
     const content = /content:"\.?([^"]+)"/.exec(line)?.[1];
     if (content !== undefined) domains.add(line.includes('dotprefix;') ? content : `*.${content}`);
   }
-  return {
-    ips: [...ips].sort(compareNetworkText),
-    domains: [...domains].sort(compareText),
-  };
+  return { ips, domains };
+}
+
+/**
+ * What `after` blocks that `before` did not (`added`) and the reverse (`removed`), each listed as
+ * {@link blockedByRules} would order them (addresses by range, then names), read from the two groups'
+ * {@link BlockedSets}. Only the differences are sorted, not every value of both groups.
+ */
+export function changedBlocks(
+  before: BlockedSets,
+  after: BlockedSets,
+): { added: string[]; removed: string[] } {
+  return { added: missingFrom(after, before), removed: missingFrom(before, after) };
+}
+
+/**
+ * The values of `from` that `other` lacks, addresses first (by range), then names (as text). The addresses
+ * are few and sorted whole before filtering, as their order is not total when one does not parse; names are
+ * many and sorted after filtering, as text order is total.
+ */
+function missingFrom(from: BlockedSets, other: BlockedSets): string[] {
+  const lacks = (value: string) => !other.ips.has(value) && !other.domains.has(value);
+  const ips = sortNetworkText([...from.ips]).filter(lacks);
+  const domains: string[] = [];
+  // A value read both as an address and as a name is listed once, with the addresses.
+  for (const domain of from.domains) if (lacks(domain) && !from.ips.has(domain)) domains.push(domain);
+  return [...ips, ...domains.sort(compareText)];
+}
+
+/**
+ * A name as the pattern holds it with each escape (`\.`) replaced by the character escaped. A scan rather
+ * than a regular expression replace: this runs for every name of every rule each time a group is read.
+ */
+function unescapePattern(text: string): string {
+  let escape = text.indexOf('\\');
+  if (escape < 0) return text;
+  let result = '';
+  let from = 0;
+  while (escape >= 0 && escape + 1 < text.length) {
+    // As `.` in a regular expression, a line terminator is not escaped: the backslash stays.
+    const next = text.charAt(escape + 1);
+    const kept = LINE_TERMINATORS.includes(next) ? 0 : 1;
+    result += text.slice(from, escape + 1 - kept) + next;
+    from = escape + 2;
+    escape = text.indexOf('\\', from);
+  }
+  return result + text.slice(from);
 }
 
 /** `open` is true when the last line continues onto the next one, which would swallow a rule put after it. */
@@ -435,10 +491,20 @@ function compareSortKeys(a: CidrRange | string, b: CidrRange | string): number {
   return typeof b === 'string' ? -1 : compareRanges(a, b);
 }
 
-function compareNetworkText(a: string, b: string): number {
+/**
+ * Sorts addresses by range, as text when either of two does not parse (the same order as comparing each pair
+ * after parsing it), each parsed once rather than at every comparison.
+ */
+function sortNetworkText(values: readonly string[]): string[] {
+  const keyed = values.map((text) => ({ text, range: rangeOrUndefined(text) }));
+  keyed.sort((a, b) => (a.range && b.range ? compareRanges(a.range, b.range) : compareText(a.text, b.text)));
+  return keyed.map((item) => item.text);
+}
+
+function rangeOrUndefined(text: string): CidrRange | undefined {
   try {
-    return compareRanges(toRange(a), toRange(b));
+    return toRange(text);
   } catch {
-    return compareText(a, b);
+    return undefined;
   }
 }

@@ -1,7 +1,13 @@
 /** Converges Egress Warden's rules in the Network Firewall rule group to the active blocks. */
 import type { BlockEntry } from '#domain/block';
 import { ConcurrentUpdateError } from '#domain/errors';
-import { blockedByRules, planNetworkFirewall } from '#domain/reconcile/network-firewall-plan';
+import {
+  type BlockedSets,
+  blockedByRules,
+  blockedSetsByRules,
+  changedBlocks,
+  planNetworkFirewall,
+} from '#domain/reconcile/network-firewall-plan';
 import { NETWORK_FIREWALL_LIMITS, type RuleGroupSnapshot } from '#domain/target';
 import type { UsageMeter } from '#ports/decision-store';
 import type { NetworkFirewallRuleGroup } from '#ports/network-firewall';
@@ -67,13 +73,17 @@ function usageOf(snapshot: RuleGroupSnapshot, ruleCount: number, rules: string):
   ];
 }
 
+/**
+ * The rules this process last wrote and what they block. A warm function's next run reads that same group
+ * back (unless someone else wrote it since, which the text comparison tells), so only the new rules are read.
+ */
+let lastWritten: { readonly rules: string; readonly blocked: BlockedSets } | undefined;
+
 /** The IPs and domains our rules block after the update and not before (`added`), and the reverse. */
 function changed(before: string, after: string): { added?: string[]; removed?: string[] } {
-  const was = blockedByRules(before);
-  const now = blockedByRules(after);
-  const wasSet = new Set([...was.ips, ...was.domains]);
-  const nowSet = new Set([...now.ips, ...now.domains]);
-  const added = [...nowSet].filter((value) => !wasSet.has(value));
-  const removed = [...wasSet].filter((value) => !nowSet.has(value));
+  const was = lastWritten?.rules === before ? lastWritten.blocked : blockedSetsByRules(before);
+  const now = blockedSetsByRules(after);
+  lastWritten = { rules: after, blocked: now };
+  const { added, removed } = changedBlocks(was, now);
   return { ...(added.length > 0 && { added }), ...(removed.length > 0 && { removed }) };
 }
