@@ -228,17 +228,17 @@ function missingFrom(from: BlockedSets, other: BlockedSets): string[] {
  * than a regular expression replace: this runs for every name of every rule each time a group is read.
  */
 function unescapePattern(text: string): string {
-  let escape = text.indexOf('\\');
-  if (escape < 0) return text;
+  let backslash = text.indexOf('\\');
+  if (backslash < 0) return text;
   let result = '';
   let from = 0;
-  while (escape >= 0 && escape + 1 < text.length) {
+  while (backslash >= 0 && backslash + 1 < text.length) {
     // As `.` in a regular expression, a line terminator is not escaped: the backslash stays.
-    const next = text.charAt(escape + 1);
+    const next = text.charAt(backslash + 1);
     const kept = LINE_TERMINATORS.includes(next) ? 0 : 1;
-    result += text.slice(from, escape + 1 - kept) + next;
-    from = escape + 2;
-    escape = text.indexOf('\\', from);
+    result += text.slice(from, backslash + 1 - kept) + next;
+    from = backslash + 2;
+    backslash = text.indexOf('\\', from);
   }
   return result + text.slice(from);
 }
