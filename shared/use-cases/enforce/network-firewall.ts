@@ -5,6 +5,7 @@ import {
   type BlockedSets,
   blockedByRules,
   blockedSetsByRules,
+  blockedSetsOfPlan,
   changedBlocks,
   planNetworkFirewall,
 } from '#domain/reconcile/network-firewall-plan';
@@ -27,6 +28,8 @@ export async function enforceNetworkFirewall(
   for (let attempt = 1; ; attempt++) {
     const snapshot = await port.describe();
     let plan = planNetworkFirewall(desired, snapshot, {});
+    // The blocks and the plan whose rules are written: what the group blocks after the update.
+    let written = { desired, plan };
     let held = 0;
     if (hold && plan.rules !== null) {
       const enforced = blockedByRules(snapshot.rules);
@@ -34,6 +37,7 @@ export async function enforceNetworkFirewall(
       const kept = desired.filter((block) => present.has(block.indicator.value));
       const narrowed = planNetworkFirewall(kept, snapshot, {});
       if (narrowed.rules !== plan.rules) held = 1;
+      written = { desired: kept, plan: narrowed };
       plan = { ...narrowed, overflow: plan.overflow };
     }
     const overflow = plan.overflow.map((entry) => entry.indicator.value);
@@ -48,7 +52,7 @@ export async function enforceNetworkFirewall(
         held,
         overflow,
         usage,
-        ...changed(snapshot.rules, plan.rules),
+        ...changed(snapshot.rules, plan.rules, blockedSetsOfPlan(written.desired, written.plan)),
       };
     } catch (error) {
       // Someone else wrote the group since we read it: never overwrite blindly, re-read and re-plan.
@@ -79,10 +83,12 @@ function usageOf(snapshot: RuleGroupSnapshot, ruleCount: number, rules: string):
  */
 let lastWritten: { readonly rules: string; readonly blocked: BlockedSets } | undefined;
 
-/** The IPs and domains our rules block after the update and not before (`added`), and the reverse. */
-function changed(before: string, after: string): { added?: string[]; removed?: string[] } {
+/**
+ * The IPs and domains our rules block after the update (`after`, which blocks `now`) and not before
+ * (`added`), and the reverse.
+ */
+function changed(before: string, after: string, now: BlockedSets): { added?: string[]; removed?: string[] } {
   const was = lastWritten?.rules === before ? lastWritten.blocked : blockedSetsByRules(before);
-  const now = blockedSetsByRules(after);
   lastWritten = { rules: after, blocked: now };
   const { added, removed } = changedBlocks(was, now);
   return { ...(added.length > 0 && { added }), ...(removed.length > 0 && { removed }) };

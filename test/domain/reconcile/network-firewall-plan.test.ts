@@ -5,6 +5,7 @@ import { InvalidInputError } from '#domain/errors';
 import {
   blockedByRules,
   blockedSetsByRules,
+  blockedSetsOfPlan,
   changedBlocks,
   EGRESS_WARDEN_SID_RANGE,
   parseOwnRules,
@@ -703,6 +704,25 @@ describe('planNetworkFirewall properties', () => {
           expect(list.includes(entry.indicator.value)).not.toBe(plan.overflow.includes(entry));
         }
       }),
+    );
+  });
+
+  it('blocks, in the rules it writes, what blockedSetsOfPlan works out from its input', () => {
+    fc.assert(
+      fc.property(
+        anyBlocks,
+        foreignText,
+        capacity,
+        fc.constantFrom<'drop' | 'alert'>('drop', 'alert'),
+        (desired, foreign, size, action) => {
+          // Act
+          const plan = planNetworkFirewall(desired, snapshot(foreign, size), { action });
+
+          // Assess
+          fc.pre(plan.rules !== null);
+          expect(blockedSetsOfPlan(desired, plan, { action })).toEqual(blockedSetsByRules(plan.rules ?? ''));
+        },
+      ),
     );
   });
 

@@ -52,4 +52,19 @@ describe('enforceNetworkFirewall', () => {
     expect(again).toMatchObject({ changes: 1, added: ['bad.example.net', 'evil.example.com'] });
     expect(again).not.toHaveProperty('removed');
   });
+
+  it('held, reports the removals it wrote and none of the blocks it held back', async () => {
+    // Prepare
+    const group = new InMemoryNetworkFirewall({ capacity: 100 });
+    await enforceNetworkFirewall(group, blocks('evil.example.com', 'bad.example.net'), { hold: false });
+
+    // Act
+    const held = await enforceNetworkFirewall(group, blocks('evil.example.com', '198.51.100.7'), {
+      hold: true,
+    });
+
+    // Assess
+    expect(held).toMatchObject({ changes: 1, held: 1, removed: ['bad.example.net'] });
+    expect(held).not.toHaveProperty('added');
+  });
 });
