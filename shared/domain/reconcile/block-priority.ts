@@ -3,6 +3,7 @@
  * first, then the newer block, then the indicator itself so that the result never depends on input order.
  */
 import type { BlockEntry } from '../block';
+import { rememberingSorter } from './remembering-sort';
 
 /**
  * Sorts blocks best first: severity descending, then `since` descending, then IPs and CIDRs before domains
@@ -51,4 +52,13 @@ export function compareNewestFirst(a: string, b: string): number {
   const right = Date.parse(b);
   if (Number.isNaN(left) || Number.isNaN(right) || left === right) return compareText(b, a);
   return right - left;
+}
+
+/**
+ * A sort of blocks best first that gives exactly `[...blocks].sort(compareBlockPriority)`, for a caller that
+ * sorts nearly the same blocks on every call: reconcile plans each target from all the active blocks on every
+ * run, with new entries but the same indicator objects, so each indicator's place last time is the hint.
+ */
+export function prioritySorter(): (blocks: readonly BlockEntry[]) => BlockEntry[] {
+  return rememberingSorter(compareBlockPriority, (block) => block.indicator);
 }

@@ -6,7 +6,7 @@ import type { BlockEntry } from '../block';
 import { InvalidInputError } from '../errors';
 import type { DomainIndicator } from '../indicator';
 import { DNS_FIREWALL_MAX_DOMAINS_PER_CALL } from '../target';
-import { compareBlockPriority, compareText } from './block-priority';
+import { compareText, prioritySorter } from './block-priority';
 
 /** The writes that converge the domain list: UpdateFirewallDomains ADD and REMOVE calls, in order. */
 export interface DnsFirewallPlan {
@@ -61,7 +61,7 @@ export function planDnsFirewall(
   const wanted = new Set<string>();
   const additions: string[][] = [];
   const overflow: BlockEntry[] = [];
-  const blocks = desired.filter((entry) => entry.indicator.kind === 'domain').sort(compareBlockPriority);
+  const blocks = sortByPriority(desired.filter((entry) => entry.indicator.kind === 'domain'));
   for (const block of blocks) {
     if (block.indicator.kind !== 'domain') continue;
     // Plain loops: this runs for every domain block on every reconcile.
@@ -84,6 +84,9 @@ export function planDnsFirewall(
     overflow,
   };
 }
+
+/** Blocks best first: reconcile plans nearly the same blocks on every run, so the last order is a good start. */
+const sortByPriority = prioritySorter();
 
 /**
  * The entries of each indicator already worked out: reconcile hands the same indicator objects to every run.

@@ -32,7 +32,7 @@ import { InvalidInputError } from '../errors';
 import { fnv1a32 } from '../hash';
 import type { Indicator } from '../indicator';
 import { NETWORK_FIREWALL_LIMITS, type RuleGroupSnapshot } from '../target';
-import { compareBlockPriority, compareText } from './block-priority';
+import { compareText, prioritySorter } from './block-priority';
 
 /**
  * The SIDs our rules use: 1,900,000,000 to 1,999,999,999 (inclusive). Below 2^31 so that tools that read a
@@ -350,7 +350,7 @@ function renderWithin(
     return { rules, bytes: rules * fixed + next.units };
   };
   let used = { rules: 0, bytes: 0 };
-  for (const block of [...desired].sort(compareBlockPriority)) {
+  for (const block of sortByPriority(desired)) {
     const placements = placementsOf(block);
     if (placements.every(([kind, item]) => chosen.get(kind)?.has(item.text))) continue;
     let next = used;
@@ -463,6 +463,9 @@ function ruleText(kind: Kind, action: RuleAction, ordinal: number, list: string,
   const anchor = kind.endsWith('-wildcard') ? '\\.' : '(?:^|\\.)';
   return `${action} ${protocol} any any -> any any (${msg} flow:to_server; ${buffer}; pcre:"/${anchor}(?:${list})\\.?$/${flags}"; ${tail}`;
 }
+
+/** Blocks best first: reconcile plans nearly the same blocks on every run, so the last order is a good start. */
+const sortByPriority = prioritySorter();
 
 /**
  * Placements already worked out, by indicator: reconcile hands the same indicator objects to every run, and

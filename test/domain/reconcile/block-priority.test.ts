@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { compareBlockPriority, compareNewestFirst } from '#domain/reconcile/block-priority';
-import { block, domain } from './blocks';
+import { compareBlockPriority, compareNewestFirst, prioritySorter } from '#domain/reconcile/block-priority';
+import { anyBlocks, block, domain } from './blocks';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -58,5 +59,53 @@ describe('compareBlockPriority', () => {
     expect(sorted[0]?.severity).toBe(7);
     expect(sorted.at(-1)?.severity).toBe(5);
     expect(parse).not.toHaveBeenCalled();
+  });
+});
+
+describe('prioritySorter', () => {
+  it('sorts as the plain sort does, call after call, on new entries that share indicators', () => {
+    fc.assert(
+      fc.property(
+        anyBlocks,
+        fc.array(fc.array(fc.nat(), { maxLength: 60 }), { maxLength: 6 }),
+        (pool, rounds) => {
+          // Prepare
+          fc.pre(pool.length > 0);
+          const sort = prioritySorter();
+          // Each call gets new entry objects, as reconcile builds them, some of them duplicates that differ
+          // only where the order does not look (expiresAt), so a tie kept in the wrong order shows.
+          const calls = [pool.map((_, index) => index), ...rounds].map((picks) =>
+            picks.map((pick, index) => ({
+              ...(pool[pick % pool.length] as (typeof pool)[number]),
+              expiresAt: index % 3 === 0 ? null : `2026-12-0${1 + (index % 9)}T00:00:00.000Z`,
+            })),
+          );
+
+          for (const blocks of calls) {
+            // Act
+            const sorted = sort(blocks);
+
+            // Assess
+            const expected = [...blocks].sort(compareBlockPriority);
+            expect(sorted).toHaveLength(expected.length);
+            expect(sorted.every((entry, index) => entry === expected[index])).toBe(true);
+          }
+        },
+      ),
+    );
+  });
+
+  it('leaves its input as it was', () => {
+    // Prepare
+    const sort = prioritySorter();
+    const blocks = [block(domain('a.example.com'), 1), block(domain('b.example.com'), 9)];
+    const before = [...blocks];
+
+    // Act
+    sort(blocks);
+    sort(blocks);
+
+    // Assess
+    expect(blocks).toEqual(before);
   });
 });
