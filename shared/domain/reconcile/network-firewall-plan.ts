@@ -33,6 +33,7 @@ import { fnv1a32 } from '../hash';
 import type { Indicator } from '../indicator';
 import { NETWORK_FIREWALL_LIMITS, type RuleGroupSnapshot } from '../target';
 import { compareText, prioritySorter } from './block-priority';
+import { rememberingSorter } from './remembering-sort';
 
 /**
  * The SIDs our rules use: 1,900,000,000 to 1,999,999,999 (inclusive). Below 2^31 so that tools that read a
@@ -314,18 +315,12 @@ function overheadOf(kind: Kind, action: RuleAction): number {
   return ruleText(kind, action, LONGEST_ORDINAL, '', EGRESS_WARDEN_SID_RANGE.last).length;
 }
 
-/** Running totals of the values chosen for one kind, enough to bound the rules they pack into. */
-interface KindTotals {
-  /** Sum over the values of their text length plus one separator. */
-  units: number;
-  /** The largest such value. */
-  largest: number;
-}
-
 /**
  * Chooses blocks best first within the budget, then packs the chosen values in sorted order into rules and
  * gives each rule its SID. Packing is next-fit, so every rule but the last is more than full minus one value:
- * `units / (room - largest) + 1` rules per kind is an upper bound, checked before a block is taken.
+ * `units / (room - largest) + 1` rules per kind is an upper bound, checked before a block is taken. `units` is
+ * the sum over a kind's values of their text length plus one separator, `largest` the largest such value.
+ * Per kind in arrays and plain numbers: this loop runs for every block on every reconcile.
  */
 function renderWithin(
   desired: readonly BlockEntry[],
@@ -337,49 +332,49 @@ function renderWithin(
     sidsByIdentity: ReadonlyMap<string, number>;
   },
 ): { rules: string[]; overflow: BlockEntry[] } {
-  const overhead = new Map(KINDS.map((kind) => [kind, overheadOf(kind, action)]));
-  const totals = new Map<Kind, KindTotals>(KINDS.map((kind) => [kind, { units: 0, largest: 0 }]));
-  const chosen = new Map<Kind, Map<string, Item>>(KINDS.map((kind) => [kind, new Map()]));
+  const overhead = KINDS.map((kind) => overheadOf(kind, action));
+  // A rule holds `room` units: its values and their separators, plus the separator its last value lacks.
+  const room = overhead.map((fixed) => NETWORK_FIREWALL_LIMITS.maxRuleLength - fixed + 1);
+  const units = KINDS.map(() => 0);
+  const largest = KINDS.map(() => 0);
+  const chosen = KINDS.map(() => new Map<string, Item>());
+  const boundRules = (kind: number, kindUnits: number, kindLargest: number) =>
+    kindUnits === 0 ? 0 : Math.floor(kindUnits / ((room[kind] ?? 0) - kindLargest)) + 1;
   const overflow: BlockEntry[] = [];
-  const bound = (kind: Kind, next: KindTotals) => {
-    if (next.units === 0) return { rules: 0, bytes: 0 };
-    const fixed = overhead.get(kind) ?? 0;
-    // A rule holds `room` units: its values and their separators, plus the separator its last value lacks.
-    const room = NETWORK_FIREWALL_LIMITS.maxRuleLength - fixed + 1;
-    const rules = Math.floor(next.units / (room - next.largest)) + 1;
-    return { rules, bytes: rules * fixed + next.units };
-  };
-  let used = { rules: 0, bytes: 0 };
+  let usedRules = 0;
+  let usedBytes = 0;
   for (const block of sortByPriority(desired)) {
     const placements = placementsOf(block);
-    if (placements.every(([kind, item]) => chosen.get(kind)?.has(item.text))) continue;
-    let next = used;
-    const updated: [Kind, KindTotals][] = [];
-    for (const [kind, item] of placements) {
-      const current = totals.get(kind) ?? { units: 0, largest: 0 };
-      const units = item.text.length + 1;
-      const after = { units: current.units + units, largest: Math.max(current.largest, units) };
-      const before = bound(kind, current);
-      const grown = bound(kind, after);
-      next = {
-        rules: next.rules - before.rules + grown.rules,
-        bytes: next.bytes - before.bytes + grown.bytes,
-      };
-      updated.push([kind, after]);
+    let placedAlready = true;
+    let fitsOneRule = true;
+    let nextRules = usedRules;
+    let nextBytes = usedBytes;
+    for (const { kind, item } of placements) {
+      if (!chosen[kind]?.has(item.text)) placedAlready = false;
+      const fixed = overhead[kind] ?? 0;
+      if (fixed + item.text.length > NETWORK_FIREWALL_LIMITS.maxRuleLength) fitsOneRule = false;
+      const before = units[kind] ?? 0;
+      const after = before + item.text.length + 1;
+      const beforeRules = boundRules(kind, before, largest[kind] ?? 0);
+      const afterRules = boundRules(kind, after, Math.max(largest[kind] ?? 0, item.text.length + 1));
+      nextRules += afterRules - beforeRules;
+      nextBytes += afterRules * fixed + after - (beforeRules * fixed + before);
     }
-    const fitsOneRule = placements.every(
-      ([kind, item]) => (overhead.get(kind) ?? 0) + item.text.length <= NETWORK_FIREWALL_LIMITS.maxRuleLength,
-    );
-    if (!fitsOneRule || next.rules > budget.rules || next.bytes > budget.bytes) {
+    if (placedAlready) continue;
+    if (!fitsOneRule || nextRules > budget.rules || nextBytes > budget.bytes) {
       overflow.push(block);
       continue;
     }
-    used = next;
-    for (const [kind, after] of updated) totals.set(kind, after);
-    for (const [kind, item] of placements) chosen.get(kind)?.set(item.text, item);
+    usedRules = nextRules;
+    usedBytes = nextBytes;
+    for (const { kind, item } of placements) {
+      units[kind] = (units[kind] ?? 0) + item.text.length + 1;
+      largest[kind] = Math.max(largest[kind] ?? 0, item.text.length + 1);
+      chosen[kind]?.set(item.text, item);
+    }
   }
-  const packed = KINDS.flatMap((kind) =>
-    pack(kind, [...(chosen.get(kind)?.values() ?? [])], overhead.get(kind) ?? 0),
+  const packed = KINDS.flatMap((kind, index) =>
+    pack(kind, sortByValue[index]?.([...(chosen[index]?.values() ?? [])]) ?? [], overhead[index] ?? 0),
   );
   const sids = assignSids(
     packed.map((rule) => rule.identity),
@@ -395,14 +390,24 @@ function renderWithin(
   return { rules, overflow };
 }
 
-/** Packs the values of one kind, sorted, into as few rules as next-fit gives, numbered from 1. */
+/**
+ * Each kind's chosen values in the order they are packed (addresses by range, names by text), one sorter per
+ * kind: the values are the same objects from one run to the next, so each run's order starts from the last.
+ */
+const sortByValue = KINDS.map(() =>
+  rememberingSorter(
+    (a: Item, b: Item) => compareSortKeys(a.sortKey, b.sortKey),
+    (item: Item) => item,
+  ),
+);
+
+/** Packs the values of one kind, already sorted, into as few rules as next-fit gives, numbered from 1. */
 function pack(
   kind: Kind,
-  items: Item[],
+  sorted: readonly Item[],
   overhead: number,
 ): { kind: Kind; ordinal: number; identity: string; list: string }[] {
   const separator = kind === 'ip' ? ',' : '|';
-  const sorted = items.sort((a, b) => compareSortKeys(a.sortKey, b.sortKey));
   const lists: string[][] = [];
   let current: string[] = [];
   let length = 0;
@@ -471,10 +476,16 @@ const sortByPriority = prioritySorter();
  * Placements already worked out, by indicator: reconcile hands the same indicator objects to every run, and
  * validating and escaping each name is most of a plan's cost per block. Weak, so they go with the indicators.
  */
-const placementsByIndicator = new WeakMap<Indicator, readonly (readonly [Kind, Item])[]>();
+const placementsByIndicator = new WeakMap<Indicator, readonly Placement[]>();
+
+/** One value of a block in the rules of one kind (its index in KINDS). */
+interface Placement {
+  readonly kind: number;
+  readonly item: Item;
+}
 
 /** Where a block's value goes: an address into the `ip` rules, a name into a TLS and an HTTP rule. */
-function placementsOf(block: BlockEntry): readonly (readonly [Kind, Item])[] {
+function placementsOf(block: BlockEntry): readonly Placement[] {
   let placements = placementsByIndicator.get(block.indicator);
   if (!placements) {
     placements = placementsFor(block.indicator);
@@ -483,10 +494,10 @@ function placementsOf(block: BlockEntry): readonly (readonly [Kind, Item])[] {
   return placements;
 }
 
-function placementsFor(indicator: Indicator): [Kind, Item][] {
+function placementsFor(indicator: Indicator): Placement[] {
   if (indicator.kind !== 'domain') {
     // toRange accepts only the canonical CIDR, so nothing but digits, dots, colons and hex reaches the rule.
-    return [['ip', { sortKey: toRange(indicator.value), text: indicator.value }]];
+    return [{ kind: kindIndex('ip'), item: { sortKey: toRange(indicator.value), text: indicator.value } }];
   }
   const name = indicator.value;
   // A quote, semicolon, slash, backslash or pipe would end the pattern, the option or the rule early.
@@ -502,13 +513,17 @@ function placementsFor(indicator: Indicator): [Kind, Item][] {
   const item = { sortKey: bare, text: bare.replaceAll('.', '\\.') };
   return wildcard
     ? [
-        ['tls-wildcard', item],
-        ['http-wildcard', item],
+        { kind: kindIndex('tls-wildcard'), item },
+        { kind: kindIndex('http-wildcard'), item },
       ]
     : [
-        ['tls', item],
-        ['http', item],
+        { kind: kindIndex('tls'), item },
+        { kind: kindIndex('http'), item },
       ];
+}
+
+function kindIndex(kind: Kind): number {
+  return KINDS.indexOf(kind);
 }
 
 function compareSortKeys(a: CidrRange | string, b: CidrRange | string): number {
