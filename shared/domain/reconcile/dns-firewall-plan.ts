@@ -59,28 +59,36 @@ export function planDnsFirewall(
   const present = new Set<string>();
   for (const domain of actual) present.add(normaliseListedDomain(domain));
   const wanted = new Set<string>();
+  // How many wanted entries the list already holds: when that is all of them, nothing is to be removed.
+  let wantedPresent = 0;
   const additions: string[][] = [];
   const overflow: BlockEntry[] = [];
   const blocks = sortByPriority(desired.filter((entry) => entry.indicator.kind === 'domain'));
+  const missing: string[] = [];
   for (const block of blocks) {
     if (block.indicator.kind !== 'domain') continue;
-    // Plain loops: this runs for every domain block on every reconcile.
-    const missing: string[] = [];
-    for (const entry of entriesOf(block.indicator)) if (!wanted.has(entry)) missing.push(entry);
-    if (wanted.size + missing.length > maxDomains) {
+    // Plain loops and one set operation per entry: this runs for every domain block on every reconcile. An
+    // entry is taken at once and given back when the block does not fit, which is rare.
+    missing.length = 0;
+    for (const entry of entriesOf(block.indicator)) {
+      const size = wanted.size;
+      if (wanted.add(entry).size > size) missing.push(entry);
+    }
+    if (wanted.size > maxDomains) {
+      for (const entry of missing) wanted.delete(entry);
       overflow.push(block);
       continue;
     }
-    const toAdd: string[] = [];
+    let toAdd: string[] | undefined;
     for (const entry of missing) {
-      wanted.add(entry);
-      if (!present.has(entry)) toAdd.push(entry);
+      if (present.has(entry)) wantedPresent++;
+      else (toAdd ??= []).push(entry);
     }
-    if (toAdd.length > 0) additions.push(toAdd);
+    if (toAdd) additions.push(toAdd);
   }
   return {
     add: chunkWhole(additions),
-    remove: chunk(unwanted(present, wanted).sort(compareText)),
+    remove: wantedPresent === present.size ? [] : chunk(unwanted(present, wanted).sort(compareText)),
     overflow,
   };
 }

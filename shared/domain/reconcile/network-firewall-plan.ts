@@ -234,12 +234,17 @@ export function changedBlocks(
 
 /**
  * The values of `from` that `other` lacks, addresses first (by range), then names (as text). The addresses
- * are few and sorted whole before filtering, as their order is not total when one does not parse; names are
- * many and sorted after filtering, as text order is total.
+ * are sorted whole before filtering, as their order is not total when one does not parse, and only when one
+ * is missing; names are sorted after filtering, as text order is total.
  */
 function missingFrom(from: BlockedSets, other: BlockedSets): string[] {
   const lacks = (value: string) => !other.ips.has(value) && !other.domains.has(value);
-  const ips = sortNetworkText([...from.ips]).filter(lacks);
+  let ips: string[] = [];
+  for (const ip of from.ips) {
+    if (!lacks(ip)) continue;
+    ips = sortNetworkText([...from.ips]).filter(lacks);
+    break;
+  }
   const domains: string[] = [];
   // A value read both as an address and as a name is listed once, with the addresses.
   for (const domain of from.domains) if (lacks(domain) && !from.ips.has(domain)) domains.push(domain);
@@ -337,20 +342,30 @@ function renderWithin(
   const room = overhead.map((fixed) => NETWORK_FIREWALL_LIMITS.maxRuleLength - fixed + 1);
   const units = KINDS.map(() => 0);
   const largest = KINDS.map(() => 0);
-  const chosen = KINDS.map(() => new Map<string, Item>());
+  // Each kind's chosen values, once per text, and their texts: a value is taken at once (one set operation)
+  // and given back when its block does not fit, which is rare.
+  const chosen = KINDS.map((): Item[] => []);
+  const chosenTexts = KINDS.map(() => new Set<string>());
   const boundRules = (kind: number, kindUnits: number, kindLargest: number) =>
     kindUnits === 0 ? 0 : Math.floor(kindUnits / ((room[kind] ?? 0) - kindLargest)) + 1;
   const overflow: BlockEntry[] = [];
   let usedRules = 0;
   let usedBytes = 0;
+  const taken: Placement[] = [];
   for (const block of sortByPriority(desired)) {
     const placements = placementsOf(block);
     let placedAlready = true;
     let fitsOneRule = true;
     let nextRules = usedRules;
     let nextBytes = usedBytes;
-    for (const { kind, item } of placements) {
-      if (!chosen[kind]?.has(item.text)) placedAlready = false;
+    for (const placement of placements) {
+      const { kind, item } = placement;
+      const texts = chosenTexts[kind] as Set<string>;
+      const size = texts.size;
+      if (texts.add(item.text).size > size) {
+        placedAlready = false;
+        taken.push(placement);
+      }
       const fixed = overhead[kind] ?? 0;
       if (fixed + item.text.length > NETWORK_FIREWALL_LIMITS.maxRuleLength) fitsOneRule = false;
       const before = units[kind] ?? 0;
@@ -362,6 +377,8 @@ function renderWithin(
     }
     if (placedAlready) continue;
     if (!fitsOneRule || nextRules > budget.rules || nextBytes > budget.bytes) {
+      for (const { kind, item } of taken) chosenTexts[kind]?.delete(item.text);
+      taken.length = 0;
       overflow.push(block);
       continue;
     }
@@ -370,11 +387,12 @@ function renderWithin(
     for (const { kind, item } of placements) {
       units[kind] = (units[kind] ?? 0) + item.text.length + 1;
       largest[kind] = Math.max(largest[kind] ?? 0, item.text.length + 1);
-      chosen[kind]?.set(item.text, item);
     }
+    for (const { kind, item } of taken) chosen[kind]?.push(item);
+    taken.length = 0;
   }
   const packed = KINDS.flatMap((kind, index) =>
-    pack(kind, sortByValue[index]?.([...(chosen[index]?.values() ?? [])]) ?? [], overhead[index] ?? 0),
+    pack(kind, sortByValue[index]?.(chosen[index] ?? []) ?? [], overhead[index] ?? 0),
   );
   const sids = assignSids(
     packed.map((rule) => rule.identity),
