@@ -81,8 +81,12 @@ export function planDnsFirewall(
     }
     let toAdd: string[] | undefined;
     for (const entry of missing) {
-      if (present.has(entry)) wantedPresent++;
-      else (toAdd ??= []).push(entry);
+      if (present.has(entry)) {
+        wantedPresent++;
+        continue;
+      }
+      toAdd ??= [];
+      toAdd.push(entry);
     }
     if (toAdd) additions.push(toAdd);
   }
