@@ -3,7 +3,6 @@
  * first, then the newer block, then the indicator itself so that the result never depends on input order.
  */
 import type { BlockEntry } from '../block';
-import { rememberingSorter } from './remembering-sort';
 
 /**
  * Sorts blocks best first: severity descending, then `since` descending, then IPs and CIDRs before domains
@@ -55,10 +54,39 @@ export function compareNewestFirst(a: string, b: string): number {
 }
 
 /**
- * A sort of blocks best first that gives exactly `[...blocks].sort(compareBlockPriority)`, for a caller that
- * sorts nearly the same blocks on every call: reconcile plans each target from all the active blocks on every
- * run, with new entries but the same indicator objects, so each indicator's place last time is the hint.
+ * Sorts blocks best first: exactly `[...blocks].sort(compareBlockPriority)`, with the part of the comparison
+ * that looks at one block alone (is its `since` canonical, the instant it names) worked out once per block
+ * rather than at each of the n log n comparisons. The planners sort every active block on every reconcile.
  */
-export function prioritySorter(): (blocks: readonly BlockEntry[]) => BlockEntry[] {
-  return rememberingSorter(compareBlockPriority, (block) => block.indicator);
+export function sortByPriority(blocks: readonly BlockEntry[]): BlockEntry[] {
+  const keyed = blocks.map((block): PriorityKey => ({ block, canonical: isCanonicalInstant(block.since) }));
+  keyed.sort((a, b) => {
+    const left = a.block;
+    const right = b.block;
+    if (left.severity !== right.severity) return right.severity - left.severity;
+    if (left.since !== right.since) {
+      // compareNewestFirst, with its per-instant work done once per block.
+      if (a.canonical && b.canonical) return compareText(right.since, left.since);
+      const leftTime = timeOf(a);
+      const rightTime = timeOf(b);
+      if (Number.isNaN(leftTime) || Number.isNaN(rightTime) || leftTime === rightTime) {
+        return compareText(right.since, left.since);
+      }
+      return rightTime - leftTime;
+    }
+    return compareBlockPriority(left, right);
+  });
+  return keyed.map((item) => item.block);
+}
+
+/** A block with what its `since` is, worked out at most once. */
+interface PriorityKey {
+  readonly block: BlockEntry;
+  readonly canonical: boolean;
+  time?: number;
+}
+
+function timeOf(key: PriorityKey): number {
+  key.time ??= Date.parse(key.block.since);
+  return key.time;
 }

@@ -6,7 +6,7 @@ import type { BlockEntry } from '../block';
 import { InvalidInputError } from '../errors';
 import type { DomainIndicator } from '../indicator';
 import { DNS_FIREWALL_MAX_DOMAINS_PER_CALL } from '../target';
-import { compareText, prioritySorter } from './block-priority';
+import { compareText, sortByPriority } from './block-priority';
 
 /** The writes that converge the domain list: UpdateFirewallDomains ADD and REMOVE calls, in order. */
 export interface DnsFirewallPlan {
@@ -96,9 +96,6 @@ export function planDnsFirewall(
     overflow,
   };
 }
-
-/** Blocks best first: reconcile plans nearly the same blocks on every run, so the last order is a good start. */
-const sortByPriority = prioritySorter();
 
 /**
  * The entries of each indicator already worked out: reconcile hands the same indicator objects to every run.

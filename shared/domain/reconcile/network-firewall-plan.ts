@@ -32,8 +32,7 @@ import { InvalidInputError } from '../errors';
 import { fnv1a32 } from '../hash';
 import type { Indicator } from '../indicator';
 import { NETWORK_FIREWALL_LIMITS, type RuleGroupSnapshot } from '../target';
-import { compareText, prioritySorter } from './block-priority';
-import { rememberingSorter } from './remembering-sort';
+import { compareText, sortByPriority } from './block-priority';
 
 /**
  * The SIDs our rules use: 1,900,000,000 to 1,999,999,999 (inclusive). Below 2^31 so that tools that read a
@@ -391,9 +390,7 @@ function renderWithin(
     for (const { kind, item } of taken) chosen[kind]?.push(item);
     taken.length = 0;
   }
-  const packed = KINDS.flatMap((kind, index) =>
-    pack(kind, sortByValue[index]?.(chosen[index] ?? []) ?? [], overhead[index] ?? 0),
-  );
+  const packed = KINDS.flatMap((kind, index) => pack(kind, chosen[index] ?? [], overhead[index] ?? 0));
   const sids = assignSids(
     packed.map((rule) => rule.identity),
     budget,
@@ -408,24 +405,14 @@ function renderWithin(
   return { rules, overflow };
 }
 
-/**
- * Each kind's chosen values in the order they are packed (addresses by range, names by text), one sorter per
- * kind: the values are the same objects from one run to the next, so each run's order starts from the last.
- */
-const sortByValue = KINDS.map(() =>
-  rememberingSorter(
-    (a: Item, b: Item) => compareSortKeys(a.sortKey, b.sortKey),
-    (item: Item) => item,
-  ),
-);
-
-/** Packs the values of one kind, already sorted, into as few rules as next-fit gives, numbered from 1. */
+/** Packs the values of one kind, sorted, into as few rules as next-fit gives, numbered from 1. */
 function pack(
   kind: Kind,
-  sorted: readonly Item[],
+  items: Item[],
   overhead: number,
 ): { kind: Kind; ordinal: number; identity: string; list: string }[] {
   const separator = kind === 'ip' ? ',' : '|';
+  const sorted = items.sort((a, b) => compareSortKeys(a.sortKey, b.sortKey));
   const lists: string[][] = [];
   let current: string[] = [];
   let length = 0;
@@ -486,9 +473,6 @@ function ruleText(kind: Kind, action: RuleAction, ordinal: number, list: string,
   const anchor = kind.endsWith('-wildcard') ? '\\.' : '(?:^|\\.)';
   return `${action} ${protocol} any any -> any any (${msg} flow:to_server; ${buffer}; pcre:"/${anchor}(?:${list})\\.?$/${flags}"; ${tail}`;
 }
-
-/** Blocks best first: reconcile plans nearly the same blocks on every run, so the last order is a good start. */
-const sortByPriority = prioritySorter();
 
 /**
  * Placements already worked out, by indicator: reconcile hands the same indicator objects to every run, and
