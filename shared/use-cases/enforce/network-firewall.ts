@@ -79,7 +79,8 @@ function usageOf(snapshot: RuleGroupSnapshot, ruleCount: number, rules: string):
 
 /**
  * The rules this process last wrote and what they block. A warm function's next run reads that same group
- * back (unless someone else wrote it since, which the text comparison tells), so only the new rules are read.
+ * back (unless someone else wrote it since, which the text comparison tells), so it need not parse them; what
+ * the new rules block comes from their plan, so a write parses no rules at all.
  */
 let lastWritten: { readonly rules: string; readonly blocked: BlockedSets } | undefined;
 
