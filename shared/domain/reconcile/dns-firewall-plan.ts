@@ -64,23 +64,18 @@ export function planDnsFirewall(
   const additions: string[][] = [];
   const overflow: BlockEntry[] = [];
   const blocks = sortByPriority(desired.filter((entry) => entry.indicator.kind === 'domain'));
-  const missing: string[] = [];
   for (const block of blocks) {
     if (block.indicator.kind !== 'domain') continue;
-    // Plain loops and one set operation per entry: this runs for every domain block on every reconcile. An
-    // entry is taken at once and given back when the block does not fit, which is rare.
-    missing.length = 0;
-    for (const entry of entriesOf(block.indicator)) {
-      const size = wanted.size;
-      if (wanted.add(entry).size > size) missing.push(entry);
-    }
-    if (wanted.size > maxDomains) {
-      for (const entry of missing) wanted.delete(entry);
+    // Plain loops: this runs for every domain block on every reconcile.
+    const missing: string[] = [];
+    for (const entry of entriesOf(block.indicator)) if (!wanted.has(entry)) missing.push(entry);
+    if (wanted.size + missing.length > maxDomains) {
       overflow.push(block);
       continue;
     }
     let toAdd: string[] | undefined;
     for (const entry of missing) {
+      wanted.add(entry);
       if (present.has(entry)) {
         wantedPresent++;
         continue;

@@ -341,8 +341,7 @@ function renderWithin(
   const room = overhead.map((fixed) => NETWORK_FIREWALL_LIMITS.maxRuleLength - fixed + 1);
   const units = KINDS.map(() => 0);
   const largest = KINDS.map(() => 0);
-  // Each kind's chosen values, once per text, and their texts: a value is taken at once (one set operation)
-  // and given back when its block does not fit, which is rare.
+  // Each kind's chosen values, once per text, and their texts.
   const chosen = KINDS.map((): Item[] => []);
   const chosenTexts = KINDS.map(() => new Set<string>());
   const boundRules = (kind: number, kindUnits: number, kindLargest: number) =>
@@ -359,9 +358,7 @@ function renderWithin(
     let nextBytes = usedBytes;
     for (const placement of placements) {
       const { kind, item } = placement;
-      const texts = chosenTexts[kind] as Set<string>;
-      const size = texts.size;
-      if (texts.add(item.text).size > size) {
+      if (!chosenTexts[kind]?.has(item.text)) {
         placedAlready = false;
         taken.push(placement);
       }
@@ -376,7 +373,6 @@ function renderWithin(
     }
     if (placedAlready) continue;
     if (!fitsOneRule || nextRules > budget.rules || nextBytes > budget.bytes) {
-      for (const { kind, item } of taken) chosenTexts[kind]?.delete(item.text);
       taken.length = 0;
       overflow.push(block);
       continue;
@@ -387,7 +383,10 @@ function renderWithin(
       units[kind] = (units[kind] ?? 0) + item.text.length + 1;
       largest[kind] = Math.max(largest[kind] ?? 0, item.text.length + 1);
     }
-    for (const { kind, item } of taken) chosen[kind]?.push(item);
+    for (const { kind, item } of taken) {
+      chosenTexts[kind]?.add(item.text);
+      chosen[kind]?.push(item);
+    }
     taken.length = 0;
   }
   const packed = KINDS.flatMap((kind, index) => pack(kind, chosen[index] ?? [], overhead[index] ?? 0));
