@@ -4,7 +4,7 @@
  * with the functions' esbuild options (`bundled.ts`), as Lambda and the CLI run it. Options: `--runs N`
  * (Bench 1 repetitions, default 5), `--ips N` (IP blocks among Bench 1's 10,000 active decisions, default
  * 3,000), `--quick` (Bench 5's large flow-log file 3× the small one, not 10×; Bench 6 stops at 10,000 active
- * decisions and runs each point once).
+ * decisions and runs each point once), `--scale-only` (Bench 6 alone, printed only).
  */
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -28,6 +28,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '5' },
     ips: { type: 'string', default: '3000' },
     quick: { type: 'boolean', default: false },
+    'scale-only': { type: 'boolean', default: false },
   },
 });
 const runs = Number(values.runs);
@@ -53,6 +54,11 @@ const {
 const ms = (value: number) => `${formatNumber(value, value < 10 ? 2 : value < 100 ? 1 : 0)} ms`;
 const times = (value: number) => `${value.toFixed(2)}×`;
 const started = performance.now();
+if (values['scale-only'] === true) {
+  // Bench 6 alone, printed and not written to bench/results.json, which holds every bench of one run.
+  await benchScaleAndPrint();
+  process.exit(0);
+}
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 const machine = {
@@ -381,61 +387,7 @@ console.log(
 );
 
 // Bench 6: scale, on the bundled code -----------------------------------------------------------------------
-const scaleSizes = quick ? [1_000, 10_000] : [1_000, 10_000, 100_000];
-const scale = await benchScale({
-  file: bundle.file,
-  sizes: scaleSizes,
-  simulateBlocks: [8_000, 32_000],
-  runs: quick ? 1 : 3,
-  progress,
-});
-await bundle.remove();
-console.log(
-  `\nBench 6 — scale on the bundled code (${formatNumber(bundle.bytes / 1024)} KiB bundle, one fresh process per point): ` +
-    'CPU time (user + system) of a no-op reconcile and of one event end to end (decide one new signal, then ' +
-    'the reconcile it triggers), each beside its floor, the three planners alone on the same entries in the ' +
-    "same process; the last column is the event in elapsed time (CPU time also counts V8's background " +
-    `threads). Active: 97% domains, 3% IPs; seen once (fresh records) or ${bundle.workloads.MANY_SEEN} times (distinct keys).`,
-);
-console.log(
-  formatTable([
-    [
-      'active',
-      'seen',
-      'no-op reconcile',
-      'floor',
-      'over floor',
-      'one event',
-      'floor',
-      'over floor',
-      'event elapsed',
-    ],
-    ...scale.points.map((p) => [
-      formatNumber(p.active),
-      p.seen,
-      ms(p.noopMs),
-      ms(p.noopFloorMs),
-      times(p.noopRatio),
-      ms(p.eventMs),
-      ms(p.eventFloorMs),
-      times(p.eventRatio),
-      ms(p.eventWallMs),
-    ]),
-  ]),
-);
-console.log(
-  `Fitted growth exponents, log-log least squares (1 = linear, 2 = quadratic): ${scale.exponents
-    .map(
-      (e) =>
-        `seen ${e.seen} ${formatNumber(e.from)}→${formatNumber(e.to)}: no-op ${e.noop.toFixed(2)} (floor ${e.noopFloor.toFixed(2)}), event ${e.event.toFixed(2)}`,
-    )
-    .join('; ')}.`,
-);
-console.log(
-  `simulate (CPU, start-up of ${ms(scale.simulate.startupMs)} subtracted): ${scale.simulate.points
-    .map((p) => `${formatNumber(p.blocks)} blocks ${ms(p.netMs)}`)
-    .join(', ')}; ${times(scale.simulate.sizeRatio)} the blocks cost ${times(scale.simulate.ratio)}.`,
-);
+const scale = await benchScaleAndPrint();
 
 const elapsedSeconds = (performance.now() - started) / 1000;
 console.log(`\nTotal bench time ${elapsedSeconds.toFixed(0)} s.`);
@@ -474,3 +426,63 @@ try {
   progress(`bench/results.json not formatted with Biome: ${error instanceof Error ? error.message : error}`);
 }
 progress('wrote bench/results.json');
+
+/** Bench 6: runs it (one fresh process per point), removes the bundle, prints its tables. */
+async function benchScaleAndPrint(): Promise<Awaited<ReturnType<typeof benchScale>>> {
+  const scaleSizes = quick ? [1_000, 10_000] : [1_000, 10_000, 100_000];
+  const scale = await benchScale({
+    file: bundle.file,
+    sizes: scaleSizes,
+    simulateBlocks: [8_000, 32_000],
+    runs: quick ? 1 : 3,
+    progress,
+  });
+  await bundle.remove();
+  console.log(
+    `\nBench 6 — scale on the bundled code (${formatNumber(bundle.bytes / 1024)} KiB bundle, one fresh process per point): ` +
+      'CPU time (user + system) of a no-op reconcile and of one event end to end (decide one new signal, then ' +
+      'the reconcile it triggers), each beside its floor, the three planners alone on the same entries in the ' +
+      "same process; the last column is the event in elapsed time (CPU time also counts V8's background " +
+      `threads). Active: 97% domains, 3% IPs; seen once (fresh records) or ${bundle.workloads.MANY_SEEN} times (distinct keys).`,
+  );
+  console.log(
+    formatTable([
+      [
+        'active',
+        'seen',
+        'no-op reconcile',
+        'floor',
+        'over floor',
+        'one event',
+        'floor',
+        'over floor',
+        'event elapsed',
+      ],
+      ...scale.points.map((p) => [
+        formatNumber(p.active),
+        p.seen,
+        ms(p.noopMs),
+        ms(p.noopFloorMs),
+        times(p.noopRatio),
+        ms(p.eventMs),
+        ms(p.eventFloorMs),
+        times(p.eventRatio),
+        ms(p.eventWallMs),
+      ]),
+    ]),
+  );
+  console.log(
+    `Fitted growth exponents, log-log least squares (1 = linear, 2 = quadratic): ${scale.exponents
+      .map(
+        (e) =>
+          `seen ${e.seen} ${formatNumber(e.from)}→${formatNumber(e.to)}: no-op ${e.noop.toFixed(2)} (floor ${e.noopFloor.toFixed(2)}), event ${e.event.toFixed(2)}`,
+      )
+      .join('; ')}.`,
+  );
+  console.log(
+    `simulate (CPU, start-up of ${ms(scale.simulate.startupMs)} subtracted): ${scale.simulate.points
+      .map((p) => `${formatNumber(p.blocks)} blocks ${ms(p.netMs)}`)
+      .join(', ')}; ${times(scale.simulate.sizeRatio)} the blocks cost ${times(scale.simulate.ratio)}.`,
+  );
+  return scale;
+}

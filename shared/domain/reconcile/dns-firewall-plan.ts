@@ -6,7 +6,7 @@ import type { BlockEntry } from '../block';
 import { InvalidInputError } from '../errors';
 import type { DomainIndicator } from '../indicator';
 import { DNS_FIREWALL_MAX_DOMAINS_PER_CALL } from '../target';
-import { compareBlockPriority, compareText } from './block-priority';
+import { compareText, sortByPriority } from './block-priority';
 
 /** The writes that converge the domain list: UpdateFirewallDomains ADD and REMOVE calls, in order. */
 export interface DnsFirewallPlan {
@@ -59,9 +59,11 @@ export function planDnsFirewall(
   const present = new Set<string>();
   for (const domain of actual) present.add(normaliseListedDomain(domain));
   const wanted = new Set<string>();
+  // How many wanted entries the list already holds: when that is all of them, nothing is to be removed.
+  let wantedPresent = 0;
   const additions: string[][] = [];
   const overflow: BlockEntry[] = [];
-  const blocks = desired.filter((entry) => entry.indicator.kind === 'domain').sort(compareBlockPriority);
+  const blocks = sortByPriority(desired.filter((entry) => entry.indicator.kind === 'domain'));
   for (const block of blocks) {
     if (block.indicator.kind !== 'domain') continue;
     // Plain loops: this runs for every domain block on every reconcile.
@@ -71,16 +73,21 @@ export function planDnsFirewall(
       overflow.push(block);
       continue;
     }
-    const toAdd: string[] = [];
+    let toAdd: string[] | undefined;
     for (const entry of missing) {
       wanted.add(entry);
-      if (!present.has(entry)) toAdd.push(entry);
+      if (present.has(entry)) {
+        wantedPresent++;
+        continue;
+      }
+      toAdd ??= [];
+      toAdd.push(entry);
     }
-    if (toAdd.length > 0) additions.push(toAdd);
+    if (toAdd) additions.push(toAdd);
   }
   return {
     add: chunkWhole(additions),
-    remove: chunk(unwanted(present, wanted).sort(compareText)),
+    remove: wantedPresent === present.size ? [] : chunk(unwanted(present, wanted).sort(compareText)),
     overflow,
   };
 }

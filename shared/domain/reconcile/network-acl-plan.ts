@@ -15,7 +15,7 @@ import {
   toRange,
 } from '../cidr';
 import { ConcurrentUpdateError, InvalidInputError } from '../errors';
-import { isNetwork } from '../indicator';
+import { type Indicator, isNetwork } from '../indicator';
 import type { NetworkAcl, NetworkAclEntry, NetworkAclLedger, OwnedAclEntry } from '../target';
 import { compareBlockPriority, compareNewestFirst, compareText } from './block-priority';
 
@@ -537,6 +537,22 @@ function aggregateOnce(
   return aggregation;
 }
 
+/**
+ * Ranges already parsed, by indicator: reconcile hands the same indicator objects to every run, and parsing
+ * is most of an aggregation. Weak, so they go with the indicators.
+ */
+const rangesByIndicator = new WeakMap<Indicator, CidrRange>();
+
+/** The range of a network indicator's (canonical) value. */
+function rangeOf(indicator: Indicator): CidrRange {
+  let range = rangesByIndicator.get(indicator);
+  if (!range) {
+    range = toRange(indicator.value);
+    rangesByIndicator.set(indicator, range);
+  }
+  return range;
+}
+
 /** Aggregates the desired networks and returns them best first, with the merges that were made. */
 function aggregate(
   desired: readonly BlockEntry[],
@@ -546,11 +562,18 @@ function aggregate(
   merged: { cidr: string; from: string[] }[];
 } {
   const blocks = desired.filter((entry) => isNetwork(entry.indicator));
-  const values = [...new Set(blocks.map((block) => block.indicator.value))];
-  const ranges = new Map(values.map((value) => [value, toRange(value)]));
+  const ranges = new Map<string, CidrRange>();
+  for (const block of blocks) {
+    if (!ranges.has(block.indicator.value)) ranges.set(block.indicator.value, rangeOf(block.indicator));
+  }
+  const values = [...ranges.keys()];
   // aggregateCidrs returns disjoint networks sorted by address, so each part's owner is the last aggregated
-  // network that starts at or before it: one binary search per part instead of a scan of every pair.
-  const aggregated = aggregateCidrs(values, mayMerge).map((cidr) => ({ cidr, range: toRange(cidr) }));
+  // network that starts at or before it: one binary search per part instead of a scan of every pair. Most
+  // are desired CIDRs themselves, whose range is known.
+  const aggregated = aggregateCidrs(values, mayMerge).map((cidr) => ({
+    cidr,
+    range: ranges.get(cidr) ?? toRange(cidr),
+  }));
   const ownerOf = (value: string): number => {
     const range = ranges.get(value) as CidrRange;
     let low = 0;

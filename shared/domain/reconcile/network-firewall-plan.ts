@@ -32,7 +32,7 @@ import { InvalidInputError } from '../errors';
 import { fnv1a32 } from '../hash';
 import type { Indicator } from '../indicator';
 import { NETWORK_FIREWALL_LIMITS, type RuleGroupSnapshot } from '../target';
-import { compareBlockPriority, compareText } from './block-priority';
+import { compareText, sortByPriority } from './block-priority';
 
 /**
  * The SIDs our rules use: 1,900,000,000 to 1,999,999,999 (inclusive). Below 2^31 so that tools that read a
@@ -87,6 +87,7 @@ const NAME = /^(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*$/;
 /** More rules than a group can ever hold, so the longest ordinal is an upper bound for every rule. */
 const LONGEST_ORDINAL = 99_999;
 const encoder = new TextEncoder();
+const LINE_TERMINATORS = '\n\r\u2028\u2029';
 
 /**
  * Renders our Suricata rules for `desired` into an empty group (see the module comment for their shape).
@@ -162,6 +163,18 @@ export function parseOwnRules(rules: string): ParsedRules {
  * shown as it is. Used to show what a rule group enforces.
  */
 export function blockedByRules(rules: string): { ips: string[]; domains: string[] } {
+  const { ips, domains } = blockedSetsByRules(rules);
+  return { ips: sortNetworkText([...ips]), domains: [...domains].sort(compareText) };
+}
+
+/** What our rules block, as {@link blockedByRules} reads it, in sets and unsorted: for comparing two groups. */
+export interface BlockedSets {
+  readonly ips: ReadonlySet<string>;
+  readonly domains: ReadonlySet<string>;
+}
+
+/** {@link blockedByRules} without the sorting, for callers that only test membership. */
+export function blockedSetsByRules(rules: string): BlockedSets {
   const ips = new Set<string>();
   const domains = new Set<string>();
   for (const line of parseOwnRules(rules).own) {
@@ -175,16 +188,86 @@ export function blockedByRules(rules: string): { ips: string[]; domains: string[
     const pattern = /pcre:"\/(\(\?:\^\|\\\.\)|\\\.)\(\?:([^)"]*)\)\\\.\?\$\/i?";/.exec(line);
     if (pattern) {
       const wildcard = pattern[1] === '\\.' ? '*.' : '';
-      for (const name of (pattern[2] ?? '').split('|')) domains.add(wildcard + name.replace(/\\(.)/g, '$1'));
+      for (const name of (pattern[2] ?? '').split('|')) domains.add(wildcard + unescapePattern(name));
       continue;
     }
     const content = /content:"\.?([^"]+)"/.exec(line)?.[1];
     if (content !== undefined) domains.add(line.includes('dotprefix;') ? content : `*.${content}`);
   }
-  return {
-    ips: [...ips].sort(compareNetworkText),
-    domains: [...domains].sort(compareText),
-  };
+  return { ips, domains };
+}
+
+/**
+ * What the rules a plan writes block, worked out from its input rather than read back from its text: every
+ * desired block that is not in the plan's overflow (nothing for `alert` rules). Equal to
+ * `blockedSetsByRules(plan.rules)` whenever the plan writes, at the cost of one pass over `desired`.
+ */
+export function blockedSetsOfPlan(
+  desired: readonly BlockEntry[],
+  plan: Pick<NetworkFirewallPlan, 'overflow'>,
+  options: NetworkFirewallPlanOptions = {},
+): BlockedSets {
+  const ips = new Set<string>();
+  const domains = new Set<string>();
+  if ((options.action ?? 'drop') === 'alert') return { ips, domains };
+  const left = new Set(plan.overflow);
+  for (const block of desired) {
+    if (left.has(block)) continue;
+    if (block.indicator.kind === 'domain') domains.add(block.indicator.value);
+    else ips.add(block.indicator.value);
+  }
+  return { ips, domains };
+}
+
+/**
+ * What `after` blocks that `before` did not (`added`) and the reverse (`removed`), each listed as
+ * {@link blockedByRules} would order them (addresses by range, then names), read from the two groups'
+ * {@link BlockedSets}. Only the differences are sorted, not every value of both groups.
+ */
+export function changedBlocks(
+  before: BlockedSets,
+  after: BlockedSets,
+): { added: string[]; removed: string[] } {
+  return { added: missingFrom(after, before), removed: missingFrom(before, after) };
+}
+
+/**
+ * The values of `from` that `other` lacks, addresses first (by range), then names (as text). The addresses
+ * are sorted whole before filtering, as their order is not total when one does not parse, and only when one
+ * is missing; names are sorted after filtering, as text order is total.
+ */
+function missingFrom(from: BlockedSets, other: BlockedSets): string[] {
+  const lacks = (value: string) => !other.ips.has(value) && !other.domains.has(value);
+  let ips: string[] = [];
+  for (const ip of from.ips) {
+    if (!lacks(ip)) continue;
+    ips = sortNetworkText([...from.ips]).filter(lacks);
+    break;
+  }
+  const domains: string[] = [];
+  // A value read both as an address and as a name is listed once, with the addresses.
+  for (const domain of from.domains) if (lacks(domain) && !from.ips.has(domain)) domains.push(domain);
+  return [...ips, ...domains.sort(compareText)];
+}
+
+/**
+ * A name as the pattern holds it with each escape (`\.`) replaced by the character escaped. A scan rather
+ * than a regular expression replace: this runs for every name of every rule each time a group is read.
+ */
+function unescapePattern(text: string): string {
+  let backslash = text.indexOf('\\');
+  if (backslash < 0) return text;
+  let result = '';
+  let from = 0;
+  while (backslash >= 0 && backslash + 1 < text.length) {
+    // As `.` in a regular expression, a line terminator is not escaped: the backslash stays.
+    const next = text.charAt(backslash + 1);
+    const dropped = LINE_TERMINATORS.includes(next) ? 0 : 1;
+    result += text.slice(from, backslash + 1 - dropped) + next;
+    from = backslash + 2;
+    backslash = text.indexOf('\\', from);
+  }
+  return result + text.slice(from);
 }
 
 /** `open` is true when the last line continues onto the next one, which would swallow a rule put after it. */
@@ -236,18 +319,12 @@ function overheadOf(kind: Kind, action: RuleAction): number {
   return ruleText(kind, action, LONGEST_ORDINAL, '', EGRESS_WARDEN_SID_RANGE.last).length;
 }
 
-/** Running totals of the values chosen for one kind, enough to bound the rules they pack into. */
-interface KindTotals {
-  /** Sum over the values of their text length plus one separator. */
-  units: number;
-  /** The largest such value. */
-  largest: number;
-}
-
 /**
  * Chooses blocks best first within the budget, then packs the chosen values in sorted order into rules and
  * gives each rule its SID. Packing is next-fit, so every rule but the last is more than full minus one value:
- * `units / (room - largest) + 1` rules per kind is an upper bound, checked before a block is taken.
+ * `units / (room - largest) + 1` rules per kind is an upper bound, checked before a block is taken. `units` is
+ * the sum over a kind's values of their text length plus one separator, `largest` the largest such value.
+ * Per kind in arrays and plain numbers: this loop runs for every block on every reconcile.
  */
 function renderWithin(
   desired: readonly BlockEntry[],
@@ -259,50 +336,60 @@ function renderWithin(
     sidsByIdentity: ReadonlyMap<string, number>;
   },
 ): { rules: string[]; overflow: BlockEntry[] } {
-  const overhead = new Map(KINDS.map((kind) => [kind, overheadOf(kind, action)]));
-  const totals = new Map<Kind, KindTotals>(KINDS.map((kind) => [kind, { units: 0, largest: 0 }]));
-  const chosen = new Map<Kind, Map<string, Item>>(KINDS.map((kind) => [kind, new Map()]));
+  const overhead = KINDS.map((kind) => overheadOf(kind, action));
+  // A rule holds `room` units: its values and their separators, plus the separator its last value lacks.
+  const room = overhead.map((fixed) => NETWORK_FIREWALL_LIMITS.maxRuleLength - fixed + 1);
+  const units = KINDS.map(() => 0);
+  const largest = KINDS.map(() => 0);
+  // Each kind's chosen values, once per text, and their texts.
+  const chosen = KINDS.map((): Item[] => []);
+  const chosenTexts = KINDS.map(() => new Set<string>());
+  const boundRules = (kind: number, kindUnits: number, kindLargest: number) =>
+    kindUnits === 0 ? 0 : Math.floor(kindUnits / ((room[kind] ?? 0) - kindLargest)) + 1;
   const overflow: BlockEntry[] = [];
-  const bound = (kind: Kind, next: KindTotals) => {
-    if (next.units === 0) return { rules: 0, bytes: 0 };
-    const fixed = overhead.get(kind) ?? 0;
-    // A rule holds `room` units: its values and their separators, plus the separator its last value lacks.
-    const room = NETWORK_FIREWALL_LIMITS.maxRuleLength - fixed + 1;
-    const rules = Math.floor(next.units / (room - next.largest)) + 1;
-    return { rules, bytes: rules * fixed + next.units };
-  };
-  let used = { rules: 0, bytes: 0 };
-  for (const block of [...desired].sort(compareBlockPriority)) {
+  let usedRules = 0;
+  let usedBytes = 0;
+  const taken: Placement[] = [];
+  for (const block of sortByPriority(desired)) {
     const placements = placementsOf(block);
-    if (placements.every(([kind, item]) => chosen.get(kind)?.has(item.text))) continue;
-    let next = used;
-    const updated: [Kind, KindTotals][] = [];
-    for (const [kind, item] of placements) {
-      const current = totals.get(kind) ?? { units: 0, largest: 0 };
-      const units = item.text.length + 1;
-      const after = { units: current.units + units, largest: Math.max(current.largest, units) };
-      const before = bound(kind, current);
-      const grown = bound(kind, after);
-      next = {
-        rules: next.rules - before.rules + grown.rules,
-        bytes: next.bytes - before.bytes + grown.bytes,
-      };
-      updated.push([kind, after]);
+    let placedAlready = true;
+    let fitsOneRule = true;
+    let nextRules = usedRules;
+    let nextBytes = usedBytes;
+    for (const placement of placements) {
+      const { kind, item } = placement;
+      if (!chosenTexts[kind]?.has(item.text)) {
+        placedAlready = false;
+        taken.push(placement);
+      }
+      const fixed = overhead[kind] ?? 0;
+      if (fixed + item.text.length > NETWORK_FIREWALL_LIMITS.maxRuleLength) fitsOneRule = false;
+      const before = units[kind] ?? 0;
+      const after = before + item.text.length + 1;
+      const beforeRules = boundRules(kind, before, largest[kind] ?? 0);
+      const afterRules = boundRules(kind, after, Math.max(largest[kind] ?? 0, item.text.length + 1));
+      nextRules += afterRules - beforeRules;
+      nextBytes += afterRules * fixed + after - (beforeRules * fixed + before);
     }
-    const fitsOneRule = placements.every(
-      ([kind, item]) => (overhead.get(kind) ?? 0) + item.text.length <= NETWORK_FIREWALL_LIMITS.maxRuleLength,
-    );
-    if (!fitsOneRule || next.rules > budget.rules || next.bytes > budget.bytes) {
+    if (placedAlready) continue;
+    if (!fitsOneRule || nextRules > budget.rules || nextBytes > budget.bytes) {
+      taken.length = 0;
       overflow.push(block);
       continue;
     }
-    used = next;
-    for (const [kind, after] of updated) totals.set(kind, after);
-    for (const [kind, item] of placements) chosen.get(kind)?.set(item.text, item);
+    usedRules = nextRules;
+    usedBytes = nextBytes;
+    for (const { kind, item } of placements) {
+      units[kind] = (units[kind] ?? 0) + item.text.length + 1;
+      largest[kind] = Math.max(largest[kind] ?? 0, item.text.length + 1);
+    }
+    for (const { kind, item } of taken) {
+      chosenTexts[kind]?.add(item.text);
+      chosen[kind]?.push(item);
+    }
+    taken.length = 0;
   }
-  const packed = KINDS.flatMap((kind) =>
-    pack(kind, [...(chosen.get(kind)?.values() ?? [])], overhead.get(kind) ?? 0),
-  );
+  const packed = KINDS.flatMap((kind, index) => pack(kind, chosen[index] ?? [], overhead[index] ?? 0));
   const sids = assignSids(
     packed.map((rule) => rule.identity),
     budget,
@@ -390,10 +477,16 @@ function ruleText(kind: Kind, action: RuleAction, ordinal: number, list: string,
  * Placements already worked out, by indicator: reconcile hands the same indicator objects to every run, and
  * validating and escaping each name is most of a plan's cost per block. Weak, so they go with the indicators.
  */
-const placementsByIndicator = new WeakMap<Indicator, readonly (readonly [Kind, Item])[]>();
+const placementsByIndicator = new WeakMap<Indicator, readonly Placement[]>();
+
+/** One value of a block in the rules of one kind (its index in KINDS). */
+interface Placement {
+  readonly kind: number;
+  readonly item: Item;
+}
 
 /** Where a block's value goes: an address into the `ip` rules, a name into a TLS and an HTTP rule. */
-function placementsOf(block: BlockEntry): readonly (readonly [Kind, Item])[] {
+function placementsOf(block: BlockEntry): readonly Placement[] {
   let placements = placementsByIndicator.get(block.indicator);
   if (!placements) {
     placements = placementsFor(block.indicator);
@@ -402,10 +495,10 @@ function placementsOf(block: BlockEntry): readonly (readonly [Kind, Item])[] {
   return placements;
 }
 
-function placementsFor(indicator: Indicator): [Kind, Item][] {
+function placementsFor(indicator: Indicator): Placement[] {
   if (indicator.kind !== 'domain') {
     // toRange accepts only the canonical CIDR, so nothing but digits, dots, colons and hex reaches the rule.
-    return [['ip', { sortKey: toRange(indicator.value), text: indicator.value }]];
+    return [{ kind: kindIndex('ip'), item: { sortKey: toRange(indicator.value), text: indicator.value } }];
   }
   const name = indicator.value;
   // A quote, semicolon, slash, backslash or pipe would end the pattern, the option or the rule early.
@@ -421,13 +514,17 @@ function placementsFor(indicator: Indicator): [Kind, Item][] {
   const item = { sortKey: bare, text: bare.replaceAll('.', '\\.') };
   return wildcard
     ? [
-        ['tls-wildcard', item],
-        ['http-wildcard', item],
+        { kind: kindIndex('tls-wildcard'), item },
+        { kind: kindIndex('http-wildcard'), item },
       ]
     : [
-        ['tls', item],
-        ['http', item],
+        { kind: kindIndex('tls'), item },
+        { kind: kindIndex('http'), item },
       ];
+}
+
+function kindIndex(kind: Kind): number {
+  return KINDS.indexOf(kind);
 }
 
 function compareSortKeys(a: CidrRange | string, b: CidrRange | string): number {
@@ -435,10 +532,20 @@ function compareSortKeys(a: CidrRange | string, b: CidrRange | string): number {
   return typeof b === 'string' ? -1 : compareRanges(a, b);
 }
 
-function compareNetworkText(a: string, b: string): number {
+/**
+ * Sorts addresses by range, as text when either of two does not parse (the same order as comparing each pair
+ * after parsing it), each parsed once rather than at every comparison.
+ */
+function sortNetworkText(values: readonly string[]): string[] {
+  const keyed = values.map((text) => ({ text, range: rangeOrUndefined(text) }));
+  keyed.sort((a, b) => (a.range && b.range ? compareRanges(a.range, b.range) : compareText(a.text, b.text)));
+  return keyed.map((item) => item.text);
+}
+
+function rangeOrUndefined(text: string): CidrRange | undefined {
   try {
-    return compareRanges(toRange(a), toRange(b));
+    return toRange(text);
   } catch {
-    return compareText(a, b);
+    return undefined;
   }
 }

@@ -1,7 +1,14 @@
 /** Converges Egress Warden's rules in the Network Firewall rule group to the active blocks. */
 import type { BlockEntry } from '#domain/block';
 import { ConcurrentUpdateError } from '#domain/errors';
-import { blockedByRules, planNetworkFirewall } from '#domain/reconcile/network-firewall-plan';
+import {
+  type BlockedSets,
+  blockedByRules,
+  blockedSetsByRules,
+  blockedSetsOfPlan,
+  changedBlocks,
+  planNetworkFirewall,
+} from '#domain/reconcile/network-firewall-plan';
 import { NETWORK_FIREWALL_LIMITS, type RuleGroupSnapshot } from '#domain/target';
 import type { UsageMeter } from '#ports/decision-store';
 import type { NetworkFirewallRuleGroup } from '#ports/network-firewall';
@@ -21,6 +28,8 @@ export async function enforceNetworkFirewall(
   for (let attempt = 1; ; attempt++) {
     const snapshot = await port.describe();
     let plan = planNetworkFirewall(desired, snapshot, {});
+    // The blocks and the plan whose rules are written: what the group blocks after the update.
+    let written = { desired, plan };
     let held = 0;
     if (hold && plan.rules !== null) {
       const enforced = blockedByRules(snapshot.rules);
@@ -28,6 +37,7 @@ export async function enforceNetworkFirewall(
       const kept = desired.filter((block) => present.has(block.indicator.value));
       const narrowed = planNetworkFirewall(kept, snapshot, {});
       if (narrowed.rules !== plan.rules) held = 1;
+      written = { desired: kept, plan: narrowed };
       plan = { ...narrowed, overflow: plan.overflow };
     }
     const overflow = plan.overflow.map((entry) => entry.indicator.value);
@@ -42,7 +52,7 @@ export async function enforceNetworkFirewall(
         held,
         overflow,
         usage,
-        ...changed(snapshot.rules, plan.rules),
+        ...changed(snapshot.rules, plan.rules, blockedSetsOfPlan(written.desired, written.plan)),
       };
     } catch (error) {
       // Someone else wrote the group since we read it: never overwrite blindly, re-read and re-plan.
@@ -67,13 +77,20 @@ function usageOf(snapshot: RuleGroupSnapshot, ruleCount: number, rules: string):
   ];
 }
 
-/** The IPs and domains our rules block after the update and not before (`added`), and the reverse. */
-function changed(before: string, after: string): { added?: string[]; removed?: string[] } {
-  const was = blockedByRules(before);
-  const now = blockedByRules(after);
-  const wasSet = new Set([...was.ips, ...was.domains]);
-  const nowSet = new Set([...now.ips, ...now.domains]);
-  const added = [...nowSet].filter((value) => !wasSet.has(value));
-  const removed = [...wasSet].filter((value) => !nowSet.has(value));
+/**
+ * The rules this process last wrote and what they block. A warm function's next run reads that same group
+ * back (unless someone else wrote it since, which the text comparison tells), so it need not parse them; what
+ * the new rules block comes from their plan, so a write parses no rules at all.
+ */
+let lastWritten: { readonly rules: string; readonly blocked: BlockedSets } | undefined;
+
+/**
+ * The IPs and domains our rules block after the update (`after`, which blocks `now`) and not before
+ * (`added`), and the reverse.
+ */
+function changed(before: string, after: string, now: BlockedSets): { added?: string[]; removed?: string[] } {
+  const was = lastWritten?.rules === before ? lastWritten.blocked : blockedSetsByRules(before);
+  lastWritten = { rules: after, blocked: now };
+  const { added, removed } = changedBlocks(was, now);
   return { ...(added.length > 0 && { added }), ...(removed.length > 0 && { removed }) };
 }

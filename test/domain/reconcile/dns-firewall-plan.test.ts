@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { BlockEntry } from '#domain/block';
 import { InvalidInputError } from '#domain/errors';
+import { compareBlockPriority } from '#domain/reconcile/block-priority';
 import { planDnsFirewall, toDnsFirewallEntries } from '#domain/reconcile/dns-firewall-plan';
 import { DNS_FIREWALL_MAX_DOMAINS_PER_CALL } from '#domain/target';
 import { anyBlocks, block, domain, network } from './blocks';
@@ -11,6 +13,42 @@ function apply(actual: readonly string[], plan: { add: string[][]; remove: strin
   for (const name of plan.add.flat()) list.add(name);
   for (const name of plan.remove.flat()) list.delete(name);
   return [...list].sort();
+}
+
+/** The plan worked out the plain way: whole sets, a plain sort, each entry looked up before it is taken. */
+function plainPlan(desired: readonly BlockEntry[], actual: readonly string[], maxDomains: number) {
+  const present = new Set(actual.map((name) => name.toLowerCase().replace(/\.$/, '')));
+  const wanted = new Set<string>();
+  const additions: string[][] = [];
+  const overflow: BlockEntry[] = [];
+  const blocks = desired.filter((entry) => entry.indicator.kind === 'domain').sort(compareBlockPriority);
+  for (const entry of blocks) {
+    if (entry.indicator.kind !== 'domain') continue;
+    const missing = toDnsFirewallEntries(entry.indicator).filter((name) => !wanted.has(name));
+    if (wanted.size + missing.length > maxDomains) {
+      overflow.push(entry);
+      continue;
+    }
+    for (const name of missing) wanted.add(name);
+    const toAdd = missing.filter((name) => !present.has(name));
+    if (toAdd.length > 0) additions.push(toAdd);
+  }
+  const add: string[][] = [];
+  let current: string[] = [];
+  for (const group of additions) {
+    if (current.length + group.length > DNS_FIREWALL_MAX_DOMAINS_PER_CALL) {
+      add.push(current);
+      current = [];
+    }
+    current.push(...group);
+  }
+  if (current.length > 0) add.push(current);
+  const removed = [...present].filter((name) => !wanted.has(name)).sort();
+  const remove: string[][] = [];
+  for (let start = 0; start < removed.length; start += DNS_FIREWALL_MAX_DOMAINS_PER_CALL) {
+    remove.push(removed.slice(start, start + DNS_FIREWALL_MAX_DOMAINS_PER_CALL));
+  }
+  return { add, remove, overflow };
 }
 
 const manyWildcards = (count: number) =>
@@ -221,6 +259,36 @@ describe('planDnsFirewall', () => {
     // Assess
     expect(plan.remove).toEqual([['*.dropped.example.com', 'dropped.example.com']]);
     expect(plan.overflow).toEqual([dropped]);
+  });
+
+  it('gives the plan worked out the plain way, call after call on the same indicators', () => {
+    const listed = fc.array(
+      fc.constantFrom('evil.example.com.', 'OLD.example.org', '*.bad.example.net', 'x.com', '*.c2.com'),
+      { maxLength: 6 },
+    );
+    fc.assert(
+      fc.property(
+        anyBlocks,
+        fc.array(fc.tuple(fc.array(fc.nat(), { maxLength: 50 }), listed, fc.integer({ min: 0, max: 30 })), {
+          maxLength: 5,
+        }),
+        (pool, calls) => {
+          fc.pre(pool.length > 0);
+          for (const [picks, actual, maxDomains] of calls) {
+            // Prepare: new entries on each call, sharing the pool's indicator objects, as reconcile makes them.
+            const desired = picks.map((pick) => ({ ...(pool[pick % pool.length] as BlockEntry) }));
+
+            // Act
+            const plan = planDnsFirewall(desired, actual, { maxDomains });
+
+            // Assess
+            const plain = plainPlan(desired, actual, maxDomains);
+            expect(plan).toEqual(plain);
+            expect(plan.overflow.every((entry, index) => entry === plain.overflow[index])).toBe(true);
+          }
+        },
+      ),
+    );
   });
 
   it('returns a byte-identical plan whatever the order of its input', () => {

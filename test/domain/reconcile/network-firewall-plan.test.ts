@@ -1,9 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatRange } from '#domain/cidr';
+import { compareRanges, formatRange, toRange } from '#domain/cidr';
 import { InvalidInputError } from '#domain/errors';
 import {
   blockedByRules,
+  blockedSetsByRules,
+  blockedSetsOfPlan,
+  changedBlocks,
   EGRESS_WARDEN_SID_RANGE,
   parseOwnRules,
   planNetworkFirewall,
@@ -566,6 +569,88 @@ describe('blockedByRules', () => {
   });
 });
 
+describe('blockedByRules on hand-written rules', () => {
+  it('reads escapes in a pattern as the characters escaped, and a trailing backslash as itself', () => {
+    // Prepare
+    const rules = [
+      'drop tls any any -> any any (msg:"egress-warden block tls 1"; flow:to_server; tls.sni; pcre:"/(?:^|\\.)(?:a\\.example|b\\-c\\.example|d\\\\e|f\\)\\.?$/i"; sid:1900000001; rev:1;)',
+      'drop ip any any -> [198.51.100.7/32,not-an-address,10.0.0.0/8] any (msg:"egress-warden block ip 1"; sid:1900000002; rev:1;)',
+    ].join('\n');
+
+    // Act
+    const blocked = blockedByRules(rules);
+
+    // Assess
+    expect(blocked).toEqual({
+      ips: ['198.51.100.7/32', 'not-an-address', '10.0.0.0/8'].sort(compareEachPairParsed),
+      domains: ['a.example', 'b-c.example', 'd\\e', 'f\\'],
+    });
+  });
+});
+
+/** Addresses by range, as text when either does not parse: each pair parsed at every comparison. */
+function compareEachPairParsed(a: string, b: string): number {
+  try {
+    return compareRanges(toRange(a), toRange(b));
+  } catch {
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
+}
+
+/** What two groups' rules block differently, as the whole of both sorted lists compared. */
+function changedWhole(before: string, after: string): { added: string[]; removed: string[] } {
+  const was = blockedByRules(before);
+  const now = blockedByRules(after);
+  const wasSet = new Set([...was.ips, ...was.domains]);
+  const nowSet = new Set([...now.ips, ...now.domains]);
+  return {
+    added: [...nowSet].filter((value) => !wasSet.has(value)),
+    removed: [...wasSet].filter((value) => !nowSet.has(value)),
+  };
+}
+
+describe('changedBlocks', () => {
+  it('lists what one group blocks and the other does not, addresses first, as the whole lists compared', () => {
+    fc.assert(
+      fc.property(
+        anyBlocks,
+        anyBlocks,
+        fc.constantFrom(...FOREIGN, ''),
+        fc.constantFrom<'drop' | 'alert'>('drop', 'alert'),
+        (first, second, foreign, action) => {
+          // Prepare
+          const before = [foreign, ...renderSuricataRules(first).rules].join('\n');
+          const after = [
+            foreign,
+            ...renderSuricataRules([...first.slice(1), ...second], { action }).rules,
+          ].join('\n');
+
+          // Act
+          const changed = changedBlocks(blockedSetsByRules(before), blockedSetsByRules(after));
+
+          // Assess
+          expect(changed).toEqual(changedWhole(before, after));
+        },
+      ),
+    );
+  });
+
+  it('orders an address that does not parse as the whole sorted list does', () => {
+    // Prepare
+    const ipRule = (list: string, sid: number) =>
+      `drop ip any any -> [${list}] any (msg:"egress-warden block ip 1"; sid:${sid}; rev:1;)`;
+    const before = ipRule('198.51.100.7/32', 1_900_000_001);
+    const after = ipRule('203.0.113.9/32,zz,198.51.100.7/32,10.0.0.0/8,aa', 1_900_000_001);
+
+    // Act
+    const changed = changedBlocks(blockedSetsByRules(before), blockedSetsByRules(after));
+
+    // Assess
+    expect(changed).toEqual(changedWhole(before, after));
+    expect(changed.removed).toEqual([]);
+  });
+});
+
 describe('planNetworkFirewall properties', () => {
   const foreignText = fc
     .array(
@@ -619,6 +704,25 @@ describe('planNetworkFirewall properties', () => {
           expect(list.includes(entry.indicator.value)).not.toBe(plan.overflow.includes(entry));
         }
       }),
+    );
+  });
+
+  it('blocks, in the rules it writes, what blockedSetsOfPlan works out from its input', () => {
+    fc.assert(
+      fc.property(
+        anyBlocks,
+        foreignText,
+        capacity,
+        fc.constantFrom<'drop' | 'alert'>('drop', 'alert'),
+        (desired, foreign, size, action) => {
+          // Act
+          const plan = planNetworkFirewall(desired, snapshot(foreign, size), { action });
+
+          // Assess
+          fc.pre(plan.rules !== null);
+          expect(blockedSetsOfPlan(desired, plan, { action })).toEqual(blockedSetsByRules(plan.rules ?? ''));
+        },
+      ),
     );
   });
 
