@@ -21,6 +21,8 @@ import { sized } from './long';
 
 /** The most one event may take through intake and decide. */
 const PER_EVENT_MS = 2_000;
+/** The longest refusal an event may produce: a huge field must not flood a log line. */
+const MAX_MESSAGE = 2_048;
 
 const SAMPLES = [
   'guardduty/c2-domain.json',
@@ -84,6 +86,7 @@ describe('fuzzed events through decide and enforce', () => {
             refused += 1;
             expect(outcome).toBeInstanceOf(InvalidInputError);
             expect((outcome as Error).message).toBe(expected.message);
+            expect(expected.message.length).toBeLessThanOrEqual(MAX_MESSAGE);
             continue;
           }
           expect(outcome).not.toBeInstanceOf(Error);
