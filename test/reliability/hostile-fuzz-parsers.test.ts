@@ -187,7 +187,7 @@ describe('fuzzed parsers', () => {
   });
 
   it('environment: the variables or InvalidInputError naming the variable', () => {
-    const env = {
+    const env: Record<string, string> = {
       ...lambdaEnvironment('EgressWarden-DecisionTable'),
       WARDEN_BUS_NAME: 'EgressWarden-bus',
       DETECTOR_TABLE_NAME: 'EgressWarden-DetectorTable',
@@ -198,7 +198,7 @@ describe('fuzzed parsers', () => {
       .tuple(fc.nat({ max: keys.length - 1 }), fc.oneof(hostileString, fc.json(), fc.constant(undefined)))
       .map(([at, value]) => ({ ...env, [keys[at] as string]: value }));
     const configText = fc
-      .tuple(mutate(JSON.parse(env.EGRESS_WARDEN_CONFIG)))
+      .tuple(mutate(JSON.parse(env.EGRESS_WARDEN_CONFIG ?? '{}')))
       .map(([config]) => ({ ...env, EGRESS_WARDEN_CONFIG: JSON.stringify(config) }));
     fc.assert(
       fc.property(fc.oneof(mutatedEnv, configText), (variables) => {

@@ -303,10 +303,10 @@ function printableOf(text: string): string {
 }
 
 /** `event` with the value at a named path set, when the path exists in it. */
-function setAt(event: unknown, path: readonly string[], value: unknown): unknown {
+function setAt(event: unknown, path: readonly string[], value: unknown): Record<string, unknown> {
   const [key, ...rest] = path;
-  if (key === undefined) return value;
+  if (key === undefined) return value as Record<string, unknown>;
   const object = typeof event === 'object' && event !== null ? (event as Record<string, unknown>) : {};
-  if (rest.length > 0 && !(key in object)) return event;
+  if (rest.length > 0 && !(key in object)) return object;
   return { ...object, [key]: setAt(object[key], rest, value) };
 }

@@ -15,7 +15,7 @@ import { createAwsCore } from '#shared/composition/aws';
 import { parseEnvironment } from '#shared/config/environment';
 import { createDecideHandler } from '../../functions/decide/handler';
 import { type Dynalite, startDynalite } from '../support/dynalite';
-import { loadEvent } from '../support/events';
+import { loadEvent, type SampleEvent } from '../support/events';
 import { fakeSns } from '../support/fakes/sns';
 import { lambdaContext, lambdaEnvironment, sqsRecord } from '../support/lambda-events';
 
@@ -60,7 +60,7 @@ afterAll(async () => {
  * that are not JSON.
  */
 function hostileBatch() {
-  const finding = loadEvent<{ detail: { resource: Record<string, unknown> } }>('guardduty/c2-domain.json');
+  const finding = loadEvent<SampleEvent<{ resource: Record<string, unknown> }>>('guardduty/c2-domain.json');
   finding.detail.resource.accessKeyDetails = {
     accessKeyId: EVENT_SECRETS.accessKeyId,
     principalId: `AROAEXAMPLE:${EVENT_SECRETS.accessKeyId}`,
@@ -69,11 +69,11 @@ function hostileBatch() {
   };
   const block = { ...loadEvent('manual/block-request.json'), credentials: EVENT_SECRETS };
   const unknownField = {
-    ...loadEvent<{ detail: Record<string, unknown> }>('manual/block-request.json'),
+    ...loadEvent<SampleEvent>('manual/block-request.json'),
     id: 'with-an-unknown-field',
   };
   unknownField.detail = { ...unknownField.detail, secretAccessKey: EVENT_SECRETS.secretAccessKey };
-  const signal = loadEvent<{ detail: Record<string, unknown> }>('detectors/dns-tunnel-signal.json');
+  const signal = loadEvent<SampleEvent>('detectors/dns-tunnel-signal.json');
   signal.detail = { ...signal.detail, indicator: 'throttled.example.com' };
   // A body cut short: JSON.parse's own message quotes the text around the error.
   const cutShort = JSON.stringify({ ...block, id: 'cut-short' }).slice(0, -40);
