@@ -13,9 +13,11 @@ import { describe, expect, it } from 'vitest';
 import { parseDuration } from '#domain/duration';
 import { InvalidInputError } from '#domain/errors';
 import { parseIndicator } from '#domain/indicator';
+import { parsePolicy } from '#domain/policy';
 import { cliValue, parseTime } from '#shared/cli/parse';
 import { parseConfig } from '#shared/config/config';
 import { parseDetectorEnvironment, parseEnvironment } from '#shared/config/environment';
+import { toCommands } from '#shared/intake/event';
 import { decodeSubscriptionEvent, MAX_SUBSCRIPTION_BYTES } from '#shared/logs/cloudwatch-subscription';
 import { DEFAULT_FLOW_LOG_FORMAT, parseFlowLogFormat, parseFlowRecord } from '#shared/logs/flow-log';
 import { parseQueryLogLine } from '#shared/logs/query-log';
@@ -25,6 +27,7 @@ import { triggerOf } from '../../functions/enforce/trigger';
 import { EXAMPLE_CONFIG } from '../infra/synth';
 import { sampleJson } from '../logs/samples';
 import { lambdaEnvironment, scheduledEvent } from '../support/lambda-events';
+import { VPC_CONTEXT } from '../support/signals';
 import { hostileString } from './hostile-strings';
 import { sized } from './long';
 
@@ -233,6 +236,15 @@ describe('fuzzed parsers', () => {
     ['a configuration field of the wrong type', () => parseConfig({ ...EXAMPLE_CONFIG, vpcs: HUGE })],
     ['a configuration field that is not a known one', () => parseConfig({ ...EXAMPLE_CONFIG, [HUGE]: 1 })],
     ['a timestamp given to the command line', () => parseTime(HUGE)],
+    [
+      'an event source that is not handled',
+      () =>
+        toCommands(
+          { source: HUGE, 'detail-type': HUGE, detail: {} },
+          parsePolicy({}, VPC_CONTEXT),
+          new Date(),
+        ),
+    ],
   ])('repeat only the start of a huge value: %s', (_, parse) => {
     // Act
     let message = '';
