@@ -1,23 +1,44 @@
 /**
- * No secret or credential in logs, alerts or the audit trail: the `decide` function through its real middy
- * chain with AWS credentials in its environment (the SDK signs every DynamoDB request with them) and fake
- * secrets in the events it receives, in fields no log, alert or record has a reason to repeat. Everything it
- * wrote (Powertools' log and EMF lines, every SNS message, every item in the decision table) is searched
- * for the credential values and for anything shaped like an access key id.
+ * No secret or credential in logs, alerts or the audit trail: the `decide` and `enforce` functions through
+ * their real middy chains with AWS credentials in the environment (the SDK signs every request with them) and
+ * fake secrets in the events, in fields no log, alert or record has a reason to repeat. Everything they wrote
+ * (Powertools' log and EMF lines, every SNS message, every item in the decision table) is searched for the
+ * secrets, for any 8-character part of one, and for anything shaped like an access key id.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { NetworkFirewallClient } from '@aws-sdk/client-network-firewall';
+import {
+  AccessDeniedException,
+  Route53ResolverClient,
+  UpdateFirewallDomainsCommand,
+} from '@aws-sdk/client-route53resolver';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '#adapters/in-memory/clock';
-import { createAwsCore } from '#shared/composition/aws';
+import { InvalidInputError } from '#domain/errors';
+import { createAwsCore, createAwsEnforceCore, createAwsTargets } from '#shared/composition/aws';
 import { parseEnvironment } from '#shared/config/environment';
+import { parseJsonBody } from '#shared/runtime/error-policy';
+import { handleEvent } from '#shared/use-cases/handle-event';
 import { createDecideHandler } from '../../functions/decide/handler';
+import { createEnforceHandler } from '../../functions/enforce/handler';
 import { type Dynalite, startDynalite } from '../support/dynalite';
 import { loadEvent, type SampleEvent } from '../support/events';
+import { fakeEc2NetworkAcls } from '../support/fakes/ec2-network-acls';
+import { fakeNetworkFirewall } from '../support/fakes/network-firewall';
+import { fakeRoute53Resolver } from '../support/fakes/route53-resolver';
 import { fakeSns } from '../support/fakes/sns';
-import { lambdaContext, lambdaEnvironment, sqsRecord } from '../support/lambda-events';
+import {
+  ACL_ID,
+  lambdaContext,
+  lambdaEnvironment,
+  scheduledEvent,
+  sqsRecord,
+  VPC_ID,
+} from '../support/lambda-events';
 
 /** Fake credentials, shaped like real ones, that must never be written anywhere. */
 const CREDENTIALS = {
@@ -99,45 +120,121 @@ describe('secrets and credentials', () => {
       clock: new ManualClock(START),
     });
     const handler = createDecideHandler(core);
-    const written: string[] = [];
-    const capture = (chunk: unknown): boolean => {
-      written.push(String(chunk));
-      return true;
-    };
-    const spies = [
-      vi.spyOn(process.stdout, 'write').mockImplementation(capture),
-      vi.spyOn(process.stderr, 'write').mockImplementation(capture),
-    ];
 
     // Act
-    let response: unknown;
-    try {
-      response = await handler({ Records: hostileBatch() }, lambdaContext('decide'));
-    } finally {
-      for (const spy of spies) spy.mockRestore();
-    }
+    const { written, result: response } = await captured(() =>
+      handler({ Records: hostileBatch() }, lambdaContext('decide')),
+    );
     const items = await dynalite.doc.send(new ScanCommand({ TableName: tableName }));
 
     // Assess: the run did its work (a decision, an alert, a failed record logged), and wrote no secret.
-    const logs = written.join('');
-    const alerts = JSON.stringify(sns.published);
-    const audit = JSON.stringify(items.Items ?? []);
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: expect.any(String) }] });
-    expect(logs).toContain('Record failed; it will be retried');
+    expect(written).toContain('Record failed; it will be retried');
     expect(sns.published.length).toBeGreaterThan(0);
     expect(items.Items?.length).toBeGreaterThan(0);
-    for (const [where, text] of [
-      ['logs', logs],
-      ['alerts', alerts],
-      ['audit trail', audit],
-    ] as const) {
-      for (const fragment of SECRETS.flatMap(fragmentsOf)) {
-        expect(text.includes(fragment), `${where} hold ${fragment}`).toBe(false);
-      }
-      expect(text, where).not.toMatch(ACCESS_KEY_ID);
+    expectNoSecret({
+      logs: written,
+      alerts: JSON.stringify(sns.published),
+      audit: JSON.stringify(items.Items),
+    });
+  });
+
+  it('appear in no log line, alert or audit record of enforce, even when a target refuses a write', async () => {
+    // Prepare: decisions from the hostile events, then every AWS client signing with the environment's credentials.
+    const tableName = await dynalite.createTable();
+    const dynamodb = new DynamoDBClient({ endpoint: dynalite.endpoint, region: 'us-east-1', maxAttempts: 1 });
+    const clients = {
+      sns: new SNSClient({ region: 'us-east-1' }),
+      ec2: new EC2Client({ region: 'us-east-1' }),
+      resolver: new Route53ResolverClient({ region: 'us-east-1' }),
+      networkFirewall: new NetworkFirewallClient({ region: 'us-east-1' }),
+    };
+    const ec2 = mockClient(clients.ec2);
+    ec2.on(DescribeVpcsCommand).resolves({
+      Vpcs: [
+        {
+          VpcId: VPC_ID,
+          CidrBlockAssociationSet: [{ CidrBlock: '10.20.0.0/16', CidrBlockState: { State: 'associated' } }],
+        },
+      ],
+    });
+    const sns = fakeSns(mockClient(clients.sns));
+    fakeEc2NetworkAcls(ec2, [
+      {
+        aclId: ACL_ID,
+        vpcId: VPC_ID,
+        egress: [{ ruleNumber: 100, cidr: '0.0.0.0/0', action: 'allow', protocol: '-1' }],
+      },
+    ]);
+    const resolver = fakeRoute53Resolver(mockClient(clients.resolver), { pollsWhileUpdating: 0 });
+    // The refusal names the caller, as AWS's do; the credentials it signed with must still appear nowhere.
+    resolver.failAlways(
+      UpdateFirewallDomainsCommand,
+      new AccessDeniedException({
+        $metadata: { httpStatusCode: 403 },
+        message: 'User: arn:aws:sts::123456789012:assumed-role/EgressWardenEnforce/session is not authorized',
+      }),
+    );
+    fakeNetworkFirewall(mockClient(clients.networkFirewall), { capacity: 100 });
+    const core = createAwsEnforceCore(parseEnvironment(lambdaEnvironment(tableName)), {
+      dynamodb,
+      clock: new ManualClock(START),
+      ...clients,
+    });
+    const deps = await core.dependencies();
+    for (const record of hostileBatch()) {
+      // The records that are not valid input are refused here, as decide refuses them.
+      await Promise.resolve()
+        .then(() => handleEvent(parseJsonBody(record.body, 'body'), deps))
+        .catch((error: unknown) => expect(error).toBeInstanceOf(InvalidInputError));
     }
+    const handler = createEnforceHandler(core, createAwsTargets(core, clients));
+
+    // Act
+    const { written } = await captured(() =>
+      handler(scheduledEvent('2026-11-28T10:00:00Z') as never, lambdaContext('enforce')),
+    );
+    const items = await dynalite.doc.send(new ScanCommand({ TableName: tableName }));
+
+    // Assess: the refusal was logged and alerted, and no secret went with it.
+    expect(written).toContain('not authorized');
+    expect(sns.published.length).toBeGreaterThan(0);
+    expectNoSecret({
+      logs: written,
+      alerts: JSON.stringify(sns.published),
+      audit: JSON.stringify(items.Items),
+    });
   });
 });
+
+/** Runs `act` with stdout and stderr captured (nothing reaches the terminal); what was written, and its result. */
+async function captured<T>(act: () => Promise<T>): Promise<{ written: string; result: T }> {
+  const written: string[] = [];
+  const capture = (chunk: unknown): boolean => {
+    written.push(String(chunk));
+    return true;
+  };
+  const spies = [
+    vi.spyOn(process.stdout, 'write').mockImplementation(capture),
+    vi.spyOn(process.stderr, 'write').mockImplementation(capture),
+  ];
+  try {
+    const result = await act();
+    return { written: written.join(''), result };
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+}
+
+/** Asserts that no text holds a secret, a part of one, or anything shaped like an access key id. */
+function expectNoSecret(texts: Record<string, string>): void {
+  for (const [where, text] of Object.entries(texts)) {
+    for (const fragment of SECRETS.flatMap(fragmentsOf)) {
+      expect(text.includes(fragment), `${where} hold ${fragment}`).toBe(false);
+    }
+    expect(text, where).not.toMatch(ACCESS_KEY_ID);
+  }
+}
 
 /** Every run of {@link FRAGMENT} characters of a secret: a part of one is a leak too. */
 function fragmentsOf(secret: string): string[] {
