@@ -251,6 +251,7 @@ export class EgressWarden extends Construct {
     this.#onlyDetectorsPutSignals(
       DETECTOR_LOGS.flatMap(([name]) => this.functions[name]?.role?.roleArn ?? []),
     );
+    this.#onlyOperatorsPutManualRequests(config.operators);
     this.#wireFunctions();
     this.#grant(config, networkAcls.deploy);
 
@@ -508,6 +509,27 @@ export class EgressWarden extends Construct {
         conditions: {
           StringEquals: { 'events:source': DETECTOR_SOURCE },
           ...(publishers.length > 0 ? { ArnNotEquals: { 'aws:PrincipalArn': [...publishers] } } : {}),
+        },
+      }),
+    );
+  }
+
+  /**
+   * Only the configured operators (`operators`, role and user ARNs) may put manual requests on the warden bus:
+   * an explicit deny in the bus's resource policy, so that a principal whose IAM policy allows
+   * `events:PutEvents` on `*` cannot unblock an indicator or pause Egress Warden. With no operator, nobody may.
+   */
+  #onlyOperatorsPutManualRequests(operators: readonly string[]): void {
+    this.bus.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyOperatorsPutManualRequests',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['events:PutEvents'],
+        resources: [this.bus.eventBusArn],
+        conditions: {
+          StringEquals: { 'events:source': MANUAL_SOURCE },
+          ...(operators.length > 0 ? { ArnNotEquals: { 'aws:PrincipalArn': [...operators] } } : {}),
         },
       }),
     );

@@ -7,8 +7,11 @@ import { CliError, EXIT } from './errors';
 /** An ISO 8601 time; commander reports the error with the option's name. */
 export function parseTime(value: string): Date {
   const time = new Date(value);
-  if (Number.isNaN(time.getTime()))
-    throw new InvalidArgumentError(`${JSON.stringify(value)} is not an ISO 8601 time`);
+  if (Number.isNaN(time.getTime())) {
+    // Cut: a value pasted by mistake (a whole file) must not fill the terminal.
+    const shown = value.length > 64 ? `${JSON.stringify(value.slice(0, 64))}…` : JSON.stringify(value);
+    throw new InvalidArgumentError(`${shown} is not an ISO 8601 time`);
+  }
   return time;
 }
 

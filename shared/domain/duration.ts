@@ -5,6 +5,8 @@ const MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } a
 
 /** Ten years: anything longer is a typo or should be `permanent`, and `999999d` would overflow a Date. */
 const MAX_MS = 3650 * MS.d;
+/** How much of a refused value an error repeats. */
+const MAX_REPORTED_LENGTH = 64;
 const SHORT = /^(\d{1,6})(s|m|h|d|w)$/;
 const ISO = /^P(?:(\d{1,5})W)?(?:(\d{1,5})D)?(?:T(?:(\d{1,6})H)?(?:(\d{1,7})M)?(?:(\d{1,9})S)?)?$/;
 
@@ -26,15 +28,22 @@ export function parseDuration(raw: unknown, field: string): number {
     );
   }
   throw new InvalidInputError(
-    `${JSON.stringify(raw)} is not a duration: use a number with s, m, h, d or w ("30m", "4h", "7d") or ISO 8601 ("PT4H")`,
+    `${shown(raw)} is not a duration: use a number with s, m, h, d or w ("30m", "4h", "7d") or ISO 8601 ("PT4H")`,
     field,
   );
 }
 
 function check(ms: number, raw: string, field: string): number {
-  if (ms <= 0) throw new InvalidInputError(`${JSON.stringify(raw)} must be longer than zero`, field);
-  if (ms > MAX_MS) throw new InvalidInputError(`${JSON.stringify(raw)} must not be longer than 3650d`, field);
+  if (ms <= 0) throw new InvalidInputError(`${shown(raw)} must be longer than zero`, field);
+  if (ms > MAX_MS) throw new InvalidInputError(`${shown(raw)} must not be longer than 3650d`, field);
   return ms;
+}
+
+/** A refused value as an error repeats it: quoted, and cut so that a huge one cannot flood a log line. */
+function shown(raw: string): string {
+  return raw.length > MAX_REPORTED_LENGTH
+    ? `${JSON.stringify(raw.slice(0, MAX_REPORTED_LENGTH))}…`
+    : JSON.stringify(raw);
 }
 
 /** Formats milliseconds the short way, for reports and alerts: `4h`, `7d`, `90m`. */

@@ -24,7 +24,10 @@ function pathOf(issue: v.BaseIssue<unknown>, root: string): string {
   for (const item of issue.path ?? []) {
     const key = item.key;
     if (typeof key === 'number') field += `[${key}]`;
-    else if (typeof key === 'string') field += field ? `.${key}` : key;
+    else if (typeof key === 'string') {
+      const name = cut(key, MAX_REPORTED_KEY);
+      field += field ? `.${name}` : name;
+    }
   }
   return field;
 }
@@ -34,7 +37,20 @@ function describeIssue(issue: v.BaseIssue<unknown>): string {
   if (issue.received === 'undefined') {
     return issue.expected?.startsWith('"') ? 'is required' : `is required (expected ${issue.expected})`;
   }
-  return issue.message;
+  // Valibot repeats the value it received in full: a huge one must not flood a log line or an alert.
+  const { received } = issue;
+  return received.length > MAX_REPORTED_VALUE
+    ? issue.message.replace(received, cut(received, MAX_REPORTED_VALUE))
+    : issue.message;
+}
+
+/** How much of a refused value an error repeats, and of a field name that is not a known one. */
+const MAX_REPORTED_VALUE = 256;
+const MAX_REPORTED_KEY = 64;
+
+/** `text`, cut to `max` characters with an ellipsis when longer. */
+function cut(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 /**

@@ -59,7 +59,16 @@ export function toCommands(event: unknown, policy: Policy, now: Date): Command[]
     return [threatSignalCommand(envelope.detail, id)];
   const known = ACCEPTED_EVENTS.map((e) => `${e.source} / ${e.detailType}`).join('; ');
   throw new InvalidInputError(
-    `${JSON.stringify(source)} / ${JSON.stringify(detailType)} is not an event Egress Warden handles (expected one of: ${known})`,
+    `${shown(source)} / ${shown(detailType)} is not an event Egress Warden handles (expected one of: ${known})`,
     'source',
   );
+}
+
+/** How much of an unknown source or detail type an error repeats: a huge one must not flood a log line. */
+const MAX_REPORTED = 64;
+
+function shown(value: string): string {
+  return value.length > MAX_REPORTED
+    ? `${JSON.stringify(value.slice(0, MAX_REPORTED))}…`
+    : JSON.stringify(value);
 }

@@ -16,11 +16,16 @@ export function dispositionOf(error: unknown): Disposition {
   return error instanceof InvalidInputError ? 'drop' : 'retry';
 }
 
-/** Parses a message body as JSON; a body that is not JSON is InvalidInputError naming `field`. */
+/**
+ * Parses a message body as JSON; a body that is not JSON is InvalidInputError naming `field` and what the
+ * parser found, without the text around it: that text goes to the logs, and a body may hold a secret.
+ */
 export function parseJsonBody(body: string, field: string): unknown {
   try {
     return JSON.parse(body);
   } catch (error) {
-    throw new InvalidInputError(`is not valid JSON: ${(error as Error).message}`, field);
+    // V8 quotes the body around the error (`Unexpected token 'e', ..."Key": eVeNtSeCrE"... is not valid JSON`).
+    const problem = (error as Error).message.replace(/,\s*(?:\.\.\.)?".*$/s, '');
+    throw new InvalidInputError(`is not valid JSON: ${problem} (${body.length} characters)`, field);
   }
 }
