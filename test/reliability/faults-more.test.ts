@@ -5,6 +5,7 @@
  * nothing is lost, nothing is counted or decided twice, and the failure is visible.
  */
 import { Readable } from 'node:stream';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import {
   type Finding,
   GetFindingsCommand,
@@ -22,16 +23,35 @@ import type { ScheduledEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoDbDecisionStore } from '#adapters/aws/decision-store';
+import { Ec2NetworkAcls } from '#adapters/aws/network-acls';
+import { InMemoryDecisionStore } from '#adapters/in-memory/decision-store';
+import { InMemoryNetworkAcls } from '#adapters/in-memory/network-acls';
+import type { BlockEntry } from '#domain/block';
+import { TargetNotFoundError } from '#domain/errors';
+import { parseIndicator } from '#domain/indicator';
 import { ENVIRONMENT, parseEnvironment } from '#shared/config/environment';
+import { decideSignal } from '#shared/use-cases/decide-signal';
 import type { LogDetectionReport } from '#shared/use-cases/detect-log';
+import { enforceNetworkAcls } from '#shared/use-cases/enforce/network-acls';
+import { reconcile } from '#shared/use-cases/enforce/reconcile';
 import { createHandler as createCatchUpHandler } from '../../functions/catch-up/create-handler';
 import { createDetectFlowsHandler } from '../../functions/detect-flows/handler';
 import { createDetectorWorld } from '../support/detector-functions';
 import { type Dynalite, startDynalite } from '../support/dynalite';
+import { ec2Error, fakeEc2NetworkAcls } from '../support/fakes/ec2-network-acls';
 import { failDynamoDb } from '../support/fakes/failing-dynamodb';
 import { addressScan } from '../support/flow-traffic';
 import { type CapturedOutput, captureOutput, lambdaContext } from '../support/lambda-events';
 import { FLOW_KEY, flowLogFile, LOGS_BUCKET, objectCreatedEvent } from '../support/log-inputs';
+import {
+  createWarden,
+  flowSignal,
+  policyWith,
+  reservedDenyCidrs,
+  USUAL_EGRESS,
+  ACL_ID as WARDEN_ACL_ID,
+  VPC_ID as WARDEN_VPC_ID,
+} from '../support/warden';
 
 // The detector modules build their handlers from the environment when imported, as Lambda does at cold start.
 await vi.hoisted(async () => {
@@ -367,4 +387,94 @@ describe('detect-flows with S3 and the detector table failing', () => {
     expect(world.published().map((signal) => signal.detector)).toEqual(['flow-address-scan']);
     expect(await world.windows()).toEqual(await baseline.windows());
   }, 30_000);
+});
+
+const ACL_A = 'acl-0a1b2c3d4e5f60001';
+const ACL_B = 'acl-0a1b2c3d4e5f60002';
+const VPC = 'vpc-0a1b2c3d4e5f60001';
+
+/** Blocks on `values`, enforced since the start of the day, never expiring. */
+function aclBlocks(...values: string[]): BlockEntry[] {
+  return values.map((value) => ({
+    indicator: parseIndicator(value),
+    severity: 8,
+    since: '2026-11-28T00:00:00.000Z',
+    expiresAt: null,
+  }));
+}
+
+describe('enforce with a network ACL deleted while blocks are enforced on it', () => {
+  it('converges the other ACL and reports the deleted one when EC2 answers InvalidNetworkAclID.NotFound on create', async () => {
+    // Prepare: both ACLs hold the first block; then ACL B is deleted, so EC2 refuses writes to it.
+    const ec2Client = new EC2Client({ region: 'us-east-1' });
+    const ec2 = fakeEc2NetworkAcls(mockClient(ec2Client), [
+      { aclId: ACL_A, vpcId: VPC, egress: USUAL_EGRESS },
+      { aclId: ACL_B, vpcId: VPC, egress: USUAL_EGRESS },
+    ]);
+    const port = new Ec2NetworkAcls({ client: ec2Client, aclIds: [ACL_A, ACL_B], sleep: async () => {} });
+    const store = new InMemoryDecisionStore();
+    const deps = { policy: policyWith({ targets: { networkAcls: { mode: 'enforce' } } }), store };
+    await enforceNetworkAcls(port, deps, aclBlocks('198.51.100.7/32'), { hold: false });
+    const create = ec2.create.bind(ec2);
+    ec2.create = async (input) => {
+      if (input.NetworkAclId === ACL_B) {
+        throw ec2Error('InvalidNetworkAclID.NotFound', `The networkAcl ID '${ACL_B}' does not exist`);
+      }
+      return create(input);
+    };
+
+    // Act: a second block is decided.
+    const outcome = await enforceNetworkAcls(port, deps, aclBlocks('198.51.100.7/32', '198.51.100.8/32'), {
+      hold: false,
+    });
+
+    // Assess
+    const denies = (aclId: string) =>
+      ec2
+        .egress(aclId)
+        .filter((entry) => entry.RuleAction === 'deny' && (entry.RuleNumber ?? 0) < 100)
+        .map((entry) => entry.CidrBlock)
+        .sort();
+    expect(denies(ACL_A)).toEqual(['198.51.100.7/32', '198.51.100.8/32']);
+    expect(outcome).toMatchObject({ status: 'applied', changes: 1 });
+    expect(outcome.failures).toEqual([expect.stringContaining(`${ACL_B} failed: TargetNotFoundError`)]);
+    // The ledger forgets the deleted ACL: its entries went with it.
+    const ledger = await store.getNetworkAclLedger();
+    expect(ledger.acls.map((acl) => [acl.aclId, acl.entries.map((entry) => entry.cidr)])).toEqual([
+      [ACL_A, ['198.51.100.7/32', '198.51.100.8/32']],
+    ]);
+  });
+});
+
+describe('reconcile with one of two network ACLs deleted', () => {
+  it('alerts the ACL that failed while the other converges, and drops the deleted ACL from the ledger', async () => {
+    // Prepare: both ACLs hold a block; then the first one is deleted, so its next write is refused.
+    const warden = createWarden();
+    const acls = new InMemoryNetworkAcls([
+      { aclId: WARDEN_ACL_ID, vpcId: WARDEN_VPC_ID, egress: USUAL_EGRESS },
+      { aclId: ACL_B, vpcId: WARDEN_VPC_ID, egress: USUAL_EGRESS },
+    ]);
+    warden.deps = { ...warden.deps, networkAcls: acls, dnsFirewall: undefined, networkFirewall: undefined };
+    await decideSignal(flowSignal('198.51.100.10', 9, warden), warden.deps);
+    await reconcile(warden.deps);
+    await decideSignal(flowSignal('198.51.100.20', 9, warden), warden.deps);
+    acls.injectFailure(
+      new TargetNotFoundError(`network ACL ${WARDEN_ACL_ID} does not exist`, 'InvalidNetworkAclID.NotFound'),
+    );
+
+    // Act
+    const report = await reconcile(warden.deps);
+
+    // Assess
+    expect(report.targets.find((target) => target.target === 'networkAcls')?.status).toBe('applied');
+    expect(acls.snapshot().map((acl) => [acl.aclId, reservedDenyCidrs(acl.egress)])).toEqual([
+      [WARDEN_ACL_ID, ['198.51.100.10/32']],
+      [ACL_B, ['198.51.100.10/32', '198.51.100.20/32']],
+    ]);
+    const failed = warden.alerts.published.filter((alert) => alert.subject.includes('FAILED'));
+    expect(failed.map((alert) => alert.subject)).toEqual(['[Egress Warden] FAILED to update networkAcls']);
+    expect(failed[0]?.message).toContain(`${WARDEN_ACL_ID} failed: TargetNotFoundError`);
+    const ledger = await warden.deps.store.getNetworkAclLedger();
+    expect(ledger.acls.map((acl) => acl.aclId)).toEqual([ACL_B]);
+  });
 });
