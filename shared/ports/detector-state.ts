@@ -9,7 +9,13 @@ export interface DetectorStateStore {
   /**
    * Adds the increments, each atomically, then returns, for every key they touch, its totals over the window
    * ending at the newest bucket that key holds (a late record adds to its own bucket and does not move the
-   * window back). Buckets older than the window may be dropped.
+   * window back). Buckets older than the window may be dropped. `input` names the log input the increments
+   * come from (a file, a subscription batch): Lambda retries an input whose invocation failed half-way, and a
+   * store that keeps counts across invocations adds each increment of one input once.
    */
-  addAndTotal(increments: readonly WindowIncrement[], window: WindowShape): Promise<WindowTotal[]>;
+  addAndTotal(
+    increments: readonly WindowIncrement[],
+    window: WindowShape,
+    input?: string,
+  ): Promise<WindowTotal[]>;
 }

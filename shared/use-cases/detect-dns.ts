@@ -60,11 +60,13 @@ export function dnsQueryOf(record: QueryLogRecord): DnsQuery {
  * on), adds the batch to the domain baselines, and publishes what they find, a signal against a domain
  * established in its VPC (as stored after this batch) lowered to alert-only. Throws what the stores or the publisher
  * throws (retryable ones are ThrottledError / ServiceUnavailableError): the caller retries the whole input, and
- * intake's de-duplication on each signal's evidence key keeps a retried detection from counting twice.
+ * intake's de-duplication on each signal's evidence key keeps a retried detection from counting twice;
+ * `input` names it (a file, a subscription batch) so that the store counts a retried input's records once.
  */
 export async function detectDns(
   entries: AsyncIterable<QueryLogEntry> | Iterable<QueryLogEntry>,
   deps: DnsDetectorDependencies,
+  input?: string,
 ): Promise<DnsDetectionReport> {
   const { context, state, publisher, baseline } = deps;
   const batch = new DnsBatch(context);
@@ -74,8 +76,8 @@ export async function detectDns(
     else if (++malformed.count <= MALFORMED_LISTED) malformed.first.push(entry);
   }
   const [tunnelTotals, dgaTotals] = await Promise.all([
-    state.addAndTotal(batch.tunnel.increments(), batch.tunnel.shape),
-    state.addAndTotal(batch.dga.increments(), batch.dga.shape),
+    state.addAndTotal(batch.tunnel.increments(), batch.tunnel.shape, input),
+    state.addAndTotal(batch.dga.increments(), batch.dga.shape, input),
     baseline.record(batch.baselineDeltas()),
   ]);
   const found = [

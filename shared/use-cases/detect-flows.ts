@@ -66,11 +66,13 @@ export function flowRecordOf(logged: LoggedFlow): FlowRecord | undefined {
 /**
  * Runs the flow detections over parsed flow-log entries (malformed ones are counted and listed, the rest goes
  * on) and publishes what they find. Throws what the store or the publisher throws: the caller retries the whole
- * input, and intake's de-duplication on each signal's evidence key keeps a retried detection from counting twice.
+ * input, and intake's de-duplication on each signal's evidence key keeps a retried detection from counting twice;
+ * `input` names it (a file, a subscription batch) so that the store counts a retried input's records once.
  */
 export async function detectFlows(
   entries: AsyncIterable<FlowLogEntry> | Iterable<FlowLogEntry>,
   deps: FlowDetectorDependencies,
+  input?: string,
 ): Promise<FlowDetectionReport> {
   const { detector, state, publisher } = deps;
   const batch = detector.batch();
@@ -91,7 +93,7 @@ export async function detectFlows(
   }
   const windows = batch.windows();
   const totals = await Promise.all(
-    windows.map((window) => state.addAndTotal(window.increments, window.shape)),
+    windows.map((window) => state.addAndTotal(window.increments, window.shape, input)),
   );
   const signals = windows.flatMap((window, i) => batch.signals(window.detection, totals[i] ?? []));
   if (signals.length > 0) await publisher.publish(signals);

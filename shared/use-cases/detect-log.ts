@@ -61,7 +61,9 @@ export async function detectLog(
     const message = decodeSubscriptionEvent(event);
     const base = { input: 'subscription', kind, source: `${message.logGroup} ${message.logStream}` } as const;
     if (message.messageType === 'CONTROL_MESSAGE') return { ...base, ...nothingRead('control message') };
-    const report = await detectLogEvents(kind, message.logEvents, deps.flowLogFormat, deps);
+    // A batch's first event id is unique to it, and Lambda retries the batch as it was.
+    const input = `${base.source} ${message.logEvents[0]?.id ?? ''}`;
+    const report = await detectLogEvents(kind, message.logEvents, deps.flowLogFormat, deps, input);
     return { ...base, ...summary(report) };
   }
   if (isObject(event) && event.source === 'aws.s3') {
@@ -69,7 +71,7 @@ export async function detectLog(
     const base = { input: 'object-created', kind, source: `s3://${object.bucket}/${object.key}` } as const;
     if (object.kind !== kind) return { ...base, ...nothingRead(`a ${object.kind} file`) };
     const lines = readLogObject(await deps.logObjects.open(object.bucket, object.key), object.key);
-    const report = await detectLogLines(kind, lines, deps);
+    const report = await detectLogLines(kind, lines, deps, base.source);
     return { ...base, ...summary(report) };
   }
   throw new InvalidInputError(
@@ -80,27 +82,35 @@ export async function detectLog(
 /** The detectors of the two log kinds, built when first asked for. */
 export type LogDetectorsOf = Pick<DetectLogDependencies, 'dns' | 'flows'>;
 
-/** Runs the detector for `kind` over one log file's lines (a flow log names its fields in its header line). */
+/**
+ * Runs the detector for `kind` over one log file's lines (a flow log names its fields in its header line);
+ * `input` names the file, so that a retried one is counted once.
+ */
 export function detectLogLines(
   kind: LogKind,
   lines: AsyncIterable<FileLine | MalformedRecord>,
   detectors: LogDetectorsOf,
+  input?: string,
 ): Promise<DnsDetectionReport | FlowDetectionReport> {
   return kind === 'query-log'
-    ? detectors.dns().then((deps) => detectDns(parseQueryLogLines(lines), deps))
-    : detectors.flows().then((deps) => detectFlows(parseFlowLogLines(lines), deps));
+    ? detectors.dns().then((deps) => detectDns(parseQueryLogLines(lines), deps, input))
+    : detectors.flows().then((deps) => detectFlows(parseFlowLogLines(lines), deps, input));
 }
 
-/** Runs the detector for `kind` over a subscription batch's log events; flow logs in `flowLogFormat`. */
+/**
+ * Runs the detector for `kind` over a subscription batch's log events; flow logs in `flowLogFormat`. `input`
+ * names the batch, so that a retried one is counted once.
+ */
 export function detectLogEvents(
   kind: LogKind,
   events: readonly SubscriptionLogEvent[],
   flowLogFormat: FlowLogFormat,
   detectors: LogDetectorsOf,
+  input?: string,
 ): Promise<DnsDetectionReport | FlowDetectionReport> {
   return kind === 'query-log'
-    ? detectors.dns().then((deps) => detectDns(parseQueryLogEvents(events), deps))
-    : detectors.flows().then((deps) => detectFlows(parseFlowLogEvents(events, flowLogFormat), deps));
+    ? detectors.dns().then((deps) => detectDns(parseQueryLogEvents(events), deps, input))
+    : detectors.flows().then((deps) => detectFlows(parseFlowLogEvents(events, flowLogFormat), deps, input));
 }
 
 function nothingRead(reason: string) {

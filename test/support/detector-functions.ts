@@ -78,5 +78,5 @@ export async function createDetectorWorld(
       .commandCalls(PutEventsCommand)
       .flatMap((call) => call.args[0].input.Entries ?? [])
       .map((entry) => JSON.parse(entry.Detail ?? '{}') as ThreatSignalDetail);
-  return { deps, s3, eventBridge, published, tableName };
+  return { deps, s3, eventBridge, published, tableName, dynamodb };
 }

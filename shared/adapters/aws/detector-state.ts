@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   type DynamoDBDocumentClient,
   QueryCommand,
@@ -34,7 +35,7 @@ export interface DynamoDbDetectorStateStoreOptions {
   readonly random?: () => number;
 }
 
-const { count: COUNT, bytes: BYTES, members: MEMBERS } = DETECTOR_TABLE.attributes;
+const { count: COUNT, bytes: BYTES, members: MEMBERS, inputs: INPUTS } = DETECTOR_TABLE.attributes;
 
 /**
  * The detector state on one DynamoDB table (layout in detector-table.ts).
@@ -48,7 +49,9 @@ const { count: COUNT, bytes: BYTES, members: MEMBERS } = DETECTOR_TABLE.attribut
  * * Increments are checked (`checkIncrements`) before anything is sent: InvalidInputError naming the field.
  * * Throttling (`ProvisionedThroughputExceededException`, `ThrottlingException`, `RequestLimitExceeded`) is
  *   retried with backoff (on top of the SDK client's own retries), then ThrottledError; increments already
- *   written stay written, so a caller that retries the whole batch counts them twice. A missing table is
+ *   written stay written. A caller that names its input counts each of them once when it retries the whole
+ *   input: each bucket keeps a digest of every input added to it, and an update for an input it holds fails
+ *   its condition and adds nothing. Without an input, a retried batch counts twice. A missing table is
  *   TargetNotFoundError, `ValidationException` InvalidInputError; anything else is rethrown as raised.
  */
 export class DynamoDbDetectorStateStore implements DetectorStateStore {
@@ -72,9 +75,16 @@ export class DynamoDbDetectorStateStore implements DetectorStateStore {
     }
   }
 
-  async addAndTotal(increments: readonly WindowIncrement[], window: WindowShape): Promise<WindowTotal[]> {
+  async addAndTotal(
+    increments: readonly WindowIncrement[],
+    window: WindowShape,
+    input?: string,
+  ): Promise<WindowTotal[]> {
     checkIncrements(increments, window);
-    await inParallel(increments, this.#concurrency, (increment) => this.#add(increment, window));
+    // A short digest keeps the bucket's set of inputs small; a collision would only skip one input's increment.
+    const inputId =
+      input === undefined ? undefined : createHash('sha256').update(input).digest('base64url').slice(0, 16);
+    await inParallel(increments, this.#concurrency, (increment) => this.#add(increment, window, inputId));
     const touched = [...new Set(increments.map((increment) => increment.key))];
     const totals = await inParallel(touched, this.#concurrency, async (key) => {
       const stored = await this.#newestBuckets(key, window.buckets);
@@ -85,31 +95,40 @@ export class DynamoDbDetectorStateStore implements DetectorStateStore {
     return totals.filter((total): total is WindowTotal => total !== undefined);
   }
 
-  /** One atomic UpdateItem; again without members when the bucket's set is full. */
-  async #add(increment: WindowIncrement, window: WindowShape): Promise<void> {
+  /**
+   * One atomic UpdateItem; again without members when the bucket's set is full. With `inputId`, the update
+   * also records the input in the bucket's `inputs` set, on condition that it is not there yet: a retried
+   * input whose increment was already written finds its condition failed twice, and adds nothing.
+   */
+  async #add(increment: WindowIncrement, window: WindowShape, inputId: string | undefined): Promise<void> {
+    const once = inputId === undefined ? undefined : 'NOT contains(#inputs, :input)';
     const base: UpdateCommandInput = {
       TableName: this.#tableName,
       Key: bucketKey(increment),
-      UpdateExpression: 'ADD #count :count, #bytes :bytes SET #ttl = :ttl',
+      UpdateExpression: `ADD #count :count, #bytes :bytes${once ? ', #inputs :inputs' : ''} SET #ttl = :ttl`,
       ExpressionAttributeNames: {
         '#count': COUNT,
         '#bytes': BYTES,
         '#ttl': DETECTOR_TABLE.timeToLiveAttribute,
+        ...(once ? { '#inputs': INPUTS } : {}),
       },
       ExpressionAttributeValues: {
         ':count': increment.count,
         ':bytes': increment.bytes,
         ':ttl': bucketTimeToLive(increment.bucketStart, window),
+        ...(inputId ? { ':input': inputId, ':inputs': new Set([inputId]) } : {}),
       },
+      ...(once ? { ConditionExpression: once } : {}),
     };
     if (increment.members.length > 0) {
+      const full = 'attribute_not_exists(#members) OR size(#members) < :maxMembers';
       try {
         await this.#call('UpdateItem', () =>
           this.#client.send(
             new UpdateCommand({
               ...base,
-              UpdateExpression: 'ADD #count :count, #bytes :bytes, #members :members SET #ttl = :ttl',
-              ConditionExpression: 'attribute_not_exists(#members) OR size(#members) < :maxMembers',
+              UpdateExpression: base.UpdateExpression?.replace(' SET', ', #members :members SET'),
+              ConditionExpression: once ? `(${full}) AND ${once}` : full,
               ExpressionAttributeNames: { ...base.ExpressionAttributeNames, '#members': MEMBERS },
               ExpressionAttributeValues: {
                 ...base.ExpressionAttributeValues,
@@ -125,7 +144,12 @@ export class DynamoDbDetectorStateStore implements DetectorStateStore {
         if (awsErrorCode(error) !== CONDITION_FAILED) throw error;
       }
     }
-    await this.#call('UpdateItem', () => this.#client.send(new UpdateCommand(base)));
+    try {
+      await this.#call('UpdateItem', () => this.#client.send(new UpdateCommand(base)));
+    } catch (error) {
+      // Only the input's condition can fail here: this input's increment is already counted.
+      if (!(once && awsErrorCode(error) === CONDITION_FAILED)) throw error;
+    }
   }
 
   /** The key's newest `limit` buckets (all of its window), following pages until it has them. */

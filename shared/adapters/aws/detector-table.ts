@@ -31,8 +31,8 @@ export const DETECTOR_TABLE = {
   timeToLiveAttribute: 'ttl',
   /** How long a bucket outlives the end of its window, for late records. */
   retentionSeconds: 2 * 86_400,
-  /** The counters and the member set. */
-  attributes: { count: 'count', bytes: 'bytes', members: 'members' },
+  /** The counters, the member set, and the set of inputs already counted (digests, see detector-state.ts). */
+  attributes: { count: 'count', bytes: 'bytes', members: 'members', inputs: 'inputs' },
 } as const;
 
 /** The CreateTable request for the detector state table (PAY_PER_REQUEST). */

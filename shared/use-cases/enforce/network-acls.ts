@@ -3,7 +3,7 @@
  * decision store says Egress Warden wrote.
  */
 import type { BlockEntry } from '#domain/block';
-import { ConcurrentUpdateError, InvalidInputError } from '#domain/errors';
+import { ConcurrentUpdateError, InvalidInputError, TargetNotFoundError } from '#domain/errors';
 import { mayMergeUnder } from '#domain/guard-rails';
 import {
   changeLedger,
@@ -56,6 +56,8 @@ interface AclResult {
  *
  * Throws (so the target is `failed` and alerted) only when every ACL failed (the first ACL's error) or is
  * ineffective (InvalidInputError naming the allows to move), or when the ACLs or the ledger cannot be read.
+ * An ACL that EC2 says no longer exists (a write answered `InvalidNetworkAclID.NotFound`) is reported, and
+ * its entries are dropped from the ledger, which would otherwise keep them for good.
  */
 export async function enforceNetworkAcls(
   port: NetworkAcls,
@@ -161,6 +163,11 @@ async function enforceAcl(
     try {
       await runSteps(port, aclId, plan.steps, done, options.warn);
     } catch (error) {
+      if (error instanceof TargetNotFoundError) {
+        // EC2 says the ACL itself is gone, and every entry in it: none of its ledger can be ours any more.
+        await ledger.changeQuietly(aclId, { add: [], remove: ownedIn(ledger.current, aclId) });
+        throw error;
+      }
       await ledger.changeQuietly(aclId, { add: claimedBy(done), remove: releasedBy(done) });
       changes += done.length;
       // A rule number taken by someone else, or our entry gone: re-read this ACL and plan again.

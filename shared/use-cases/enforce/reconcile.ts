@@ -183,6 +183,12 @@ export async function reconcile(
           ? await enforce([], { hold: false, budget })
           : await enforce(desiredFor(target), { hold: mode === 'alert', budget });
       const status = mode === 'off' && outcome.status === 'unchanged' ? 'off' : outcome.status;
+      // Part of the target failed (one network ACL of several, deleted or refusing): the rest was written,
+      // and the part that was not must reach the operator as a whole failure would.
+      if (outcome.failures && outcome.failures.length > 0) {
+        const detail = `Updating ${target} failed in part: ${outcome.failures.join('; ')}`;
+        await publishQuietly(deps, targetAlert(target, 'failure', detail));
+      }
       return { target, mode, ...outcome, status, warnings: outcome.warnings ?? [] };
     } catch (error) {
       const message = describeError(error);
@@ -302,8 +308,8 @@ async function end(
 
 /** The repeat slots of the problems this run did not have: a failure there next time alerts at once. */
 function healthySlots(targets: readonly TargetReport[]): string[] {
-  return targets.flatMap(({ target, status, overflow }) => [
-    ...(status === 'failed' ? [] : [repeatSlot(target, 'failure')]),
+  return targets.flatMap(({ target, status, overflow, failures }) => [
+    ...(status === 'failed' || (failures?.length ?? 0) > 0 ? [] : [repeatSlot(target, 'failure')]),
     ...(status === 'failed' || overflow.length > 0 ? [] : [repeatSlot(target, 'overflow')]),
   ]);
 }

@@ -98,6 +98,29 @@ describe('DynamoDbDetectorStateStore on dynalite', () => {
     expect(total?.members).toHaveLength(MAX_MEMBERS);
   });
 
+  it('adds the increments of one input once, whether or not the member set is full', async () => {
+    // Prepare: one key with a full set, one with room, each written once by the input that is then retried.
+    const shape = { ...SHAPE, maxMembers: 2 };
+    const full = anIncrement(0, { count: 3, members: ['a', 'b'] }, 'full');
+    const room = anIncrement(0, { count: 1, members: ['a'] }, 'room');
+    await store.addAndTotal([anIncrement(0, { count: 1, members: ['x', 'y'] }, 'full')], shape, 'earlier');
+    await store.addAndTotal([full, room], shape, 's3://logs/file-1');
+
+    // Act: the same input again (Lambda's retry), then another input.
+    await store.addAndTotal([full, room], shape, 's3://logs/file-1');
+    const totals = await store.addAndTotal([room], shape, 's3://logs/file-2');
+
+    // Assess
+    const count = async (key: string) =>
+      (
+        await dynalite.doc.send(
+          new GetCommand({ TableName: tableName, Key: { pk: key, sk: full.bucketStart } }),
+        )
+      ).Item?.count;
+    expect({ full: await count('full'), room: await count('room') }).toEqual({ full: 4, room: 2 });
+    expect(totals).toMatchObject([{ key: 'room', count: 2 }]);
+  });
+
   it('reports a missing table as TargetNotFoundError', async () => {
     // Prepare
     const missing = new DynamoDbDetectorStateStore({ client: dynalite.doc, tableName: 'no-such-table' });
