@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CALLER, useTestDeployment } from './deployment-fixture';
 
 const lab = useTestDeployment();

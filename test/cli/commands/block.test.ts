@@ -1,7 +1,7 @@
 import { CloudFormationServiceException, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { EventBridgeServiceException, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CALLER, CONFIG, startTestDeployment, useTestDeployment } from '../deployment-fixture';
 
 const lab = useTestDeployment();

@@ -1,5 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DynamoDbDecisionStore } from '#adapters/aws/decision-store';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { parseIndicator } from '#domain/indicator';
 import { aDecision } from '../../contracts/decision-store.contract';
 import { useTestDeployment } from '../deployment-fixture';
@@ -7,7 +6,6 @@ import { useTestDeployment } from '../deployment-fixture';
 const lab = useTestDeployment();
 
 beforeEach(async () => {
-  const { store } = lab;
   const decision = (key: string, fields: Parameters<typeof aDecision>[0]) =>
     aDecision({ key, indicator: parseIndicator(key), ...fields });
   await lab.store.put(decision('evil.example.com', { expiresAt: '2026-11-28T13:30:00.000Z' }), undefined);

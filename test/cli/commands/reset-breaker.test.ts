@@ -1,6 +1,5 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DynamoDbDecisionStore } from '#adapters/aws/decision-store';
+import { describe, expect, it } from 'vitest';
 import { CALLER, useTestDeployment } from '../deployment-fixture';
 
 const lab = useTestDeployment();

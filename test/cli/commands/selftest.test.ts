@@ -6,8 +6,7 @@ import {
 } from '@aws-sdk/client-guardduty';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DynamoDbDecisionStore } from '#adapters/aws/decision-store';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { SELFTEST_DOMAIN, SELFTEST_FINDING_TYPE } from '#shared/cli/commands/selftest';
 import { type GuardDutyEvent, loadEvent } from '../../support/events';
 import { useTestDeployment } from '../deployment-fixture';

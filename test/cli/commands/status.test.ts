@@ -1,7 +1,6 @@
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DynamoDbDecisionStore } from '#adapters/aws/decision-store';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { ACL_ID, useTestDeployment } from '../deployment-fixture';
 import { stackOutputs } from '../harness';
 
