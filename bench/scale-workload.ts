@@ -106,7 +106,7 @@ export async function measureScale(active: number, seen: SeenProfile, runs: numb
       expiresAt: d.expiresAt,
     }));
     const domains = deps.dnsFirewall ? await deps.dnsFirewall.listDomains() : [];
-    const acls = deps.networkAcls ? await deps.networkAcls.list() : [];
+    const acls = deps.networkAcls ? (await deps.networkAcls.list()).acls : [];
     const group = deps.networkFirewall ? await deps.networkFirewall.describe() : undefined;
     return cpuMs(() => {
       planDnsFirewall(desired, domains, { maxDomains: policy.targets.dnsFirewall.maxDomains });

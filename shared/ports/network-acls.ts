@@ -1,13 +1,23 @@
 import type { NetworkAcl } from '#domain/target';
 
+/** What {@link NetworkAcls.list} found. */
+export interface NetworkAclListing {
+  readonly acls: NetworkAcl[];
+  /** Configured ACL ids (`acl-…`) or VPC ids (`vpc-…`) with no ACL found; empty when every one was. */
+  readonly missing: readonly string[];
+}
+
 /**
  * The network ACLs Egress Warden manages (chosen by id or by VPC in the configuration). It only ever writes
  * egress deny entries for all protocols; the reconciliation core only asks it to delete or replace entries
  * that its ledger says Egress Warden wrote.
  */
 export interface NetworkAcls {
-  /** The managed ACLs with their egress entries, sorted by ACL id. Throws TargetNotFoundError. */
-  list(): Promise<NetworkAcl[]>;
+  /**
+   * The managed ACLs with their egress entries, sorted by ACL id, and the configured ACLs or VPCs that EC2 no
+   * longer has (one deleted ACL must not stop the others). Throws TargetNotFoundError when none is found.
+   */
+  list(): Promise<NetworkAclListing>;
   /**
    * Creates an egress deny for all protocols. Idempotent when the same entry already holds the number.
    * Throws ConcurrentUpdateError (`NetworkAclEntryAlreadyExists`: another entry holds the number),

@@ -35,7 +35,7 @@ const IPV6_DEFAULT = deny(32768, '::/0');
 const ALLOW_HTTPS: NetworkAclEntry = { ruleNumber: 100, cidr: '0.0.0.0/0', action: 'allow', protocol: '6' };
 
 async function egressOf(acls: NetworkAcls, aclId = ACL): Promise<readonly NetworkAclEntry[]> {
-  const acl = (await acls.list()).find((candidate) => candidate.aclId === aclId);
+  const acl = (await acls.list()).acls.find((candidate) => candidate.aclId === aclId);
   if (!acl) throw new Error(`${aclId} is not listed`);
   return acl.egress;
 }
@@ -59,7 +59,8 @@ export function describeNetworkAclsContract(label: string, setup: NetworkAclsSet
         const listed = await acls.list();
 
         // Assess
-        expect(listed).toEqual([
+        expect(listed.missing).toEqual([]);
+        expect(listed.acls).toEqual([
           {
             aclId: ACL,
             vpcId: VPC,

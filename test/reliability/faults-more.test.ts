@@ -4,6 +4,7 @@
  * middy chain, with DynamoDB on dynalite and the other services on aws-sdk-client-mock; each asserts that
  * nothing is lost, nothing is counted or decided twice, and the failure is visible.
  */
+
 import { Readable } from 'node:stream';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import {
@@ -29,6 +30,7 @@ import { InMemoryNetworkAcls } from '#adapters/in-memory/network-acls';
 import type { BlockEntry } from '#domain/block';
 import { TargetNotFoundError } from '#domain/errors';
 import { parseIndicator } from '#domain/indicator';
+import type { NetworkAcls } from '#ports/network-acls';
 import { ENVIRONMENT, parseEnvironment } from '#shared/config/environment';
 import { decideSignal } from '#shared/use-cases/decide-signal';
 import type { LogDetectionReport } from '#shared/use-cases/detect-log';
@@ -477,4 +479,56 @@ describe('reconcile with one of two network ACLs deleted', () => {
     const ledger = await warden.deps.store.getNetworkAclLedger();
     expect(ledger.acls.map((acl) => acl.aclId)).toEqual([ACL_B]);
   });
+
+  it('keeps enforcing on the other ACLs when a configured one is already gone as the run starts', async () => {
+    // Prepare: both ACLs hold a block; then EC2 no longer lists the first one.
+    const warden = createWarden();
+    const acls = new InMemoryNetworkAcls([
+      { aclId: WARDEN_ACL_ID, vpcId: WARDEN_VPC_ID, egress: USUAL_EGRESS },
+      { aclId: ACL_B, vpcId: WARDEN_VPC_ID, egress: USUAL_EGRESS },
+    ]);
+    warden.deps = { ...warden.deps, networkAcls: acls, dnsFirewall: undefined, networkFirewall: undefined };
+    await decideSignal(flowSignal('198.51.100.10', 9, warden), warden.deps);
+    await reconcile(warden.deps);
+    await decideSignal(flowSignal('198.51.100.20', 9, warden), warden.deps);
+    const listing = await acls.list();
+    const deleted: NetworkAcls = {
+      ...bindAll(acls),
+      list: async () => ({
+        acls: listing.acls.filter((acl) => acl.aclId !== WARDEN_ACL_ID),
+        missing: [WARDEN_ACL_ID],
+      }),
+    };
+    warden.deps = { ...warden.deps, networkAcls: deleted };
+
+    // Act
+    const report = await reconcile(warden.deps);
+
+    // Assess
+    const target = report.targets.find((t) => t.target === 'networkAcls');
+    expect(target?.status).toBe('applied');
+    expect(target?.failures).toEqual([
+      `${WARDEN_ACL_ID} failed: not found (deleted, or not in this account and Region)`,
+    ]);
+    expect(
+      acls
+        .snapshot()
+        .find((acl) => acl.aclId === ACL_B)
+        ?.egress.map((e) => e.cidr),
+    ).toEqual(expect.arrayContaining(['198.51.100.10/32', '198.51.100.20/32']));
+    const failed = warden.alerts.published.filter((alert) => alert.subject.includes('FAILED'));
+    expect(failed.map((alert) => alert.subject)).toEqual(['[Egress Warden] FAILED to update networkAcls']);
+    const ledger = await warden.deps.store.getNetworkAclLedger();
+    expect(ledger.acls.map((acl) => acl.aclId)).toEqual([ACL_B]);
+  });
 });
+
+/** The port's methods bound to `acls`, so that a test can replace one of them. */
+function bindAll(acls: InMemoryNetworkAcls): NetworkAcls {
+  return {
+    list: () => acls.list(),
+    createEgressDeny: (aclId, ruleNumber, cidr) => acls.createEgressDeny(aclId, ruleNumber, cidr),
+    replaceEgressDeny: (aclId, ruleNumber, cidr) => acls.replaceEgressDeny(aclId, ruleNumber, cidr),
+    deleteEgressEntry: (aclId, ruleNumber) => acls.deleteEgressEntry(aclId, ruleNumber),
+  };
+}

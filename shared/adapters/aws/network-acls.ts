@@ -27,7 +27,7 @@ import {
   ThrottledError,
 } from '#domain/errors';
 import type { NetworkAcl, NetworkAclEntry } from '#domain/target';
-import type { NetworkAcls } from '#ports/network-acls';
+import type { NetworkAclListing, NetworkAcls } from '#ports/network-acls';
 import { withRetry } from '#shared/runtime/retry';
 
 /** Options of the EC2 adapter. Give exactly one of `aclIds` and `vpcIds`. */
@@ -85,22 +85,23 @@ export class Ec2NetworkAcls implements NetworkAcls {
   }
 
   /**
-   * The managed ACLs with their egress entries, sorted by ACL id then rule number. Throws TargetNotFoundError
-   * when a configured ACL (`InvalidNetworkAclID.NotFound`) or VPC (`InvalidVpcID.NotFound`) has none.
+   * The managed ACLs with their egress entries, sorted by ACL id then rule number, and the configured ACLs or
+   * VPCs that have none. Throws TargetNotFoundError when not one configured ACL (`InvalidNetworkAclID.NotFound`)
+   * or VPC (`InvalidVpcID.NotFound`) is found.
    */
-  async list(): Promise<NetworkAcl[]> {
+  async list(): Promise<NetworkAclListing> {
     const acls = await this.#describe(this.#scope);
     const wanted = this.#scope.Values ?? [];
     const found = new Set(acls.map((acl) => (this.#scope.Name === 'vpc-id' ? acl.vpcId : acl.aclId)));
     const missing = wanted.filter((id) => !found.has(id));
-    if (missing.length > 0) {
+    if (acls.length === 0 && missing.length > 0) {
       const [what, code] =
         this.#scope.Name === 'vpc-id'
           ? ['no network ACL found in VPC', 'InvalidVpcID.NotFound']
           : ['network ACL not found:', 'InvalidNetworkAclID.NotFound'];
       throw new TargetNotFoundError(`${what} ${missing.join(', ')}`, code);
     }
-    return acls;
+    return { acls, missing };
   }
 
   /** See NetworkAcls.createEgressDeny. */

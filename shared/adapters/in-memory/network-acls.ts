@@ -19,7 +19,7 @@ import {
 } from '#domain/errors';
 import { entryFamily } from '#domain/reconcile/network-acl-plan';
 import type { NetworkAcl, NetworkAclEntry } from '#domain/target';
-import type { NetworkAcls } from '#ports/network-acls';
+import type { NetworkAclListing, NetworkAcls } from '#ports/network-acls';
 
 /** One ACL to start the in-memory adapter with. */
 export interface InMemoryNetworkAclSeed {
@@ -94,8 +94,8 @@ export class InMemoryNetworkAcls implements NetworkAcls {
   }
 
   /** Every ACL held, sorted by id, egress entries by rule number. Never throws. */
-  async list(): Promise<NetworkAcl[]> {
-    return this.snapshot();
+  async list(): Promise<NetworkAclListing> {
+    return { acls: this.snapshot(), missing: [] };
   }
 
   /** See NetworkAcls.createEgressDeny. */

@@ -77,7 +77,15 @@ export async function enforceNetworkAcls(
   const usage: UsageMeter[] = [];
   const added: string[] = [];
   const removed: string[] = [];
-  const acls = await port.list();
+  const { acls, missing } = await port.list();
+  for (const id of missing) {
+    // One deleted ACL (or VPC) must not stop the others; a deleted ACL's entries cannot be ours any more.
+    const failure = `${id} failed: not found (deleted, or not in this account and Region)`;
+    warnings.push(failure);
+    failures.push({ error: new TargetNotFoundError(failure, 'InvalidNetworkAclID.NotFound'), failure });
+    if (id.startsWith('acl-'))
+      await ledger.changeQuietly(id, { add: [], remove: ownedIn(ledger.current, id) });
+  }
   let left = 0;
   for (const [index, acl] of acls.entries()) {
     if (!mayStartWrite(budget)) {
@@ -113,7 +121,8 @@ export async function enforceNetworkAcls(
       failures.push({ error, failure });
     }
   }
-  if (acls.length > 0 && left === 0 && failures.length + ineffective.length === acls.length) {
+  const managed = acls.length + missing.length;
+  if (managed > 0 && left === 0 && failures.length + ineffective.length === managed) {
     // Nothing is enforced anywhere: the target fails, so the operator is alerted, rather than claiming success.
     if (failures[0]) throw failures[0].error;
     throw new InvalidInputError(
@@ -172,7 +181,7 @@ async function enforceAcl(
       changes += done.length;
       // A rule number taken by someone else, or our entry gone: re-read this ACL and plan again.
       if (!(error instanceof ConcurrentUpdateError) || attempt >= MAX_ATTEMPTS) throw error;
-      const fresh = (await port.list()).find((item) => item.aclId === aclId);
+      const fresh = (await port.list()).acls.find((item) => item.aclId === aclId);
       if (!fresh) throw error;
       acl = fresh;
       continue;

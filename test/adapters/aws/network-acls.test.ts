@@ -121,7 +121,7 @@ describe('Ec2NetworkAcls', () => {
       expect(ec2).toHaveReceivedCommandWith(DescribeNetworkAclsCommand, {
         Filters: [{ Name: 'vpc-id', Values: [VPC] }],
       });
-      expect(listed.map((acl) => acl.aclId)).toEqual([ACL, OTHER_ACL]);
+      expect(listed.acls.map((acl) => acl.aclId)).toEqual([ACL, OTHER_ACL]);
     });
 
     it('follows NextToken until the last page', async () => {
@@ -139,7 +139,7 @@ describe('Ec2NetworkAcls', () => {
       expect(ec2).toHaveReceivedCommandTimes(DescribeNetworkAclsCommand, 2);
       expect(ec2).toHaveReceivedNthCommandWith(DescribeNetworkAclsCommand, 1, { NextToken: undefined });
       expect(ec2).toHaveReceivedNthCommandWith(DescribeNetworkAclsCommand, 2, { NextToken: 'page-2' });
-      expect(listed.map((acl) => acl.aclId)).toEqual([ACL, OTHER_ACL]);
+      expect(listed.acls.map((acl) => acl.aclId)).toEqual([ACL, OTHER_ACL]);
     });
 
     it('keeps only egress entries and maps them to canonical, lowercase CIDRs', async () => {
@@ -163,7 +163,7 @@ describe('Ec2NetworkAcls', () => {
       const listed = await acls.list();
 
       // Assess
-      expect(listed).toEqual([
+      expect(listed.acls).toEqual([
         {
           aclId: ACL,
           vpcId: VPC,
@@ -176,9 +176,22 @@ describe('Ec2NetworkAcls', () => {
       ]);
     });
 
-    it('reports a configured ACL that EC2 does not return with TargetNotFoundError', async () => {
+    it('lists the configured ACLs that exist and names the one EC2 does not return', async () => {
       // Prepare
       ec2.on(DescribeNetworkAclsCommand).resolves(describeOutput([{ aclId: ACL, entries: [] }]));
+      const acls = new Ec2NetworkAcls({ client, aclIds: [ACL, OTHER_ACL] });
+
+      // Act
+      const listed = await acls.list();
+
+      // Assess
+      expect(listed.acls.map((acl) => acl.aclId)).toEqual([ACL]);
+      expect(listed.missing).toEqual([OTHER_ACL]);
+    });
+
+    it('reports with TargetNotFoundError when not one configured ACL exists', async () => {
+      // Prepare
+      ec2.on(DescribeNetworkAclsCommand).resolves(describeOutput([]));
       const acls = new Ec2NetworkAcls({ client, aclIds: [ACL, OTHER_ACL] });
 
       // Act
@@ -187,7 +200,7 @@ describe('Ec2NetworkAcls', () => {
       // Assess
       await expect(outcome).rejects.toBeInstanceOf(TargetNotFoundError);
       await expect(outcome).rejects.toMatchObject({ code: 'InvalidNetworkAclID.NotFound' });
-      await expect(outcome).rejects.toThrow(OTHER_ACL);
+      await expect(outcome).rejects.toThrow(`${ACL}, ${OTHER_ACL}`);
     });
 
     it('reports a configured VPC without any ACL with TargetNotFoundError', async () => {
@@ -218,7 +231,7 @@ describe('Ec2NetworkAcls', () => {
       const listed = await acls.list();
 
       // Assess
-      expect(listed).toHaveLength(1);
+      expect(listed.acls).toHaveLength(1);
       expect(ec2).toHaveReceivedCommandTimes(DescribeNetworkAclsCommand, 2);
       expect(waits).toHaveLength(1);
     });

@@ -104,7 +104,7 @@ describe('InMemoryNetworkAcls', () => {
     acls.injectFailure(failure);
 
     // Act
-    const listed = await acls.list();
+    const { acls: listed } = await acls.list();
     const first = acls.createEgressDeny(ACL, 10, '198.51.100.0/24');
     await expect(first).rejects.toBe(failure);
     const afterFailure = acls.snapshot();
