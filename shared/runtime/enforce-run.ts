@@ -37,7 +37,6 @@ export async function runEnforce(
   const started = performance.now();
   try {
     const resolved = await deps();
-    const at = resolved.clock.now().toISOString();
     // Read on the dependencies' clock, as reconcile reads it, once the dependencies are loaded.
     const deadline =
       remainingMs && new Date(resolved.clock.now().getTime() + remainingMs() - ENFORCE_END_MARGIN_MS);
@@ -45,8 +44,9 @@ export async function runEnforce(
     const [breaker, pause] = await Promise.all([resolved.store.getBreaker(), resolved.store.getPause()]);
     const durationMs = performance.now() - started;
     // The record `status` and `block --wait` read; a failure to write it is logged, never fails the run.
+    const status = toEnforceStatus(report, { at: report.at, durationMs, breaker, pause });
     await resolved.store
-      .putEnforceStatus(toEnforceStatus(report, { at, durationMs, breaker, pause }))
+      .putEnforceStatus(status)
       .catch((error: unknown) => logger.warn('Enforce status not recorded', { error }));
     for (const ended of report.ended) logger.info('Block ended', decisionLogKeys(ended));
     const log = report.targets.some((target) => target.status === 'failed') ? logger.warn : logger.info;
@@ -58,8 +58,7 @@ export async function runEnforce(
       logger.warn('Enforce run cut short', { left, deferredEndings: report.deferred, report });
     }
     countReconcile(metrics, report, breaker.open, durationMs);
-    const repaired = report.drift?.reduce((sum, r) => sum + r.restored.length + r.removed.length, 0) ?? 0;
-    metrics.addMetric(METRICS.driftRepaired, MetricUnit.Count, repaired);
+    metrics.addMetric(METRICS.driftRepaired, MetricUnit.Count, status.driftRepaired);
     return report;
   } catch (error) {
     logger.error('Enforce run failed', { error });
