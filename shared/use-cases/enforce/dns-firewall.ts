@@ -84,10 +84,11 @@ export async function enforceDnsFirewall(
 
 /**
  * The domains behind list entries: `evil.com` for the pair `*.evil.com` and `evil.com` written for it, a
- * wildcard entry on its own only when its apex is not there too. Trailing dots dropped.
+ * wildcard entry on its own only when its apex is not there too. The entries come from the plan, which already
+ * lowercased them and dropped trailing dots.
  */
 function namesOf(entries: readonly string[]): string[] {
-  const names = new Set(entries.map((name) => name.toLowerCase().replace(/\.$/, '')));
+  const names = new Set(entries);
   return [...names].filter((name) => !(name.startsWith('*.') && names.has(name.slice(2)))).sort();
 }
 
