@@ -172,7 +172,7 @@ async function enforceAcl(
     try {
       await runSteps(port, aclId, plan.steps, done, options.warn);
     } catch (error) {
-      if (error instanceof TargetNotFoundError) {
+      if (error instanceof TargetNotFoundError && error.code === 'InvalidNetworkAclID.NotFound') {
         // EC2 says the ACL itself is gone, and every entry in it: none of its ledger can be ours any more.
         await ledger.changeQuietly(aclId, { add: [], remove: ownedIn(ledger.current, aclId) });
         throw error;
