@@ -548,7 +548,9 @@ export function scannedNetwork(hosts: readonly string[]): string | undefined {
       continue;
     }
     const group = formatRange(widen(range, range.family === 4 ? 24 : 64));
-    groups.set(group, [...(groups.get(group) ?? []), range]);
+    const members = groups.get(group);
+    if (members) members.push(range);
+    else groups.set(group, [range]);
   }
   let best: [string, CidrRange[]] | undefined;
   for (const entry of [...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
