@@ -89,13 +89,21 @@ export async function previewSignal(ctx: CliContext, signal: Signal): Promise<Pr
   }
 }
 
+/** A closed breaker with no recent blocks: a local what-if shows what the policy allows, not what the breaker holds back. */
+export const CLOSED_BREAKER = { open: false, recentBlocks: [], version: 0 } as const;
+
+/** Whether the service would refuse the request outright: a protected or allowlisted indicator, or no target. */
+export function isRefused({ skipReason }: DecideResult): boolean {
+  return skipReason === 'allowlisted' || skipReason === 'guard-rail' || skipReason === 'no-target';
+}
+
 /**
  * Throws CliError when the service would not act on the request: a protected or allowlisted indicator, or
  * no target for its kind (exit 3), or nothing to unblock (exit 4). The message is the service's reason.
  */
 export function refuseUnlessActionable(result: DecideResult): void {
   const { skipReason, reason } = result;
-  if (skipReason === 'allowlisted' || skipReason === 'guard-rail' || skipReason === 'no-target') {
+  if (isRefused(result)) {
     throw new CliError(`refused: ${reason}`, EXIT.refused, {
       hint:
         skipReason === 'no-target'
