@@ -5,6 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { buildCliBundle, CLI_BUNDLE } from '#shared/cli/bundle';
+import { median } from './measure';
 
 /** What {@link measureCliStartup} measured, in milliseconds. */
 export interface CliStartup {
@@ -41,9 +42,5 @@ function medianMs(args: readonly string[], runs: number): number {
     // The first run warms the file system cache.
     if (run > 0) times.push(ms);
   }
-  times.sort((a, b) => a - b);
-  const middle = Math.floor(times.length / 2);
-  const median =
-    times.length % 2 === 1 ? (times[middle] ?? 0) : ((times[middle - 1] ?? 0) + (times[middle] ?? 0)) / 2;
-  return Math.round(median * 10) / 10;
+  return Math.round(median(times) * 10) / 10;
 }

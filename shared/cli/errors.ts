@@ -2,6 +2,7 @@
  * The command line's errors and exit codes. Every failure a person can act on becomes a CliError carrying the
  * exit code scripts branch on and a hint saying what to do next.
  */
+import { awsErrorCode } from '#adapters/aws/errors';
 
 /**
  * The documented exit codes: 0 done; 1 the service or AWS failed; 2 bad usage, arguments or configuration;
@@ -129,12 +130,9 @@ export function fromRefusedEvent(entry: FailedEntry, busName: string): CliError 
 }
 
 function describe(error: unknown): { name: string; message: string } {
-  if (typeof error !== 'object' || error === null) return { name: 'Error', message: String(error) };
-  const candidate = error as { name?: unknown; Code?: unknown; code?: unknown; message?: unknown };
-  const message = typeof candidate.message === 'string' ? candidate.message : String(error);
-  // The SDK names modelled exceptions; query protocols (CloudFormation, STS) also carry `Code`.
-  for (const value of [candidate.Code, candidate.code, candidate.name]) {
-    if (typeof value === 'string' && value !== 'Error') return { name: value, message };
-  }
-  return { name: 'Error', message };
+  const message = (error as { message?: unknown } | null)?.message;
+  return {
+    name: awsErrorCode(error) ?? 'Error',
+    message: typeof message === 'string' ? message : String(error),
+  };
 }

@@ -7,6 +7,7 @@ import { coveringKeys, type DecideResult, decide } from '#domain/decide';
 import type { AuditRecord, Decision } from '#domain/decision';
 import { InvalidInputError } from '#domain/errors';
 import type { Signal } from '#domain/signal';
+import type { EnforceStatus } from '#ports/decision-store';
 import type { Command } from '#shared/intake/command';
 import { MANUAL_SOURCE, manualCommand } from '#shared/intake/manual';
 import type { CliContext } from './context';
@@ -89,13 +90,21 @@ export async function previewSignal(ctx: CliContext, signal: Signal): Promise<Pr
   }
 }
 
+/** A closed breaker with no recent blocks: a local what-if shows what the policy allows, not what the breaker holds back. */
+export const CLOSED_BREAKER = { open: false, recentBlocks: [], version: 0 } as const;
+
+/** Whether the service would refuse the request outright: a protected or allowlisted indicator, or no target. */
+export function isRefused({ skipReason }: DecideResult): boolean {
+  return skipReason === 'allowlisted' || skipReason === 'guard-rail' || skipReason === 'no-target';
+}
+
 /**
  * Throws CliError when the service would not act on the request: a protected or allowlisted indicator, or
  * no target for its kind (exit 3), or nothing to unblock (exit 4). The message is the service's reason.
  */
 export function refuseUnlessActionable(result: DecideResult): void {
   const { skipReason, reason } = result;
-  if (skipReason === 'allowlisted' || skipReason === 'guard-rail' || skipReason === 'no-target') {
+  if (isRefused(result)) {
     throw new CliError(`refused: ${reason}`, EXIT.refused, {
       hint:
         skipReason === 'no-target'
@@ -172,6 +181,24 @@ export async function sendRequest(
 export const POLL_MS = 2000;
 
 /**
+ * Calls `read` every POLL_MS until it returns a value, and returns that value. Once `deadline` (ms since the
+ * epoch) has passed without one, throws the CliError `timedOut` makes.
+ */
+export async function pollUntil<T>(
+  ctx: CliContext,
+  read: () => Promise<T | undefined>,
+  deadline: number,
+  timedOut: () => CliError | Promise<CliError>,
+): Promise<T> {
+  for (;;) {
+    const value = await read();
+    if (value !== undefined) return value;
+    if (ctx.now().getTime() >= deadline) throw await timedOut();
+    await ctx.sleep(POLL_MS);
+  }
+}
+
+/**
  * Waits until the audit trail of `key` holds the decision on the request whose evidence key is `evidenceKey`,
  * and returns that audit record. Throws CliError (exit 6) at `deadline` (ms since the epoch), saying where it
  * stopped.
@@ -183,24 +210,26 @@ export async function waitForDecision(
   deadline: number,
 ): Promise<AuditRecord> {
   const store = await ctx.store();
-  for (;;) {
-    const trail = await store.listAudit(key).catch((error: unknown) => {
-      throw fromAwsError(error, 'read the decision table (dynamodb:Query)');
-    });
-    const recorded = trail.find((record) => record.evidence?.key === evidenceKey);
-    if (recorded) return recorded;
-    if (ctx.now().getTime() >= deadline) {
+  return pollUntil(
+    ctx,
+    async () => {
+      const trail = await store.listAudit(key).catch((error: unknown) => {
+        throw fromAwsError(error, 'read the decision table (dynamodb:Query)');
+      });
+      return trail.find((record) => record.evidence?.key === evidenceKey);
+    },
+    deadline,
+    async () => {
       const { deadLetterQueueUrl } = await ctx.deployment();
-      throw new CliError(
+      return new CliError(
         `timed out waiting for the decision on ${key}: the request ${evidenceKey} is not in its audit trail yet (hop: bus → decide)`,
         EXIT.timeout,
         {
           hint: `the request was sent; check the decide function's logs and the dead-letter queue ${deadLetterQueueUrl}, then \`egress-warden explain ${key}\``,
         },
       );
-    }
-    await ctx.sleep(POLL_MS);
-  }
+    },
+  );
 }
 
 /**
@@ -209,18 +238,21 @@ export async function waitForDecision(
  */
 export async function waitForEnforce(ctx: CliContext, decidedAt: string, deadline: number): Promise<string> {
   const store = await ctx.store();
-  for (;;) {
-    const status = await store.getEnforceStatus().catch((error: unknown) => {
-      throw fromAwsError(error, 'read the decision table (dynamodb:GetItem)');
-    });
-    if (status && status.at > decidedAt) return status.at;
-    if (ctx.now().getTime() >= deadline) {
-      throw new CliError(
+  let status: EnforceStatus | undefined;
+  return pollUntil(
+    ctx,
+    async () => {
+      status = await store.getEnforceStatus().catch((error: unknown) => {
+        throw fromAwsError(error, 'read the decision table (dynamodb:GetItem)');
+      });
+      return status && status.at > decidedAt ? status.at : undefined;
+    },
+    deadline,
+    () =>
+      new CliError(
         `timed out waiting for the targets: the decision was recorded at ${decidedAt}, but enforce has not run since${status ? ` (last run ${status.at})` : ''} (hop: decide → enforce)`,
         EXIT.timeout,
         { hint: "the decision stands; check the enforce function's logs and `egress-warden status`" },
-      );
-    }
-    await ctx.sleep(POLL_MS);
-  }
+      ),
+  );
 }

@@ -9,6 +9,7 @@ import { modeOf } from '#domain/policy';
 import type { CliContext } from './context';
 import { toJson } from './format';
 import {
+  CLOSED_BREAKER,
   callerIdentity,
   evidenceKeyOf,
   type ManualDetailType,
@@ -32,8 +33,6 @@ export interface IndicatorRequest {
   readonly timeoutMs: number;
   readonly json: boolean;
 }
-
-const CLOSED_BREAKER = { open: false, recentBlocks: [], version: 0 } as const;
 
 /**
  * Validates, previews, sends and (with `wait`) follows one request. Refusals throw CliError before anything

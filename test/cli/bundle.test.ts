@@ -1,21 +1,9 @@
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { buildCliBundle, CLI_BUNDLE, startupInputs } from '#shared/cli/bundle';
+import { type ProcessRun, runNode } from './node-process';
 
-function runBundle(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_BUNDLE, ...args]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function runBundle(...args: string[]): Promise<ProcessRun> {
+  return runNode([CLI_BUNDLE, ...args]);
 }
 
 describe('the published egress-warden bundle', () => {

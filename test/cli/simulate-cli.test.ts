@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,39 +9,22 @@ import { deltasOf } from '../contracts/domain-baseline.contract';
 import { startDynalite } from '../support/dynalite';
 import { EVENTS_DIR } from '../support/events';
 import { ACL_ID, reservedDenyCidrs } from '../support/warden';
+import { type ProcessRun, runNode } from './node-process';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 type CliOutput = Pick<SimulationResult, 'decisions' | 'rejected' | 'targets' | 'alerts'>;
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** Runs the CLI the way `npm run cli` does, from the repository root. */
-function cli(...args: string[]): Promise<Run> {
+function cli(...args: string[]): Promise<ProcessRun> {
   return cliWith({}, ...args);
 }
 
 /** Runs the CLI with `env` added to the environment. */
-function cliWith(env: Record<string, string>, ...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'shared/cli/bin.ts', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+function cliWith(env: Record<string, string>, ...args: string[]): Promise<ProcessRun> {
+  return runNode(['--import', 'tsx', 'shared/cli/bin.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1', ...env },
   });
 }
 

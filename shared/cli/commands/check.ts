@@ -58,11 +58,11 @@ export function register(program: Command, ctx: CliContext): void {
           request: undefined,
         },
         current,
-        { policy: deployed.policy, now, breaker: { open: false, recentBlocks: [], version: 0 } },
+        { policy: deployed.policy, now, breaker: manual.CLOSED_BREAKER },
       );
       const duration = (expiresAt: string | null) =>
         expiresAt === null ? null : Date.parse(expiresAt) - now.getTime();
-      const refused = ['allowlisted', 'guard-rail', 'no-target'].includes(result.skipReason ?? '');
+      const refused = manual.isRefused(result);
       const view = policy.policyView(signal.indicator, deployed.policy);
       const modes = result.targets.map((target) => ({
         target,

@@ -93,21 +93,21 @@ export function registerBrake(program: Command, ctx: CliContext, detailType: 'Pa
         if (options.json) ctx.out(toJson({ sent: true, eventId, pause }));
         return;
       }
-      for (;;) {
-        const now = await readPause();
-        if (now.paused === brake.paused) {
-          if (options.json) ctx.out(toJson({ sent: true, eventId, pause: now }));
-          else ctx.out(brake.done);
-          return;
-        }
-        if (ctx.now().getTime() >= started + options.timeout) {
-          throw new CliError(
+      const reached = await manual.pollUntil(
+        ctx,
+        async () => {
+          const now = await readPause();
+          return now.paused === brake.paused ? now : undefined;
+        },
+        started + options.timeout,
+        () =>
+          new CliError(
             `timed out waiting for the service to be ${brake.paused ? 'paused' : 'resumed'} (hop: bus → decide)`,
             EXIT.timeout,
             { hint: "the request was sent; check the decide function's logs and the dead-letter queue" },
-          );
-        }
-        await ctx.sleep(manual.POLL_MS);
-      }
+          ),
+      );
+      if (options.json) ctx.out(toJson({ sent: true, eventId, pause: reached }));
+      else ctx.out(brake.done);
     });
 }

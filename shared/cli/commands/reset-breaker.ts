@@ -59,19 +59,19 @@ export function register(program: Command, ctx: CliContext): void {
         if (options.json) ctx.out(toJson({ sent: true, eventId, breaker }));
         return;
       }
-      for (;;) {
-        const now = await readBreaker();
-        if (!now.open) {
-          if (options.json) ctx.out(toJson({ sent: true, eventId, breaker: now }));
-          else ctx.out('The breaker is closed: automated blocks resume.');
-          return;
-        }
-        if (ctx.now().getTime() >= started + options.timeout) {
-          throw new CliError('timed out waiting for the breaker to close (hop: bus → decide)', EXIT.timeout, {
+      const closed = await manual.pollUntil(
+        ctx,
+        async () => {
+          const now = await readBreaker();
+          return now.open ? undefined : now;
+        },
+        started + options.timeout,
+        () =>
+          new CliError('timed out waiting for the breaker to close (hop: bus → decide)', EXIT.timeout, {
             hint: "the request was sent; check the decide function's logs and the dead-letter queue",
-          });
-        }
-        await ctx.sleep(manual.POLL_MS);
-      }
+          }),
+      );
+      if (options.json) ctx.out(toJson({ sent: true, eventId, breaker: closed }));
+      else ctx.out('The breaker is closed: automated blocks resume.');
     });
 }
