@@ -248,10 +248,12 @@ export class EgressWarden extends Construct {
     } else {
       this.functions = core;
     }
-    this.#onlyDetectorsPutSignals(
+    this.#onlyPrincipalsPut(
+      'OnlyDetectorsPutThreatSignals',
+      DETECTOR_SOURCE,
       DETECTOR_LOGS.flatMap(([name]) => this.functions[name]?.role?.roleArn ?? []),
     );
-    this.#onlyOperatorsPutManualRequests(config.operators);
+    this.#onlyPrincipalsPut('OnlyOperatorsPutManualRequests', MANUAL_SOURCE, config.operators);
     this.#wireFunctions();
     this.#grant(config, networkAcls.deploy);
 
@@ -494,42 +496,23 @@ export class EgressWarden extends Construct {
   }
 
   /**
-   * Only the detector functions (`publishers`, role ARNs) may put Threat Signals on the warden bus: an explicit
-   * deny in the bus's resource policy holds for every principal, in this account too, whatever its IAM policies
-   * allow. With no detector deployed, nobody may.
+   * Only `principals` (role and user ARNs) may put events of `source` on the warden bus: an explicit deny in the
+   * bus's resource policy holds for every principal, in this account too, whatever its IAM policies allow (so a
+   * principal allowed `events:PutEvents` on `*` can neither forge a Threat Signal nor unblock an indicator or
+   * pause Egress Warden). With no principal listed, nobody may. Threat Signals: the detector functions; manual
+   * requests: the configured operators.
    */
-  #onlyDetectorsPutSignals(publishers: readonly string[]): void {
+  #onlyPrincipalsPut(sid: string, source: string, principals: readonly string[]): void {
     this.bus.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'OnlyDetectorsPutThreatSignals',
+        sid,
         effect: iam.Effect.DENY,
         principals: [new iam.AnyPrincipal()],
         actions: ['events:PutEvents'],
         resources: [this.bus.eventBusArn],
         conditions: {
-          StringEquals: { 'events:source': DETECTOR_SOURCE },
-          ...(publishers.length > 0 ? { ArnNotEquals: { 'aws:PrincipalArn': [...publishers] } } : {}),
-        },
-      }),
-    );
-  }
-
-  /**
-   * Only the configured operators (`operators`, role and user ARNs) may put manual requests on the warden bus:
-   * an explicit deny in the bus's resource policy, so that a principal whose IAM policy allows
-   * `events:PutEvents` on `*` cannot unblock an indicator or pause Egress Warden. With no operator, nobody may.
-   */
-  #onlyOperatorsPutManualRequests(operators: readonly string[]): void {
-    this.bus.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'OnlyOperatorsPutManualRequests',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: ['events:PutEvents'],
-        resources: [this.bus.eventBusArn],
-        conditions: {
-          StringEquals: { 'events:source': MANUAL_SOURCE },
-          ...(operators.length > 0 ? { ArnNotEquals: { 'aws:PrincipalArn': [...operators] } } : {}),
+          StringEquals: { 'events:source': source },
+          ...(principals.length > 0 ? { ArnNotEquals: { 'aws:PrincipalArn': [...principals] } } : {}),
         },
       }),
     );

@@ -10,7 +10,7 @@ import { formatDuration, parseDuration } from '#domain/duration';
 import { InvalidInputError } from '#domain/errors';
 import { type Policy, type PolicyContext, parseNetwork, parsePolicy } from '#domain/policy';
 import { parseWith } from '#domain/validate';
-import { parseFlowLogFormat } from '#shared/logs/flow-log';
+import { type FlowLogFormat, parseFlowLogFormat } from '#shared/logs/flow-log';
 
 const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
 const ACL_ID = /^acl-[0-9a-f]{8,17}$/;
@@ -324,13 +324,7 @@ function detectorLogsOf(input: DetectorLogsInput | undefined, field: string): De
   if (flowLogFormat !== undefined) {
     if (flowLogGroup === undefined)
       throw new InvalidInputError('needs flowLogGroup', `${field}.flowLogFormat`);
-    try {
-      parseFlowLogFormat(flowLogFormat);
-    } catch (error) {
-      const { message, field: inner } = error as InvalidInputError;
-      const reason = inner && message.startsWith(`${inner}: `) ? message.slice(inner.length + 2) : message;
-      throw new InvalidInputError(reason, `${field}.flowLogFormat`, { cause: error });
-    }
+    parseFlowLogFormatAt(flowLogFormat, `${field}.flowLogFormat`);
   }
   if (create) return { source: 'create', expireAfterDays: expireAfterDays ?? 30 };
   if (bucket !== undefined) {
@@ -361,6 +355,20 @@ function settingsInput(detectors: { dns?: unknown; flows?: unknown }): { dns?: u
     ...(detectors.dns === undefined ? {} : { dns: detectors.dns }),
     ...(detectors.flows === undefined ? {} : { flows: detectors.flows }),
   };
+}
+
+/**
+ * A flow-log format string (`${version} ${srcaddr} …`, as given to CreateFlowLogs), parsed; an error names
+ * `field` (the configuration key or the variable it came from) rather than the parser's own name.
+ */
+export function parseFlowLogFormatAt(format: string, field: string): FlowLogFormat {
+  try {
+    return parseFlowLogFormat(format);
+  } catch (error) {
+    if (!(error instanceof InvalidInputError)) throw error;
+    const reason = error.field ? error.message.slice(error.field.length + 2) : error.message;
+    throw new InvalidInputError(reason, field, { cause: error });
+  }
 }
 
 /** The VPC CIDRs the configuration lists; a VPC without `cidrs` contributes none. */

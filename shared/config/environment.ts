@@ -6,8 +6,8 @@
 import * as v from 'valibot';
 import { InvalidInputError } from '#domain/errors';
 import { parseWith } from '#domain/validate';
-import { DEFAULT_FLOW_LOG_FORMAT, type FlowLogFormat, parseFlowLogFormat } from '#shared/logs/flow-log';
-import { parseConfig, type WardenConfig } from './config';
+import { DEFAULT_FLOW_LOG_FORMAT, type FlowLogFormat } from '#shared/logs/flow-log';
+import { parseConfig, parseFlowLogFormatAt, type WardenConfig } from './config';
 
 /** The variables, by role. */
 export const ENVIRONMENT = {
@@ -136,16 +136,9 @@ export function parseDetectorEnvironment(
     ...(feedsBucket === undefined
       ? {}
       : { feedsBucket: parseWith(BUCKET_NAME, feedsBucket, ENVIRONMENT.feedsBucket) }),
-    flowLogFormat: format === undefined ? DEFAULT_FLOW_LOG_FORMAT : flowLogFormatOfVariable(format),
+    flowLogFormat:
+      format === undefined
+        ? DEFAULT_FLOW_LOG_FORMAT
+        : parseFlowLogFormatAt(format, ENVIRONMENT.flowLogFormat),
   };
-}
-
-function flowLogFormatOfVariable(format: string): FlowLogFormat {
-  try {
-    return parseFlowLogFormat(format);
-  } catch (error) {
-    if (!(error instanceof InvalidInputError)) throw error;
-    const reason = error.field ? error.message.slice(error.field.length + 2) : error.message;
-    throw new InvalidInputError(reason, ENVIRONMENT.flowLogFormat, { cause: error });
-  }
 }

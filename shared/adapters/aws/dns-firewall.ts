@@ -191,11 +191,8 @@ export class Route53ResolverDomainList implements DnsFirewallDomainList {
   }
 
   async #describe(sleep = this.#sleep): Promise<{ status: string; message: string | undefined }> {
-    const response = await this.#retrying(
-      () =>
-        this.#paced(() =>
-          this.#client.send(new GetFirewallDomainListCommand({ FirewallDomainListId: this.#domainListId })),
-        ),
+    const response = await this.#call(
+      () => this.#client.send(new GetFirewallDomainListCommand({ FirewallDomainListId: this.#domainListId })),
       sleep,
     );
     const list = response.FirewallDomainList;
@@ -203,9 +200,9 @@ export class Route53ResolverDomainList implements DnsFirewallDomainList {
     return { status: list?.Status ?? 'UPDATING', message: list?.StatusMessage || undefined };
   }
 
-  /** One paced request with bounded retries, its errors mapped to typed ones. */
-  #call<T>(request: () => Promise<T>): Promise<T> {
-    return this.#retrying(() => this.#paced(request));
+  /** One paced request with bounded retries (waiting with `sleep`), its errors mapped to typed ones. */
+  #call<T>(request: () => Promise<T>, sleep = this.#sleep): Promise<T> {
+    return this.#retrying(() => this.#paced(request), sleep);
   }
 
   async #retrying<T>(operation: () => Promise<T>, sleep = this.#sleep): Promise<T> {

@@ -5,9 +5,9 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { baselineKey, DECISION_TABLE } from '#adapters/aws/decision-table';
-import { inParallel } from '#adapters/aws/detector-state';
 import { CONDITION_FAILED, callDynamoDb, type DynamoDbCallOptions } from '#adapters/aws/dynamodb-calls';
 import { awsErrorCode } from '#adapters/aws/errors';
+import { inParallel } from '#adapters/aws/in-parallel';
 import {
   BASELINE_KEEP,
   type BaselineEntry,

@@ -153,13 +153,7 @@ export class InMemoryDecisionStore implements DecisionStore {
     this.#beginWrite();
     assertNextVersion(state.version, expectedVersion, 'breaker');
     const item = toBreakerItem(state);
-    const storedVersion = this.#breaker === undefined ? 0 : this.#breaker.version;
-    if (storedVersion !== expectedVersion) {
-      throw new ConcurrentUpdateError(
-        `breaker changed since version ${expectedVersion} was read`,
-        CONDITION_FAILED,
-      );
-    }
+    assertStoredVersion(this.#breaker, expectedVersion, 'breaker');
     this.#breaker = item;
   }
 
@@ -172,13 +166,7 @@ export class InMemoryDecisionStore implements DecisionStore {
     this.#beginWrite();
     assertNextVersion(ledger.version, expectedVersion, 'network ACL ledger');
     const item = toNetworkAclLedgerItem(ledger);
-    const storedVersion = this.#ledger === undefined ? 0 : this.#ledger.version;
-    if (storedVersion !== expectedVersion) {
-      throw new ConcurrentUpdateError(
-        `network ACL ledger changed since version ${expectedVersion} was read`,
-        CONDITION_FAILED,
-      );
-    }
+    assertStoredVersion(this.#ledger, expectedVersion, 'network ACL ledger');
     this.#ledger = item;
   }
 
@@ -191,13 +179,7 @@ export class InMemoryDecisionStore implements DecisionStore {
     this.#beginWrite();
     assertNextVersion(watermark.version, expectedVersion, 'catch-up watermark');
     const item = toCatchUpWatermarkItem(watermark);
-    const storedVersion = this.#watermark === undefined ? 0 : this.#watermark.version;
-    if (storedVersion !== expectedVersion) {
-      throw new ConcurrentUpdateError(
-        `catch-up watermark changed since version ${expectedVersion} was read`,
-        CONDITION_FAILED,
-      );
-    }
+    assertStoredVersion(this.#watermark, expectedVersion, 'catch-up watermark');
     this.#watermark = item;
   }
 
@@ -236,13 +218,7 @@ export class InMemoryDecisionStore implements DecisionStore {
     this.#beginWrite();
     assertNextVersion(state.version, expectedVersion, 'pause');
     const item = toPauseItem(state);
-    const storedVersion = this.#pause === undefined ? 0 : this.#pause.version;
-    if (storedVersion !== expectedVersion) {
-      throw new ConcurrentUpdateError(
-        `pause changed since version ${expectedVersion} was read`,
-        CONDITION_FAILED,
-      );
-    }
+    assertStoredVersion(this.#pause, expectedVersion, 'pause');
     this.#pause = item;
   }
 
@@ -276,6 +252,23 @@ export class InMemoryDecisionStore implements DecisionStore {
       this.#failure = undefined;
       throw failure;
     }
+  }
+}
+
+/**
+ * Throws ConcurrentUpdateError unless the stored item (none: version 0) is at `expectedVersion`, as the
+ * DynamoDB store's conditional PutItem would.
+ */
+function assertStoredVersion(
+  stored: Record<string, unknown> | undefined,
+  expectedVersion: number,
+  what: string,
+): void {
+  if ((stored === undefined ? 0 : stored.version) !== expectedVersion) {
+    throw new ConcurrentUpdateError(
+      `${what} changed since version ${expectedVersion} was read`,
+      CONDITION_FAILED,
+    );
   }
 }
 
