@@ -480,7 +480,7 @@ describe('reconcile with one of two network ACLs deleted', () => {
     expect(ledger.acls.map((acl) => acl.aclId)).toEqual([ACL_B]);
   });
 
-  it('keeps enforcing on the other ACLs when a configured one is already gone as the run starts', async () => {
+  it('keeps enforcing on the other ACLs when a configured one is not listed as the run starts, and keeps its ledger', async () => {
     // Prepare: both ACLs hold a block; then EC2 no longer lists the first one.
     const warden = createWarden();
     const acls = new InMemoryNetworkAcls([
@@ -518,8 +518,9 @@ describe('reconcile with one of two network ACLs deleted', () => {
     ).toEqual(expect.arrayContaining(['198.51.100.10/32', '198.51.100.20/32']));
     const failed = warden.alerts.published.filter((alert) => alert.subject.includes('FAILED'));
     expect(failed.map((alert) => alert.subject)).toEqual(['[Egress Warden] FAILED to update networkAcls']);
+    // Left out of a listing is no proof the ACL is gone: its ledger stays, so its entries are never orphaned.
     const ledger = await warden.deps.store.getNetworkAclLedger();
-    expect(ledger.acls.map((acl) => acl.aclId)).toEqual([ACL_B]);
+    expect(ledger.acls.map((acl) => acl.aclId)).toEqual([WARDEN_ACL_ID, ACL_B]);
   });
 });
 

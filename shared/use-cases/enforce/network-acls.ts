@@ -79,12 +79,12 @@ export async function enforceNetworkAcls(
   const removed: string[] = [];
   const { acls, missing } = await port.list();
   for (const id of missing) {
-    // One deleted ACL (or VPC) must not stop the others; a deleted ACL's entries cannot be ours any more.
+    // One deleted ACL (or VPC) must not stop the others. Its ledger stays: a listing that leaves an ACL out does
+    // not prove it gone (only a write refused with InvalidNetworkAclID.NotFound does), and forgetting entries
+    // that still exist would leave them there for good.
     const failure = `${id} failed: not found (deleted, or not in this account and Region)`;
     warnings.push(failure);
     failures.push({ error: new TargetNotFoundError(failure, 'InvalidNetworkAclID.NotFound'), failure });
-    if (id.startsWith('acl-'))
-      await ledger.changeQuietly(id, { add: [], remove: ownedIn(ledger.current, id) });
   }
   let left = 0;
   for (const [index, acl] of acls.entries()) {
