@@ -29,7 +29,7 @@ import {
 } from '@aws-sdk/client-route53resolver';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { Route53ResolverDomainList } from '#adapters/aws/dns-firewall';
 import { Ec2NetworkAcls } from '#adapters/aws/network-acls';
 import { AwsNetworkFirewallRuleGroup } from '#adapters/aws/network-firewall';
@@ -39,7 +39,6 @@ import { createAwsEnforceCore, VPC_CIDRS_TTL_MS } from '#shared/composition/aws'
 import { parseEnvironment } from '#shared/config/environment';
 import { handleEvent } from '#shared/use-cases/handle-event';
 import { createEnforceHandler } from '../../functions/enforce/handler';
-import { type Dynalite, startDynalite } from '../support/dynalite';
 import { loadEvent } from '../support/events';
 import { ec2Error, fakeEc2NetworkAcls } from '../support/fakes/ec2-network-acls';
 import { failDynamoDb } from '../support/fakes/failing-dynamodb';
@@ -47,10 +46,10 @@ import type { CommandClass } from '../support/fakes/injected-failures';
 import { fakeNetworkFirewall } from '../support/fakes/network-firewall';
 import { DOMAIN_LIST_ID, fakeRoute53Resolver } from '../support/fakes/route53-resolver';
 import { fakeSns } from '../support/fakes/sns';
+import { useFunctionHooks } from '../support/function-hooks';
 import {
   ACL_ID,
   type CapturedOutput,
-  captureOutput,
   lambdaContext,
   lambdaEnvironment,
   scheduledEvent,
@@ -82,22 +81,7 @@ const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
 const region = 'us-east-1';
 const noWait = async () => {};
 
-let dynalite: Dynalite;
-let output: CapturedOutput | undefined;
-
-beforeAll(async () => {
-  dynalite = await startDynalite();
-});
-
-afterAll(async () => {
-  await dynalite.stop();
-  vi.unstubAllEnvs();
-});
-
-afterEach(() => {
-  output?.restore();
-  output = undefined;
-});
+const { dynalite, captureOutput } = useFunctionHooks();
 
 /**
  * A table holding the sample decisions, the fakes of every target, and the enforce handler on the real
@@ -341,10 +325,9 @@ describe('enforce under throttling and server errors on every call it makes', ()
 
   beforeAll(async () => {
     const world = await createWorld();
-    output = captureOutput();
+    const output = captureOutput();
     await world.run();
     output.restore();
-    output = undefined;
     baseline = world.writes();
   });
 
@@ -354,7 +337,7 @@ describe('enforce under throttling and server errors on every call it makes', ()
       // Prepare
       const world = await createWorld({ config });
       inject(world);
-      output = captureOutput();
+      const output = captureOutput();
 
       // Act
       const outcomes: string[] = [];
@@ -400,7 +383,7 @@ describe('enforce against a concurrent writer, a stuck list, hand edits and a ru
       }
       return response;
     };
-    output = captureOutput();
+    captureOutput();
 
     // Act
     const outcome = await world.run();
@@ -418,7 +401,7 @@ describe('enforce against a concurrent writer, a stuck list, hand edits and a ru
     const world = await createWorld();
     world.fakes.resolver.status = 'UPDATING';
     world.fakes.resolver.pollsLeft = Number.POSITIVE_INFINITY;
-    output = captureOutput();
+    const output = captureOutput();
     const started = world.clock.now().getTime() + MINUTE;
 
     // Act
@@ -440,7 +423,7 @@ describe('enforce against a concurrent writer, a stuck list, hand edits and a ru
   it('puts back a deny entry deleted by hand and one edited by hand, keeping the edit (no longer its own), and says so', async () => {
     // Prepare
     const world = await createWorld();
-    output = captureOutput();
+    const output = captureOutput();
     await world.run();
     const denies = world.fakes.ec2.egress(ACL_ID).filter((entry) => entry.RuleAction === 'deny');
     const [deleted, edited] = denies.filter((entry) => (entry.RuleNumber ?? 0) < 100);
@@ -479,7 +462,7 @@ describe('enforce against a concurrent writer, a stuck list, hand edits and a ru
       if (++creates === 2) throw new Error('Task timed out after 60.00 seconds');
       return create(input);
     };
-    output = captureOutput();
+    const output = captureOutput();
 
     // Act
     await world.run();
@@ -505,7 +488,7 @@ describe('enforce against a concurrent writer, a stuck list, hand edits and a ru
   it('keeps every enforced block while the decision table is throttled, and enforces the new one once it recovers', async () => {
     // Prepare
     const world = await createWorld();
-    output = captureOutput();
+    const output = captureOutput();
     await world.run();
     await handleEvent(loadEvent('detectors/dns-tunnel-signal.json'), await world.core.dependencies());
     const throttled = failDynamoDb(world.dynamodb, { operation: 'Query', code: 'ThrottlingException' });
@@ -531,7 +514,7 @@ describe('enforce with the SNS topic gone', () => {
   it('still removes an expired block and keeps the others, recording and logging the alert it could not send', async () => {
     // Prepare
     const world = await createWorld({ topicGone: true });
-    output = captureOutput();
+    const output = captureOutput();
     await world.run();
     world.clock.advance(4 * 60 * MINUTE);
 
