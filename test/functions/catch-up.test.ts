@@ -9,12 +9,12 @@ import {
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { DynamoDbDecisionStore } from '#adapters/aws/decision-store';
 import { ThrottledError } from '#domain/errors';
 import { ENVIRONMENT, parseEnvironment } from '#shared/config/environment';
 import { createHandler } from '../../functions/catch-up/create-handler';
-import { type Dynalite, startDynalite } from '../support/dynalite';
+import { useDynalite } from '../support/dynalite';
 
 const NOW = new Date('2026-11-28T10:00:00.000Z');
 const DETECTOR = '3cb3562d0dd992501515c484383ee494';
@@ -80,19 +80,12 @@ function c2IpFinding(): Finding {
 }
 
 describe('catch-up handler', () => {
-  let dynalite: Dynalite;
+  const dynalite = useDynalite();
   const guardDutyClient = new GuardDutyClient({ region: 'eu-west-1' });
   const snsClient = new SNSClient({ region: 'eu-west-1' });
   const guardDuty = mockClient(guardDutyClient);
   const sns = mockClient(snsClient);
   let tableName: string;
-
-  beforeAll(async () => {
-    dynalite = await startDynalite();
-  });
-  afterAll(async () => {
-    await dynalite.stop();
-  });
 
   beforeEach(async () => {
     tableName = await dynalite.createTable();
