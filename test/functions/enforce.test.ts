@@ -4,15 +4,8 @@
  * SNS on the stateful fakes. Powertools' log and EMF lines are read from stdout.
  */
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { NetworkFirewallClient } from '@aws-sdk/client-network-firewall';
-import {
-  AccessDeniedException,
-  Route53ResolverClient,
-  UpdateFirewallDomainsCommand,
-} from '@aws-sdk/client-route53resolver';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DescribeVpcsCommand } from '@aws-sdk/client-ec2';
+import { AccessDeniedException, UpdateFirewallDomainsCommand } from '@aws-sdk/client-route53resolver';
 import { describe, expect, it, vi } from 'vitest';
 import { decisionKey } from '#adapters/aws/decision-table';
 import { ManualClock } from '#adapters/in-memory/clock';
@@ -23,11 +16,8 @@ import { ENFORCE_END_MARGIN_MS } from '#shared/runtime/enforce-run';
 import { METRICS } from '#shared/runtime/observability';
 import { handleEvent } from '#shared/use-cases/handle-event';
 import { createEnforceHandler } from '../../functions/enforce/handler';
+import { fakeEnforceTargets } from '../support/enforce-targets';
 import { loadEvent } from '../support/events';
-import { fakeEc2NetworkAcls } from '../support/fakes/ec2-network-acls';
-import { fakeNetworkFirewall } from '../support/fakes/network-firewall';
-import { fakeRoute53Resolver } from '../support/fakes/route53-resolver';
-import { fakeSns } from '../support/fakes/sns';
 import { useFunctionHooks } from '../support/function-hooks';
 import {
   ACL_ID,
@@ -63,38 +53,7 @@ const { dynalite, captureOutput } = useFunctionHooks();
 async function createWorld(config: unknown = TEST_CONFIG) {
   const tableName = await dynalite.createTable();
   const dynamodb = new DynamoDBClient({ endpoint: dynalite.endpoint, region, credentials });
-  const clients = {
-    sns: new SNSClient({ region, credentials }),
-    ec2: new EC2Client({ region, credentials }),
-    resolver: new Route53ResolverClient({ region, credentials }),
-    networkFirewall: new NetworkFirewallClient({ region, credentials }),
-  };
-  const resolverMock = mockClient(clients.resolver);
-  const ec2Mock = mockClient(clients.ec2);
-  const vpcCidrs = ['10.20.0.0/16'];
-  ec2Mock.on(DescribeVpcsCommand).callsFake(() => ({
-    Vpcs: [
-      {
-        VpcId: VPC_ID,
-        CidrBlockAssociationSet: vpcCidrs.map((cidr) => ({
-          CidrBlock: cidr,
-          CidrBlockState: { State: 'associated' },
-        })),
-      },
-    ],
-  }));
-  const fakes = {
-    sns: fakeSns(mockClient(clients.sns)),
-    ec2: fakeEc2NetworkAcls(ec2Mock, [
-      {
-        aclId: ACL_ID,
-        vpcId: VPC_ID,
-        egress: [{ ruleNumber: 100, cidr: '0.0.0.0/0', action: 'allow', protocol: '-1' }],
-      },
-    ]),
-    resolver: fakeRoute53Resolver(resolverMock, { pollsWhileUpdating: 0 }),
-    firewall: fakeNetworkFirewall(mockClient(clients.networkFirewall), { capacity: 100 }),
-  };
+  const { clients, resolverMock, ec2Mock, vpcCidrs, fakes } = fakeEnforceTargets();
   const clock = new ManualClock(START);
   const contextWrites = countPutItems(dynamodb, 'CONTEXT');
   const core = createAwsEnforceCore(parseEnvironment(lambdaEnvironment(tableName, config)), {

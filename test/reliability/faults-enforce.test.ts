@@ -6,17 +6,11 @@
  * absent between runs.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  CreateNetworkAclEntryCommand,
-  DescribeNetworkAclsCommand,
-  DescribeVpcsCommand,
-  EC2Client,
-} from '@aws-sdk/client-ec2';
+import { CreateNetworkAclEntryCommand, DescribeNetworkAclsCommand } from '@aws-sdk/client-ec2';
 import {
   DescribeRuleGroupCommand,
   ThrottlingException as FirewallThrottlingException,
   InternalServerError,
-  NetworkFirewallClient,
   UpdateRuleGroupCommand,
 } from '@aws-sdk/client-network-firewall';
 import {
@@ -24,11 +18,8 @@ import {
   InternalServiceErrorException,
   ListFirewallDomainsCommand,
   ThrottlingException as ResolverThrottlingException,
-  Route53ResolverClient,
   UpdateFirewallDomainsCommand,
 } from '@aws-sdk/client-route53resolver';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { Route53ResolverDomainList } from '#adapters/aws/dns-firewall';
 import { Ec2NetworkAcls } from '#adapters/aws/network-acls';
@@ -39,13 +30,12 @@ import { createAwsEnforceCore, VPC_CIDRS_TTL_MS } from '#shared/composition/aws'
 import { parseEnvironment } from '#shared/config/environment';
 import { handleEvent } from '#shared/use-cases/handle-event';
 import { createEnforceHandler } from '../../functions/enforce/handler';
+import { fakeEnforceTargets } from '../support/enforce-targets';
 import { loadEvent } from '../support/events';
-import { ec2Error, fakeEc2NetworkAcls } from '../support/fakes/ec2-network-acls';
+import { ec2Error } from '../support/fakes/ec2-network-acls';
 import { failDynamoDb } from '../support/fakes/failing-dynamodb';
 import type { CommandClass } from '../support/fakes/injected-failures';
-import { fakeNetworkFirewall } from '../support/fakes/network-firewall';
-import { DOMAIN_LIST_ID, fakeRoute53Resolver } from '../support/fakes/route53-resolver';
-import { fakeSns } from '../support/fakes/sns';
+import { DOMAIN_LIST_ID } from '../support/fakes/route53-resolver';
 import { useFunctionHooks } from '../support/function-hooks';
 import {
   ACL_ID,
@@ -97,41 +87,11 @@ async function createWorld(
 ) {
   const tableName = await dynalite.createTable();
   const dynamodb = new DynamoDBClient({ endpoint: dynalite.endpoint, region, credentials });
-  const clients = {
-    sns: new SNSClient({ region, credentials }),
-    ec2: new EC2Client({ region, credentials }),
-    resolver: new Route53ResolverClient({ region, credentials }),
-    networkFirewall: new NetworkFirewallClient({ region, credentials }),
-  };
-  const resolverMock = mockClient(clients.resolver);
-  const firewallMock = mockClient(clients.networkFirewall);
-  const ec2Mock = mockClient(clients.ec2);
-  // DescribeVpcs answers the test VPC's CIDR, after the failures queued here.
-  const describeVpcsFailures: Error[] = [];
-  ec2Mock.on(DescribeVpcsCommand).callsFake(() => {
-    const failure = describeVpcsFailures.shift();
-    if (failure) throw failure;
-    return {
-      Vpcs: [
-        {
-          VpcId: VPC_ID,
-          CidrBlockAssociationSet: [{ CidrBlock: '10.20.0.0/16', CidrBlockState: { State: 'associated' } }],
-        },
-      ],
-    };
+  const { clients, resolverMock, firewallMock, describeVpcsFailures, fakes } = fakeEnforceTargets({
+    pollsWhileUpdating: 1,
+    firewallRules: options.firewallRules,
+    topicGone: options.topicGone,
   });
-  const fakes = {
-    sns: fakeSns(mockClient(clients.sns), options.topicGone ? [] : undefined),
-    ec2: fakeEc2NetworkAcls(ec2Mock, [
-      {
-        aclId: ACL_ID,
-        vpcId: VPC_ID,
-        egress: [{ ruleNumber: 100, cidr: '0.0.0.0/0', action: 'allow', protocol: '-1' }],
-      },
-    ]),
-    resolver: fakeRoute53Resolver(resolverMock, { pollsWhileUpdating: 1 }),
-    firewall: fakeNetworkFirewall(firewallMock, { capacity: 100, rules: options.firewallRules ?? '' }),
-  };
   // Every domain each accepted ADD carried, and the rule group updates accepted: a second write of the same
   // entry would show here.
   const added: string[] = [];
