@@ -23,7 +23,6 @@ import { sdkStreamMixin } from '@smithy/util-stream';
 import type { ScheduledEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it, vi } from 'vitest';
-import { DynamoDbDecisionStore } from '#adapters/aws/decision-store';
 import { Ec2NetworkAcls } from '#adapters/aws/network-acls';
 import { InMemoryDecisionStore } from '#adapters/in-memory/decision-store';
 import { InMemoryNetworkAcls } from '#adapters/in-memory/network-acls';
@@ -31,13 +30,12 @@ import type { BlockEntry } from '#domain/block';
 import { TargetNotFoundError } from '#domain/errors';
 import { parseIndicator } from '#domain/indicator';
 import type { NetworkAcls } from '#ports/network-acls';
-import { ENVIRONMENT, parseEnvironment } from '#shared/config/environment';
 import { decideSignal } from '#shared/use-cases/decide-signal';
 import type { LogDetectionReport } from '#shared/use-cases/detect-log';
 import { enforceNetworkAcls } from '#shared/use-cases/enforce/network-acls';
 import { reconcile } from '#shared/use-cases/enforce/reconcile';
-import { createHandler as createCatchUpHandler } from '../../functions/catch-up/create-handler';
 import { createDetectFlowsHandler } from '../../functions/detect-flows/handler';
+import { createCatchUpOnDynalite } from '../support/catch-up';
 import { createDetectorWorld } from '../support/detector-functions';
 import { ec2Error, fakeEc2NetworkAcls } from '../support/fakes/ec2-network-acls';
 import { failDynamoDb } from '../support/fakes/failing-dynamodb';
@@ -154,23 +152,12 @@ async function createCatchUpWorld(faults: GuardDutyFaults) {
     return { Findings: findings.filter((item) => ids.includes(item.Id ?? '')) };
   });
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
-  const environment = parseEnvironment({
-    [ENVIRONMENT.config]: JSON.stringify({
-      vpcs: [{ vpcId: 'vpc-0a1b2c3d4e5f60718', cidrs: ['10.20.0.0/16'] }],
-      targets: { dnsFirewall: { deploy: false }, networkFirewall: { deploy: false } },
-      guardDuty: { catchUpLookback: '6h' },
-    }),
-    [ENVIRONMENT.table]: tableName,
-    [ENVIRONMENT.topic]: 'arn:aws:sns:eu-west-1:123456789012:egress-warden-alerts',
-  });
-  const store = new DynamoDbDecisionStore({ client: dynalite.doc, tableName });
-  const handler = createCatchUpHandler({
-    environment,
-    dynamodb: dynalite.client,
-    sns: snsClient,
-    guardDuty: guardDutyClient,
-    clock: { now: () => NOW },
-  });
+  const { handler, store } = createCatchUpOnDynalite(
+    dynalite,
+    tableName,
+    { sns: snsClient, guardDuty: guardDutyClient },
+    NOW,
+  );
   const schedule = { id: 'schedule', time: NOW.toISOString(), detail: {} } as unknown as ScheduledEvent;
   /** One scheduled run; resolves to `completed` or the error's name. */
   const run = () =>
