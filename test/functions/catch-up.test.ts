@@ -9,12 +9,10 @@ import {
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DynamoDbDecisionStore } from '#adapters/aws/decision-store';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ThrottledError } from '#domain/errors';
-import { ENVIRONMENT, parseEnvironment } from '#shared/config/environment';
-import { createHandler } from '../../functions/catch-up/create-handler';
-import { type Dynalite, startDynalite } from '../support/dynalite';
+import { createCatchUpOnDynalite } from '../support/catch-up';
+import { useDynalite } from '../support/dynalite';
 
 const NOW = new Date('2026-11-28T10:00:00.000Z');
 const DETECTOR = '3cb3562d0dd992501515c484383ee494';
@@ -80,19 +78,12 @@ function c2IpFinding(): Finding {
 }
 
 describe('catch-up handler', () => {
-  let dynalite: Dynalite;
+  const dynalite = useDynalite();
   const guardDutyClient = new GuardDutyClient({ region: 'eu-west-1' });
   const snsClient = new SNSClient({ region: 'eu-west-1' });
   const guardDuty = mockClient(guardDutyClient);
   const sns = mockClient(snsClient);
   let tableName: string;
-
-  beforeAll(async () => {
-    dynalite = await startDynalite();
-  });
-  afterAll(async () => {
-    await dynalite.stop();
-  });
 
   beforeEach(async () => {
     tableName = await dynalite.createTable();
@@ -104,24 +95,7 @@ describe('catch-up handler', () => {
   });
 
   function build() {
-    const environment = parseEnvironment({
-      [ENVIRONMENT.config]: JSON.stringify({
-        vpcs: [{ vpcId: 'vpc-0a1b2c3d4e5f60718', cidrs: ['10.20.0.0/16'] }],
-        targets: { dnsFirewall: { deploy: false }, networkFirewall: { deploy: false } },
-        guardDuty: { catchUpLookback: '6h' },
-      }),
-      [ENVIRONMENT.table]: tableName,
-      [ENVIRONMENT.topic]: 'arn:aws:sns:eu-west-1:123456789012:egress-warden-alerts',
-    });
-    const store = new DynamoDbDecisionStore({ client: dynalite.doc, tableName });
-    const handler = createHandler({
-      environment,
-      dynamodb: dynalite.client,
-      sns: snsClient,
-      guardDuty: guardDutyClient,
-      clock: { now: () => NOW },
-    });
-    return { handler, store };
+    return createCatchUpOnDynalite(dynalite, tableName, { sns: snsClient, guardDuty: guardDutyClient }, NOW);
   }
 
   it('decides the findings GuardDuty lists since the lookback and stores the watermark', async () => {

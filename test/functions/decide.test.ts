@@ -9,20 +9,18 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { build } from 'esbuild';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '#adapters/in-memory/clock';
 import type { VpcCidrsRecord } from '#ports/decision-store';
 import { createAwsCore } from '#shared/composition/aws';
 import { ENVIRONMENT, parseEnvironment } from '#shared/config/environment';
 import { METRICS } from '#shared/runtime/observability';
 import { createDecideHandler } from '../../functions/decide/handler';
-import { type Dynalite, startDynalite } from '../support/dynalite';
 import { EVENTS_DIR, loadEvent, type ManualEvent } from '../support/events';
 import { fakeSns } from '../support/fakes/sns';
+import { useFunctionHooks } from '../support/function-hooks';
 import {
   ACL_ID,
-  type CapturedOutput,
-  captureOutput,
   lambdaContext,
   lambdaEnvironment,
   messageIdOf,
@@ -50,22 +48,7 @@ const INVALID = SAMPLES.filter(
   (path) => path.startsWith('invalid/') && path !== 'invalid/manual-block-everything.json',
 );
 
-let dynalite: Dynalite;
-let output: CapturedOutput | undefined;
-
-beforeAll(async () => {
-  dynalite = await startDynalite();
-});
-
-afterAll(async () => {
-  await dynalite.stop();
-  vi.unstubAllEnvs();
-});
-
-afterEach(() => {
-  output?.restore();
-  output = undefined;
-});
+const { dynalite, captureOutput } = useFunctionHooks();
 
 /** A fresh table, a fake SNS and the handler on them, the clock at START. */
 async function createWorld(variables: Record<string, string> = {}) {
@@ -110,7 +93,7 @@ describe('decide', () => {
   it('decides every sample event of a batch and drops the invalid ones without failing the batch', async () => {
     // Prepare
     const world = await createWorld();
-    output = captureOutput();
+    const output = captureOutput();
 
     // Act
     const response = await world.invoke(sqsEventOf(SAMPLES));
@@ -146,7 +129,7 @@ describe('decide', () => {
   it('sends the alerts of a burst as one digest once the batch is done, and notes it in each audit trail', async () => {
     // Prepare
     const world = await createWorld();
-    output = captureOutput();
+    captureOutput();
 
     // Act
     await world.invoke(sqsEventOf(SAMPLES));
@@ -183,7 +166,7 @@ describe('decide', () => {
     const world = await createWorld();
     const paths = ['guardduty/c2-domain.json', 'guardduty/c2-ip-outbound.json', 'manual/block-request.json'];
     const recover = throttlePutItem(world.dynamodb, 'IND#guarddutyc2activityb.com');
-    output = captureOutput();
+    const output = captureOutput();
 
     // Act
     const first = await world.invoke(sqsEventOf(paths));
@@ -205,7 +188,7 @@ describe('decide', () => {
   it('pauses on a Pause request from the queue, logging who and why', async () => {
     // Prepare
     const world = await createWorld();
-    output = captureOutput();
+    const output = captureOutput();
 
     // Act
     const response = await world.invoke(sqsEventOf(['manual/pause.json']));
@@ -221,7 +204,7 @@ describe('decide', () => {
   it('drops a body that is not JSON and logs InvalidInputError with the reason', async () => {
     // Prepare
     const world = await createWorld();
-    output = captureOutput();
+    const output = captureOutput();
     const event = {
       Records: [
         sqsRecord('{"detail-type": "Block Request",', 'not-json'),
@@ -246,7 +229,7 @@ describe('decide', () => {
   it('logs a rejected request under the error name InvalidInputError, with the field and the reason', async () => {
     // Prepare
     const world = await createWorld();
-    output = captureOutput();
+    const output = captureOutput();
 
     // Act
     await world.invoke(sqsEventOf(['invalid/manual-missing-requested-by.json']));
@@ -266,7 +249,7 @@ describe('decide', () => {
   it('puts the decision, the indicator and the request id on every line about a decision', async () => {
     // Prepare
     const world = await createWorld();
-    output = captureOutput();
+    const output = captureOutput();
 
     // Act
     await world.invoke(
@@ -295,7 +278,7 @@ describe('decide', () => {
   it('publishes signals by source, decisions by outcome and skips by reason as EMF', async () => {
     // Prepare
     const world = await createWorld();
-    output = captureOutput();
+    const output = captureOutput();
 
     // Act
     await world.invoke(sqsEventOf(['guardduty/c2-domain.json', 'guardduty/medium-severity-drop-point.json']));
@@ -357,7 +340,7 @@ describe('decide with a VPC whose CIDRs the enforce function records', () => {
       cidrs: ['10.20.0.0/16'],
       readAt: START.toISOString(),
     });
-    output = captureOutput();
+    const output = captureOutput();
 
     // Act
     const response = await world.invoke(blockRequest('10.20.5.5'));
@@ -379,7 +362,7 @@ describe('decide with a VPC whose CIDRs the enforce function records', () => {
   ])('fails the whole invocation, dropping nothing and deciding nothing, with %s', async (_, record) => {
     // Prepare
     const world = await createRecordedWorld(record);
-    output = captureOutput();
+    const output = captureOutput();
 
     // Act
     const run = world.invoke(blockRequest('203.0.113.9'));
@@ -400,7 +383,7 @@ describe('decide when every record fails', () => {
     // Prepare
     const world = await createWorld();
     throttlePutItem(world.dynamodb, 'IND#guarddutyc2activityb.com');
-    output = captureOutput();
+    captureOutput();
 
     // Act
     const run = world.invoke(sqsEventOf(['guardduty/c2-domain.json']));

@@ -5,7 +5,7 @@
  */
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import * as v from 'valibot';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ThreatSignalSchema } from '#shared/intake/threat-signal';
 import { METRICS } from '#shared/runtime/observability';
 import type { LogDetectionReport } from '#shared/use-cases/detect-log';
@@ -13,8 +13,8 @@ import { createDetectDnsHandler } from '../../functions/detect-dns/handler';
 import { subscriptionEvent } from '../logs/samples';
 import { createDetectorWorld } from '../support/detector-functions';
 import { tunnelQueries } from '../support/dns-traffic';
-import { type Dynalite, startDynalite } from '../support/dynalite';
-import { type CapturedOutput, captureOutput, lambdaContext } from '../support/lambda-events';
+import { useFunctionHooks } from '../support/function-hooks';
+import { type CapturedOutput, lambdaContext } from '../support/lambda-events';
 import { LOGS_BUCKET, objectCreatedEvent, QUERY_KEY, queryLogFile } from '../support/log-inputs';
 
 // The module builds its handler from the environment when imported, as Lambda does at cold start.
@@ -23,22 +23,7 @@ await vi.hoisted(async () => {
   for (const [name, value] of Object.entries(detectorEnvironment('detector-state'))) vi.stubEnv(name, value);
 });
 
-let dynalite: Dynalite;
-let output: CapturedOutput | undefined;
-
-beforeAll(async () => {
-  dynalite = await startDynalite();
-});
-
-afterAll(async () => {
-  await dynalite.stop();
-  vi.unstubAllEnvs();
-});
-
-afterEach(() => {
-  output?.restore();
-  output = undefined;
-});
+const { dynalite, captureOutput } = useFunctionHooks();
 
 async function createWorld(objects: Record<string, Uint8Array> = {}) {
   const world = await createDetectorWorld(dynalite, { objects });
@@ -58,7 +43,7 @@ describe('detect-dns', () => {
     // Prepare
     const world = await createWorld();
     const queries = tunnelQueries(1, { domain: 'exfil-tunnel.net', count: 250 });
-    output = captureOutput();
+    const output = captureOutput();
 
     // Act
     const report = await world.invoke(subscriptionEvent(queries.map((query) => query.raw)));
@@ -83,7 +68,7 @@ describe('detect-dns', () => {
     const queries = tunnelQueries(2, { domain: 'exfil-tunnel.net', count: 250 });
     const first = subscriptionEvent(queries.slice(0, 125).map((query) => query.raw));
     const second = subscriptionEvent(queries.slice(125).map((query) => query.raw));
-    output = captureOutput();
+    captureOutput();
 
     // Act
     await world.invoke(first);
@@ -101,7 +86,7 @@ describe('detect-dns', () => {
     const world = await createWorld({
       [`${LOGS_BUCKET}/${QUERY_KEY}`]: queryLogFile(queries, ['{"query_name": 5}']),
     });
-    output = captureOutput();
+    const output = captureOutput();
 
     // Act
     const report = await world.invoke(objectCreatedEvent(QUERY_KEY));
@@ -126,7 +111,7 @@ describe('detect-dns', () => {
       .on(PutEventsCommand)
       .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: {} }));
     const queries = tunnelQueries(4, { domain: 'exfil-tunnel.net', count: 250 });
-    output = captureOutput();
+    captureOutput();
 
     // Act
     const run = world.invoke(subscriptionEvent(queries.map((query) => query.raw)));
@@ -139,7 +124,7 @@ describe('detect-dns', () => {
   it('drops an event that is neither input, counting it as invalid, without failing the invocation', async () => {
     // Prepare
     const world = await createWorld();
-    output = captureOutput();
+    const output = captureOutput();
 
     // Act
     const report = await world.invoke({ source: 'aws.guardduty', detail: {} });

@@ -4,7 +4,7 @@
  * dynalite, S3 and EventBridge on aws-sdk-client-mock. Powertools' log and EMF lines are read from stdout.
  */
 import * as v from 'valibot';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ENVIRONMENT } from '#shared/config/environment';
 import { ThreatSignalSchema } from '#shared/intake/threat-signal';
 import { METRICS } from '#shared/runtime/observability';
@@ -12,9 +12,9 @@ import type { LogDetectionReport } from '#shared/use-cases/detect-log';
 import { createDetectFlowsHandler } from '../../functions/detect-flows/handler';
 import { subscriptionEvent } from '../logs/samples';
 import { createDetectorWorld, FEEDS_BUCKET } from '../support/detector-functions';
-import { type Dynalite, startDynalite } from '../support/dynalite';
 import { addressScan, EXTERNAL, flow } from '../support/flow-traffic';
-import { type CapturedOutput, captureOutput, lambdaContext } from '../support/lambda-events';
+import { useFunctionHooks } from '../support/function-hooks';
+import { lambdaContext } from '../support/lambda-events';
 import {
   FLOW_FORMAT_STRING,
   FLOW_KEY,
@@ -29,22 +29,7 @@ await vi.hoisted(async () => {
   for (const [name, value] of Object.entries(detectorEnvironment('detector-state'))) vi.stubEnv(name, value);
 });
 
-let dynalite: Dynalite;
-let output: CapturedOutput | undefined;
-
-beforeAll(async () => {
-  dynalite = await startDynalite();
-});
-
-afterAll(async () => {
-  await dynalite.stop();
-  vi.unstubAllEnvs();
-});
-
-afterEach(() => {
-  output?.restore();
-  output = undefined;
-});
+const { dynalite, captureOutput } = useFunctionHooks();
 
 async function createWorld(options: Parameters<typeof createDetectorWorld>[1] = {}) {
   const world = await createDetectorWorld(dynalite, options);
@@ -60,7 +45,7 @@ describe('detect-flows', () => {
     const world = await createWorld({
       objects: { [`${LOGS_BUCKET}/${FLOW_KEY}`]: flowLogFile(addressScan(1, { hosts: 30 }), ['2 broken']) },
     });
-    output = captureOutput();
+    const output = captureOutput();
 
     // Act
     const report = await world.invoke(objectCreatedEvent(FLOW_KEY));
@@ -85,7 +70,7 @@ describe('detect-flows', () => {
       env: { [ENVIRONMENT.feedsBucket]: FEEDS_BUCKET, [ENVIRONMENT.flowLogFormat]: FLOW_FORMAT_STRING },
     });
     const event = subscriptionEvent([flow({ dstAddr: EXTERNAL.c2 }).raw]);
-    output = captureOutput();
+    captureOutput();
 
     // Act
     await world.invoke(event);
@@ -100,7 +85,7 @@ describe('detect-flows', () => {
     // Prepare
     const world = await createWorld({ env: { [ENVIRONMENT.flowLogFormat]: FLOW_FORMAT_STRING } });
     const event = subscriptionEvent(addressScan(2, { hosts: 30 }).map((record) => record.raw));
-    output = captureOutput();
+    captureOutput();
 
     // Act
     const report = await world.invoke(event);
@@ -113,7 +98,7 @@ describe('detect-flows', () => {
   it('drops an event for an object that no longer exists, naming its key', async () => {
     // Prepare
     const world = await createWorld();
-    output = captureOutput();
+    const output = captureOutput();
 
     // Act
     const report = await world.invoke(objectCreatedEvent(FLOW_KEY));

@@ -4,16 +4,9 @@
  * SNS on the stateful fakes. Powertools' log and EMF lines are read from stdout.
  */
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { NetworkFirewallClient } from '@aws-sdk/client-network-firewall';
-import {
-  AccessDeniedException,
-  Route53ResolverClient,
-  UpdateFirewallDomainsCommand,
-} from '@aws-sdk/client-route53resolver';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DescribeVpcsCommand } from '@aws-sdk/client-ec2';
+import { AccessDeniedException, UpdateFirewallDomainsCommand } from '@aws-sdk/client-route53resolver';
+import { describe, expect, it, vi } from 'vitest';
 import { decisionKey } from '#adapters/aws/decision-table';
 import { ManualClock } from '#adapters/in-memory/clock';
 import { blockedByRules } from '#domain/reconcile/network-firewall-plan';
@@ -23,16 +16,11 @@ import { ENFORCE_END_MARGIN_MS } from '#shared/runtime/enforce-run';
 import { METRICS } from '#shared/runtime/observability';
 import { handleEvent } from '#shared/use-cases/handle-event';
 import { createEnforceHandler } from '../../functions/enforce/handler';
-import { type Dynalite, startDynalite } from '../support/dynalite';
+import { fakeEnforceTargets } from '../support/enforce-targets';
 import { loadEvent } from '../support/events';
-import { fakeEc2NetworkAcls } from '../support/fakes/ec2-network-acls';
-import { fakeNetworkFirewall } from '../support/fakes/network-firewall';
-import { fakeRoute53Resolver } from '../support/fakes/route53-resolver';
-import { fakeSns } from '../support/fakes/sns';
+import { useFunctionHooks } from '../support/function-hooks';
 import {
   ACL_ID,
-  type CapturedOutput,
-  captureOutput,
   lambdaContext,
   lambdaEnvironment,
   scheduledEvent,
@@ -56,22 +44,7 @@ const SAMPLES = ['guardduty/c2-domain.json', 'guardduty/c2-ip-outbound.json', 'm
 const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
 const region = 'us-east-1';
 
-let dynalite: Dynalite;
-let output: CapturedOutput | undefined;
-
-beforeAll(async () => {
-  dynalite = await startDynalite();
-});
-
-afterAll(async () => {
-  await dynalite.stop();
-  vi.unstubAllEnvs();
-});
-
-afterEach(() => {
-  output?.restore();
-  output = undefined;
-});
+const { dynalite, captureOutput } = useFunctionHooks();
 
 /**
  * A fresh table with the sample decisions, the fakes of every target, and the handler on them; `config`
@@ -80,38 +53,7 @@ afterEach(() => {
 async function createWorld(config: unknown = TEST_CONFIG) {
   const tableName = await dynalite.createTable();
   const dynamodb = new DynamoDBClient({ endpoint: dynalite.endpoint, region, credentials });
-  const clients = {
-    sns: new SNSClient({ region, credentials }),
-    ec2: new EC2Client({ region, credentials }),
-    resolver: new Route53ResolverClient({ region, credentials }),
-    networkFirewall: new NetworkFirewallClient({ region, credentials }),
-  };
-  const resolverMock = mockClient(clients.resolver);
-  const ec2Mock = mockClient(clients.ec2);
-  const vpcCidrs = ['10.20.0.0/16'];
-  ec2Mock.on(DescribeVpcsCommand).callsFake(() => ({
-    Vpcs: [
-      {
-        VpcId: VPC_ID,
-        CidrBlockAssociationSet: vpcCidrs.map((cidr) => ({
-          CidrBlock: cidr,
-          CidrBlockState: { State: 'associated' },
-        })),
-      },
-    ],
-  }));
-  const fakes = {
-    sns: fakeSns(mockClient(clients.sns)),
-    ec2: fakeEc2NetworkAcls(ec2Mock, [
-      {
-        aclId: ACL_ID,
-        vpcId: VPC_ID,
-        egress: [{ ruleNumber: 100, cidr: '0.0.0.0/0', action: 'allow', protocol: '-1' }],
-      },
-    ]),
-    resolver: fakeRoute53Resolver(resolverMock, { pollsWhileUpdating: 0 }),
-    firewall: fakeNetworkFirewall(mockClient(clients.networkFirewall), { capacity: 100 }),
-  };
+  const { clients, resolverMock, ec2Mock, vpcCidrs, fakes } = fakeEnforceTargets();
   const clock = new ManualClock(START);
   const contextWrites = countPutItems(dynamodb, 'CONTEXT');
   const core = createAwsEnforceCore(parseEnvironment(lambdaEnvironment(tableName, config)), {
@@ -196,7 +138,7 @@ describe('enforce', () => {
   it('converges every target on a stream batch of decision items, and a scheduled run then changes nothing', async () => {
     // Prepare
     const world = await createWorld();
-    output = captureOutput();
+    const output = captureOutput();
 
     // Act
     await world.invoke(streamEventOf(await world.items()));
@@ -229,7 +171,7 @@ describe('enforce', () => {
     const world = await createWorld();
     await world.invoke(scheduledEvent('2026-11-28T10:00:00Z'));
     world.clock.advance(5 * HOUR);
-    output = captureOutput();
+    const output = captureOutput();
 
     // Act
     await world.invoke(scheduledEvent('2026-11-28T15:00:00Z'), 'req-expiry');
@@ -256,7 +198,7 @@ describe('enforce', () => {
       UpdateFirewallDomainsCommand,
       new AccessDeniedException({ $metadata: {}, message: 'not authorized' }),
     );
-    output = captureOutput();
+    const output = captureOutput();
 
     // Act
     await world.invoke(scheduledEvent('2026-11-28T10:00:00Z'));
@@ -277,7 +219,7 @@ describe('enforce', () => {
   it('stops short of the Lambda deadline, says what is left, and the next run with time enough finishes', async () => {
     // Prepare
     const world = await createWorld();
-    output = captureOutput();
+    const output = captureOutput();
 
     // Act
     await world.invoke(scheduledEvent('2026-11-28T10:00:00Z'), undefined, ENFORCE_END_MARGIN_MS + 1_000);
@@ -311,7 +253,7 @@ describe('enforce', () => {
     const world = await createWorld();
     const stream = streamEventOf(await world.items());
     throttleQueries(world.dynamodb);
-    output = captureOutput();
+    const output = captureOutput();
 
     // Act
     const streamRun = await world.invoke(stream).then(
@@ -335,7 +277,7 @@ describe('enforce', () => {
   it('refuses an event that is neither a stream batch nor the schedule, naming what it is not', async () => {
     // Prepare
     const world = await createWorld();
-    output = captureOutput();
+    captureOutput();
 
     // Act
     const run = world.invoke({ 'detail-type': 'Block Request', source: 'egress-warden.manual' });

@@ -3,7 +3,7 @@
  * indicator and the one breaker item, then 200 distinct indicators against the breaker. No update may be lost,
  * the breaker must count exactly the blocks started, and no signal may fail because conflict retries ran out.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DynamoDbDecisionStore } from '#adapters/aws/decision-store';
 import { InMemoryAlerts } from '#adapters/in-memory/alerts';
 import { ManualClock } from '#adapters/in-memory/clock';
@@ -12,7 +12,7 @@ import type { Signal } from '#domain/signal';
 import { sleep } from '#shared/runtime/retry';
 import { CONFLICT_RETRY, decideSignal } from '#shared/use-cases/decide-signal';
 import type { Dependencies } from '#shared/use-cases/dependencies';
-import { type Dynalite, startDynalite } from '../support/dynalite';
+import { useDynalite } from '../support/dynalite';
 import { guardDutySignal, NOW } from '../support/signals';
 import { policyWith } from '../support/warden';
 import { sized } from './long';
@@ -21,15 +21,7 @@ const WRITERS = 200;
 /** Hundreds of writers on dynalite take seconds to tens of seconds on a busy machine. */
 const TIMEOUT_MS = 180_000;
 
-let dynalite: Dynalite;
-
-beforeAll(async () => {
-  dynalite = await startDynalite();
-});
-
-afterAll(async () => {
-  await dynalite.stop();
-});
+const dynalite = useDynalite();
 
 /** The use case's dependencies on a fresh dynalite table, the breaker allowing `maxNewBlocksPerHour`. */
 async function createDeps(maxNewBlocksPerHour = 1000): Promise<Dependencies & { alerts: InMemoryAlerts }> {

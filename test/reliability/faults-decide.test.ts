@@ -15,22 +15,16 @@ import {
 } from '@aws-sdk/client-sns';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '#adapters/in-memory/clock';
 import { createAwsCore } from '#shared/composition/aws';
 import { parseEnvironment } from '#shared/config/environment';
 import { createDecideHandler } from '../../functions/decide/handler';
-import { type Dynalite, startDynalite } from '../support/dynalite';
 import { loadEvent } from '../support/events';
 import { beforeFirst, failDynamoDb } from '../support/fakes/failing-dynamodb';
 import { fakeSns } from '../support/fakes/sns';
-import {
-  type CapturedOutput,
-  captureOutput,
-  lambdaContext,
-  lambdaEnvironment,
-  sqsRecord,
-} from '../support/lambda-events';
+import { useFunctionHooks } from '../support/function-hooks';
+import { lambdaContext, lambdaEnvironment, sqsRecord } from '../support/lambda-events';
 
 // The module builds its handler from the environment when imported, as Lambda does at cold start.
 await vi.hoisted(async () => {
@@ -45,22 +39,7 @@ const MANUAL_IP = '203.0.113.45/32';
 const C2_IP = '198.51.100.77/32';
 const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
 
-let dynalite: Dynalite;
-let output: CapturedOutput | undefined;
-
-beforeAll(async () => {
-  dynalite = await startDynalite();
-});
-
-afterAll(async () => {
-  await dynalite.stop();
-  vi.unstubAllEnvs();
-});
-
-afterEach(() => {
-  output?.restore();
-  output = undefined;
-});
+const { dynalite, captureOutput } = useFunctionHooks();
 
 /** A fresh table, SNS on the fake (holding the topic unless `topicGone`), and the handler on them. */
 async function createWorld(options: { readonly topicGone?: boolean } = {}) {
@@ -104,7 +83,7 @@ describe('decide with duplicate, reordered and late events', () => {
   it('makes one decision and one alert of the same finding ten times in one batch', async () => {
     // Prepare
     const world = await createWorld();
-    output = captureOutput();
+    const output = captureOutput();
     const batch = { Records: Array.from({ length: 10 }, () => recordOf(republished())) };
 
     // Act
@@ -124,7 +103,7 @@ describe('decide with duplicate, reordered and late events', () => {
   it('makes one decision and one alert of the same finding in ten batches, an hour apart', async () => {
     // Prepare
     const world = await createWorld();
-    output = captureOutput();
+    captureOutput();
 
     // Act
     const responses: SQSBatchResponse[] = [];
@@ -194,7 +173,7 @@ describe('decide under faults', () => {
   it('records and keeps the decisions when the SNS topic is gone, and makes the failure visible', async () => {
     // Prepare
     const world = await createWorld({ topicGone: true });
-    output = captureOutput();
+    const output = captureOutput();
     const paths = ['guardduty/c2-domain.json', 'manual/block-request.json'];
 
     // Act
@@ -231,7 +210,7 @@ describe('decide under faults', () => {
     // Prepare
     const world = await createWorld();
     world.sns.failNext(PublishCommand, make, 2);
-    output = captureOutput();
+    const output = captureOutput();
 
     // Act
     const response = await world.invoke({ Records: [recordOf(loadEvent('guardduty/c2-domain.json'))] });
@@ -264,7 +243,7 @@ describe('decide under faults', () => {
           recordOf(loadEvent(path), `msg-${path}`),
         ),
       };
-      output = captureOutput();
+      const output = captureOutput();
 
       // Act: SQS redelivers the records the response lists, until none is left.
       const responses: SQSBatchResponse[] = [];

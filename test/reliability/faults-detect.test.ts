@@ -5,14 +5,14 @@
  * retry of the invocation that failed.
  */
 import { PutEventsCommand, type PutEventsCommandInput } from '@aws-sdk/client-eventbridge';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { LogDetectionReport } from '#shared/use-cases/detect-log';
 import { createDetectDnsHandler } from '../../functions/detect-dns/handler';
 import { subscriptionEvent } from '../logs/samples';
 import { createDetectorWorld } from '../support/detector-functions';
 import { tunnelQueries } from '../support/dns-traffic';
-import { type Dynalite, startDynalite } from '../support/dynalite';
-import { type CapturedOutput, captureOutput, lambdaContext } from '../support/lambda-events';
+import { useFunctionHooks } from '../support/function-hooks';
+import { lambdaContext } from '../support/lambda-events';
 
 // The module builds its handler from the environment when imported, as Lambda does at cold start.
 await vi.hoisted(async () => {
@@ -22,22 +22,7 @@ await vi.hoisted(async () => {
 
 const TUNNEL = 'exfil-tunnel.net';
 
-let dynalite: Dynalite;
-let output: CapturedOutput | undefined;
-
-beforeAll(async () => {
-  dynalite = await startDynalite();
-});
-
-afterAll(async () => {
-  await dynalite.stop();
-  vi.unstubAllEnvs();
-});
-
-afterEach(() => {
-  output?.restore();
-  output = undefined;
-});
+const { dynalite, captureOutput } = useFunctionHooks();
 
 /** How PutEvents answers each call: `ok`, one entry refused with a code, or the whole call failing. */
 type Answer = 'ok' | { readonly entry: string } | { readonly call: string };
@@ -91,7 +76,7 @@ describe('detect-dns with the warden bus failing', () => {
     async ({ answers }) => {
       // Prepare
       const world = await createWorld(answers);
-      output = captureOutput();
+      captureOutput();
 
       // Act
       const outcome = await world.invoke();
@@ -105,7 +90,7 @@ describe('detect-dns with the warden bus failing', () => {
   it('publishes the signal on the retried invocation when a server error outlasts the retries', async () => {
     // Prepare: the publisher's four attempts all fail.
     const world = await createWorld(Array.from({ length: 4 }, () => ({ call: 'InternalException' })));
-    output = captureOutput();
+    captureOutput();
 
     // Act: Lambda retries an invocation that failed, with the same input.
     const first = await world.invoke();

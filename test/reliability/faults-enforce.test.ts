@@ -6,17 +6,11 @@
  * absent between runs.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  CreateNetworkAclEntryCommand,
-  DescribeNetworkAclsCommand,
-  DescribeVpcsCommand,
-  EC2Client,
-} from '@aws-sdk/client-ec2';
+import { CreateNetworkAclEntryCommand, DescribeNetworkAclsCommand } from '@aws-sdk/client-ec2';
 import {
   DescribeRuleGroupCommand,
   ThrottlingException as FirewallThrottlingException,
   InternalServerError,
-  NetworkFirewallClient,
   UpdateRuleGroupCommand,
 } from '@aws-sdk/client-network-firewall';
 import {
@@ -24,12 +18,9 @@ import {
   InternalServiceErrorException,
   ListFirewallDomainsCommand,
   ThrottlingException as ResolverThrottlingException,
-  Route53ResolverClient,
   UpdateFirewallDomainsCommand,
 } from '@aws-sdk/client-route53resolver';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { Route53ResolverDomainList } from '#adapters/aws/dns-firewall';
 import { Ec2NetworkAcls } from '#adapters/aws/network-acls';
 import { AwsNetworkFirewallRuleGroup } from '#adapters/aws/network-firewall';
@@ -39,18 +30,16 @@ import { createAwsEnforceCore, VPC_CIDRS_TTL_MS } from '#shared/composition/aws'
 import { parseEnvironment } from '#shared/config/environment';
 import { handleEvent } from '#shared/use-cases/handle-event';
 import { createEnforceHandler } from '../../functions/enforce/handler';
-import { type Dynalite, startDynalite } from '../support/dynalite';
+import { fakeEnforceTargets } from '../support/enforce-targets';
 import { loadEvent } from '../support/events';
-import { ec2Error, fakeEc2NetworkAcls } from '../support/fakes/ec2-network-acls';
+import { ec2Error } from '../support/fakes/ec2-network-acls';
 import { failDynamoDb } from '../support/fakes/failing-dynamodb';
 import type { CommandClass } from '../support/fakes/injected-failures';
-import { fakeNetworkFirewall } from '../support/fakes/network-firewall';
-import { DOMAIN_LIST_ID, fakeRoute53Resolver } from '../support/fakes/route53-resolver';
-import { fakeSns } from '../support/fakes/sns';
+import { DOMAIN_LIST_ID } from '../support/fakes/route53-resolver';
+import { useFunctionHooks } from '../support/function-hooks';
 import {
   ACL_ID,
   type CapturedOutput,
-  captureOutput,
   lambdaContext,
   lambdaEnvironment,
   scheduledEvent,
@@ -82,22 +71,7 @@ const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
 const region = 'us-east-1';
 const noWait = async () => {};
 
-let dynalite: Dynalite;
-let output: CapturedOutput | undefined;
-
-beforeAll(async () => {
-  dynalite = await startDynalite();
-});
-
-afterAll(async () => {
-  await dynalite.stop();
-  vi.unstubAllEnvs();
-});
-
-afterEach(() => {
-  output?.restore();
-  output = undefined;
-});
+const { dynalite, captureOutput } = useFunctionHooks();
 
 /**
  * A table holding the sample decisions, the fakes of every target, and the enforce handler on the real
@@ -113,41 +87,11 @@ async function createWorld(
 ) {
   const tableName = await dynalite.createTable();
   const dynamodb = new DynamoDBClient({ endpoint: dynalite.endpoint, region, credentials });
-  const clients = {
-    sns: new SNSClient({ region, credentials }),
-    ec2: new EC2Client({ region, credentials }),
-    resolver: new Route53ResolverClient({ region, credentials }),
-    networkFirewall: new NetworkFirewallClient({ region, credentials }),
-  };
-  const resolverMock = mockClient(clients.resolver);
-  const firewallMock = mockClient(clients.networkFirewall);
-  const ec2Mock = mockClient(clients.ec2);
-  // DescribeVpcs answers the test VPC's CIDR, after the failures queued here.
-  const describeVpcsFailures: Error[] = [];
-  ec2Mock.on(DescribeVpcsCommand).callsFake(() => {
-    const failure = describeVpcsFailures.shift();
-    if (failure) throw failure;
-    return {
-      Vpcs: [
-        {
-          VpcId: VPC_ID,
-          CidrBlockAssociationSet: [{ CidrBlock: '10.20.0.0/16', CidrBlockState: { State: 'associated' } }],
-        },
-      ],
-    };
+  const { clients, resolverMock, firewallMock, describeVpcsFailures, fakes } = fakeEnforceTargets({
+    pollsWhileUpdating: 1,
+    firewallRules: options.firewallRules,
+    topicGone: options.topicGone,
   });
-  const fakes = {
-    sns: fakeSns(mockClient(clients.sns), options.topicGone ? [] : undefined),
-    ec2: fakeEc2NetworkAcls(ec2Mock, [
-      {
-        aclId: ACL_ID,
-        vpcId: VPC_ID,
-        egress: [{ ruleNumber: 100, cidr: '0.0.0.0/0', action: 'allow', protocol: '-1' }],
-      },
-    ]),
-    resolver: fakeRoute53Resolver(resolverMock, { pollsWhileUpdating: 1 }),
-    firewall: fakeNetworkFirewall(firewallMock, { capacity: 100, rules: options.firewallRules ?? '' }),
-  };
   // Every domain each accepted ADD carried, and the rule group updates accepted: a second write of the same
   // entry would show here.
   const added: string[] = [];
@@ -341,10 +285,9 @@ describe('enforce under throttling and server errors on every call it makes', ()
 
   beforeAll(async () => {
     const world = await createWorld();
-    output = captureOutput();
+    const output = captureOutput();
     await world.run();
     output.restore();
-    output = undefined;
     baseline = world.writes();
   });
 
@@ -354,7 +297,7 @@ describe('enforce under throttling and server errors on every call it makes', ()
       // Prepare
       const world = await createWorld({ config });
       inject(world);
-      output = captureOutput();
+      const output = captureOutput();
 
       // Act
       const outcomes: string[] = [];
@@ -400,7 +343,7 @@ describe('enforce against a concurrent writer, a stuck list, hand edits and a ru
       }
       return response;
     };
-    output = captureOutput();
+    captureOutput();
 
     // Act
     const outcome = await world.run();
@@ -418,7 +361,7 @@ describe('enforce against a concurrent writer, a stuck list, hand edits and a ru
     const world = await createWorld();
     world.fakes.resolver.status = 'UPDATING';
     world.fakes.resolver.pollsLeft = Number.POSITIVE_INFINITY;
-    output = captureOutput();
+    const output = captureOutput();
     const started = world.clock.now().getTime() + MINUTE;
 
     // Act
@@ -440,7 +383,7 @@ describe('enforce against a concurrent writer, a stuck list, hand edits and a ru
   it('puts back a deny entry deleted by hand and one edited by hand, keeping the edit (no longer its own), and says so', async () => {
     // Prepare
     const world = await createWorld();
-    output = captureOutput();
+    const output = captureOutput();
     await world.run();
     const denies = world.fakes.ec2.egress(ACL_ID).filter((entry) => entry.RuleAction === 'deny');
     const [deleted, edited] = denies.filter((entry) => (entry.RuleNumber ?? 0) < 100);
@@ -479,7 +422,7 @@ describe('enforce against a concurrent writer, a stuck list, hand edits and a ru
       if (++creates === 2) throw new Error('Task timed out after 60.00 seconds');
       return create(input);
     };
-    output = captureOutput();
+    const output = captureOutput();
 
     // Act
     await world.run();
@@ -505,7 +448,7 @@ describe('enforce against a concurrent writer, a stuck list, hand edits and a ru
   it('keeps every enforced block while the decision table is throttled, and enforces the new one once it recovers', async () => {
     // Prepare
     const world = await createWorld();
-    output = captureOutput();
+    const output = captureOutput();
     await world.run();
     await handleEvent(loadEvent('detectors/dns-tunnel-signal.json'), await world.core.dependencies());
     const throttled = failDynamoDb(world.dynamodb, { operation: 'Query', code: 'ThrottlingException' });
@@ -531,7 +474,7 @@ describe('enforce with the SNS topic gone', () => {
   it('still removes an expired block and keeps the others, recording and logging the alert it could not send', async () => {
     // Prepare
     const world = await createWorld({ topicGone: true });
-    output = captureOutput();
+    const output = captureOutput();
     await world.run();
     world.clock.advance(4 * 60 * MINUTE);
 

@@ -22,8 +22,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { sdkStreamMixin } from '@smithy/util-stream';
 import type { ScheduledEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DynamoDbDecisionStore } from '#adapters/aws/decision-store';
+import { describe, expect, it, vi } from 'vitest';
 import { Ec2NetworkAcls } from '#adapters/aws/network-acls';
 import { InMemoryDecisionStore } from '#adapters/in-memory/decision-store';
 import { InMemoryNetworkAcls } from '#adapters/in-memory/network-acls';
@@ -31,19 +30,18 @@ import type { BlockEntry } from '#domain/block';
 import { TargetNotFoundError } from '#domain/errors';
 import { parseIndicator } from '#domain/indicator';
 import type { NetworkAcls } from '#ports/network-acls';
-import { ENVIRONMENT, parseEnvironment } from '#shared/config/environment';
 import { decideSignal } from '#shared/use-cases/decide-signal';
 import type { LogDetectionReport } from '#shared/use-cases/detect-log';
 import { enforceNetworkAcls } from '#shared/use-cases/enforce/network-acls';
 import { reconcile } from '#shared/use-cases/enforce/reconcile';
-import { createHandler as createCatchUpHandler } from '../../functions/catch-up/create-handler';
 import { createDetectFlowsHandler } from '../../functions/detect-flows/handler';
+import { createCatchUpOnDynalite } from '../support/catch-up';
 import { createDetectorWorld } from '../support/detector-functions';
-import { type Dynalite, startDynalite } from '../support/dynalite';
 import { ec2Error, fakeEc2NetworkAcls } from '../support/fakes/ec2-network-acls';
 import { failDynamoDb } from '../support/fakes/failing-dynamodb';
 import { addressScan } from '../support/flow-traffic';
-import { type CapturedOutput, captureOutput, lambdaContext } from '../support/lambda-events';
+import { useFunctionHooks } from '../support/function-hooks';
+import { lambdaContext } from '../support/lambda-events';
 import { FLOW_KEY, flowLogFile, LOGS_BUCKET, objectCreatedEvent } from '../support/log-inputs';
 import {
   createWarden,
@@ -64,22 +62,7 @@ await vi.hoisted(async () => {
 const NOW = new Date('2026-11-28T10:00:00.000Z');
 const DETECTOR = '3cb3562d0dd992501515c484383ee494';
 
-let dynalite: Dynalite;
-let output: CapturedOutput | undefined;
-
-beforeAll(async () => {
-  dynalite = await startDynalite();
-});
-
-afterAll(async () => {
-  await dynalite.stop();
-  vi.unstubAllEnvs();
-});
-
-afterEach(() => {
-  output?.restore();
-  output = undefined;
-});
+const { dynalite, captureOutput } = useFunctionHooks();
 
 /** An AWS error as the SDK raises it: the code in `name`, a server fault for a 5xx. */
 function awsError(code: string, status: number): Error {
@@ -169,23 +152,12 @@ async function createCatchUpWorld(faults: GuardDutyFaults) {
     return { Findings: findings.filter((item) => ids.includes(item.Id ?? '')) };
   });
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
-  const environment = parseEnvironment({
-    [ENVIRONMENT.config]: JSON.stringify({
-      vpcs: [{ vpcId: 'vpc-0a1b2c3d4e5f60718', cidrs: ['10.20.0.0/16'] }],
-      targets: { dnsFirewall: { deploy: false }, networkFirewall: { deploy: false } },
-      guardDuty: { catchUpLookback: '6h' },
-    }),
-    [ENVIRONMENT.table]: tableName,
-    [ENVIRONMENT.topic]: 'arn:aws:sns:eu-west-1:123456789012:egress-warden-alerts',
-  });
-  const store = new DynamoDbDecisionStore({ client: dynalite.doc, tableName });
-  const handler = createCatchUpHandler({
-    environment,
-    dynamodb: dynalite.client,
-    sns: snsClient,
-    guardDuty: guardDutyClient,
-    clock: { now: () => NOW },
-  });
+  const { handler, store } = createCatchUpOnDynalite(
+    dynalite,
+    tableName,
+    { sns: snsClient, guardDuty: guardDutyClient },
+    NOW,
+  );
   const schedule = { id: 'schedule', time: NOW.toISOString(), detail: {} } as unknown as ScheduledEvent;
   /** One scheduled run; resolves to `completed` or the error's name. */
   const run = () =>
@@ -226,7 +198,7 @@ describe('catch-up with GuardDuty throttling and failing', () => {
         listFindings: asErrors(faults.listFindings, 'TooManyRequestsException'),
         getFindings: asErrors(faults.getFindings, 'ThrottlingException'),
       });
-      output = captureOutput();
+      captureOutput();
 
       // Act
       const outcome = await world.run();
@@ -255,7 +227,7 @@ describe('catch-up with GuardDuty throttling and failing', () => {
     async ({ faults, error }) => {
       // Prepare
       const world = await createCatchUpWorld({ ...faults, page: 2 });
-      output = captureOutput();
+      const output = captureOutput();
 
       // Act
       const first = await world.run();
@@ -316,7 +288,7 @@ describe('detect-flows with S3 and the detector table failing', () => {
     // Prepare
     const baseline = await createFlowsWorld();
     const world = await createFlowsWorld([awsError('SlowDown', 503), awsError('SlowDown', 503)]);
-    output = captureOutput();
+    captureOutput();
 
     // Act
     const expected = await baseline.invoke();
@@ -333,7 +305,7 @@ describe('detect-flows with S3 and the detector table failing', () => {
     // Prepare: the reader's four attempts all fail.
     const baseline = await createFlowsWorld();
     const world = await createFlowsWorld(Array.from({ length: 4 }, () => awsError('InternalError', 500)));
-    output = captureOutput();
+    captureOutput();
 
     // Act: Lambda retries an invocation that failed, with the same event.
     await baseline.invoke();
@@ -355,7 +327,7 @@ describe('detect-flows with S3 and the detector table failing', () => {
       code: 'ProvisionedThroughputExceededException',
       times: 3,
     });
-    output = captureOutput();
+    captureOutput();
 
     // Act
     await baseline.invoke();
@@ -376,7 +348,7 @@ describe('detect-flows with S3 and the detector table failing', () => {
       operation: 'UpdateItem',
       code: 'ProvisionedThroughputExceededException',
     });
-    output = captureOutput();
+    captureOutput();
 
     // Act
     await baseline.invoke();

@@ -18,7 +18,7 @@ import {
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Route53ResolverDomainList } from '#adapters/aws/dns-firewall';
 import { Ec2NetworkAcls } from '#adapters/aws/network-acls';
 import { AwsNetworkFirewallRuleGroup } from '#adapters/aws/network-firewall';
@@ -28,12 +28,12 @@ import { createAwsCore } from '#shared/composition/aws';
 import { parseEnvironment } from '#shared/config/environment';
 import { reconcile } from '#shared/use-cases/enforce/reconcile';
 import { createDecideHandler } from '../../functions/decide/handler';
-import { type Dynalite, startDynalite } from '../support/dynalite';
 import { loadEvent, type ThreatSignalEvent } from '../support/events';
 import { fakeEc2NetworkAcls } from '../support/fakes/ec2-network-acls';
 import { fakeNetworkFirewall, RULE_GROUP_ARN } from '../support/fakes/network-firewall';
 import { DOMAIN_LIST_ID, fakeRoute53Resolver } from '../support/fakes/route53-resolver';
 import { fakeSns } from '../support/fakes/sns';
+import { useFunctionHooks } from '../support/function-hooks';
 import {
   ACL_ID,
   captureOutput,
@@ -69,16 +69,7 @@ const CONFIG = {
   },
 };
 
-let dynalite: Dynalite;
-
-beforeAll(async () => {
-  dynalite = await startDynalite();
-});
-
-afterAll(async () => {
-  await dynalite.stop();
-  vi.unstubAllEnvs();
-});
+const { dynalite } = useFunctionHooks();
 
 /** The i-th signal of the burst: every tenth an address, the rest domains, each indicator once. */
 function threatSignal(i: number): SQSRecord {

@@ -6,12 +6,12 @@
  * intake, and the targets then hold only valid, canonical values.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseIndicator } from '#domain/indicator';
 import { parseOwnRules } from '#domain/reconcile/network-firewall-plan';
 import { EXIT } from '#shared/cli/errors';
 import { startTestDeployment } from '../cli/deployment-fixture';
-import { type Dynalite, startDynalite } from '../support/dynalite';
+import { useDynalite } from '../support/dynalite';
 import { hostileString, indicatorLike } from './hostile-strings';
 import { sized } from './long';
 
@@ -20,15 +20,7 @@ const PER_RUN_MS = 5_000;
 /** Exit codes a fuzzed command line may end with: no service is failing, so never 1 (failed). */
 const EXPECTED_CODES: readonly number[] = [EXIT.ok, EXIT.usage, EXIT.refused, EXIT.notFound];
 
-let dynalite: Dynalite;
-
-beforeAll(async () => {
-  dynalite = await startDynalite();
-});
-
-afterAll(async () => {
-  await dynalite.stop();
-});
+const dynalite = useDynalite();
 
 const option = (name: string, value: fc.Arbitrary<string>) =>
   fc.option(

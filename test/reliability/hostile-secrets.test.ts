@@ -16,7 +16,7 @@ import {
 import { SNSClient } from '@aws-sdk/client-sns';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '#adapters/in-memory/clock';
 import { InvalidInputError } from '#domain/errors';
 import { createAwsCore, createAwsEnforceCore, createAwsTargets } from '#shared/composition/aws';
@@ -25,12 +25,12 @@ import { parseJsonBody } from '#shared/runtime/error-policy';
 import { handleEvent } from '#shared/use-cases/handle-event';
 import { createDecideHandler } from '../../functions/decide/handler';
 import { createEnforceHandler } from '../../functions/enforce/handler';
-import { type Dynalite, startDynalite } from '../support/dynalite';
 import { loadEvent, type SampleEvent } from '../support/events';
 import { fakeEc2NetworkAcls } from '../support/fakes/ec2-network-acls';
 import { fakeNetworkFirewall } from '../support/fakes/network-firewall';
 import { fakeRoute53Resolver } from '../support/fakes/route53-resolver';
 import { fakeSns } from '../support/fakes/sns';
+import { useFunctionHooks } from '../support/function-hooks';
 import {
   ACL_ID,
   lambdaContext,
@@ -64,16 +64,10 @@ await vi.hoisted(async () => {
   for (const [name, value] of Object.entries(lambdaEnvironment('decisions'))) vi.stubEnv(name, value);
 });
 
-let dynalite: Dynalite;
+const { dynalite } = useFunctionHooks();
 
-beforeAll(async () => {
-  dynalite = await startDynalite();
+beforeAll(() => {
   for (const [name, value] of Object.entries(CREDENTIALS)) vi.stubEnv(name, value);
-});
-
-afterAll(async () => {
-  await dynalite.stop();
-  vi.unstubAllEnvs();
 });
 
 /**

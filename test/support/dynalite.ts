@@ -10,6 +10,7 @@ import {
   DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll } from 'vitest';
 import { createTableInput } from '#adapters/aws/decision-table';
 import { createDetectorTableInput } from '#adapters/aws/detector-table';
 
@@ -79,5 +80,37 @@ export async function startDynalite(): Promise<Dynalite> {
         server.close((error) => (error ? reject(error) : resolve())),
       );
     },
+  };
+}
+
+/**
+ * One dynalite for the calling test file: started before its tests and stopped after them. The value returned
+ * stands for it from the file's top level on, and may be used once the tests (or their hooks) run.
+ */
+export function useDynalite(): Dynalite {
+  let started: Dynalite | undefined;
+  beforeAll(async () => {
+    started = await startDynalite();
+  });
+  afterAll(async () => {
+    await started?.stop();
+  });
+  const current = (): Dynalite => {
+    if (!started) throw new Error('dynalite is not running: use it inside a test or a hook');
+    return started;
+  };
+  return {
+    get endpoint() {
+      return current().endpoint;
+    },
+    get client() {
+      return current().client;
+    },
+    get doc() {
+      return current().doc;
+    },
+    createTable: (name) => current().createTable(name),
+    createDetectorTable: () => current().createDetectorTable(),
+    stop: () => current().stop(),
   };
 }
