@@ -48,6 +48,17 @@ export async function startDynalite(): Promise<Dynalite> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
+  // Requests still being answered: a test may end while a request it started (a parallel write of an
+  // invocation that already failed) is still running, and stopping under it closes the database mid-request.
+  let answering = 0;
+  let drained: (() => void) | undefined;
+  server.on('request', (_request, response) => {
+    answering++;
+    response.once('close', () => {
+      answering--;
+      if (answering === 0) drained?.();
+    });
+  });
   const { port } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({
@@ -74,6 +85,12 @@ export async function startDynalite(): Promise<Dynalite> {
     createTable: (name = `decisions-${++tables}`) => create(createTableInput(name)),
     createDetectorTable: () => create(createDetectorTableInput(`detector-state-${++tables}`)),
     async stop() {
+      if (answering > 0) {
+        await new Promise<void>((resolve) => {
+          drained = resolve;
+          setTimeout(resolve, 5_000).unref();
+        });
+      }
       client.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve, reject) =>
