@@ -1,13 +1,16 @@
 /**
- * The one esbuild configuration of the functions, shared by the stack (NodejsFunction bundles with the local
- * esbuild, no Docker) and by the benchmark and the IAM test (`buildFunctions`), so that what is measured and
- * checked is what is deployed.
+ * The one esbuild configuration of the functions, shared by the stack (each function's code is built here, by
+ * the local esbuild, no Docker), the benchmark and the IAM test (`buildFunctions`), so that what is measured
+ * and checked is what is deployed.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { AssetHashType, DockerImage } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { build, type Metafile } from 'esbuild';
+import { sdkSchemaKeys } from './sdk-schema-keys';
 
 /** The log detectors: deployed only when the configuration turns them on (`detectors.deploy`). */
 export const DETECTOR_FUNCTION_NAMES = ['detect-dns', 'detect-flows'] as const;
@@ -24,34 +27,43 @@ export type DetectorFunctionName = (typeof DETECTOR_FUNCTION_NAMES)[number];
 /** The repository root (this file is `infra/bundling.ts`). */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
+/** The file Lambda loads from a function's code (`index.handler`). */
+export const BUNDLE_FILE = 'index.mjs';
+
 /** The absolute path of a function's entry file. */
 export function functionEntry(name: FunctionName): string {
   return join(PROJECT_ROOT, 'functions', name, 'handler.ts');
 }
 
-// ESM bundles load the bundled SDK about twice as fast as CJS (mainFields module-first picks the SDK's ESM
-// builds); CJS dependencies bundled into ESM still call `require`, which the banner provides.
-const REQUIRE_BANNER =
-  "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
-const TARGET = 'node24';
-const MAIN_FIELDS = ['module', 'main'];
-
 /**
- * NodejsFunction's bundling: ESM, minified, error class names kept (`keepNames`, so `error.name` survives),
- * the AWS SDK bundled (the versions the tests ran against, not whatever the runtime ships), node24.
+ * Builds one entry file into `outfile`: ESM (it loads the bundled SDK about twice as fast as CommonJS; module-
+ * first main fields pick the SDK's ES builds), minified, error class names kept (`keepNames`, so
+ * `error.name` survives), the AWS SDK bundled (the versions the tests ran against, not whatever the runtime
+ * ships), unused SDK schemas dropped ({@link sdkSchemaKeys}), node24. Returns esbuild's metafile: the inputs
+ * and how many bytes of each reached the bundle.
  */
-export function lambdaBundling(): BundlingOptions {
-  return {
-    format: OutputFormat.ESM,
+export async function buildBundle(entry: string, outfile: string): Promise<Metafile> {
+  await mkdir(dirname(outfile), { recursive: true });
+  const result = await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
     minify: true,
     keepNames: true,
-    bundleAwsSDK: true,
-    externalModules: [],
-    target: TARGET,
-    mainFields: MAIN_FIELDS,
-    banner: REQUIRE_BANNER,
-    sourceMap: false,
-  };
+    target: 'node24',
+    mainFields: ['module', 'main'],
+    // CommonJS dependencies bundled into ESM still call `require`.
+    banner: {
+      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+    },
+    plugins: [sdkSchemaKeys],
+    absWorkingDir: PROJECT_ROOT,
+    metafile: true,
+    logLevel: 'silent',
+  });
+  return result.metafile;
 }
 
 /** One function built by {@link buildFunctions}. */
@@ -63,38 +75,52 @@ export interface BuiltFunction {
   readonly metafile: Metafile;
 }
 
-/**
- * Builds one entry file into `outfile` with the esbuild API and the settings of {@link lambdaBundling}, with a
- * metafile: what the stack deploys, for the benchmark and the IAM test.
- */
-export async function buildBundle(entry: string, outfile: string): Promise<Metafile> {
-  const settings = lambdaBundling();
-  await mkdir(dirname(outfile), { recursive: true });
-  const result = await build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    minify: settings.minify ?? false,
-    keepNames: settings.keepNames ?? false,
-    target: settings.target ?? TARGET,
-    mainFields: settings.mainFields ?? MAIN_FIELDS,
-    external: settings.externalModules ?? [],
-    banner: { js: settings.banner ?? REQUIRE_BANNER },
-    absWorkingDir: PROJECT_ROOT,
-    metafile: true,
-    logLevel: 'silent',
-  });
-  return result.metafile;
-}
-
 /** Builds every function with {@link buildBundle} into `<outDir>/<name>/index.mjs` (the file name Lambda loads). */
 export async function buildFunctions(outDir: string): Promise<BuiltFunction[]> {
   return Promise.all(
     FUNCTION_NAMES.map(async (name) => {
-      const outfile = join(outDir, name, 'index.mjs');
+      const outfile = join(outDir, name, BUNDLE_FILE);
       return { name, outfile, metafile: await buildBundle(functionEntry(name), outfile) };
     }),
   );
+}
+
+/**
+ * A function's code for the stack: an asset built by {@link buildBundle} on this machine when CDK bundles the
+ * stack (CDK's bundling hook is synchronous, so the build runs in a child `node`). Hashed by its output, so an
+ * unchanged bundle is not uploaded again. There is no Docker fallback: a failed build fails the synth.
+ */
+export function functionCode(name: FunctionName): lambda.Code {
+  return lambda.Code.fromAsset(join(PROJECT_ROOT, 'functions', name), {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Required by the type; never pulled, since the local build either succeeds or throws.
+      image: DockerImage.fromRegistry('egress-warden-local-build-only'),
+      local: {
+        tryBundle(outputDir) {
+          const built = spawnSync(
+            process.execPath,
+            ['--import', 'tsx', fileURLToPath(import.meta.url), name, outputDir],
+            { cwd: PROJECT_ROOT, encoding: 'utf8' },
+          );
+          if (built.status !== 0) {
+            throw new Error(
+              `building the ${name} function failed: ${built.error?.message ?? built.stderr.trim()}`,
+            );
+          }
+          return true;
+        },
+      },
+    },
+  });
+}
+
+// `node --import tsx infra/bundling.ts <function> <outDir>`: what functionCode runs.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [name, outDir] = process.argv.slice(2);
+  if (!FUNCTION_NAMES.includes(name as FunctionName) || !outDir) {
+    process.stderr.write(`usage: bundling.ts <${FUNCTION_NAMES.join('|')}> <outDir>\n`);
+    process.exit(2);
+  }
+  await buildBundle(functionEntry(name as FunctionName), join(outDir, BUNDLE_FILE));
 }

@@ -17,7 +17,6 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { DynamoEventSource, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { LambdaDestination } from 'aws-cdk-lib/aws-logs-destinations';
 import { CfnRuleGroup } from 'aws-cdk-lib/aws-networkfirewall';
@@ -42,13 +41,7 @@ import { ACCEPTED_EVENTS } from '#shared/intake/event';
 import { MANUAL_SOURCE } from '#shared/intake/manual';
 import { DETECTOR_SOURCE } from '#shared/intake/threat-signal';
 import { METRIC_NAMESPACE, METRICS, SERVICE_NAME } from '#shared/runtime/observability';
-import {
-  type DetectorFunctionName,
-  type FunctionName,
-  functionEntry,
-  lambdaBundling,
-  PROJECT_ROOT,
-} from './bundling';
+import { type DetectorFunctionName, type FunctionName, functionCode } from './bundling';
 import { type DetectorLog, FEED_PREFIXES, FLOW_LOG_FORMAT, logKeyPrefixes } from './detector-logs';
 
 /** The functions that are always deployed. */
@@ -145,8 +138,8 @@ export class EgressWarden extends Construct {
    */
   readonly chatTopic?: sns.Topic;
   /** The functions; the detectors only when the configuration deploys them. */
-  readonly functions: Record<CoreFunctionName, NodejsFunction> &
-    Partial<Record<DetectorFunctionName, NodejsFunction>>;
+  readonly functions: Record<CoreFunctionName, lambda.Function> &
+    Partial<Record<DetectorFunctionName, lambda.Function>>;
   /** Present when the log detectors are deployed. */
   readonly detectors?: DetectorResources;
   readonly operatorPolicy: iam.ManagedPolicy;
@@ -346,7 +339,7 @@ export class EgressWarden extends Construct {
     return domainList;
   }
 
-  #function(name: FunctionName, environment: Record<string, string>, reserved?: number): NodejsFunction {
+  #function(name: FunctionName, environment: Record<string, string>, reserved?: number): lambda.Function {
     const id = pascalCase(name);
     const logGroup = new logs.LogGroup(this, `${id}Logs`, {
       retention: logs.RetentionDays.THREE_MONTHS,
@@ -358,11 +351,9 @@ export class EgressWarden extends Construct {
       description: `Egress Warden ${name} function`,
     });
     logGroup.grantWrite(role);
-    return new NodejsFunction(this, id, {
-      entry: functionEntry(name),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: `${PROJECT_ROOT}/package-lock.json`,
+    return new lambda.Function(this, id, {
+      code: functionCode(name),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: MEMORY[name],
@@ -370,7 +361,6 @@ export class EgressWarden extends Construct {
       role,
       logGroup,
       environment,
-      bundling: lambdaBundling(),
       ...(reserved === undefined ? {} : { reservedConcurrentExecutions: reserved }),
     });
   }
@@ -527,7 +517,7 @@ export class EgressWarden extends Construct {
   #detectors(
     config: WardenConfig,
     environment: Readonly<Record<string, string>>,
-  ): { resources: DetectorResources; functions: Partial<Record<DetectorFunctionName, NodejsFunction>> } {
+  ): { resources: DetectorResources; functions: Partial<Record<DetectorFunctionName, lambda.Function>> } {
     const stack = Stack.of(this);
     const { logs: source, feedsBucket } = config.detectors;
     const table = this.#detectorTable();
@@ -566,7 +556,7 @@ export class EgressWarden extends Construct {
       });
     }
 
-    const functions: Partial<Record<DetectorFunctionName, NodejsFunction>> = {};
+    const functions: Partial<Record<DetectorFunctionName, lambda.Function>> = {};
     for (const [name, log] of DETECTOR_LOGS) {
       const logGroup =
         source.source !== 'log-groups'

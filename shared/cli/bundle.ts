@@ -6,6 +6,7 @@
 
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';
+import { sdkSchemaKeys } from '../../infra/sdk-schema-keys';
 
 /** The repository root. */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -33,6 +34,8 @@ export async function buildCliBundle(): Promise<Metafile> {
     banner: {
       js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
     },
+    // Unused SDK schemas dropped, as in the functions' bundles.
+    plugins: [sdkSchemaKeys],
     minify: true,
     legalComments: 'linked',
     metafile: true,
