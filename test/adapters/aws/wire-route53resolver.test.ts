@@ -7,6 +7,7 @@
  * Response, UpdateFirewallDomainsRequest/Response, GetFirewallDomainListResponse, ThrottlingException,
  * ValidationException).
  */
+import { createRequire } from 'node:module';
 import { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Route53ResolverDomainList } from '#adapters/aws/dns-firewall';
@@ -19,6 +20,27 @@ import {
 } from '../../support/aws-wire';
 
 const LIST_ID = 'rslvr-fdl-0123456789abcdef';
+// What client-route53resolver 3.654.0 imports from the SDK core (its dist-es), and what those import in turn.
+const CORE_IMPORTS_OF_THE_CLIENT = [
+  '@aws-sdk/core',
+  '@aws-sdk/credential-provider-node',
+  '@smithy/core',
+  '@smithy/fetch-http-handler',
+  '@smithy/node-http-handler',
+  '@smithy/util-utf8',
+] as const;
+const CORE_IMPORTS_OF_THE_CORE = {
+  '@aws-sdk/core': ['@smithy/signature-v4', '@aws-sdk/types'],
+  '@aws-sdk/credential-provider-node': [
+    '@aws-sdk/credential-provider-env',
+    '@aws-sdk/credential-provider-http',
+    '@aws-sdk/credential-provider-ini',
+    '@aws-sdk/credential-provider-process',
+    '@aws-sdk/credential-provider-sso',
+    '@aws-sdk/credential-provider-web-identity',
+    '@smithy/credential-provider-imds',
+  ],
+} as const;
 // Smaller than the adapter's MaxResults, as the service may return: the adapter must follow NextToken.
 const SERVER_PAGE_SIZE = 3;
 
@@ -140,6 +162,29 @@ function domainList(client: Route53ResolverClient): { list: Route53ResolverDomai
   });
   return { list, sleeps };
 }
+
+describe('the SDK core under client-route53resolver', () => {
+  // The old client pins an old core; npm overrides point it at the one copy every other client uses, so the
+  // bundles carry one core and these wire tests exercise the core that ships.
+  it("resolves every core package the client imports to the project's single copy", () => {
+    // Prepare
+    const fromProject = createRequire(import.meta.url);
+    const fromClient = createRequire(fromProject.resolve('@aws-sdk/client-route53resolver'));
+
+    // Act
+    const resolved = CORE_IMPORTS_OF_THE_CLIENT.map((name) => [name, fromClient.resolve(name)]);
+    const resolvedInTurn = Object.entries(CORE_IMPORTS_OF_THE_CORE).flatMap(([parent, names]) => {
+      const fromParent = createRequire(fromClient.resolve(parent));
+      return names.map((name) => [name, fromParent.resolve(name)]);
+    });
+
+    // Assess
+    const expected = (pairs: string[][]) =>
+      pairs.map(([name]) => [name, fromProject.resolve(name as string)]);
+    expect(resolved).toEqual(expected(resolved));
+    expect(resolvedInTurn).toEqual(expected(resolvedInTurn));
+  });
+});
 
 describe('Route53ResolverDomainList on the wire (AWS JSON 1.1)', () => {
   it('sends signed JSON 1.1 requests to Route53Resolver and follows NextToken across pages', async () => {
