@@ -7,11 +7,15 @@
  * Response, UpdateFirewallDomainsRequest/Response, GetFirewallDomainListResponse, ThrottlingException,
  * ValidationException).
  */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Route53ResolverDomainList } from '#adapters/aws/dns-firewall';
 import { InvalidInputError, ThrottledError } from '#domain/errors';
+import { buildBundle, PROJECT_ROOT } from '../../../infra/bundling';
 import {
   AwsWireError,
   type AwsWireServer,
@@ -342,5 +346,75 @@ describe('Route53ResolverDomainList on the wire (AWS JSON 1.1)', () => {
     expect((error as Error).message).toContain('Invalid domain refused.example.com');
     expect(wire.operations().filter((operation) => operation === 'UpdateFirewallDomains')).toHaveLength(1);
     expect(state.domains.size).toBe(0);
+  });
+});
+
+describe('Route53ResolverDomainList bundled as the functions ship it', () => {
+  // Node loads the SDK's CommonJS builds in the tests above; the bundles take its ES module builds
+  // (mainFields module-first), which pull in the core through different files.
+  it('lists and adds domains on the wire from an esbuild bundle of the client and the adapter', async () => {
+    // Prepare
+    const state = new DomainListState(['a.example.com', 'b.example.com', 'c.example.com', 'd.example.com']);
+    const wire = await startResolver(state);
+    // Inside the project, so the entry resolves node_modules and the "#adapters/*" imports as a function does.
+    await mkdir(join(PROJECT_ROOT, 'dist'), { recursive: true });
+    const dir = await mkdtemp(join(PROJECT_ROOT, 'dist', 'wire-bundle-'));
+    try {
+      const entry = join(dir, 'entry.ts');
+      await writeFile(
+        entry,
+        [
+          "export { Route53ResolverClient } from '@aws-sdk/client-route53resolver';",
+          "export { Route53ResolverDomainList } from '#adapters/aws/dns-firewall';",
+        ].join('\n'),
+      );
+      const outfile = join(dir, 'index.mjs');
+      const metafile = await buildBundle(entry, outfile);
+      const bundled = (await import(pathToFileURL(outfile).href)) as {
+        Route53ResolverClient: typeof Route53ResolverClient;
+        Route53ResolverDomainList: typeof Route53ResolverDomainList;
+      };
+      const client = new bundled.Route53ResolverClient({
+        region: 'us-east-1',
+        endpoint: wire.endpoint,
+        credentials: {
+          accessKeyId: 'AKIDEXAMPLE',
+          secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+        },
+      });
+      const list = new bundled.Route53ResolverDomainList({
+        client,
+        domainListId: LIST_ID,
+        sleep: async () => {},
+        minIntervalMs: 0,
+      });
+
+      // Act
+      const listed = await list.listDomains();
+      await list.updateDomains('ADD', ['e.example.com']);
+
+      // Assess
+      expect(
+        Object.keys(metafile.inputs).some((input) => input.includes('client-route53resolver/dist-es/')),
+      ).toBe(true);
+      expect(listed).toEqual(['a.example.com', 'b.example.com', 'c.example.com', 'd.example.com']);
+      expect(state.domains.has('e.example.com.')).toBe(true);
+      expect(wire.operations()).toEqual([
+        'ListFirewallDomains',
+        'ListFirewallDomains',
+        'GetFirewallDomainList',
+        'UpdateFirewallDomains',
+        'GetFirewallDomainList',
+        'GetFirewallDomainList',
+      ]);
+      for (const request of wire.requests) {
+        expect(request.headers['content-type']).toBe('application/x-amz-json-1.1');
+        expect(sigV4CredentialScope(request.headers.authorization)).toMatch(
+          /^\d{8}\/us-east-1\/route53resolver\/aws4_request$/,
+        );
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
