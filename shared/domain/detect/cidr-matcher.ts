@@ -39,33 +39,58 @@ export function addressValue(text: string): AddressValue | undefined {
   return ipv4Number(text) ?? (text.includes(':') ? ipv6Number(text) : undefined);
 }
 
+/** Networks of one family as parallel columns: IPv4 networks as numbers, IPv6 networks as bigints. */
+export interface CidrColumns<N extends number | bigint, T> {
+  readonly networks: ArrayLike<N>;
+  readonly prefixLengths: ArrayLike<number>;
+  readonly values: ArrayLike<T>;
+}
+
 /**
  * Builds the index. Entries are nested or disjoint, as CIDR blocks are; for two entries with the same range,
  * the later one wins, so callers merge duplicates first when both matter.
  */
 export function buildCidrMatcher<T>(entries: Iterable<CidrEntry<T>>): CidrMatcher<T> {
-  const byFamily: { 4: CidrEntry<T>[]; 6: CidrEntry<T>[] } = { 4: [], 6: [] };
-  const distinct = new Set<string>();
-  for (const entry of entries) {
-    byFamily[entry.range.family].push(entry);
-    distinct.add(`${entry.range.family} ${entry.range.network} ${entry.range.prefixLength}`);
+  const v4 = { networks: [] as number[], prefixLengths: [] as number[], values: [] as T[] };
+  const v6 = { networks: [] as bigint[], prefixLengths: [] as number[], values: [] as T[] };
+  for (const { range, value } of entries) {
+    if (range.family === 4) {
+      v4.networks.push(Number(range.network));
+      v4.prefixLengths.push(range.prefixLength);
+      v4.values.push(value);
+    } else {
+      v6.networks.push(range.network);
+      v6.prefixLengths.push(range.prefixLength);
+      v6.values.push(value);
+    }
   }
-  const v4 = segmentsOf(byFamily[4]);
-  const v6 = segmentsOf(byFamily[6]);
-  // IPv4 segments as doubles: every 32-bit address is exact in a double, and comparing numbers is far
-  // cheaper than comparing bigints.
-  const v4Starts = Float64Array.from(v4.starts, Number);
-  const v4Ends = Float64Array.from(v4.ends, Number);
+  return buildCidrMatcherFromColumns(v4, v6);
+}
+
+/**
+ * buildCidrMatcher for entries already split by family into columns, for bulk data (AWS's ip-ranges) that
+ * can skip making a range object, and a bigint, per IPv4 entry. Columns already in address order (wider
+ * first at the same address) are not sorted again. Same rules as buildCidrMatcher: nested or disjoint
+ * networks, the later of two equal ranges wins.
+ */
+export function buildCidrMatcherFromColumns<T>(
+  v4Columns: CidrColumns<number, T>,
+  v6Columns: CidrColumns<bigint, T>,
+): CidrMatcher<T> {
+  // IPv4 runs on doubles: every 32-bit address is exact in a double, and number arithmetic and comparison
+  // are far cheaper than bigint's. IPv6 needs all 128 bits, so it stays bigint.
+  const v4 = segmentsOf(v4Columns, IPV4_ARITHMETIC);
+  const v6 = segmentsOf(v6Columns, IPV6_ARITHMETIC);
   const lookupV4 = (start: number, end: number): T | null => {
-    const found = lastStartingAtOrBefore(v4Starts, end);
-    return found >= 0 && (v4Ends[found] as number) >= start ? (v4.values[found] as T) : null;
+    const found = lastStartingAtOrBefore(v4.starts, end);
+    return found >= 0 && (v4.ends[found] as number) >= start ? (v4.values[found] as T) : null;
   };
   const lookupV6 = (start: bigint, end: bigint): T | null => {
     const found = lastStartingAtOrBefore(v6.starts, end);
     return found >= 0 && (v6.ends[found] as bigint) >= start ? (v6.values[found] as T) : null;
   };
   return {
-    size: distinct.size,
+    size: v4.distinct + v6.distinct,
     lookup(range) {
       const end = lastAddress(range);
       return range.family === 4 ? lookupV4(Number(range.network), Number(end)) : lookupV6(range.network, end);
@@ -163,47 +188,115 @@ function lastStartingAtOrBefore<N extends number | bigint>(
   return found;
 }
 
-interface Segments<T> {
-  readonly starts: bigint[];
-  readonly ends: bigint[];
+/** The arithmetic the sweep needs, on numbers for IPv4 and on bigints for IPv6. */
+interface Arithmetic<N extends number | bigint> {
+  /** The first address of the space. */
+  readonly zero: N;
+  /** The last address of a network. */
+  last(network: N, prefixLength: number): N;
+  before(address: N): N;
+  after(address: N): N;
+  /** Room for the boundaries of `count` segments. */
+  boundaries(count: number): Boundaries<N>;
+}
+
+/** An array of addresses: a Float64Array for IPv4, an array of bigints for IPv6. */
+interface Boundaries<N> {
+  [index: number]: N;
+  slice(start: number, end: number): ArrayLike<N>;
+}
+
+const IPV4_ARITHMETIC: Arithmetic<number> = {
+  zero: 0,
+  last: (network, prefixLength) => network + 2 ** (32 - prefixLength) - 1,
+  before: (address) => address - 1,
+  after: (address) => address + 1,
+  boundaries: (count) => new Float64Array(count),
+};
+
+const IPV6_ARITHMETIC: Arithmetic<bigint> = {
+  zero: 0n,
+  last: (network, prefixLength) => network | ((1n << BigInt(128 - prefixLength)) - 1n),
+  before: (address) => address - 1n,
+  after: (address) => address + 1n,
+  boundaries: (count) => new Array<bigint>(count),
+};
+
+interface Segments<N extends number | bigint, T> {
+  readonly starts: ArrayLike<N>;
+  readonly ends: ArrayLike<N>;
   readonly values: T[];
+  /** Distinct networks among the entries. */
+  readonly distinct: number;
 }
 
 /**
  * Sweeps the entries in address order (wider first at the same address) with a stack of the open ones: the
  * address space between two entry boundaries belongs to the innermost open entry.
  */
-function segmentsOf<T>(entries: CidrEntry<T>[]): Segments<T> {
-  const sorted = entries
-    .map((entry) => ({ entry, end: lastAddress(entry.range) }))
-    .sort((a, b) =>
-      a.entry.range.network === b.entry.range.network
-        ? a.entry.range.prefixLength - b.entry.range.prefixLength
-        : a.entry.range.network < b.entry.range.network
-          ? -1
-          : 1,
-    );
-  const segments: Segments<T> = { starts: [], ends: [], values: [] };
-  const open: { entry: CidrEntry<T>; end: bigint }[] = [];
-  let cursor = 0n;
-  const emit = (start: bigint, end: bigint, owner: CidrEntry<T>) => {
+function segmentsOf<N extends number | bigint, T>(
+  columns: CidrColumns<N, T>,
+  arithmetic: Arithmetic<N>,
+): Segments<N, T> {
+  const { networks, prefixLengths, values } = columns;
+  const order = addressOrder(networks, prefixLengths);
+  // Each entry opens at most one segment before it (its parent's, up to it) and one when it closes.
+  const starts = arithmetic.boundaries(2 * order.length);
+  const ends = arithmetic.boundaries(2 * order.length);
+  const owners: T[] = [];
+  const open: { end: N; value: T }[] = [];
+  let cursor = arithmetic.zero;
+  let distinct = 0;
+  const emit = (start: N, end: N, value: T) => {
     if (start > end) return;
-    segments.starts.push(start);
-    segments.ends.push(end);
-    segments.values.push(owner.value);
+    starts[owners.length] = start;
+    ends[owners.length] = end;
+    owners.push(value);
   };
   const close = () => {
-    const top = open.pop() as { entry: CidrEntry<T>; end: bigint };
-    emit(cursor, top.end, top.entry);
-    cursor = top.end + 1n;
+    const top = open.pop() as { end: N; value: T };
+    emit(cursor, top.end, top.value);
+    cursor = arithmetic.after(top.end);
   };
-  for (const item of sorted) {
-    while (open.length > 0 && (open.at(-1) as { end: bigint }).end < item.entry.range.network) close();
+  for (let rank = 0; rank < order.length; rank++) {
+    const index = order[rank] as number;
+    const network = networks[index] as N;
+    const prefixLength = prefixLengths[index] as number;
+    const previous = rank > 0 ? (order[rank - 1] as number) : -1;
+    if (previous < 0 || networks[previous] !== network || prefixLengths[previous] !== prefixLength)
+      distinct++;
+    while (open.length > 0 && (open.at(-1) as { end: N }).end < network) close();
     const parent = open.at(-1);
-    if (parent) emit(cursor, item.entry.range.network - 1n, parent.entry);
-    open.push(item);
-    cursor = item.entry.range.network;
+    if (parent) emit(cursor, arithmetic.before(network), parent.value);
+    open.push({ end: arithmetic.last(network, prefixLength), value: values[index] as T });
+    cursor = network;
   }
   while (open.length > 0) close();
-  return segments;
+  return {
+    starts: starts.slice(0, owners.length),
+    ends: ends.slice(0, owners.length),
+    values: owners,
+    distinct,
+  };
+}
+
+/**
+ * The entry indices in address order, wider first at the same address, equal ranges in input order (so the
+ * later one ends innermost and wins). Input already in that order, as generated data is, is used as it is.
+ */
+function addressOrder<N extends number | bigint>(
+  networks: ArrayLike<N>,
+  prefixLengths: ArrayLike<number>,
+): ArrayLike<number> {
+  const compare = (a: number, b: number) =>
+    networks[a] === networks[b]
+      ? (prefixLengths[a] as number) - (prefixLengths[b] as number)
+      : (networks[a] as N) < (networks[b] as N)
+        ? -1
+        : 1;
+  const order = Array.from({ length: networks.length }, (_, index) => index);
+  for (let index = 1; index < order.length; index++) {
+    if (compare(index - 1, index) > 0) return order.sort(compare);
+  }
+  return order;
 }
