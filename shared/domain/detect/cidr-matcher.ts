@@ -77,17 +77,29 @@ export function buildCidrMatcherFromColumns<T>(
   v4Columns: CidrColumns<number, T>,
   v6Columns: CidrColumns<bigint, T>,
 ): CidrMatcher<T> {
-  // IPv4 runs on doubles: every 32-bit address is exact in a double, and number arithmetic and comparison
-  // are far cheaper than bigint's. IPv6 needs all 128 bits, so it stays bigint.
-  const v4 = segmentsOf(v4Columns, IPV4_ARITHMETIC);
-  const v6 = segmentsOf(v6Columns, IPV6_ARITHMETIC);
+  // IPv4 runs on doubles: every 32-bit address (and 2^32, the end of the space) is exact in a double, and
+  // number arithmetic and comparison are far cheaper than bigint's. IPv6 needs all 128 bits: bigint.
+  const v4Sorted = inAddressOrder(v4Columns);
+  const v4Limits = new Float64Array(v4Sorted.networks.length);
+  for (let index = 0; index < v4Limits.length; index++) {
+    v4Limits[index] =
+      (v4Sorted.networks[index] as number) + 2 ** (32 - (v4Sorted.prefixLengths[index] as number));
+  }
+  const v6Sorted = inAddressOrder(v6Columns);
+  const v6Limits = new Array<bigint>(v6Sorted.networks.length);
+  for (let index = 0; index < v6Limits.length; index++) {
+    v6Limits[index] =
+      (v6Sorted.networks[index] as bigint) + (1n << BigInt(128 - (v6Sorted.prefixLengths[index] as number)));
+  }
+  const v4 = segmentsOf(v4Sorted, v4Limits, (count) => new Float64Array(count));
+  const v6 = segmentsOf(v6Sorted, v6Limits, (count) => new Array<bigint>(count));
   const lookupV4 = (start: number, end: number): T | null => {
     const found = lastStartingAtOrBefore(v4.starts, end);
-    return found >= 0 && (v4.ends[found] as number) >= start ? (v4.values[found] as T) : null;
+    return found >= 0 && (v4.limits[found] as number) > start ? (v4.values[found] as T) : null;
   };
   const lookupV6 = (start: bigint, end: bigint): T | null => {
     const found = lastStartingAtOrBefore(v6.starts, end);
-    return found >= 0 && (v6.ends[found] as bigint) >= start ? (v6.values[found] as T) : null;
+    return found >= 0 && (v6.limits[found] as bigint) > start ? (v6.values[found] as T) : null;
   };
   return {
     size: v4.distinct + v6.distinct,
@@ -188,43 +200,16 @@ function lastStartingAtOrBefore<N extends number | bigint>(
   return found;
 }
 
-/** The arithmetic the sweep needs, on numbers for IPv4 and on bigints for IPv6. */
-interface Arithmetic<N extends number | bigint> {
-  /** The first address of the space. */
-  readonly zero: N;
-  /** The last address of a network. */
-  last(network: N, prefixLength: number): N;
-  before(address: N): N;
-  after(address: N): N;
-  /** Room for the boundaries of `count` segments. */
-  boundaries(count: number): Boundaries<N>;
-}
-
 /** An array of addresses: a Float64Array for IPv4, an array of bigints for IPv6. */
 interface Boundaries<N> {
   [index: number]: N;
   slice(start: number, end: number): ArrayLike<N>;
 }
 
-const IPV4_ARITHMETIC: Arithmetic<number> = {
-  zero: 0,
-  last: (network, prefixLength) => network + 2 ** (32 - prefixLength) - 1,
-  before: (address) => address - 1,
-  after: (address) => address + 1,
-  boundaries: (count) => new Float64Array(count),
-};
-
-const IPV6_ARITHMETIC: Arithmetic<bigint> = {
-  zero: 0n,
-  last: (network, prefixLength) => network | ((1n << BigInt(128 - prefixLength)) - 1n),
-  before: (address) => address - 1n,
-  after: (address) => address + 1n,
-  boundaries: (count) => new Array<bigint>(count),
-};
-
+/** Disjoint segments in address order: segment `i` is `[starts[i], limits[i])` and belongs to `values[i]`. */
 interface Segments<N extends number | bigint, T> {
   readonly starts: ArrayLike<N>;
-  readonly ends: ArrayLike<N>;
+  readonly limits: ArrayLike<N>;
   readonly values: T[];
   /** Distinct networks among the entries. */
   readonly distinct: number;
@@ -232,71 +217,86 @@ interface Segments<N extends number | bigint, T> {
 
 /**
  * Sweeps the entries in address order (wider first at the same address) with a stack of the open ones: the
- * address space between two entry boundaries belongs to the innermost open entry.
+ * address space between two entry boundaries belongs to the innermost open entry. `limits[i]` is the first
+ * address after entry `i`, so the sweep only compares addresses and needs no arithmetic on them. Written as
+ * one loop with no calls: it runs once per cold start over every AWS prefix, mostly before V8 optimises it.
  */
 function segmentsOf<N extends number | bigint, T>(
   columns: CidrColumns<N, T>,
-  arithmetic: Arithmetic<N>,
+  limits: ArrayLike<N>,
+  room: (count: number) => Boundaries<N>,
 ): Segments<N, T> {
   const { networks, prefixLengths, values } = columns;
-  const order = addressOrder(networks, prefixLengths);
+  const count = networks.length;
   // Each entry opens at most one segment before it (its parent's, up to it) and one when it closes.
-  const starts = arithmetic.boundaries(2 * order.length);
-  const ends = arithmetic.boundaries(2 * order.length);
+  const starts = room(2 * count);
+  const ends = room(2 * count);
   const owners: T[] = [];
-  const open: { end: N; value: T }[] = [];
-  let cursor = arithmetic.zero;
+  const openLimits: N[] = [];
+  const openValues: T[] = [];
+  let open = 0;
+  let cursor = networks[0] as N;
   let distinct = 0;
-  const emit = (start: N, end: N, value: T) => {
-    if (start > end) return;
-    starts[owners.length] = start;
-    ends[owners.length] = end;
-    owners.push(value);
-  };
-  const close = () => {
-    const top = open.pop() as { end: N; value: T };
-    emit(cursor, top.end, top.value);
-    cursor = arithmetic.after(top.end);
-  };
-  for (let rank = 0; rank < order.length; rank++) {
-    const index = order[rank] as number;
+  for (let index = 0; index <= count; index++) {
+    const done = index === count;
     const network = networks[index] as N;
-    const prefixLength = prefixLengths[index] as number;
-    const previous = rank > 0 ? (order[rank - 1] as number) : -1;
-    if (previous < 0 || networks[previous] !== network || prefixLengths[previous] !== prefixLength)
+    while (open > 0 && (done || (openLimits[open - 1] as N) <= network)) {
+      open--;
+      const limit = openLimits[open] as N;
+      if (cursor < limit) {
+        starts[owners.length] = cursor;
+        ends[owners.length] = limit;
+        owners.push(openValues[open] as T);
+      }
+      cursor = limit;
+    }
+    if (done) break;
+    if (index === 0 || network !== networks[index - 1] || prefixLengths[index] !== prefixLengths[index - 1]) {
       distinct++;
-    while (open.length > 0 && (open.at(-1) as { end: N }).end < network) close();
-    const parent = open.at(-1);
-    if (parent) emit(cursor, arithmetic.before(network), parent.value);
-    open.push({ end: arithmetic.last(network, prefixLength), value: values[index] as T });
+    }
+    if (open > 0 && cursor < network) {
+      starts[owners.length] = cursor;
+      ends[owners.length] = network;
+      owners.push(openValues[open - 1] as T);
+    }
+    openLimits[open] = limits[index] as N;
+    openValues[open] = values[index] as T;
+    open++;
     cursor = network;
   }
-  while (open.length > 0) close();
   return {
     starts: starts.slice(0, owners.length),
-    ends: ends.slice(0, owners.length),
+    limits: ends.slice(0, owners.length),
     values: owners,
     distinct,
   };
 }
 
 /**
- * The entry indices in address order, wider first at the same address, equal ranges in input order (so the
- * later one ends innermost and wins). Input already in that order, as generated data is, is used as it is.
+ * The columns in address order, wider first at the same address, equal ranges in input order (so the later
+ * one ends innermost and wins). Columns already in that order, as generated data is, are used as they are.
  */
-function addressOrder<N extends number | bigint>(
-  networks: ArrayLike<N>,
-  prefixLengths: ArrayLike<number>,
-): ArrayLike<number> {
-  const compare = (a: number, b: number) =>
+function inAddressOrder<N extends number | bigint, T>(columns: CidrColumns<N, T>): CidrColumns<N, T> {
+  const { networks, prefixLengths, values } = columns;
+  let sorted = true;
+  for (let index = 1; index < networks.length && sorted; index++) {
+    const previous = networks[index - 1] as N;
+    const current = networks[index] as N;
+    sorted =
+      previous < current ||
+      (previous === current && (prefixLengths[index - 1] as number) <= (prefixLengths[index] as number));
+  }
+  if (sorted) return columns;
+  const order = Array.from({ length: networks.length }, (_, index) => index).sort((a, b) =>
     networks[a] === networks[b]
       ? (prefixLengths[a] as number) - (prefixLengths[b] as number)
       : (networks[a] as N) < (networks[b] as N)
         ? -1
-        : 1;
-  const order = Array.from({ length: networks.length }, (_, index) => index);
-  for (let index = 1; index < order.length; index++) {
-    if (compare(index - 1, index) > 0) return order.sort(compare);
-  }
-  return order;
+        : 1,
+  );
+  return {
+    networks: order.map((index) => networks[index] as N),
+    prefixLengths: order.map((index) => prefixLengths[index] as number),
+    values: order.map((index) => values[index] as T),
+  };
 }
