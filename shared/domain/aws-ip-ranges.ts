@@ -2,12 +2,13 @@
  * AWS's published IP ranges (`ip-ranges.json`) as the guard rails need them: which networks are AWS's own
  * service space, and which single addresses anyone can rent (EC2, Global Accelerator) and so stay blockable.
  * Parsed once into a sorted array of disjoint segments, so that a check is one binary search, not a scan of
- * some 11,000 prefixes.
+ * some 11,000 prefixes. The snapshot shipped with the package is decoded straight into numbers (see
+ * {@link AwsIpRangesSnapshot}): every function loads it at cold start, so it must cost a few milliseconds.
  */
 import * as v from 'valibot';
 import { AWS_IP_RANGES_SNAPSHOT } from './aws-ip-ranges-snapshot';
-import { type CidrRange, fromCanonicalCidr, toRange } from './cidr';
-import { buildCidrMatcher, type CidrEntry } from './detect/cidr-matcher';
+import { type CidrRange, compareRanges, formatRange, fromCanonicalCidr, toRange } from './cidr';
+import { buildCidrMatcherFromColumns } from './detect/cidr-matcher';
 import { InvalidInputError } from './errors';
 import { type Indicator, parseIndicator } from './indicator';
 import { parseWith } from './validate';
@@ -56,12 +57,27 @@ export interface AwsIpRanges {
   lookup(range: CidrRange): AwsIpMatch | null;
 }
 
-/** The compact form shipped with the package: space-separated CIDRs per `SERVICE region`. */
+/**
+ * The compact form shipped with the package, written by `npm run gen:ip-ranges` from
+ * `infra/data/aws-ip-ranges.json`. `prefixes` is base64 of a byte string of unsigned LEB128 varints:
+ *
+ * * the groups: their count, then for each its index in `services` and its index in `regions`
+ *   (space-separated names);
+ * * the IPv4 rows: their count, then for each its prefix length, its network as a delta and its group index;
+ * * the IPv6 rows, the same way.
+ *
+ * One row per published (prefix, service, region), sorted by network then prefix length. A delta is the
+ * network minus the previous row's network, both shifted right by the row's host bits (a row's network has
+ * none set), so a /24 costs the bits of a /24, not of a /32. Decoding therefore parses no CIDR text, and
+ * IPv4 stays in numbers.
+ */
 export interface AwsIpRangesSnapshot {
   readonly source: string;
   readonly syncToken: string;
   readonly createDate: string;
-  readonly groups: Readonly<Record<string, string>>;
+  readonly services: string;
+  readonly regions: string;
+  readonly prefixes: string;
 }
 
 const IpRangesSchema = v.object({
@@ -74,29 +90,48 @@ const IpRangesSchema = v.object({
   ipv6_prefixes: v.array(v.object({ ipv6_prefix: v.string(), region: v.string(), service: v.string() })),
 });
 
+/** The validated content of an `ip-ranges.json`: its dates and every prefix with a canonical CIDR. */
+export interface AwsIpRangesContent {
+  readonly syncToken: string;
+  readonly createDate: string;
+  readonly prefixes: readonly AwsIpPrefix[];
+}
+
+/**
+ * Reads the content of AWS's `ip-ranges.json` (already read and JSON-decoded) into its prefixes, IPv4 then
+ * IPv6 as listed. Throws InvalidInputError naming the field and the value that is wrong.
+ */
+export function readAwsIpRangesContent(json: unknown): AwsIpRangesContent {
+  const raw = parseWith(IpRangesSchema, json, 'ip-ranges');
+  return {
+    syncToken: raw.syncToken,
+    createDate: raw.createDate,
+    prefixes: [
+      ...raw.prefixes.map((p, i) => ({
+        cidr: canonicalCidr(p.ip_prefix, `ip-ranges.prefixes[${i}].ip_prefix`, 4),
+        service: p.service,
+        region: p.region,
+      })),
+      ...raw.ipv6_prefixes.map((p, i) => ({
+        cidr: canonicalCidr(p.ipv6_prefix, `ip-ranges.ipv6_prefixes[${i}].ipv6_prefix`, 6),
+        service: p.service,
+        region: p.region,
+      })),
+    ],
+  };
+}
+
 /**
  * Parses the content of AWS's `ip-ranges.json` (already read and JSON-decoded) and indexes it. `source` says
  * where it came from, for messages. Throws InvalidInputError naming the field and the value that is wrong.
  */
 export function parseAwsIpRanges(json: unknown, source: string): AwsIpRanges {
-  const raw = parseWith(IpRangesSchema, json, 'ip-ranges');
-  const prefixes: AwsIpPrefix[] = [
-    ...raw.prefixes.map((p, i) => ({
-      cidr: canonicalCidr(p.ip_prefix, `ip-ranges.prefixes[${i}].ip_prefix`, 4),
-      service: p.service,
-      region: p.region,
-    })),
-    ...raw.ipv6_prefixes.map((p, i) => ({
-      cidr: canonicalCidr(p.ipv6_prefix, `ip-ranges.ipv6_prefixes[${i}].ipv6_prefix`, 6),
-      service: p.service,
-      region: p.region,
-    })),
-  ];
+  const { syncToken, createDate, prefixes } = readAwsIpRangesContent(json);
   return indexAwsIpRanges(
-    `${source} (syncToken ${raw.syncToken}, createDate ${raw.createDate})`,
-    raw.syncToken,
-    raw.createDate,
-    prefixes,
+    `${source} (syncToken ${syncToken}, createDate ${createDate})`,
+    syncToken,
+    createDate,
+    tableOf(prefixes),
   );
 }
 
@@ -105,19 +140,27 @@ let snapshot: AwsIpRanges | undefined;
 /** The ranges shipped with the package, indexed on first use and then shared. */
 export function awsIpRangesSnapshot(): AwsIpRanges {
   if (!snapshot) {
-    const { source, syncToken, createDate, groups } = AWS_IP_RANGES_SNAPSHOT;
-    const prefixes = Object.entries(groups).flatMap(([key, cidrs]) => {
-      const [service = '', region = ''] = key.split(' ');
-      return cidrs.split(' ').map((cidr) => ({ cidr, service, region }));
-    });
+    const { source, syncToken, createDate } = AWS_IP_RANGES_SNAPSHOT;
     snapshot = indexAwsIpRanges(
       `the snapshot shipped with the package (syncToken ${syncToken}, createDate ${createDate}, ${source})`,
       syncToken,
       createDate,
-      prefixes,
+      decodeSnapshot(AWS_IP_RANGES_SNAPSHOT),
     );
   }
   return snapshot;
+}
+
+/** Every (prefix, service, region) the shipped snapshot holds, in address order: for listings and checks. */
+export function awsIpRangesSnapshotPrefixes(): AwsIpPrefix[] {
+  const table = decodeSnapshot(AWS_IP_RANGES_SNAPSHOT);
+  const rows = (family: 4 | 6, prefixes: FamilyPrefixes<number | bigint>) =>
+    Array.from({ length: prefixes.networks.length }, (_, index) => {
+      const network = BigInt(prefixes.networks[index] as number | bigint);
+      const cidr = formatRange({ family, network, prefixLength: prefixes.prefixLengths[index] as number });
+      return groupsListing(table, prefixes, index).map(({ service, region }) => ({ cidr, service, region }));
+    }).flat();
+  return [...rows(4, table.v4), ...rows(6, table.v6)];
 }
 
 function canonicalCidr(value: string, field: string, family: 4 | 6): string {
@@ -128,41 +171,233 @@ function canonicalCidr(value: string, field: string, family: 4 | 6): string {
   return indicator.value;
 }
 
-/** Builds the index: one entry per distinct published prefix, its services and regions merged. */
+/** One `SERVICE region` pair of the published list. */
+interface Group {
+  readonly service: string;
+  readonly region: string;
+}
+
+/**
+ * The distinct published prefixes of one family, sorted by network then prefix length, and the groups that
+ * list each: prefix `i` is listed by `listedBy[firsts[i]]` up to, not including, `listedBy[firsts[i + 1]]`.
+ */
+interface FamilyPrefixes<N extends number | bigint> {
+  readonly networks: ArrayLike<N>;
+  readonly prefixLengths: ArrayLike<number>;
+  readonly firsts: ArrayLike<number>;
+  readonly listedBy: ArrayLike<number>;
+}
+
+/** Published prefixes as numbers: what a parsed file and the decoded snapshot both become. */
+interface PrefixTable {
+  readonly groups: readonly Group[];
+  readonly v4: FamilyPrefixes<number>;
+  readonly v6: FamilyPrefixes<bigint>;
+}
+
+/** The groups that list prefix `index`. */
+function groupsListing(
+  table: PrefixTable,
+  prefixes: FamilyPrefixes<number | bigint>,
+  index: number,
+): Group[] {
+  const groups: Group[] = [];
+  for (let row = prefixes.firsts[index] as number; row < (prefixes.firsts[index + 1] as number); row++) {
+    groups.push(table.groups[prefixes.listedBy[row] as number] as Group);
+  }
+  return groups;
+}
+
+/** Sorts parsed prefixes (canonical CIDRs) into a table. */
+function tableOf(prefixes: readonly AwsIpPrefix[]): PrefixTable {
+  const groups: Group[] = [];
+  const groupIndex = new Map<string, number>();
+  const rows = prefixes.map(({ cidr, service, region }) => {
+    const key = `${service} ${region}`;
+    let group = groupIndex.get(key);
+    if (group === undefined) {
+      group = groups.push({ service, region }) - 1;
+      groupIndex.set(key, group);
+    }
+    // Canonical: readAwsIpRangesContent checked each CIDR.
+    return { range: fromCanonicalCidr(cidr), group };
+  });
+  const family = <N extends number | bigint>(
+    which: 4 | 6,
+    toN: (network: bigint) => N,
+  ): FamilyPrefixes<N> => {
+    const sorted = rows
+      .filter((row) => row.range.family === which)
+      .sort((a, b) => compareRanges(a.range, b.range));
+    const networks: N[] = [];
+    const prefixLengths: number[] = [];
+    const firsts: number[] = [];
+    sorted.forEach(({ range }, row) => {
+      const previous = sorted[row - 1]?.range;
+      if (!previous || compareRanges(previous, range) !== 0) {
+        networks.push(toN(range.network));
+        prefixLengths.push(range.prefixLength);
+        firsts.push(row);
+      }
+    });
+    firsts.push(sorted.length);
+    return { networks, prefixLengths, firsts, listedBy: sorted.map((row) => row.group) };
+  };
+  return { groups, v4: family(4, Number), v6: family(6, (network) => network) };
+}
+
+/** Decodes the shipped snapshot (format: {@link AwsIpRangesSnapshot}). */
+function decodeSnapshot(encoded: AwsIpRangesSnapshot): PrefixTable {
+  // atob, not Buffer: the domain runs on any JavaScript runtime; one char code per byte.
+  const bytes = atob(encoded.prefixes);
+  let at = 0;
+  const read = (): number => {
+    let value = 0;
+    let scale = 1;
+    for (;;) {
+      const byte = bytes.charCodeAt(at++);
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) return value;
+      scale *= 0x80;
+    }
+  };
+  const readBig = (): bigint => {
+    let value = 0n;
+    let shift = 0n;
+    for (;;) {
+      const byte = bytes.charCodeAt(at++);
+      value |= BigInt(byte & 0x7f) << shift;
+      if (byte < 0x80) return value;
+      shift += 7n;
+    }
+  };
+  const services = encoded.services.split(' ');
+  const regions = encoded.regions.split(' ');
+  const groups = Array.from({ length: read() }, () => ({
+    service: services[read()] as string,
+    region: regions[read()] as string,
+  }));
+
+  // Rows come sorted, so the rows of one prefix are adjacent: a row with the previous row's prefix length and
+  // a delta of 0 lists the same prefix again.
+  const v4Rows = read();
+  const v4 = {
+    networks: new Float64Array(v4Rows),
+    prefixLengths: new Uint8Array(v4Rows),
+    firsts: new Uint32Array(v4Rows + 1),
+    listedBy: new Uint16Array(v4Rows),
+  };
+  let v4Count = 0;
+  let network4 = 0;
+  for (let row = 0; row < v4Rows; row++) {
+    const prefixLength = read();
+    // Powers of two rather than shifts: JavaScript shifts are 32-bit signed, and a /0 shifts by 32.
+    const size = 2 ** (32 - prefixLength);
+    const delta = read();
+    if (row === 0 || delta !== 0 || prefixLength !== v4.prefixLengths[v4Count - 1]) {
+      network4 = (Math.floor(network4 / size) + delta) * size;
+      v4.networks[v4Count] = network4;
+      v4.prefixLengths[v4Count] = prefixLength;
+      v4.firsts[v4Count] = row;
+      v4Count++;
+    }
+    v4.listedBy[row] = read();
+  }
+  v4.firsts[v4Count] = v4Rows;
+
+  const v6Rows = read();
+  const v6 = {
+    networks: [] as bigint[],
+    prefixLengths: new Uint8Array(v6Rows),
+    firsts: new Uint32Array(v6Rows + 1),
+    listedBy: new Uint16Array(v6Rows),
+  };
+  let network6 = 0n;
+  for (let row = 0; row < v6Rows; row++) {
+    const prefixLength = read();
+    const delta = readBig();
+    const v6Count = v6.networks.length;
+    if (row === 0 || delta !== 0n || prefixLength !== v6.prefixLengths[v6Count - 1]) {
+      const hostBits = BigInt(128 - prefixLength);
+      network6 = ((network6 >> hostBits) + delta) << hostBits;
+      v6.networks.push(network6);
+      v6.prefixLengths[v6Count] = prefixLength;
+      v6.firsts[v6Count] = row;
+    }
+    v6.listedBy[row] = read();
+  }
+  v6.firsts[v6.networks.length] = v6Rows;
+  return {
+    groups,
+    v4: {
+      networks: v4.networks.subarray(0, v4Count),
+      prefixLengths: v4.prefixLengths.subarray(0, v4Count),
+      firsts: v4.firsts.subarray(0, v4Count + 1),
+      listedBy: v4.listedBy,
+    },
+    v6: {
+      networks: v6.networks,
+      prefixLengths: v6.prefixLengths.subarray(0, v6.networks.length),
+      firsts: v6.firsts.subarray(0, v6.networks.length + 1),
+      listedBy: v6.listedBy,
+    },
+  };
+}
+
+/**
+ * Builds the index: one entry per distinct published prefix, its services and regions merged. The match
+ * for a prefix (its CIDR text, merged services and regions) is made the first time a lookup reports it.
+ */
 function indexAwsIpRanges(
   source: string,
   syncToken: string,
   createDate: string,
-  prefixes: readonly AwsIpPrefix[],
+  table: PrefixTable,
 ): AwsIpRanges {
-  const byCidr = new Map<string, { services: Set<string>; regions: Set<string> }>();
-  for (const { cidr, service, region } of prefixes) {
-    const entry = byCidr.get(cidr) ?? { services: new Set(), regions: new Set() };
-    entry.services.add(service);
-    entry.regions.add(region);
-    byCidr.set(cidr, entry);
-  }
-  const published: CidrEntry<AwsIpMatch>[] = [...byCidr].map(([cidr, { services, regions }]) => {
-    const named = [...services].filter((service) => service !== SUPERSET_SERVICE).sort();
-    return {
-      // Every CIDR here is canonical: parseAwsIpRanges checks a file, a test checks the snapshot.
-      range: fromCanonicalCidr(cidr),
-      value: {
-        cidr,
-        services: named.length > 0 ? named : [SUPERSET_SERVICE],
-        region: [...regions].sort().join(', '),
-        rentable: named.length > 0 && named.every((service) => RENTABLE_SERVICES.has(service)),
-      },
+  // Each entry's value is its index in its family's prefixes.
+  const matcher = buildCidrMatcherFromColumns(
+    { ...table.v4, values: indices(table.v4.networks.length) },
+    { ...table.v6, values: indices(table.v6.networks.length) },
+  );
+  const matches = { 4: [] as (AwsIpMatch | undefined)[], 6: [] as (AwsIpMatch | undefined)[] };
+  const matchOf = (family: 4 | 6, index: number): AwsIpMatch => {
+    const prefixes = table[family === 4 ? 'v4' : 'v6'];
+    const cached = matches[family][index];
+    if (cached) return cached;
+    const groups = groupsListing(table, prefixes, index);
+    const named = [...new Set(groups.map((group) => group.service))]
+      .filter((service) => service !== SUPERSET_SERVICE)
+      .sort();
+    const match: AwsIpMatch = {
+      cidr: formatRange({
+        family,
+        network: BigInt(prefixes.networks[index] as number | bigint),
+        prefixLength: prefixes.prefixLengths[index] as number,
+      }),
+      services: named.length > 0 ? named : [SUPERSET_SERVICE],
+      region: [...new Set(groups.map((group) => group.region))].sort().join(', '),
+      rentable: named.length > 0 && named.every((service) => RENTABLE_SERVICES.has(service)),
     };
-  });
-  const matcher = buildCidrMatcher(published);
+    matches[family][index] = match;
+    return match;
+  };
   return {
     source,
     syncToken,
     createDate,
-    size: published.length,
-    lookup: (range) => matcher.lookup(range),
+    size: matcher.size,
+    lookup: (range) => {
+      const index = matcher.lookup(range);
+      return index === null ? null : matchOf(range.family, index);
+    },
   };
+}
+
+/** 0, 1, … count - 1. */
+function indices(count: number): Uint32Array {
+  const all = new Uint32Array(count);
+  for (let index = 0; index < count; index++) all[index] = index;
+  return all;
 }
 
 /**

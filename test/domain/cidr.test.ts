@@ -1,7 +1,7 @@
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
-import { AWS_IP_RANGES_SNAPSHOT } from '#domain/aws-ip-ranges-snapshot';
 import {
   aggregateCidrs,
   type CidrRange,
@@ -13,6 +13,7 @@ import {
   toRange,
 } from '#domain/cidr';
 import { InvalidInputError } from '#domain/errors';
+import { IP_RANGES_DATA_FILE, ipRangesJsonOf, readIpRangesData } from '../../infra/ip-ranges-snapshot';
 
 const BITS = { 4: 32, 6: 128 } as const;
 
@@ -314,9 +315,10 @@ describe('aggregateCidrs', () => {
 });
 
 describe('fromCanonicalCidr', () => {
-  it('reads every CIDR of the ip-ranges snapshot exactly as toRange does, so each is canonical', () => {
+  it("reads every CIDR of AWS's ip-ranges data file exactly as toRange does, so each is canonical", () => {
     // Prepare
-    const cidrs = Object.values(AWS_IP_RANGES_SNAPSHOT.groups).flatMap((group) => group.split(' '));
+    const data = ipRangesJsonOf(readIpRangesData(JSON.parse(readFileSync(IP_RANGES_DATA_FILE, 'utf8'))));
+    const cidrs = [...data.prefixes.map((p) => p.ip_prefix), ...data.ipv6_prefixes.map((p) => p.ipv6_prefix)];
 
     // Act
     const mismatched = cidrs.filter((cidr) => {

@@ -39,33 +39,70 @@ export function addressValue(text: string): AddressValue | undefined {
   return ipv4Number(text) ?? (text.includes(':') ? ipv6Number(text) : undefined);
 }
 
+/** Networks of one family as parallel columns: IPv4 networks as numbers, IPv6 networks as bigints. */
+export interface CidrColumns<N extends number | bigint, T> {
+  readonly networks: ArrayLike<N>;
+  readonly prefixLengths: ArrayLike<number>;
+  readonly values: ArrayLike<T>;
+}
+
 /**
  * Builds the index. Entries are nested or disjoint, as CIDR blocks are; for two entries with the same range,
  * the later one wins, so callers merge duplicates first when both matter.
  */
 export function buildCidrMatcher<T>(entries: Iterable<CidrEntry<T>>): CidrMatcher<T> {
-  const byFamily: { 4: CidrEntry<T>[]; 6: CidrEntry<T>[] } = { 4: [], 6: [] };
-  const distinct = new Set<string>();
-  for (const entry of entries) {
-    byFamily[entry.range.family].push(entry);
-    distinct.add(`${entry.range.family} ${entry.range.network} ${entry.range.prefixLength}`);
+  const v4 = { networks: [] as number[], prefixLengths: [] as number[], values: [] as T[] };
+  const v6 = { networks: [] as bigint[], prefixLengths: [] as number[], values: [] as T[] };
+  for (const { range, value } of entries) {
+    if (range.family === 4) {
+      v4.networks.push(Number(range.network));
+      v4.prefixLengths.push(range.prefixLength);
+      v4.values.push(value);
+    } else {
+      v6.networks.push(range.network);
+      v6.prefixLengths.push(range.prefixLength);
+      v6.values.push(value);
+    }
   }
-  const v4 = segmentsOf(byFamily[4]);
-  const v6 = segmentsOf(byFamily[6]);
-  // IPv4 segments as doubles: every 32-bit address is exact in a double, and comparing numbers is far
-  // cheaper than comparing bigints.
-  const v4Starts = Float64Array.from(v4.starts, Number);
-  const v4Ends = Float64Array.from(v4.ends, Number);
+  return buildCidrMatcherFromColumns(v4, v6);
+}
+
+/**
+ * buildCidrMatcher for entries already split by family into columns, for bulk data (AWS's ip-ranges) that
+ * can skip making a range object, and a bigint, per IPv4 entry. Columns already in address order (wider
+ * first at the same address) are not sorted again. Same rules as buildCidrMatcher: nested or disjoint
+ * networks, the later of two equal ranges wins.
+ */
+export function buildCidrMatcherFromColumns<T>(
+  v4Columns: CidrColumns<number, T>,
+  v6Columns: CidrColumns<bigint, T>,
+): CidrMatcher<T> {
+  // IPv4 runs on doubles: every 32-bit address (and 2^32, the end of the space) is exact in a double, and
+  // number arithmetic and comparison are far cheaper than bigint's. IPv6 needs all 128 bits: bigint.
+  const v4Sorted = inAddressOrder(v4Columns);
+  const v4Limits = new Float64Array(v4Sorted.networks.length);
+  for (let index = 0; index < v4Limits.length; index++) {
+    v4Limits[index] =
+      (v4Sorted.networks[index] as number) + 2 ** (32 - (v4Sorted.prefixLengths[index] as number));
+  }
+  const v6Sorted = inAddressOrder(v6Columns);
+  const v6Limits = new Array<bigint>(v6Sorted.networks.length);
+  for (let index = 0; index < v6Limits.length; index++) {
+    v6Limits[index] =
+      (v6Sorted.networks[index] as bigint) + (1n << BigInt(128 - (v6Sorted.prefixLengths[index] as number)));
+  }
+  const v4 = segmentsOf(v4Sorted, v4Limits, (count) => new Float64Array(count));
+  const v6 = segmentsOf(v6Sorted, v6Limits, (count) => new Array<bigint>(count));
   const lookupV4 = (start: number, end: number): T | null => {
-    const found = lastStartingAtOrBefore(v4Starts, end);
-    return found >= 0 && (v4Ends[found] as number) >= start ? (v4.values[found] as T) : null;
+    const found = lastStartingAtOrBefore(v4.starts, end);
+    return found >= 0 && (v4.limits[found] as number) > start ? (v4.values[found] as T) : null;
   };
   const lookupV6 = (start: bigint, end: bigint): T | null => {
     const found = lastStartingAtOrBefore(v6.starts, end);
-    return found >= 0 && (v6.ends[found] as bigint) >= start ? (v6.values[found] as T) : null;
+    return found >= 0 && (v6.limits[found] as bigint) > start ? (v6.values[found] as T) : null;
   };
   return {
-    size: distinct.size,
+    size: v4.distinct + v6.distinct,
     lookup(range) {
       const end = lastAddress(range);
       return range.family === 4 ? lookupV4(Number(range.network), Number(end)) : lookupV6(range.network, end);
@@ -163,47 +200,103 @@ function lastStartingAtOrBefore<N extends number | bigint>(
   return found;
 }
 
-interface Segments<T> {
-  readonly starts: bigint[];
-  readonly ends: bigint[];
+/** An array of addresses: a Float64Array for IPv4, an array of bigints for IPv6. */
+interface Boundaries<N> {
+  [index: number]: N;
+  slice(start: number, end: number): ArrayLike<N>;
+}
+
+/** Disjoint segments in address order: segment `i` is `[starts[i], limits[i])` and belongs to `values[i]`. */
+interface Segments<N extends number | bigint, T> {
+  readonly starts: ArrayLike<N>;
+  readonly limits: ArrayLike<N>;
   readonly values: T[];
+  /** Distinct networks among the entries. */
+  readonly distinct: number;
 }
 
 /**
  * Sweeps the entries in address order (wider first at the same address) with a stack of the open ones: the
- * address space between two entry boundaries belongs to the innermost open entry.
+ * address space between two entry boundaries belongs to the innermost open entry. `limits[i]` is the first
+ * address after entry `i`, so the sweep only compares addresses and needs no arithmetic on them. Written as
+ * one loop with no calls: it runs once per cold start over every AWS prefix, mostly before V8 optimises it.
  */
-function segmentsOf<T>(entries: CidrEntry<T>[]): Segments<T> {
-  const sorted = entries
-    .map((entry) => ({ entry, end: lastAddress(entry.range) }))
-    .sort((a, b) =>
-      a.entry.range.network === b.entry.range.network
-        ? a.entry.range.prefixLength - b.entry.range.prefixLength
-        : a.entry.range.network < b.entry.range.network
-          ? -1
-          : 1,
-    );
-  const segments: Segments<T> = { starts: [], ends: [], values: [] };
-  const open: { entry: CidrEntry<T>; end: bigint }[] = [];
-  let cursor = 0n;
-  const emit = (start: bigint, end: bigint, owner: CidrEntry<T>) => {
-    if (start > end) return;
-    segments.starts.push(start);
-    segments.ends.push(end);
-    segments.values.push(owner.value);
-  };
-  const close = () => {
-    const top = open.pop() as { entry: CidrEntry<T>; end: bigint };
-    emit(cursor, top.end, top.entry);
-    cursor = top.end + 1n;
-  };
-  for (const item of sorted) {
-    while (open.length > 0 && (open.at(-1) as { end: bigint }).end < item.entry.range.network) close();
-    const parent = open.at(-1);
-    if (parent) emit(cursor, item.entry.range.network - 1n, parent.entry);
-    open.push(item);
-    cursor = item.entry.range.network;
+function segmentsOf<N extends number | bigint, T>(
+  columns: CidrColumns<N, T>,
+  limits: ArrayLike<N>,
+  room: (count: number) => Boundaries<N>,
+): Segments<N, T> {
+  const { networks, prefixLengths, values } = columns;
+  const count = networks.length;
+  // Each entry opens at most one segment before it (its parent's, up to it) and one when it closes.
+  const starts = room(2 * count);
+  const ends = room(2 * count);
+  const owners: T[] = [];
+  const openLimits: N[] = [];
+  const openValues: T[] = [];
+  let open = 0;
+  let cursor = networks[0] as N;
+  let distinct = 0;
+  for (let index = 0; index <= count; index++) {
+    const done = index === count;
+    const network = networks[index] as N;
+    while (open > 0 && (done || (openLimits[open - 1] as N) <= network)) {
+      open--;
+      const limit = openLimits[open] as N;
+      if (cursor < limit) {
+        starts[owners.length] = cursor;
+        ends[owners.length] = limit;
+        owners.push(openValues[open] as T);
+      }
+      cursor = limit;
+    }
+    if (done) break;
+    if (index === 0 || network !== networks[index - 1] || prefixLengths[index] !== prefixLengths[index - 1]) {
+      distinct++;
+    }
+    if (open > 0 && cursor < network) {
+      starts[owners.length] = cursor;
+      ends[owners.length] = network;
+      owners.push(openValues[open - 1] as T);
+    }
+    openLimits[open] = limits[index] as N;
+    openValues[open] = values[index] as T;
+    open++;
+    cursor = network;
   }
-  while (open.length > 0) close();
-  return segments;
+  return {
+    starts: starts.slice(0, owners.length),
+    limits: ends.slice(0, owners.length),
+    values: owners,
+    distinct,
+  };
+}
+
+/**
+ * The columns in address order, wider first at the same address, equal ranges in input order (so the later
+ * one ends innermost and wins). Columns already in that order, as generated data is, are used as they are.
+ */
+function inAddressOrder<N extends number | bigint, T>(columns: CidrColumns<N, T>): CidrColumns<N, T> {
+  const { networks, prefixLengths, values } = columns;
+  let sorted = true;
+  for (let index = 1; index < networks.length && sorted; index++) {
+    const previous = networks[index - 1] as N;
+    const current = networks[index] as N;
+    sorted =
+      previous < current ||
+      (previous === current && (prefixLengths[index - 1] as number) <= (prefixLengths[index] as number));
+  }
+  if (sorted) return columns;
+  const order = Array.from({ length: networks.length }, (_, index) => index).sort((a, b) =>
+    networks[a] === networks[b]
+      ? (prefixLengths[a] as number) - (prefixLengths[b] as number)
+      : (networks[a] as N) < (networks[b] as N)
+        ? -1
+        : 1,
+  );
+  return {
+    networks: order.map((index) => networks[index] as N),
+    prefixLengths: order.map((index) => prefixLengths[index] as number),
+    values: order.map((index) => values[index] as T),
+  };
 }

@@ -2,7 +2,13 @@ import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
 import { type CidrRange, formatRange, rangeContains, rangesOverlap, toRange } from '#domain/cidr';
-import { buildCidrMatcher, type CidrEntry, ipv4Number, ipv6Number } from '#domain/detect/cidr-matcher';
+import {
+  buildCidrMatcher,
+  buildCidrMatcherFromColumns,
+  type CidrEntry,
+  ipv4Number,
+  ipv6Number,
+} from '#domain/detect/cidr-matcher';
 import { runCidrMatcherWorkload } from '../../support/flow-traffic';
 
 const BITS = { 4: 32, 6: 128 } as const;
@@ -155,6 +161,96 @@ describe('buildCidrMatcher', () => {
     // Both outcomes are well represented, so the comparison means something.
     expect(hits).toBeGreaterThan(10_000);
     expect(addresses.length - hits).toBeGreaterThan(10_000);
+  });
+});
+
+/** Splits entries into the columns of buildCidrMatcherFromColumns, IPv4 networks as numbers. */
+function columnsOf<T>(entries: readonly CidrEntry<T>[]) {
+  const of = (family: 4 | 6) => entries.filter((entry) => entry.range.family === family);
+  return {
+    v4: {
+      networks: of(4).map((entry) => Number(entry.range.network)),
+      prefixLengths: of(4).map((entry) => entry.range.prefixLength),
+      values: of(4).map((entry) => entry.value),
+    },
+    v6: {
+      networks: of(6).map((entry) => entry.range.network),
+      prefixLengths: of(6).map((entry) => entry.range.prefixLength),
+      values: of(6).map((entry) => entry.value),
+    },
+  };
+}
+
+// Anywhere in either space, any prefix length, so that /0, /32 and the last address of the space all occur.
+const anyRange = fc.oneof(
+  fc
+    .tuple(fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }), fc.integer({ min: 0, max: 32 }))
+    .map(([address, length]) => range(4, address, length)),
+  fc
+    .tuple(fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }), fc.integer({ min: 0, max: 128 }))
+    .map(([address, length]) => range(6, address, length)),
+  fc.constantFrom(range(4, 0xffffffffn, 32), range(4, 0n, 32), range(6, (1n << 128n) - 1n, 128)),
+);
+
+describe('buildCidrMatcherFromColumns', () => {
+  it('finds, for any address or network, what buildCidrMatcher finds, whether the columns come sorted or not', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(nearbyRange(18), anyRange), { maxLength: 40 }),
+        fc.array(fc.oneof(nearbyRange(18), nearbyRange(32), anyRange), { minLength: 1, maxLength: 30 }),
+        fc.boolean(),
+        (ranges, probes, sorted) => {
+          // Prepare
+          const entries = ranges.map((r, index) => ({ range: r, value: `entry-${index}` }));
+          const ordered = sorted
+            ? [...entries].sort((a, b) =>
+                a.range.network === b.range.network
+                  ? a.range.prefixLength - b.range.prefixLength
+                  : a.range.network < b.range.network
+                    ? -1
+                    : 1,
+              )
+            : entries;
+          const reference = buildCidrMatcher(ordered);
+          const { v4, v6 } = columnsOf(ordered);
+
+          // Act
+          const matcher = buildCidrMatcherFromColumns(v4, v6);
+
+          // Assess
+          expect(matcher.size).toBe(reference.size);
+          for (const probe of probes) {
+            expect(matcher.lookup(probe)).toBe(reference.lookup(probe));
+            const full = range(probe.family, probe.network, BITS[probe.family]);
+            expect(matcher.lookup(full)).toBe(naiveLookup(ordered, full));
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('answers at both ends of the IPv4 space, where a double must still be exact', () => {
+    // Prepare
+    const v4 = {
+      networks: [0, 0, 0xffffff00, 0xffffffff],
+      prefixLengths: [0, 32, 24, 32],
+      values: ['all', 'zero', 'top /24', 'last'],
+    };
+    const none = { networks: [], prefixLengths: [], values: [] };
+
+    // Act
+    const matcher = buildCidrMatcherFromColumns(v4, none);
+
+    // Assess
+    expect(matcher.size).toBe(4);
+    expect(matcher.lookupAddress('0.0.0.0')).toBe('zero');
+    expect(matcher.lookupAddress('0.0.0.1')).toBe('all');
+    expect(matcher.lookupAddress('255.255.254.255')).toBe('all');
+    expect(matcher.lookupAddress('255.255.255.0')).toBe('top /24');
+    expect(matcher.lookupAddress('255.255.255.254')).toBe('top /24');
+    expect(matcher.lookupAddress('255.255.255.255')).toBe('last');
+    expect(matcher.lookupAddress('::1')).toBeNull();
   });
 });
 
