@@ -189,6 +189,7 @@ function networkFirewallScenarios(kitOf: () => NetworkFirewallKit): void {
     expect((error as Error).message).toContain("The token you provided is stale or isn't valid");
     expect((error as Error).cause).toMatchObject({
       name: 'InvalidTokenException',
+      $fault: 'client',
       $metadata: { httpStatusCode: 400 },
     });
     expect(wire.operations()).toEqual(['DescribeRuleGroup', 'UpdateRuleGroup']);
