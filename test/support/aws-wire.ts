@@ -158,10 +158,12 @@ export interface Ec2WireOptions {
 
 // Shapes from boto/botocore `botocore/data/ec2/2016-11-15/service-2.json` (metadata: protocol ec2,
 // apiVersion 2016-11-15, xmlNamespace http://ec2.amazonaws.com/doc/2016-11-15, endpointPrefix ec2, sigv4):
-// request members go on the form under their locationName capitalised (`networkAclId` → `NetworkAclId`,
-// `Filters` → `Filter`, `Values` → `Value`, `portRange` → `PortRange.From`), every list flattened
-// (`Filter.1.Value.1`); responses are XML under their lowercase locationName with lists as `<item>` members
-// (`networkAclSet`, `entrySet`, `vpcSet`). Errors are HTTP 400 with `<Response><Errors><Error><Code>`.
+// request members go on the form under their locationName capitalised (botocore's ec2 serializer; the SDK's
+// ec2QueryName trait: `networkAclId` → `NetworkAclId`, `Filters` → `Filter`, `Values` → `Value`, `portRange` →
+// `PortRange.From`), every list flattened (`Filter.1.Value.1`); responses are XML under their lowercase
+// locationName with lists as `<item>` members (`networkAclSet`, `entrySet`, `vpcSet`). Errors are HTTP 400
+// (503 for RequestLimitExceeded) with `<Response><Errors><Error><Code>`. Example payloads:
+// `/work/shared/samples/api-ec2-network-acl-examples-botocore.json` (botocore `examples-1.json`).
 const FORM_CONTENT_TYPE = /^application\/x-www-form-urlencoded(?:; ?charset=utf-8)?$/i;
 const XML_CONTENT_TYPE = 'text/xml;charset=UTF-8';
 

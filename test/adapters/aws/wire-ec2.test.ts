@@ -285,7 +285,7 @@ async function startEc2(state: Ec2State): Promise<AwsWireServer> {
   return server;
 }
 
-/** The form a request carried, without the signature-independent Action and Version checked elsewhere. */
+/** The form fields a request carried, Action and Version left out (expectEc2Requests checks those). */
 function formOf(request: { body: unknown } | undefined): Record<string, string> {
   const { Action: _action, Version: _version, ...fields } = (request?.body ?? {}) as Record<string, string>;
   return fields;
