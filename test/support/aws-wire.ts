@@ -162,8 +162,8 @@ export interface Ec2WireOptions {
 // ec2QueryName trait: `networkAclId` → `NetworkAclId`, `Filters` → `Filter`, `Values` → `Value`, `portRange` →
 // `PortRange.From`), every list flattened (`Filter.1.Value.1`); responses are XML under their lowercase
 // locationName with lists as `<item>` members (`networkAclSet`, `entrySet`, `vpcSet`). Errors are HTTP 400
-// (503 for RequestLimitExceeded) with `<Response><Errors><Error><Code>`. Example payloads:
-// `/work/shared/samples/api-ec2-network-acl-examples-botocore.json` (botocore `examples-1.json`).
+// (503 for RequestLimitExceeded) with `<Response><Errors><Error><Code>`. Example payloads: botocore
+// `botocore/data/ec2/2016-11-15/examples-1.json` (DescribeNetworkAcls, Create/Replace/DeleteNetworkAclEntry).
 const FORM_CONTENT_TYPE = /^application\/x-www-form-urlencoded(?:; ?charset=utf-8)?$/i;
 const XML_CONTENT_TYPE = 'text/xml;charset=UTF-8';
 

@@ -9,9 +9,9 @@
  * (metadata: protocol ec2, apiVersion 2016-11-15, endpointPrefix ec2, sigv4; shapes DescribeNetworkAclsRequest/
  * Result, NetworkAcl, NetworkAclEntry, PortRange, Filter, CreateNetworkAclEntryRequest,
  * ReplaceNetworkAclEntryRequest, DeleteNetworkAclEntryRequest, DescribeVpcsRequest/Result, Vpc,
- * VpcCidrBlockAssociation, VpcIpv6CidrBlockAssociation) and the examples in
- * `/work/shared/samples/api-ec2-network-acl-examples-botocore.json` (botocore `examples-1.json`: the default
- * deny at rule 32767 in both directions, a UDP 53 entry with its PortRange).
+ * VpcCidrBlockAssociation, VpcIpv6CidrBlockAssociation) and its examples, boto/botocore @ 0e6e2404
+ * `botocore/data/ec2/2016-11-15/examples-1.json` (DescribeNetworkAcls: the default deny at rule 32767 in both
+ * directions; CreateNetworkAclEntry: a UDP 53 entry with its PortRange).
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
