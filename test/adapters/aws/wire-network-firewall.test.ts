@@ -4,12 +4,19 @@
  * Wire format checked against botocore's model, boto/botocore
  * `botocore/data/network-firewall/2020-11-12/service-2.json` (metadata: protocol json, jsonVersion 1.0,
  * targetPrefix NetworkFirewall_20201112, signingName network-firewall, sigv4; operations DescribeRuleGroup and
- * UpdateRuleGroup, whose errors include InvalidTokenException).
+ * UpdateRuleGroup, whose errors include InvalidTokenException). Every scenario runs twice: on the modules as
+ * vitest loads them (the SDK's CommonJS build) and on an esbuild bundle built by the functions' own
+ * `buildBundle`, whose plugin rewrites the client's schemas module.
  */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { NetworkFirewallClient } from '@aws-sdk/client-network-firewall';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { Metafile } from 'esbuild';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AwsNetworkFirewallRuleGroup } from '#adapters/aws/network-firewall';
 import { ConcurrentUpdateError } from '#domain/errors';
+import { buildBundle, PROJECT_ROOT } from '../../../infra/bundling';
 import {
   AwsWireError,
   type AwsWireServer,
@@ -84,16 +91,34 @@ async function startNetworkFirewall(state: RuleGroupState): Promise<AwsWireServe
   return server;
 }
 
-function ruleGroup(endpoint: string): AwsNetworkFirewallRuleGroup {
-  const client = new NetworkFirewallClient({
-    region: 'us-east-1',
-    endpoint,
-    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' },
-  });
-  return new AwsNetworkFirewallRuleGroup({ client, ruleGroupArn: ARN, sleep: async () => {} });
+/** What a scenario runs against: the modules under test, from source or from the bundle. */
+interface NetworkFirewallKit {
+  readonly NetworkFirewallClient: typeof NetworkFirewallClient;
+  readonly AwsNetworkFirewallRuleGroup: typeof AwsNetworkFirewallRuleGroup;
+  readonly ConcurrentUpdateError: typeof ConcurrentUpdateError;
 }
 
-describe('AwsNetworkFirewallRuleGroup on the wire (AWS JSON 1.0)', () => {
+const SOURCE_KIT: NetworkFirewallKit = {
+  NetworkFirewallClient,
+  AwsNetworkFirewallRuleGroup,
+  ConcurrentUpdateError,
+};
+
+/** The scenarios, run against the modules `kitOf()` gives. */
+function networkFirewallScenarios(kitOf: () => NetworkFirewallKit): void {
+  const ruleGroup = (endpoint: string): AwsNetworkFirewallRuleGroup => {
+    const kit = kitOf();
+    const client = new kit.NetworkFirewallClient({
+      region: 'us-east-1',
+      endpoint,
+      credentials: {
+        accessKeyId: 'AKIDEXAMPLE',
+        secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+      },
+    });
+    return new kit.AwsNetworkFirewallRuleGroup({ client, ruleGroupArn: ARN, sleep: async () => {} });
+  };
+
   it('describes the group with a signed JSON 1.0 DescribeRuleGroup', async () => {
     // Prepare
     const state = new RuleGroupState();
@@ -159,14 +184,64 @@ describe('AwsNetworkFirewallRuleGroup on the wire (AWS JSON 1.0)', () => {
     const error = await group.update(RULE, updateToken).catch((caught: unknown) => caught);
 
     // Assess
-    expect(error).toBeInstanceOf(ConcurrentUpdateError);
+    expect(error).toBeInstanceOf(kitOf().ConcurrentUpdateError);
     expect(error).toMatchObject({ code: 'InvalidTokenException', retryable: true });
     expect((error as Error).message).toContain("The token you provided is stale or isn't valid");
     expect((error as Error).cause).toMatchObject({
       name: 'InvalidTokenException',
+      $fault: 'client',
       $metadata: { httpStatusCode: 400 },
     });
     expect(wire.operations()).toEqual(['DescribeRuleGroup', 'UpdateRuleGroup']);
     expect(state.rules).toBe('# written by someone else');
+  });
+}
+
+describe('AwsNetworkFirewallRuleGroup on the wire (AWS JSON 1.0)', () => {
+  networkFirewallScenarios(() => SOURCE_KIT);
+});
+
+describe('AwsNetworkFirewallRuleGroup on the wire (AWS JSON 1.0), bundled as the functions ship it', () => {
+  let kit: NetworkFirewallKit | undefined;
+  let metafile: Metafile | undefined;
+  let dir: string | undefined;
+
+  beforeAll(async () => {
+    // Inside the project, so the entry resolves node_modules and the "#adapters/*" imports as a function does.
+    await mkdir(join(PROJECT_ROOT, 'dist'), { recursive: true });
+    dir = await mkdtemp(join(PROJECT_ROOT, 'dist', 'wire-network-firewall-bundle-'));
+    const entry = join(dir, 'entry.ts');
+    await writeFile(
+      entry,
+      [
+        "export { NetworkFirewallClient } from '@aws-sdk/client-network-firewall';",
+        "export { AwsNetworkFirewallRuleGroup } from '#adapters/aws/network-firewall';",
+        "export { ConcurrentUpdateError } from '#domain/errors';",
+      ].join('\n'),
+    );
+    const outfile = join(dir, 'index.mjs');
+    metafile = await buildBundle(entry, outfile);
+    kit = (await import(pathToFileURL(outfile).href)) as NetworkFirewallKit;
+  }, 120_000);
+
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("takes the client's ES module schemas, rewritten so that most of them are dropped", () => {
+    // Assess
+    const schemas = Object.entries(metafile?.inputs ?? {}).find(([path]) =>
+      /client-network-firewall\/dist-es\/schemas\/schemas_0\.js$/.test(path),
+    );
+    expect(schemas).toBeDefined();
+    const [schemasPath, schemasInput] = schemas as [string, { bytes: number }];
+    const kept = Object.values(metafile?.outputs ?? {})[0]?.inputs[schemasPath]?.bytesInOutput ?? 0;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(schemasInput.bytes / 4);
+  });
+
+  networkFirewallScenarios(() => {
+    if (!kit) throw new Error('the bundle was not built');
+    return kit;
   });
 });
