@@ -8,7 +8,7 @@
 import * as v from 'valibot';
 import { AWS_IP_RANGES_SNAPSHOT } from './aws-ip-ranges-snapshot';
 import { type CidrRange, compareRanges, formatRange, fromCanonicalCidr, toRange } from './cidr';
-import { buildCidrMatcherFromColumns } from './detect/cidr-matcher';
+import { type CidrSegmentTable, cidrMatcherFromSegments, cidrSegmentsOf } from './detect/cidr-matcher';
 import { InvalidInputError } from './errors';
 import { type Indicator, parseIndicator } from './indicator';
 import { parseWith } from './validate';
@@ -59,7 +59,8 @@ export interface AwsIpRanges {
 
 /**
  * The compact form shipped with the package, written by `npm run gen:ip-ranges` from
- * `infra/data/aws-ip-ranges.json`. `prefixes` is base64 of a byte string of unsigned LEB128 varints:
+ * `infra/data/aws-ip-ranges.json`. `prefixes` and `segments` are base64 of byte strings of unsigned LEB128
+ * varints. `prefixes` holds:
  *
  * * the groups: their count, then for each its index in `services` and its index in `regions`
  *   (space-separated names);
@@ -69,7 +70,15 @@ export interface AwsIpRanges {
  * One row per published (prefix, service, region), sorted by network then prefix length. A delta is the
  * network minus the previous row's network, both shifted right by the row's host bits (a row's network has
  * none set), so a /24 costs the bits of a /24, not of a /32. Decoding therefore parses no CIDR text, and
- * IPv4 stays in numbers.
+ * makes no bigint: IPv4 networks are numbers, IPv6 networks four uint32 words.
+ *
+ * `segments` holds what a lookup searches (see `CidrSegments`): for IPv4, then IPv6, the count of
+ * segments, then tokens that give each segment's owner, an index into the family's distinct prefixes in
+ * row order. A token `t` is odd for `(t - 1) / 2` segments in a row that each own the prefix after the
+ * previous segment's, whole. An even `t` is one segment, `t / 2 = 4 * zigzag(owner - previous owner) +
+ * 2 * s + e` (the previous owner of the first segment is -1): with `s` it starts at its owner's network,
+ * else right after the previous segment; with `e` it ends at its owner's last address, else right before
+ * the next segment, which then starts at its own owner's network. Loading therefore sweeps and sorts nothing.
  */
 export interface AwsIpRangesSnapshot {
   readonly source: string;
@@ -78,6 +87,7 @@ export interface AwsIpRangesSnapshot {
   readonly services: string;
   readonly regions: string;
   readonly prefixes: string;
+  readonly segments: string;
 }
 
 const IpRangesSchema = v.object({
@@ -127,11 +137,13 @@ export function readAwsIpRangesContent(json: unknown): AwsIpRangesContent {
  */
 export function parseAwsIpRanges(json: unknown, source: string): AwsIpRanges {
   const { syncToken, createDate, prefixes } = readAwsIpRangesContent(json);
+  const table = tableOf(prefixes);
   return indexAwsIpRanges(
     `${source} (syncToken ${syncToken}, createDate ${createDate})`,
     syncToken,
     createDate,
-    tableOf(prefixes),
+    table,
+    sweptSegments(table),
   );
 }
 
@@ -141,11 +153,13 @@ let snapshot: AwsIpRanges | undefined;
 export function awsIpRangesSnapshot(): AwsIpRanges {
   if (!snapshot) {
     const { source, syncToken, createDate } = AWS_IP_RANGES_SNAPSHOT;
+    const table = decodeSnapshot(AWS_IP_RANGES_SNAPSHOT);
     snapshot = indexAwsIpRanges(
       `the snapshot shipped with the package (syncToken ${syncToken}, createDate ${createDate}, ${source})`,
       syncToken,
       createDate,
-      decodeSnapshot(AWS_IP_RANGES_SNAPSHOT),
+      table,
+      decodeSegments(AWS_IP_RANGES_SNAPSHOT.segments, table),
     );
   }
   return snapshot;
@@ -154,13 +168,17 @@ export function awsIpRangesSnapshot(): AwsIpRanges {
 /** Every (prefix, service, region) the shipped snapshot holds, in address order: for listings and checks. */
 export function awsIpRangesSnapshotPrefixes(): AwsIpPrefix[] {
   const table = decodeSnapshot(AWS_IP_RANGES_SNAPSHOT);
-  const rows = (family: 4 | 6, prefixes: FamilyPrefixes<number | bigint>) =>
-    Array.from({ length: prefixes.networks.length }, (_, index) => {
-      const network = BigInt(prefixes.networks[index] as number | bigint);
-      const cidr = formatRange({ family, network, prefixLength: prefixes.prefixLengths[index] as number });
+  const rows = (prefixes: FamilyPrefixes) =>
+    Array.from({ length: prefixes.prefixLengths.length }, (_, index) => {
+      const cidr = cidrOf(prefixes, index);
       return groupsListing(table, prefixes, index).map(({ service, region }) => ({ cidr, service, region }));
     }).flat();
-  return [...rows(4, table.v4), ...rows(6, table.v6)];
+  return [...rows(table.v4), ...rows(table.v6)];
+}
+
+/** The segments the shipped snapshot carries, as loading decodes them: for checks. */
+export function awsIpRangesSnapshotSegments(): CidrSegmentTable {
+  return decodeSegments(AWS_IP_RANGES_SNAPSHOT.segments, decodeSnapshot(AWS_IP_RANGES_SNAPSHOT));
 }
 
 function canonicalCidr(value: string, field: string, family: 4 | 6): string {
@@ -180,10 +198,12 @@ interface Group {
 /**
  * The distinct published prefixes of one family, sorted by network then prefix length, and the groups that
  * list each: prefix `i` is listed by `listedBy[firsts[i]]` up to, not including, `listedBy[firsts[i + 1]]`.
+ * Networks are uint32 words, as segments hold addresses: one per IPv4 prefix, four per IPv6 prefix.
  */
-interface FamilyPrefixes<N extends number | bigint> {
-  readonly networks: ArrayLike<N>;
-  readonly prefixLengths: ArrayLike<number>;
+interface FamilyPrefixes {
+  readonly family: 4 | 6;
+  readonly networks: Uint32Array;
+  readonly prefixLengths: Uint8Array;
   readonly firsts: ArrayLike<number>;
   readonly listedBy: ArrayLike<number>;
 }
@@ -191,21 +211,36 @@ interface FamilyPrefixes<N extends number | bigint> {
 /** Published prefixes as numbers: what a parsed file and the decoded snapshot both become. */
 interface PrefixTable {
   readonly groups: readonly Group[];
-  readonly v4: FamilyPrefixes<number>;
-  readonly v6: FamilyPrefixes<bigint>;
+  readonly v4: FamilyPrefixes;
+  readonly v6: FamilyPrefixes;
 }
 
 /** The groups that list prefix `index`. */
-function groupsListing(
-  table: PrefixTable,
-  prefixes: FamilyPrefixes<number | bigint>,
-  index: number,
-): Group[] {
+function groupsListing(table: PrefixTable, prefixes: FamilyPrefixes, index: number): Group[] {
   const groups: Group[] = [];
   for (let row = prefixes.firsts[index] as number; row < (prefixes.firsts[index + 1] as number); row++) {
     groups.push(table.groups[prefixes.listedBy[row] as number] as Group);
   }
   return groups;
+}
+
+/** The network of prefix `index` as a bigint. */
+function networkOf(prefixes: FamilyPrefixes, index: number): bigint {
+  const words = prefixes.family === 4 ? 1 : 4;
+  let network = 0n;
+  for (let word = 0; word < words; word++) {
+    network = (network << 32n) | BigInt(prefixes.networks[words * index + word] as number);
+  }
+  return network;
+}
+
+/** The CIDR text of prefix `index`. */
+function cidrOf(prefixes: FamilyPrefixes, index: number): string {
+  return formatRange({
+    family: prefixes.family,
+    network: networkOf(prefixes, index),
+    prefixLength: prefixes.prefixLengths[index] as number,
+  });
 }
 
 /** Sorts parsed prefixes (canonical CIDRs) into a table. */
@@ -222,55 +257,95 @@ function tableOf(prefixes: readonly AwsIpPrefix[]): PrefixTable {
     // Canonical: readAwsIpRangesContent checked each CIDR.
     return { range: fromCanonicalCidr(cidr), group };
   });
-  const family = <N extends number | bigint>(
-    which: 4 | 6,
-    toN: (network: bigint) => N,
-  ): FamilyPrefixes<N> => {
+  const family = (which: 4 | 6): FamilyPrefixes => {
+    const words = which === 4 ? 1 : 4;
     const sorted = rows
       .filter((row) => row.range.family === which)
       .sort((a, b) => compareRanges(a.range, b.range));
-    const networks: N[] = [];
+    const networks: number[] = [];
     const prefixLengths: number[] = [];
     const firsts: number[] = [];
     sorted.forEach(({ range }, row) => {
       const previous = sorted[row - 1]?.range;
       if (!previous || compareRanges(previous, range) !== 0) {
-        networks.push(toN(range.network));
+        for (let word = words - 1; word >= 0; word--) {
+          networks.push(Number((range.network >> BigInt(32 * word)) & 0xffffffffn));
+        }
         prefixLengths.push(range.prefixLength);
         firsts.push(row);
       }
     });
     firsts.push(sorted.length);
-    return { networks, prefixLengths, firsts, listedBy: sorted.map((row) => row.group) };
+    return {
+      family: which,
+      networks: Uint32Array.from(networks),
+      prefixLengths: Uint8Array.from(prefixLengths),
+      firsts,
+      listedBy: sorted.map((row) => row.group),
+    };
   };
-  return { groups, v4: family(4, Number), v6: family(6, (network) => network) };
+  return { groups, v4: family(4), v6: family(6) };
 }
 
-/** Decodes the shipped snapshot (format: {@link AwsIpRangesSnapshot}). */
-function decodeSnapshot(encoded: AwsIpRangesSnapshot): PrefixTable {
+/** The segments of a table's prefixes, by the sweep: for a file read at run time. */
+function sweptSegments(table: PrefixTable): CidrSegmentTable {
+  const v6Networks = Array.from({ length: table.v6.prefixLengths.length }, (_, index) =>
+    networkOf(table.v6, index),
+  );
+  return cidrSegmentsOf(table.v4, { networks: v6Networks, prefixLengths: table.v6.prefixLengths });
+}
+
+/** A reader of the unsigned LEB128 varints of a base64 string. */
+interface VarintReader {
+  /** The next varint, exact up to 2^53. */
+  next(): number;
+  /**
+   * Adds the next varint, shifted left by `shift` bits, to the 128-bit value held as four uint32 words at
+   * `words[at]`, most significant first; true when the varint was not 0. Bits past the 128th are dropped.
+   */
+  addTo(words: Uint32Array, at: number, shift: number): boolean;
+}
+
+function varintReader(base64: string): VarintReader {
   // atob, not Buffer: the domain runs on any JavaScript runtime; one char code per byte.
-  const bytes = atob(encoded.prefixes);
+  const bytes = atob(base64);
   let at = 0;
-  const read = (): number => {
-    let value = 0;
-    let scale = 1;
-    for (;;) {
-      const byte = bytes.charCodeAt(at++);
-      value += (byte & 0x7f) * scale;
-      if (byte < 0x80) return value;
-      scale *= 0x80;
-    }
+  return {
+    next() {
+      let value = 0;
+      let scale = 1;
+      for (;;) {
+        const byte = bytes.charCodeAt(at++);
+        value += (byte & 0x7f) * scale;
+        if (byte < 0x80) return value;
+        scale *= 0x80;
+      }
+    },
+    addTo(words, offset, shift) {
+      let any = false;
+      for (let bit = shift; ; bit += 7) {
+        const byte = bytes.charCodeAt(at++);
+        const chunk = byte & 0x7f;
+        if (chunk !== 0) {
+          any = true;
+          // Seven bits at `bit`: at most 39 bits in the word they start in, then the carry, all exact in doubles.
+          let carry = chunk * 2 ** (bit % 32);
+          for (let word = 3 - Math.floor(bit / 32); word >= 0 && carry > 0; word--) {
+            const sum = (words[offset + word] as number) + carry;
+            words[offset + word] = sum % 0x1_0000_0000;
+            carry = Math.floor(sum / 0x1_0000_0000);
+          }
+        }
+        if (byte < 0x80) return any;
+      }
+    },
   };
-  const readBig = (): bigint => {
-    let value = 0n;
-    let shift = 0n;
-    for (;;) {
-      const byte = bytes.charCodeAt(at++);
-      value |= BigInt(byte & 0x7f) << shift;
-      if (byte < 0x80) return value;
-      shift += 7n;
-    }
-  };
+}
+
+/** Decodes the shipped snapshot's prefixes (format: {@link AwsIpRangesSnapshot}). */
+function decodeSnapshot(encoded: AwsIpRangesSnapshot): PrefixTable {
+  const varints = varintReader(encoded.prefixes);
+  const read = varints.next;
   const services = encoded.services.split(' ');
   const regions = encoded.regions.split(' ');
   const groups = Array.from({ length: read() }, () => ({
@@ -282,7 +357,7 @@ function decodeSnapshot(encoded: AwsIpRangesSnapshot): PrefixTable {
   // a delta of 0 lists the same prefix again.
   const v4Rows = read();
   const v4 = {
-    networks: new Float64Array(v4Rows),
+    networks: new Uint32Array(v4Rows),
     prefixLengths: new Uint8Array(v4Rows),
     firsts: new Uint32Array(v4Rows + 1),
     listedBy: new Uint16Array(v4Rows),
@@ -306,42 +381,171 @@ function decodeSnapshot(encoded: AwsIpRangesSnapshot): PrefixTable {
   v4.firsts[v4Count] = v4Rows;
 
   const v6Rows = read();
+  // One spare network: a row that repeats the previous prefix is decoded there, then not counted.
   const v6 = {
-    networks: [] as bigint[],
+    networks: new Uint32Array(4 * (v6Rows + 1)),
     prefixLengths: new Uint8Array(v6Rows),
     firsts: new Uint32Array(v6Rows + 1),
     listedBy: new Uint16Array(v6Rows),
   };
-  let network6 = 0n;
+  let v6Count = 0;
   for (let row = 0; row < v6Rows; row++) {
     const prefixLength = read();
-    const delta = readBig();
-    const v6Count = v6.networks.length;
-    if (row === 0 || delta !== 0n || prefixLength !== v6.prefixLengths[v6Count - 1]) {
-      const hostBits = BigInt(128 - prefixLength);
-      network6 = ((network6 >> hostBits) + delta) << hostBits;
-      v6.networks.push(network6);
+    // The previous network with its low host bits cleared, then the delta added above them.
+    const at = 4 * v6Count;
+    if (v6Count > 0) v6.networks.copyWithin(at, at - 4, at);
+    setLowBits(v6.networks, at, 128 - prefixLength, 0);
+    const moved = varints.addTo(v6.networks, at, 128 - prefixLength);
+    if (row === 0 || moved || prefixLength !== v6.prefixLengths[v6Count - 1]) {
       v6.prefixLengths[v6Count] = prefixLength;
       v6.firsts[v6Count] = row;
+      v6Count++;
     }
     v6.listedBy[row] = read();
   }
-  v6.firsts[v6.networks.length] = v6Rows;
+  v6.firsts[v6Count] = v6Rows;
   return {
     groups,
     v4: {
+      family: 4,
       networks: v4.networks.subarray(0, v4Count),
       prefixLengths: v4.prefixLengths.subarray(0, v4Count),
       firsts: v4.firsts.subarray(0, v4Count + 1),
       listedBy: v4.listedBy,
     },
     v6: {
-      networks: v6.networks,
-      prefixLengths: v6.prefixLengths.subarray(0, v6.networks.length),
-      firsts: v6.firsts.subarray(0, v6.networks.length + 1),
+      family: 6,
+      networks: v6.networks.subarray(0, 4 * v6Count),
+      prefixLengths: v6.prefixLengths.subarray(0, v6Count),
+      firsts: v6.firsts.subarray(0, v6Count + 1),
       listedBy: v6.listedBy,
     },
   };
+}
+
+/** Sets the low `count` bits of the 128-bit value held as four uint32 words at `words[at]` to `bit` (0 or 1). */
+function setLowBits(words: Uint32Array, at: number, count: number, bit: 0 | 1): void {
+  for (let word = 3, left = count; word >= 0 && left > 0; word--, left -= 32) {
+    // A mask of the low `count` bits of this word, as a number: shifts are 32-bit and `1 << 32` is 1.
+    const mask = left >= 32 ? 0xffffffff : 2 ** left - 1;
+    const value = words[at + word] as number;
+    words[at + word] = bit === 1 ? (value | mask) >>> 0 : value - (value % (mask + 1));
+  }
+}
+
+/**
+ * Decodes the shipped segments (format: {@link AwsIpRangesSnapshot}) against the decoded prefixes: each
+ * boundary is an owner's network, its last address, or next to the segment before or after it.
+ */
+function decodeSegments(encoded: string, table: PrefixTable): CidrSegmentTable {
+  const varints = varintReader(encoded);
+  const read = varints.next;
+
+  const v4Count = read();
+  const v4 = {
+    firsts: new Uint32Array(v4Count),
+    lasts: new Uint32Array(v4Count),
+    owners: new Uint32Array(v4Count),
+  };
+  const v4Networks = table.v4.networks;
+  const v4Lengths = table.v4.prefixLengths;
+  let owner = -1;
+  let pending = false;
+  let run = 0;
+  for (let index = 0; index < v4Count; index++) {
+    let startsAtNetwork = true;
+    let endsAtLast = true;
+    if (run > 0) {
+      run--;
+      owner++;
+    } else {
+      const token = read();
+      if (token % 2 === 1) {
+        run = (token - 1) / 2 - 1;
+        owner++;
+      } else {
+        const fields = token / 2;
+        owner += unzigzag(Math.floor(fields / 4));
+        startsAtNetwork = (fields & 2) !== 0;
+        endsAtLast = (fields & 1) !== 0;
+      }
+    }
+    const network = v4Networks[owner] as number;
+    const first = startsAtNetwork ? network : (v4.lasts[index - 1] as number) + 1;
+    if (pending) v4.lasts[index - 1] = first - 1;
+    v4.firsts[index] = first;
+    v4.owners[index] = owner;
+    pending = !endsAtLast;
+    if (endsAtLast) v4.lasts[index] = network + 2 ** (32 - (v4Lengths[owner] as number)) - 1;
+  }
+
+  const v6Count = read();
+  const v6 = {
+    firsts: new Uint32Array(4 * v6Count),
+    lasts: new Uint32Array(4 * v6Count),
+    owners: new Uint32Array(v6Count),
+  };
+  const v6Networks = table.v6.networks;
+  const v6Lengths = table.v6.prefixLengths;
+  owner = -1;
+  pending = false;
+  run = 0;
+  for (let index = 0; index < v6Count; index++) {
+    let startsAtNetwork = true;
+    let endsAtLast = true;
+    if (run > 0) {
+      run--;
+      owner++;
+    } else {
+      const token = read();
+      if (token % 2 === 1) {
+        run = (token - 1) / 2 - 1;
+        owner++;
+      } else {
+        const fields = token / 2;
+        owner += unzigzag(Math.floor(fields / 4));
+        startsAtNetwork = (fields & 2) !== 0;
+        endsAtLast = (fields & 1) !== 0;
+      }
+    }
+    const at = 4 * index;
+    if (startsAtNetwork) {
+      v6.firsts.set(v6Networks.subarray(4 * owner, 4 * owner + 4), at);
+    } else {
+      v6.firsts.set(v6.lasts.subarray(at - 4, at), at);
+      step(v6.firsts, at, 1);
+    }
+    if (pending) {
+      v6.lasts.set(v6.firsts.subarray(at, at + 4), at - 4);
+      step(v6.lasts, at - 4, -1);
+    }
+    v6.owners[index] = owner;
+    pending = !endsAtLast;
+    if (endsAtLast) {
+      v6.lasts.set(v6Networks.subarray(4 * owner, 4 * owner + 4), at);
+      setLowBits(v6.lasts, at, 128 - (v6Lengths[owner] as number), 1);
+    }
+  }
+  return {
+    v4: { family: 4, ...v4 },
+    v6: { family: 6, ...v6 },
+    size: table.v4.prefixLengths.length + table.v6.prefixLengths.length,
+  };
+}
+
+/** The signed integer a zigzag-coded one stands for: 0, -1, 1, -2, 2… */
+function unzigzag(value: number): number {
+  return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
+}
+
+/** Adds `by` (1 or -1) to the 128-bit value held as four uint32 words at `words[at]`, carrying or borrowing. */
+function step(words: Uint32Array, at: number, by: 1 | -1): void {
+  for (let word = 3; word >= 0; word--) {
+    const value = (words[at + word] as number) + by;
+    words[at + word] = value;
+    // No carry once a word neither wrapped past its top nor borrowed below 0.
+    if (value >= 0 && value <= 0xffffffff) return;
+  }
 }
 
 /**
@@ -353,12 +557,13 @@ function indexAwsIpRanges(
   syncToken: string,
   createDate: string,
   table: PrefixTable,
+  segments: CidrSegmentTable,
 ): AwsIpRanges {
-  // Each entry's value is its index in its family's prefixes.
-  const matcher = buildCidrMatcherFromColumns(
-    { ...table.v4, values: indices(table.v4.networks.length) },
-    { ...table.v6, values: indices(table.v6.networks.length) },
-  );
+  // Each segment's owner is the index of its prefix in its family's prefixes, and so is the value it stands for.
+  const matcher = cidrMatcherFromSegments(segments, {
+    v4: indices(table.v4.prefixLengths.length),
+    v6: indices(table.v6.prefixLengths.length),
+  });
   const matches = { 4: [] as (AwsIpMatch | undefined)[], 6: [] as (AwsIpMatch | undefined)[] };
   const matchOf = (family: 4 | 6, index: number): AwsIpMatch => {
     const prefixes = table[family === 4 ? 'v4' : 'v6'];
@@ -369,11 +574,7 @@ function indexAwsIpRanges(
       .filter((service) => service !== SUPERSET_SERVICE)
       .sort();
     const match: AwsIpMatch = {
-      cidr: formatRange({
-        family,
-        network: BigInt(prefixes.networks[index] as number | bigint),
-        prefixLength: prefixes.prefixLengths[index] as number,
-      }),
+      cidr: cidrOf(prefixes, index),
       services: named.length > 0 ? named : [SUPERSET_SERVICE],
       region: [...new Set(groups.map((group) => group.region))].sort().join(', '),
       rentable: named.length > 0 && named.every((service) => RENTABLE_SERVICES.has(service)),
