@@ -8,7 +8,13 @@
 import * as v from 'valibot';
 import { AWS_IP_RANGES_SNAPSHOT } from './aws-ip-ranges-snapshot';
 import { type CidrRange, compareRanges, formatRange, fromCanonicalCidr, toRange } from './cidr';
-import { type CidrSegmentTable, cidrMatcherFromSegments, cidrSegmentsOf } from './detect/cidr-matcher';
+import {
+  type CidrMatcher,
+  type CidrSegments,
+  type CidrSegmentTable,
+  cidrMatcherFromSegments,
+  cidrSegmentsOf,
+} from './detect/cidr-matcher';
 import { InvalidInputError } from './errors';
 import { type Indicator, parseIndicator } from './indicator';
 import { parseWith } from './validate';
@@ -138,28 +144,34 @@ export function readAwsIpRangesContent(json: unknown): AwsIpRangesContent {
 export function parseAwsIpRanges(json: unknown, source: string): AwsIpRanges {
   const { syncToken, createDate, prefixes } = readAwsIpRangesContent(json);
   const table = tableOf(prefixes);
+  const segments = sweptSegments(table);
   return indexAwsIpRanges(
     `${source} (syncToken ${syncToken}, createDate ${createDate})`,
     syncToken,
     createDate,
-    table,
-    sweptSegments(table),
+    table.groups,
+    { prefixes: table.v4, segments: segments.v4 },
+    () => ({ prefixes: table.v6, segments: segments.v6 }),
   );
 }
 
 let snapshot: AwsIpRanges | undefined;
 
-/** The ranges shipped with the package, indexed on first use and then shared. */
+/**
+ * The ranges shipped with the package, indexed on first use and then shared. The IPv6 half is decoded on the
+ * first IPv6 lookup: most invocations never make one, and every function loads the snapshot at cold start.
+ */
 export function awsIpRangesSnapshot(): AwsIpRanges {
   if (!snapshot) {
     const { source, syncToken, createDate } = AWS_IP_RANGES_SNAPSHOT;
-    const table = decodeSnapshot(AWS_IP_RANGES_SNAPSHOT);
+    const decoded = decodeSnapshot(AWS_IP_RANGES_SNAPSHOT);
     snapshot = indexAwsIpRanges(
       `the snapshot shipped with the package (syncToken ${syncToken}, createDate ${createDate}, ${source})`,
       syncToken,
       createDate,
-      table,
-      decodeSegments(AWS_IP_RANGES_SNAPSHOT.segments, table),
+      decoded.groups,
+      decoded.v4,
+      decoded.v6,
     );
   }
   return snapshot;
@@ -167,18 +179,24 @@ export function awsIpRangesSnapshot(): AwsIpRanges {
 
 /** Every (prefix, service, region) the shipped snapshot holds, in address order: for listings and checks. */
 export function awsIpRangesSnapshotPrefixes(): AwsIpPrefix[] {
-  const table = decodeSnapshot(AWS_IP_RANGES_SNAPSHOT);
+  const { groups, v4, v6 } = decodeSnapshot(AWS_IP_RANGES_SNAPSHOT);
   const rows = (prefixes: FamilyPrefixes) =>
     Array.from({ length: prefixes.prefixLengths.length }, (_, index) => {
       const cidr = cidrOf(prefixes, index);
-      return groupsListing(table, prefixes, index).map(({ service, region }) => ({ cidr, service, region }));
+      return groupsListing(groups, prefixes, index).map(({ service, region }) => ({ cidr, service, region }));
     }).flat();
-  return [...rows(table.v4), ...rows(table.v6)];
+  return [...rows(v4.prefixes), ...rows(v6().prefixes)];
 }
 
 /** The segments the shipped snapshot carries, as loading decodes them: for checks. */
 export function awsIpRangesSnapshotSegments(): CidrSegmentTable {
-  return decodeSegments(AWS_IP_RANGES_SNAPSHOT.segments, decodeSnapshot(AWS_IP_RANGES_SNAPSHOT));
+  const { v4, v6 } = decodeSnapshot(AWS_IP_RANGES_SNAPSHOT);
+  const { prefixes, segments } = v6();
+  return {
+    v4: v4.segments,
+    v6: segments,
+    size: v4.prefixes.prefixLengths.length + prefixes.prefixLengths.length,
+  };
 }
 
 function canonicalCidr(value: string, field: string, family: 4 | 6): string {
@@ -215,13 +233,19 @@ interface PrefixTable {
   readonly v6: FamilyPrefixes;
 }
 
+/** One family's distinct prefixes and the segments a lookup searches. */
+interface IndexedFamily {
+  readonly prefixes: FamilyPrefixes;
+  readonly segments: CidrSegments;
+}
+
 /** The groups that list prefix `index`. */
-function groupsListing(table: PrefixTable, prefixes: FamilyPrefixes, index: number): Group[] {
-  const groups: Group[] = [];
+function groupsListing(groups: readonly Group[], prefixes: FamilyPrefixes, index: number): Group[] {
+  const listing: Group[] = [];
   for (let row = prefixes.firsts[index] as number; row < (prefixes.firsts[index + 1] as number); row++) {
-    groups.push(table.groups[prefixes.listedBy[row] as number] as Group);
+    listing.push(groups[prefixes.listedBy[row] as number] as Group);
   }
-  return groups;
+  return listing;
 }
 
 /** The network of prefix `index` as a bigint. */
@@ -342,17 +366,48 @@ function varintReader(base64: string): VarintReader {
   };
 }
 
-/** Decodes the shipped snapshot's prefixes (format: {@link AwsIpRangesSnapshot}). */
-function decodeSnapshot(encoded: AwsIpRangesSnapshot): PrefixTable {
-  const varints = varintReader(encoded.prefixes);
+/**
+ * Decodes the shipped snapshot (format: {@link AwsIpRangesSnapshot}): the groups and IPv4 now, IPv6 the first
+ * time `v6` is called (each family's rows and segments follow the other's, so IPv4 is always read first).
+ */
+function decodeSnapshot(encoded: AwsIpRangesSnapshot): {
+  groups: Group[];
+  v4: IndexedFamily;
+  v6: () => IndexedFamily;
+} {
+  const rows = varintReader(encoded.prefixes);
+  const segments = varintReader(encoded.segments);
+  const groups = decodeGroups(rows, encoded);
+  const v4Prefixes = decodeV4Rows(rows);
+  const v4 = { prefixes: v4Prefixes, segments: decodeV4Segments(segments, v4Prefixes) };
+  let v6: IndexedFamily | undefined;
+  return {
+    groups,
+    v4,
+    v6: () => {
+      if (!v6) {
+        const v6Prefixes = decodeV6Rows(rows);
+        v6 = { prefixes: v6Prefixes, segments: decodeV6Segments(segments, v6Prefixes) };
+      }
+      return v6;
+    },
+  };
+}
+
+/** The groups: `SERVICE region` pairs that rows refer to by index. */
+function decodeGroups(varints: VarintReader, encoded: AwsIpRangesSnapshot): Group[] {
   const read = varints.next;
   const services = encoded.services.split(' ');
   const regions = encoded.regions.split(' ');
-  const groups = Array.from({ length: read() }, () => ({
+  return Array.from({ length: read() }, () => ({
     service: services[read()] as string,
     region: regions[read()] as string,
   }));
+}
 
+/** The distinct IPv4 prefixes of the rows, IPv4 networks as numbers. */
+function decodeV4Rows(varints: VarintReader): FamilyPrefixes {
+  const read = varints.next;
   // Rows come sorted, so the rows of one prefix are adjacent: a row with the previous row's prefix length and
   // a delta of 0 lists the same prefix again.
   const v4Rows = read();
@@ -379,24 +434,38 @@ function decodeSnapshot(encoded: AwsIpRangesSnapshot): PrefixTable {
     v4.listedBy[row] = read();
   }
   v4.firsts[v4Count] = v4Rows;
+  return {
+    family: 4,
+    networks: v4.networks.subarray(0, v4Count),
+    prefixLengths: v4.prefixLengths.subarray(0, v4Count),
+    firsts: v4.firsts.subarray(0, v4Count + 1),
+    listedBy: v4.listedBy,
+  };
+}
 
+/** The distinct IPv6 prefixes of the rows, networks as four uint32 words, made with no bigint. */
+function decodeV6Rows(varints: VarintReader): FamilyPrefixes {
+  const read = varints.next;
   const v6Rows = read();
-  // One spare network: a row that repeats the previous prefix is decoded there, then not counted.
   const v6 = {
-    networks: new Uint32Array(4 * (v6Rows + 1)),
+    networks: new Uint32Array(4 * v6Rows),
     prefixLengths: new Uint8Array(v6Rows),
     firsts: new Uint32Array(v6Rows + 1),
     listedBy: new Uint16Array(v6Rows),
   };
+  // The previous row's network, most significant word first: its low host bits cleared, then the delta added.
+  const network6 = new Uint32Array(4);
   let v6Count = 0;
   for (let row = 0; row < v6Rows; row++) {
     const prefixLength = read();
-    // The previous network with its low host bits cleared, then the delta added above them.
-    const at = 4 * v6Count;
-    if (v6Count > 0) v6.networks.copyWithin(at, at - 4, at);
-    setLowBits(v6.networks, at, 128 - prefixLength, 0);
-    const moved = varints.addTo(v6.networks, at, 128 - prefixLength);
+    setLowBits(network6, 0, 128 - prefixLength, 0);
+    const moved = varints.addTo(network6, 0, 128 - prefixLength);
     if (row === 0 || moved || prefixLength !== v6.prefixLengths[v6Count - 1]) {
+      const at = 4 * v6Count;
+      v6.networks[at] = network6[0] as number;
+      v6.networks[at + 1] = network6[1] as number;
+      v6.networks[at + 2] = network6[2] as number;
+      v6.networks[at + 3] = network6[3] as number;
       v6.prefixLengths[v6Count] = prefixLength;
       v6.firsts[v6Count] = row;
       v6Count++;
@@ -405,21 +474,11 @@ function decodeSnapshot(encoded: AwsIpRangesSnapshot): PrefixTable {
   }
   v6.firsts[v6Count] = v6Rows;
   return {
-    groups,
-    v4: {
-      family: 4,
-      networks: v4.networks.subarray(0, v4Count),
-      prefixLengths: v4.prefixLengths.subarray(0, v4Count),
-      firsts: v4.firsts.subarray(0, v4Count + 1),
-      listedBy: v4.listedBy,
-    },
-    v6: {
-      family: 6,
-      networks: v6.networks.subarray(0, 4 * v6Count),
-      prefixLengths: v6.prefixLengths.subarray(0, v6Count),
-      firsts: v6.firsts.subarray(0, v6Count + 1),
-      listedBy: v6.listedBy,
-    },
+    family: 6,
+    networks: v6.networks.subarray(0, 4 * v6Count),
+    prefixLengths: v6.prefixLengths.subarray(0, v6Count),
+    firsts: v6.firsts.subarray(0, v6Count + 1),
+    listedBy: v6.listedBy,
   };
 }
 
@@ -434,21 +493,19 @@ function setLowBits(words: Uint32Array, at: number, count: number, bit: 0 | 1): 
 }
 
 /**
- * Decodes the shipped segments (format: {@link AwsIpRangesSnapshot}) against the decoded prefixes: each
- * boundary is an owner's network, its last address, or next to the segment before or after it.
+ * Decodes the IPv4 segments (format: {@link AwsIpRangesSnapshot}) against the IPv4 prefixes: each boundary is
+ * an owner's network, its last address, or next to the segment before or after it.
  */
-function decodeSegments(encoded: string, table: PrefixTable): CidrSegmentTable {
-  const varints = varintReader(encoded);
+function decodeV4Segments(varints: VarintReader, prefixes: FamilyPrefixes): CidrSegments {
   const read = varints.next;
-
   const v4Count = read();
   const v4 = {
     firsts: new Uint32Array(v4Count),
     lasts: new Uint32Array(v4Count),
     owners: new Uint32Array(v4Count),
   };
-  const v4Networks = table.v4.networks;
-  const v4Lengths = table.v4.prefixLengths;
+  const v4Networks = prefixes.networks;
+  const v4Lengths = prefixes.prefixLengths;
   let owner = -1;
   let pending = false;
   let run = 0;
@@ -478,18 +535,23 @@ function decodeSegments(encoded: string, table: PrefixTable): CidrSegmentTable {
     pending = !endsAtLast;
     if (endsAtLast) v4.lasts[index] = network + 2 ** (32 - (v4Lengths[owner] as number)) - 1;
   }
+  return { family: 4, ...v4 };
+}
 
+/** decodeV4Segments for IPv6, the addresses as four uint32 words each. */
+function decodeV6Segments(varints: VarintReader, prefixes: FamilyPrefixes): CidrSegments {
+  const read = varints.next;
   const v6Count = read();
   const v6 = {
     firsts: new Uint32Array(4 * v6Count),
     lasts: new Uint32Array(4 * v6Count),
     owners: new Uint32Array(v6Count),
   };
-  const v6Networks = table.v6.networks;
-  const v6Lengths = table.v6.prefixLengths;
-  owner = -1;
-  pending = false;
-  run = 0;
+  const v6Networks = prefixes.networks;
+  const v6Lengths = prefixes.prefixLengths;
+  let owner = -1;
+  let pending = false;
+  let run = 0;
   for (let index = 0; index < v6Count; index++) {
     let startsAtNetwork = true;
     let endsAtLast = true;
@@ -510,27 +572,31 @@ function decodeSegments(encoded: string, table: PrefixTable): CidrSegmentTable {
     }
     const at = 4 * index;
     if (startsAtNetwork) {
-      v6.firsts.set(v6Networks.subarray(4 * owner, 4 * owner + 4), at);
+      copyWords(v6Networks, 4 * owner, v6.firsts, at);
     } else {
-      v6.firsts.set(v6.lasts.subarray(at - 4, at), at);
+      copyWords(v6.lasts, at - 4, v6.firsts, at);
       step(v6.firsts, at, 1);
     }
     if (pending) {
-      v6.lasts.set(v6.firsts.subarray(at, at + 4), at - 4);
+      copyWords(v6.firsts, at, v6.lasts, at - 4);
       step(v6.lasts, at - 4, -1);
     }
     v6.owners[index] = owner;
     pending = !endsAtLast;
     if (endsAtLast) {
-      v6.lasts.set(v6Networks.subarray(4 * owner, 4 * owner + 4), at);
+      copyWords(v6Networks, 4 * owner, v6.lasts, at);
       setLowBits(v6.lasts, at, 128 - (v6Lengths[owner] as number), 1);
     }
   }
-  return {
-    v4: { family: 4, ...v4 },
-    v6: { family: 6, ...v6 },
-    size: table.v4.prefixLengths.length + table.v6.prefixLengths.length,
-  };
+  return { family: 6, ...v6 };
+}
+
+/** Copies the four words of a 128-bit value: no typed-array views, which cost an allocation each. */
+function copyWords(from: Uint32Array, fromAt: number, to: Uint32Array, toAt: number): void {
+  to[toAt] = from[fromAt] as number;
+  to[toAt + 1] = from[fromAt + 1] as number;
+  to[toAt + 2] = from[fromAt + 2] as number;
+  to[toAt + 3] = from[fromAt + 3] as number;
 }
 
 /** The signed integer a zigzag-coded one stands for: 0, -1, 1, -2, 2… */
@@ -550,49 +616,80 @@ function step(words: Uint32Array, at: number, by: 1 | -1): void {
 
 /**
  * Builds the index: one entry per distinct published prefix, its services and regions merged. The match
- * for a prefix (its CIDR text, merged services and regions) is made the first time a lookup reports it.
+ * for a prefix (its CIDR text, merged services and regions) is made the first time a lookup reports it, and
+ * the IPv6 half is asked for on the first IPv6 lookup.
  */
 function indexAwsIpRanges(
   source: string,
   syncToken: string,
   createDate: string,
-  table: PrefixTable,
-  segments: CidrSegmentTable,
+  groups: readonly Group[],
+  v4: IndexedFamily,
+  v6: () => IndexedFamily,
 ): AwsIpRanges {
-  // Each segment's owner is the index of its prefix in its family's prefixes, and so is the value it stands for.
-  const matcher = cidrMatcherFromSegments(segments, {
-    v4: indices(table.v4.prefixLengths.length),
-    v6: indices(table.v6.prefixLengths.length),
-  });
+  const indexed = { 4: v4, 6: undefined as IndexedFamily | undefined };
+  const matchers: { 4?: CidrMatcher<number>; 6?: CidrMatcher<number> } = {};
   const matches = { 4: [] as (AwsIpMatch | undefined)[], 6: [] as (AwsIpMatch | undefined)[] };
+  const familyOf = (family: 4 | 6): IndexedFamily => {
+    indexed[family] ??= v6();
+    return indexed[family];
+  };
+  // Each segment's owner is the index of its prefix in its family's prefixes, and so is the value it stands for.
+  const matcherOf = (family: 4 | 6): CidrMatcher<number> => {
+    let matcher = matchers[family];
+    if (!matcher) {
+      const { prefixes, segments } = familyOf(family);
+      const owners = indices(prefixes.prefixLengths.length);
+      matcher = cidrMatcherFromSegments(
+        family === 4
+          ? { v4: segments, v6: NO_V6_SEGMENTS, size: owners.length }
+          : { v4: NO_V4_SEGMENTS, v6: segments, size: owners.length },
+        { v4: owners, v6: owners },
+      );
+      matchers[family] = matcher;
+    }
+    return matcher;
+  };
   const matchOf = (family: 4 | 6, index: number): AwsIpMatch => {
-    const prefixes = table[family === 4 ? 'v4' : 'v6'];
     const cached = matches[family][index];
     if (cached) return cached;
-    const groups = groupsListing(table, prefixes, index);
-    const named = [...new Set(groups.map((group) => group.service))]
+    const prefixes = familyOf(family).prefixes;
+    const listing = groupsListing(groups, prefixes, index);
+    const named = [...new Set(listing.map((group) => group.service))]
       .filter((service) => service !== SUPERSET_SERVICE)
       .sort();
     const match: AwsIpMatch = {
       cidr: cidrOf(prefixes, index),
       services: named.length > 0 ? named : [SUPERSET_SERVICE],
-      region: [...new Set(groups.map((group) => group.region))].sort().join(', '),
+      region: [...new Set(listing.map((group) => group.region))].sort().join(', '),
       rentable: named.length > 0 && named.every((service) => RENTABLE_SERVICES.has(service)),
     };
     matches[family][index] = match;
     return match;
   };
+  matcherOf(4);
   return {
     source,
     syncToken,
     createDate,
-    size: matcher.size,
+    get size() {
+      return matcherOf(4).size + matcherOf(6).size;
+    },
     lookup: (range) => {
-      const index = matcher.lookup(range);
+      const index = matcherOf(range.family).lookup(range);
       return index === null ? null : matchOf(range.family, index);
     },
   };
 }
+
+/** No segments, for the family a matcher does not hold. */
+const NO_V4_SEGMENTS: CidrSegments = {
+  family: 4,
+  firsts: new Uint32Array(0),
+  lasts: new Uint32Array(0),
+  owners: new Uint32Array(0),
+};
+const NO_V6_SEGMENTS: CidrSegments = { ...NO_V4_SEGMENTS, family: 6 };
 
 /** 0, 1, … count - 1. */
 function indices(count: number): Uint32Array {

@@ -232,25 +232,35 @@ function checkSegments(segments: CidrSegments, valueCount: number): void {
       field,
     );
   }
+  // IPv4 apart, on plain numbers: this runs over every segment of the snapshot at each cold start.
   for (let index = 0; index < owners.length; index++) {
-    const at = words * index;
-    const order = compareWords(firsts, at, lasts, at, words);
-    if (order > 0 || (index > 0 && compareWords(lasts, at - words, firsts, at, words) >= 0)) {
-      const segment = `${wordsText(family, firsts, at)}-${wordsText(family, lasts, at)}`;
-      throw new InvalidInputError(
-        order > 0
-          ? `segment ${segment} ends before it starts`
-          : `segment ${segment} starts at or before the end of the one before it (${wordsText(family, lasts, at - words)}): segments must be sorted and disjoint`,
-        `${field}[${index}]`,
-      );
-    }
-    if ((owners[index] as number) >= valueCount) {
-      throw new InvalidInputError(
-        `owner ${owners[index]} has no value (${valueCount} values)`,
-        `${field}[${index}]`,
-      );
-    }
+    const broken =
+      family === 4
+        ? (firsts[index] as number) > (lasts[index] as number) ||
+          (index > 0 && (lasts[index - 1] as number) >= (firsts[index] as number))
+        : compareWords(firsts, 4 * index, lasts, 4 * index) > 0 ||
+          (index > 0 && compareWords(lasts, 4 * index - 4, firsts, 4 * index) >= 0);
+    if (broken || (owners[index] as number) >= valueCount) throw segmentError(segments, index, valueCount);
   }
+}
+
+/** Why segment `index` is refused: it ends before it starts, does not follow the one before, or has no value. */
+function segmentError(segments: CidrSegments, index: number, valueCount: number): InvalidInputError {
+  const { family, firsts, lasts, owners } = segments;
+  const words = family === 4 ? 1 : 4;
+  const at = words * index;
+  const field = `segments.v${family}[${index}]`;
+  const segment = `${wordsText(family, firsts, at)}-${wordsText(family, lasts, at)}`;
+  if (compareWords(firsts, at, lasts, at, words) > 0) {
+    return new InvalidInputError(`segment ${segment} ends before it starts`, field);
+  }
+  if (index > 0 && compareWords(lasts, at - words, firsts, at, words) >= 0) {
+    return new InvalidInputError(
+      `segment ${segment} starts at or before the end of the one before it (${wordsText(family, lasts, at - words)}): segments must be sorted and disjoint`,
+      field,
+    );
+  }
+  return new InvalidInputError(`owner ${owners[index]} has no value (${valueCount} values)`, field);
 }
 
 /** An address held as words, as text, for messages. */
