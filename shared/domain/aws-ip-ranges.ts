@@ -324,10 +324,11 @@ interface VarintReader {
   /** The next varint, exact up to 2^53. */
   next(): number;
   /**
-   * Adds the next varint, shifted left by `shift` bits, to the 128-bit value held as four uint32 words at
-   * `words[at]`, most significant first; true when the varint was not 0. Bits past the 128th are dropped.
+   * Adds the next varint, shifted left by `shift` bits, to the 128-bit value held as eight 16-bit groups, most
+   * significant first; true when the varint was not 0. Bits past the 128th are dropped. Groups rather than
+   * words keep every intermediate a small integer, which code that has not been optimised yet adds cheaply.
    */
-  addTo(words: Uint32Array, at: number, shift: number): boolean;
+  addTo(groups: Uint16Array, shift: number): boolean;
 }
 
 function varintReader(base64: string): VarintReader {
@@ -345,19 +346,19 @@ function varintReader(base64: string): VarintReader {
         scale *= 0x80;
       }
     },
-    addTo(words, offset, shift) {
+    addTo(groups, shift) {
       let any = false;
       for (let bit = shift; ; bit += 7) {
         const byte = bytes.charCodeAt(at++);
         const chunk = byte & 0x7f;
         if (chunk !== 0) {
           any = true;
-          // Seven bits at `bit`: at most 39 bits in the word they start in, then the carry, all exact in doubles.
-          let carry = chunk * 2 ** (bit % 32);
-          for (let word = 3 - Math.floor(bit / 32); word >= 0 && carry > 0; word--) {
-            const sum = (words[offset + word] as number) + carry;
-            words[offset + word] = sum % 0x1_0000_0000;
-            carry = Math.floor(sum / 0x1_0000_0000);
+          // Seven bits at `bit`: at most 22 bits in the group they start in, then the carry.
+          let carry = chunk << (bit % 16);
+          for (let group = 7 - (bit >> 4); group >= 0 && carry > 0; group--) {
+            const sum = (groups[group] as number) + carry;
+            groups[group] = sum & 0xffff;
+            carry = sum >> 16;
           }
         }
         if (byte < 0x80) return any;
@@ -453,19 +454,20 @@ function decodeV6Rows(varints: VarintReader): FamilyPrefixes {
     firsts: new Uint32Array(v6Rows + 1),
     listedBy: new Uint16Array(v6Rows),
   };
-  // The previous row's network, most significant word first: its low host bits cleared, then the delta added.
-  const network6 = new Uint32Array(4);
+  // The previous row's network as 16-bit groups: its low host bits cleared, then the delta added.
+  const network6 = new Uint16Array(8);
   let v6Count = 0;
   for (let row = 0; row < v6Rows; row++) {
     const prefixLength = read();
-    setLowBits(network6, 0, 128 - prefixLength, 0);
-    const moved = varints.addTo(network6, 0, 128 - prefixLength);
+    for (let group = 7, host = 128 - prefixLength; group >= 0 && host > 0; group--, host -= 16) {
+      network6[group] = host >= 16 ? 0 : (network6[group] as number) & ~((1 << host) - 1);
+    }
+    const moved = varints.addTo(network6, 128 - prefixLength);
     if (row === 0 || moved || prefixLength !== v6.prefixLengths[v6Count - 1]) {
-      const at = 4 * v6Count;
-      v6.networks[at] = network6[0] as number;
-      v6.networks[at + 1] = network6[1] as number;
-      v6.networks[at + 2] = network6[2] as number;
-      v6.networks[at + 3] = network6[3] as number;
+      for (let word = 0; word < 4; word++) {
+        v6.networks[4 * v6Count + word] =
+          (network6[2 * word] as number) * 0x10000 + (network6[2 * word + 1] as number);
+      }
       v6.prefixLengths[v6Count] = prefixLength;
       v6.firsts[v6Count] = row;
       v6Count++;
