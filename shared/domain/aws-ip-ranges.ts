@@ -8,7 +8,13 @@
 import * as v from 'valibot';
 import { AWS_IP_RANGES_SNAPSHOT } from './aws-ip-ranges-snapshot';
 import { type CidrRange, compareRanges, formatRange, fromCanonicalCidr, toRange } from './cidr';
-import { buildCidrMatcherFromColumns } from './detect/cidr-matcher';
+import {
+  type CidrMatcher,
+  type CidrSegments,
+  type CidrSegmentTable,
+  cidrMatcherFromSegments,
+  cidrSegmentsOf,
+} from './detect/cidr-matcher';
 import { InvalidInputError } from './errors';
 import { type Indicator, parseIndicator } from './indicator';
 import { parseWith } from './validate';
@@ -59,7 +65,8 @@ export interface AwsIpRanges {
 
 /**
  * The compact form shipped with the package, written by `npm run gen:ip-ranges` from
- * `infra/data/aws-ip-ranges.json`. `prefixes` is base64 of a byte string of unsigned LEB128 varints:
+ * `infra/data/aws-ip-ranges.json`. `prefixes` and `segments` are base64 of byte strings of unsigned LEB128
+ * varints. `prefixes` holds:
  *
  * * the groups: their count, then for each its index in `services` and its index in `regions`
  *   (space-separated names);
@@ -69,7 +76,15 @@ export interface AwsIpRanges {
  * One row per published (prefix, service, region), sorted by network then prefix length. A delta is the
  * network minus the previous row's network, both shifted right by the row's host bits (a row's network has
  * none set), so a /24 costs the bits of a /24, not of a /32. Decoding therefore parses no CIDR text, and
- * IPv4 stays in numbers.
+ * makes no bigint: IPv4 networks are numbers, IPv6 networks four uint32 words.
+ *
+ * `segments` holds what a lookup searches (see `CidrSegments`): for IPv4, then IPv6, the count of
+ * segments, then tokens that give each segment's owner, an index into the family's distinct prefixes in
+ * row order. A token `t` is odd for `(t - 1) / 2` segments in a row that each own the prefix after the
+ * previous segment's, whole. An even `t` is one segment, `t / 2 = 4 * zigzag(owner - previous owner) +
+ * 2 * s + e` (the previous owner of the first segment is -1): with `s` it starts at its owner's network,
+ * else right after the previous segment; with `e` it ends at its owner's last address, else right before
+ * the next segment, which then starts at its own owner's network. Loading therefore sweeps and sorts nothing.
  */
 export interface AwsIpRangesSnapshot {
   readonly source: string;
@@ -78,6 +93,7 @@ export interface AwsIpRangesSnapshot {
   readonly services: string;
   readonly regions: string;
   readonly prefixes: string;
+  readonly segments: string;
 }
 
 const IpRangesSchema = v.object({
@@ -127,25 +143,35 @@ export function readAwsIpRangesContent(json: unknown): AwsIpRangesContent {
  */
 export function parseAwsIpRanges(json: unknown, source: string): AwsIpRanges {
   const { syncToken, createDate, prefixes } = readAwsIpRangesContent(json);
+  const table = tableOf(prefixes);
+  const segments = sweptSegments(table);
   return indexAwsIpRanges(
     `${source} (syncToken ${syncToken}, createDate ${createDate})`,
     syncToken,
     createDate,
-    tableOf(prefixes),
+    table.groups,
+    { prefixes: table.v4, segments: segments.v4 },
+    () => ({ prefixes: table.v6, segments: segments.v6 }),
   );
 }
 
 let snapshot: AwsIpRanges | undefined;
 
-/** The ranges shipped with the package, indexed on first use and then shared. */
+/**
+ * The ranges shipped with the package, indexed on first use and then shared. The IPv6 half is decoded on the
+ * first IPv6 lookup: most invocations never make one, and every function loads the snapshot at cold start.
+ */
 export function awsIpRangesSnapshot(): AwsIpRanges {
   if (!snapshot) {
     const { source, syncToken, createDate } = AWS_IP_RANGES_SNAPSHOT;
+    const decoded = decodeSnapshot(AWS_IP_RANGES_SNAPSHOT);
     snapshot = indexAwsIpRanges(
       `the snapshot shipped with the package (syncToken ${syncToken}, createDate ${createDate}, ${source})`,
       syncToken,
       createDate,
-      decodeSnapshot(AWS_IP_RANGES_SNAPSHOT),
+      decoded.groups,
+      decoded.v4,
+      decoded.v6,
     );
   }
   return snapshot;
@@ -153,14 +179,24 @@ export function awsIpRangesSnapshot(): AwsIpRanges {
 
 /** Every (prefix, service, region) the shipped snapshot holds, in address order: for listings and checks. */
 export function awsIpRangesSnapshotPrefixes(): AwsIpPrefix[] {
-  const table = decodeSnapshot(AWS_IP_RANGES_SNAPSHOT);
-  const rows = (family: 4 | 6, prefixes: FamilyPrefixes<number | bigint>) =>
-    Array.from({ length: prefixes.networks.length }, (_, index) => {
-      const network = BigInt(prefixes.networks[index] as number | bigint);
-      const cidr = formatRange({ family, network, prefixLength: prefixes.prefixLengths[index] as number });
-      return groupsListing(table, prefixes, index).map(({ service, region }) => ({ cidr, service, region }));
+  const { groups, v4, v6 } = decodeSnapshot(AWS_IP_RANGES_SNAPSHOT);
+  const rows = (prefixes: FamilyPrefixes) =>
+    Array.from({ length: prefixes.prefixLengths.length }, (_, index) => {
+      const cidr = cidrOf(prefixes, index);
+      return groupsListing(groups, prefixes, index).map(({ service, region }) => ({ cidr, service, region }));
     }).flat();
-  return [...rows(4, table.v4), ...rows(6, table.v6)];
+  return [...rows(v4.prefixes), ...rows(v6().prefixes)];
+}
+
+/** The segments the shipped snapshot carries, as loading decodes them: for checks. */
+export function awsIpRangesSnapshotSegments(): CidrSegmentTable {
+  const { v4, v6 } = decodeSnapshot(AWS_IP_RANGES_SNAPSHOT);
+  const { prefixes, segments } = v6();
+  return {
+    v4: v4.segments,
+    v6: segments,
+    size: v4.prefixes.prefixLengths.length + prefixes.prefixLengths.length,
+  };
 }
 
 function canonicalCidr(value: string, field: string, family: 4 | 6): string {
@@ -180,10 +216,12 @@ interface Group {
 /**
  * The distinct published prefixes of one family, sorted by network then prefix length, and the groups that
  * list each: prefix `i` is listed by `listedBy[firsts[i]]` up to, not including, `listedBy[firsts[i + 1]]`.
+ * Networks are uint32 words, as segments hold addresses: one per IPv4 prefix, four per IPv6 prefix.
  */
-interface FamilyPrefixes<N extends number | bigint> {
-  readonly networks: ArrayLike<N>;
-  readonly prefixLengths: ArrayLike<number>;
+interface FamilyPrefixes {
+  readonly family: 4 | 6;
+  readonly networks: Uint32Array;
+  readonly prefixLengths: Uint8Array;
   readonly firsts: ArrayLike<number>;
   readonly listedBy: ArrayLike<number>;
 }
@@ -191,21 +229,42 @@ interface FamilyPrefixes<N extends number | bigint> {
 /** Published prefixes as numbers: what a parsed file and the decoded snapshot both become. */
 interface PrefixTable {
   readonly groups: readonly Group[];
-  readonly v4: FamilyPrefixes<number>;
-  readonly v6: FamilyPrefixes<bigint>;
+  readonly v4: FamilyPrefixes;
+  readonly v6: FamilyPrefixes;
+}
+
+/** One family's distinct prefixes and the segments a lookup searches. */
+interface IndexedFamily {
+  readonly prefixes: FamilyPrefixes;
+  readonly segments: CidrSegments;
 }
 
 /** The groups that list prefix `index`. */
-function groupsListing(
-  table: PrefixTable,
-  prefixes: FamilyPrefixes<number | bigint>,
-  index: number,
-): Group[] {
-  const groups: Group[] = [];
+function groupsListing(groups: readonly Group[], prefixes: FamilyPrefixes, index: number): Group[] {
+  const listing: Group[] = [];
   for (let row = prefixes.firsts[index] as number; row < (prefixes.firsts[index + 1] as number); row++) {
-    groups.push(table.groups[prefixes.listedBy[row] as number] as Group);
+    listing.push(groups[prefixes.listedBy[row] as number] as Group);
   }
-  return groups;
+  return listing;
+}
+
+/** The network of prefix `index` as a bigint. */
+function networkOf(prefixes: FamilyPrefixes, index: number): bigint {
+  const words = prefixes.family === 4 ? 1 : 4;
+  let network = 0n;
+  for (let word = 0; word < words; word++) {
+    network = (network << 32n) | BigInt(prefixes.networks[words * index + word] as number);
+  }
+  return network;
+}
+
+/** The CIDR text of prefix `index`. */
+function cidrOf(prefixes: FamilyPrefixes, index: number): string {
+  return formatRange({
+    family: prefixes.family,
+    network: networkOf(prefixes, index),
+    prefixLength: prefixes.prefixLengths[index] as number,
+  });
 }
 
 /** Sorts parsed prefixes (canonical CIDRs) into a table. */
@@ -222,67 +281,139 @@ function tableOf(prefixes: readonly AwsIpPrefix[]): PrefixTable {
     // Canonical: readAwsIpRangesContent checked each CIDR.
     return { range: fromCanonicalCidr(cidr), group };
   });
-  const family = <N extends number | bigint>(
-    which: 4 | 6,
-    toN: (network: bigint) => N,
-  ): FamilyPrefixes<N> => {
+  const family = (which: 4 | 6): FamilyPrefixes => {
+    const words = which === 4 ? 1 : 4;
     const sorted = rows
       .filter((row) => row.range.family === which)
       .sort((a, b) => compareRanges(a.range, b.range));
-    const networks: N[] = [];
+    const networks: number[] = [];
     const prefixLengths: number[] = [];
     const firsts: number[] = [];
     sorted.forEach(({ range }, row) => {
       const previous = sorted[row - 1]?.range;
       if (!previous || compareRanges(previous, range) !== 0) {
-        networks.push(toN(range.network));
+        for (let word = words - 1; word >= 0; word--) {
+          networks.push(Number((range.network >> BigInt(32 * word)) & 0xffffffffn));
+        }
         prefixLengths.push(range.prefixLength);
         firsts.push(row);
       }
     });
     firsts.push(sorted.length);
-    return { networks, prefixLengths, firsts, listedBy: sorted.map((row) => row.group) };
+    return {
+      family: which,
+      networks: Uint32Array.from(networks),
+      prefixLengths: Uint8Array.from(prefixLengths),
+      firsts,
+      listedBy: sorted.map((row) => row.group),
+    };
   };
-  return { groups, v4: family(4, Number), v6: family(6, (network) => network) };
+  return { groups, v4: family(4), v6: family(6) };
 }
 
-/** Decodes the shipped snapshot (format: {@link AwsIpRangesSnapshot}). */
-function decodeSnapshot(encoded: AwsIpRangesSnapshot): PrefixTable {
+/** The segments of a table's prefixes, by the sweep: for a file read at run time. */
+function sweptSegments(table: PrefixTable): CidrSegmentTable {
+  const v6Networks = Array.from({ length: table.v6.prefixLengths.length }, (_, index) =>
+    networkOf(table.v6, index),
+  );
+  return cidrSegmentsOf(table.v4, { networks: v6Networks, prefixLengths: table.v6.prefixLengths });
+}
+
+/** A reader of the unsigned LEB128 varints of a base64 string. */
+interface VarintReader {
+  /** The next varint, exact up to 2^53. */
+  next(): number;
+  /**
+   * Adds the next varint, shifted left by `shift` bits, to the 128-bit value held as eight 16-bit groups, most
+   * significant first; true when the varint was not 0. Bits past the 128th are dropped. Groups rather than
+   * words keep every intermediate a small integer, which code that has not been optimised yet adds cheaply.
+   */
+  addTo(groups: Uint16Array, shift: number): boolean;
+}
+
+function varintReader(base64: string): VarintReader {
   // atob, not Buffer: the domain runs on any JavaScript runtime; one char code per byte.
-  const bytes = atob(encoded.prefixes);
+  const bytes = atob(base64);
   let at = 0;
-  const read = (): number => {
-    let value = 0;
-    let scale = 1;
-    for (;;) {
-      const byte = bytes.charCodeAt(at++);
-      value += (byte & 0x7f) * scale;
-      if (byte < 0x80) return value;
-      scale *= 0x80;
-    }
+  return {
+    next() {
+      let value = 0;
+      let scale = 1;
+      for (;;) {
+        const byte = bytes.charCodeAt(at++);
+        value += (byte & 0x7f) * scale;
+        if (byte < 0x80) return value;
+        scale *= 0x80;
+      }
+    },
+    addTo(groups, shift) {
+      let any = false;
+      for (let bit = shift; ; bit += 7) {
+        const byte = bytes.charCodeAt(at++);
+        const chunk = byte & 0x7f;
+        if (chunk !== 0) {
+          any = true;
+          // Seven bits at `bit`: at most 22 bits in the group they start in, then the carry.
+          let carry = chunk << (bit % 16);
+          for (let group = 7 - (bit >> 4); group >= 0 && carry > 0; group--) {
+            const sum = (groups[group] as number) + carry;
+            groups[group] = sum & 0xffff;
+            carry = sum >> 16;
+          }
+        }
+        if (byte < 0x80) return any;
+      }
+    },
   };
-  const readBig = (): bigint => {
-    let value = 0n;
-    let shift = 0n;
-    for (;;) {
-      const byte = bytes.charCodeAt(at++);
-      value |= BigInt(byte & 0x7f) << shift;
-      if (byte < 0x80) return value;
-      shift += 7n;
-    }
+}
+
+/**
+ * Decodes the shipped snapshot (format: {@link AwsIpRangesSnapshot}): the groups and IPv4 now, IPv6 the first
+ * time `v6` is called (each family's rows and segments follow the other's, so IPv4 is always read first).
+ */
+function decodeSnapshot(encoded: AwsIpRangesSnapshot): {
+  groups: Group[];
+  v4: IndexedFamily;
+  v6: () => IndexedFamily;
+} {
+  const rows = varintReader(encoded.prefixes);
+  const segments = varintReader(encoded.segments);
+  const groups = decodeGroups(rows, encoded);
+  const v4Prefixes = decodeV4Rows(rows);
+  const v4 = { prefixes: v4Prefixes, segments: decodeV4Segments(segments, v4Prefixes) };
+  let v6: IndexedFamily | undefined;
+  return {
+    groups,
+    v4,
+    v6: () => {
+      if (!v6) {
+        const v6Prefixes = decodeV6Rows(rows);
+        v6 = { prefixes: v6Prefixes, segments: decodeV6Segments(segments, v6Prefixes) };
+      }
+      return v6;
+    },
   };
+}
+
+/** The groups: `SERVICE region` pairs that rows refer to by index. */
+function decodeGroups(varints: VarintReader, encoded: AwsIpRangesSnapshot): Group[] {
+  const read = varints.next;
   const services = encoded.services.split(' ');
   const regions = encoded.regions.split(' ');
-  const groups = Array.from({ length: read() }, () => ({
+  return Array.from({ length: read() }, () => ({
     service: services[read()] as string,
     region: regions[read()] as string,
   }));
+}
 
+/** The distinct IPv4 prefixes of the rows, IPv4 networks as numbers. */
+function decodeV4Rows(varints: VarintReader): FamilyPrefixes {
+  const read = varints.next;
   // Rows come sorted, so the rows of one prefix are adjacent: a row with the previous row's prefix length and
   // a delta of 0 lists the same prefix again.
   const v4Rows = read();
   const v4 = {
-    networks: new Float64Array(v4Rows),
+    networks: new Uint32Array(v4Rows),
     prefixLengths: new Uint8Array(v4Rows),
     firsts: new Uint32Array(v4Rows + 1),
     listedBy: new Uint16Array(v4Rows),
@@ -304,94 +435,263 @@ function decodeSnapshot(encoded: AwsIpRangesSnapshot): PrefixTable {
     v4.listedBy[row] = read();
   }
   v4.firsts[v4Count] = v4Rows;
+  return {
+    family: 4,
+    networks: v4.networks.subarray(0, v4Count),
+    prefixLengths: v4.prefixLengths.subarray(0, v4Count),
+    firsts: v4.firsts.subarray(0, v4Count + 1),
+    listedBy: v4.listedBy,
+  };
+}
 
+/** The distinct IPv6 prefixes of the rows, networks as four uint32 words, made with no bigint. */
+function decodeV6Rows(varints: VarintReader): FamilyPrefixes {
+  const read = varints.next;
   const v6Rows = read();
   const v6 = {
-    networks: [] as bigint[],
+    networks: new Uint32Array(4 * v6Rows),
     prefixLengths: new Uint8Array(v6Rows),
     firsts: new Uint32Array(v6Rows + 1),
     listedBy: new Uint16Array(v6Rows),
   };
-  let network6 = 0n;
+  // The previous row's network as 16-bit groups: its low host bits cleared, then the delta added.
+  const network6 = new Uint16Array(8);
+  let v6Count = 0;
   for (let row = 0; row < v6Rows; row++) {
     const prefixLength = read();
-    const delta = readBig();
-    const v6Count = v6.networks.length;
-    if (row === 0 || delta !== 0n || prefixLength !== v6.prefixLengths[v6Count - 1]) {
-      const hostBits = BigInt(128 - prefixLength);
-      network6 = ((network6 >> hostBits) + delta) << hostBits;
-      v6.networks.push(network6);
+    for (let group = 7, host = 128 - prefixLength; group >= 0 && host > 0; group--, host -= 16) {
+      network6[group] = host >= 16 ? 0 : (network6[group] as number) & ~((1 << host) - 1);
+    }
+    const moved = varints.addTo(network6, 128 - prefixLength);
+    if (row === 0 || moved || prefixLength !== v6.prefixLengths[v6Count - 1]) {
+      for (let word = 0; word < 4; word++) {
+        v6.networks[4 * v6Count + word] =
+          (network6[2 * word] as number) * 0x10000 + (network6[2 * word + 1] as number);
+      }
       v6.prefixLengths[v6Count] = prefixLength;
       v6.firsts[v6Count] = row;
+      v6Count++;
     }
     v6.listedBy[row] = read();
   }
-  v6.firsts[v6.networks.length] = v6Rows;
+  v6.firsts[v6Count] = v6Rows;
   return {
-    groups,
-    v4: {
-      networks: v4.networks.subarray(0, v4Count),
-      prefixLengths: v4.prefixLengths.subarray(0, v4Count),
-      firsts: v4.firsts.subarray(0, v4Count + 1),
-      listedBy: v4.listedBy,
-    },
-    v6: {
-      networks: v6.networks,
-      prefixLengths: v6.prefixLengths.subarray(0, v6.networks.length),
-      firsts: v6.firsts.subarray(0, v6.networks.length + 1),
-      listedBy: v6.listedBy,
-    },
+    family: 6,
+    networks: v6.networks.subarray(0, 4 * v6Count),
+    prefixLengths: v6.prefixLengths.subarray(0, v6Count),
+    firsts: v6.firsts.subarray(0, v6Count + 1),
+    listedBy: v6.listedBy,
   };
+}
+
+/** Sets the low `count` bits of the 128-bit value held as four uint32 words at `words[at]` to `bit` (0 or 1). */
+function setLowBits(words: Uint32Array, at: number, count: number, bit: 0 | 1): void {
+  for (let word = 3, left = count; word >= 0 && left > 0; word--, left -= 32) {
+    // A mask of the low `count` bits of this word, as a number: shifts are 32-bit and `1 << 32` is 1.
+    const mask = left >= 32 ? 0xffffffff : 2 ** left - 1;
+    const value = words[at + word] as number;
+    words[at + word] = bit === 1 ? (value | mask) >>> 0 : value - (value % (mask + 1));
+  }
+}
+
+/**
+ * Decodes the IPv4 segments (format: {@link AwsIpRangesSnapshot}) against the IPv4 prefixes: each boundary is
+ * an owner's network, its last address, or next to the segment before or after it.
+ */
+function decodeV4Segments(varints: VarintReader, prefixes: FamilyPrefixes): CidrSegments {
+  const read = varints.next;
+  const v4Count = read();
+  const v4 = {
+    firsts: new Uint32Array(v4Count),
+    lasts: new Uint32Array(v4Count),
+    owners: new Uint32Array(v4Count),
+  };
+  const v4Networks = prefixes.networks;
+  const v4Lengths = prefixes.prefixLengths;
+  let owner = -1;
+  let pending = false;
+  let run = 0;
+  for (let index = 0; index < v4Count; index++) {
+    let startsAtNetwork = true;
+    let endsAtLast = true;
+    if (run > 0) {
+      run--;
+      owner++;
+    } else {
+      const token = read();
+      if (token % 2 === 1) {
+        run = (token - 1) / 2 - 1;
+        owner++;
+      } else {
+        const fields = token / 2;
+        owner += unzigzag(Math.floor(fields / 4));
+        startsAtNetwork = (fields & 2) !== 0;
+        endsAtLast = (fields & 1) !== 0;
+      }
+    }
+    const network = v4Networks[owner] as number;
+    const first = startsAtNetwork ? network : (v4.lasts[index - 1] as number) + 1;
+    if (pending) v4.lasts[index - 1] = first - 1;
+    v4.firsts[index] = first;
+    v4.owners[index] = owner;
+    pending = !endsAtLast;
+    if (endsAtLast) v4.lasts[index] = network + 2 ** (32 - (v4Lengths[owner] as number)) - 1;
+  }
+  return { family: 4, ...v4 };
+}
+
+/** decodeV4Segments for IPv6, the addresses as four uint32 words each. */
+function decodeV6Segments(varints: VarintReader, prefixes: FamilyPrefixes): CidrSegments {
+  const read = varints.next;
+  const v6Count = read();
+  const v6 = {
+    firsts: new Uint32Array(4 * v6Count),
+    lasts: new Uint32Array(4 * v6Count),
+    owners: new Uint32Array(v6Count),
+  };
+  const v6Networks = prefixes.networks;
+  const v6Lengths = prefixes.prefixLengths;
+  let owner = -1;
+  let pending = false;
+  let run = 0;
+  for (let index = 0; index < v6Count; index++) {
+    let startsAtNetwork = true;
+    let endsAtLast = true;
+    if (run > 0) {
+      run--;
+      owner++;
+    } else {
+      const token = read();
+      if (token % 2 === 1) {
+        run = (token - 1) / 2 - 1;
+        owner++;
+      } else {
+        const fields = token / 2;
+        owner += unzigzag(Math.floor(fields / 4));
+        startsAtNetwork = (fields & 2) !== 0;
+        endsAtLast = (fields & 1) !== 0;
+      }
+    }
+    const at = 4 * index;
+    if (startsAtNetwork) {
+      copyWords(v6Networks, 4 * owner, v6.firsts, at);
+    } else {
+      copyWords(v6.lasts, at - 4, v6.firsts, at);
+      step(v6.firsts, at, 1);
+    }
+    if (pending) {
+      copyWords(v6.firsts, at, v6.lasts, at - 4);
+      step(v6.lasts, at - 4, -1);
+    }
+    v6.owners[index] = owner;
+    pending = !endsAtLast;
+    if (endsAtLast) {
+      copyWords(v6Networks, 4 * owner, v6.lasts, at);
+      setLowBits(v6.lasts, at, 128 - (v6Lengths[owner] as number), 1);
+    }
+  }
+  return { family: 6, ...v6 };
+}
+
+/** Copies the four words of a 128-bit value: no typed-array views, which cost an allocation each. */
+function copyWords(from: Uint32Array, fromAt: number, to: Uint32Array, toAt: number): void {
+  to[toAt] = from[fromAt] as number;
+  to[toAt + 1] = from[fromAt + 1] as number;
+  to[toAt + 2] = from[fromAt + 2] as number;
+  to[toAt + 3] = from[fromAt + 3] as number;
+}
+
+/** The signed integer a zigzag-coded one stands for: 0, -1, 1, -2, 2… */
+function unzigzag(value: number): number {
+  return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
+}
+
+/** Adds `by` (1 or -1) to the 128-bit value held as four uint32 words at `words[at]`, carrying or borrowing. */
+function step(words: Uint32Array, at: number, by: 1 | -1): void {
+  for (let word = 3; word >= 0; word--) {
+    const value = (words[at + word] as number) + by;
+    words[at + word] = value;
+    // No carry once a word neither wrapped past its top nor borrowed below 0.
+    if (value >= 0 && value <= 0xffffffff) return;
+  }
 }
 
 /**
  * Builds the index: one entry per distinct published prefix, its services and regions merged. The match
- * for a prefix (its CIDR text, merged services and regions) is made the first time a lookup reports it.
+ * for a prefix (its CIDR text, merged services and regions) is made the first time a lookup reports it, and
+ * the IPv6 half is asked for on the first IPv6 lookup.
  */
 function indexAwsIpRanges(
   source: string,
   syncToken: string,
   createDate: string,
-  table: PrefixTable,
+  groups: readonly Group[],
+  v4: IndexedFamily,
+  v6: () => IndexedFamily,
 ): AwsIpRanges {
-  // Each entry's value is its index in its family's prefixes.
-  const matcher = buildCidrMatcherFromColumns(
-    { ...table.v4, values: indices(table.v4.networks.length) },
-    { ...table.v6, values: indices(table.v6.networks.length) },
-  );
+  const indexed = { 4: v4, 6: undefined as IndexedFamily | undefined };
+  const matchers: { 4?: CidrMatcher<number>; 6?: CidrMatcher<number> } = {};
   const matches = { 4: [] as (AwsIpMatch | undefined)[], 6: [] as (AwsIpMatch | undefined)[] };
+  const familyOf = (family: 4 | 6): IndexedFamily => {
+    indexed[family] ??= v6();
+    return indexed[family];
+  };
+  // Each segment's owner is the index of its prefix in its family's prefixes, and so is the value it stands for.
+  const matcherOf = (family: 4 | 6): CidrMatcher<number> => {
+    let matcher = matchers[family];
+    if (!matcher) {
+      const { prefixes, segments } = familyOf(family);
+      const owners = indices(prefixes.prefixLengths.length);
+      matcher = cidrMatcherFromSegments(
+        family === 4
+          ? { v4: segments, v6: NO_V6_SEGMENTS, size: owners.length }
+          : { v4: NO_V4_SEGMENTS, v6: segments, size: owners.length },
+        { v4: owners, v6: owners },
+      );
+      matchers[family] = matcher;
+    }
+    return matcher;
+  };
   const matchOf = (family: 4 | 6, index: number): AwsIpMatch => {
-    const prefixes = table[family === 4 ? 'v4' : 'v6'];
     const cached = matches[family][index];
     if (cached) return cached;
-    const groups = groupsListing(table, prefixes, index);
-    const named = [...new Set(groups.map((group) => group.service))]
+    const prefixes = familyOf(family).prefixes;
+    const listing = groupsListing(groups, prefixes, index);
+    const named = [...new Set(listing.map((group) => group.service))]
       .filter((service) => service !== SUPERSET_SERVICE)
       .sort();
     const match: AwsIpMatch = {
-      cidr: formatRange({
-        family,
-        network: BigInt(prefixes.networks[index] as number | bigint),
-        prefixLength: prefixes.prefixLengths[index] as number,
-      }),
+      cidr: cidrOf(prefixes, index),
       services: named.length > 0 ? named : [SUPERSET_SERVICE],
-      region: [...new Set(groups.map((group) => group.region))].sort().join(', '),
+      region: [...new Set(listing.map((group) => group.region))].sort().join(', '),
       rentable: named.length > 0 && named.every((service) => RENTABLE_SERVICES.has(service)),
     };
     matches[family][index] = match;
     return match;
   };
+  matcherOf(4);
   return {
     source,
     syncToken,
     createDate,
-    size: matcher.size,
+    get size() {
+      return matcherOf(4).size + matcherOf(6).size;
+    },
     lookup: (range) => {
-      const index = matcher.lookup(range);
+      const index = matcherOf(range.family).lookup(range);
       return index === null ? null : matchOf(range.family, index);
     },
   };
 }
+
+/** No segments, for the family a matcher does not hold. */
+const NO_V4_SEGMENTS: CidrSegments = {
+  family: 4,
+  firsts: new Uint32Array(0),
+  lasts: new Uint32Array(0),
+  owners: new Uint32Array(0),
+};
+const NO_V6_SEGMENTS: CidrSegments = { ...NO_V4_SEGMENTS, family: 6 };
 
 /** 0, 1, … count - 1. */
 function indices(count: number): Uint32Array {

@@ -6,9 +6,11 @@ import {
   type AwsIpRanges,
   awsIpRangesSnapshot,
   awsIpRangesSnapshotPrefixes,
+  awsIpRangesSnapshotSegments,
   parseAwsIpRanges,
 } from '#domain/aws-ip-ranges';
-import { type CidrRange, formatRange, toRange } from '#domain/cidr';
+import { type CidrRange, compareRanges, formatRange, toRange } from '#domain/cidr';
+import { cidrSegmentsOf } from '#domain/detect/cidr-matcher';
 import {
   groupIpRanges,
   IP_RANGES_DATA_FILE,
@@ -79,6 +81,32 @@ describe('the ip-ranges snapshot shipped with the package', () => {
     expect(decoded).toHaveLength(11_980);
     expect(decoded.length).toBe(dataTriples().length);
     expect(new Set(decoded)).toEqual(new Set(dataTriples()));
+  });
+
+  it('ships the segments a sweep makes of its distinct prefixes, so that loading it sweeps nothing', () => {
+    // Prepare: the distinct published prefixes of each family in address order, as the snapshot numbers them.
+    const distinct = [...new Set(dataTriples().map((line) => line.split(' ')[0] as string))]
+      .map(toRange)
+      .sort(compareRanges);
+    const columns = <N>(family: 4 | 6, toN: (network: bigint) => N) => {
+      const ranges = distinct.filter((range) => range.family === family);
+      return {
+        networks: ranges.map((range) => toN(range.network)),
+        prefixLengths: ranges.map((range) => range.prefixLength),
+      };
+    };
+    const swept = cidrSegmentsOf(
+      columns(4, Number),
+      columns(6, (network) => network),
+    );
+
+    // Act
+    const shipped = awsIpRangesSnapshotSegments();
+
+    // Assess
+    expect(shipped).toEqual(swept);
+    expect(shipped.v4.owners.length).toBeGreaterThan(9_000);
+    expect(shipped.v6.owners.length).toBeGreaterThan(3_000);
   });
 
   it('carries the data file’s syncToken and createDate', () => {

@@ -6,9 +6,12 @@ import {
   buildCidrMatcher,
   buildCidrMatcherFromColumns,
   type CidrEntry,
+  type CidrSegments,
+  cidrMatcherFromSegments,
   ipv4Number,
   ipv6Number,
 } from '#domain/detect/cidr-matcher';
+import { InvalidInputError } from '#domain/errors';
 import { runCidrMatcherWorkload } from '../../support/flow-traffic';
 
 const BITS = { 4: 32, 6: 128 } as const;
@@ -251,6 +254,188 @@ describe('buildCidrMatcherFromColumns', () => {
     expect(matcher.lookupAddress('255.255.255.254')).toBe('top /24');
     expect(matcher.lookupAddress('255.255.255.255')).toBe('last');
     expect(matcher.lookupAddress('::1')).toBeNull();
+  });
+});
+
+/** One segment as bigints: the addresses `first` to `last`, both included, belong to entry `owner`. */
+interface Segment {
+  readonly first: bigint;
+  readonly last: bigint;
+  readonly owner: number;
+}
+
+/**
+ * The segments of entries made independently of the matcher: cut the space at every entry boundary, give each
+ * piece the most specific entry containing it (the later on a tie), as a scan does.
+ */
+function referenceSegments(entries: readonly CidrEntry<string>[], family: 4 | 6): Segment[] {
+  const ofFamily = entries
+    .map((entry, index) => ({ ...entry, index }))
+    .filter((e) => e.range.family === family);
+  const cuts = [...new Set(ofFamily.flatMap((e) => [e.range.network, lastOf(e.range) + 1n]))].sort((a, b) =>
+    a < b ? -1 : a > b ? 1 : 0,
+  );
+  const segments: Segment[] = [];
+  for (let index = 0; index + 1 < cuts.length; index++) {
+    const first = cuts[index] as bigint;
+    let owner: (typeof ofFamily)[number] | undefined;
+    for (const entry of ofFamily) {
+      if (entry.range.network <= first && first <= lastOf(entry.range)) {
+        if (!owner || entry.range.prefixLength >= owner.range.prefixLength) owner = entry;
+      }
+    }
+    if (owner) segments.push({ first, last: (cuts[index + 1] as bigint) - 1n, owner: owner.index });
+  }
+  return segments;
+}
+
+function lastOf(range: CidrRange): bigint {
+  return range.network + (1n << BigInt(BITS[range.family] - range.prefixLength)) - 1n;
+}
+
+/** Segments in the matcher's layout: one uint32 word per IPv4 address, four per IPv6 address. */
+function layout(family: 4 | 6, segments: readonly Segment[]): CidrSegments {
+  const words = family === 4 ? 1 : 4;
+  const firsts = new Uint32Array(segments.length * words);
+  const lasts = new Uint32Array(segments.length * words);
+  segments.forEach(({ first, last }, index) => {
+    for (let word = 0; word < words; word++) {
+      const shift = BigInt(32 * (words - 1 - word));
+      firsts[index * words + word] = Number((first >> shift) & 0xffffffffn);
+      lasts[index * words + word] = Number((last >> shift) & 0xffffffffn);
+    }
+  });
+  return { family, firsts, lasts, owners: Uint32Array.from(segments, (segment) => segment.owner) };
+}
+
+// Networks around the places where a 128-bit value crosses a word or the end of its space.
+const edgeRange = fc
+  .tuple(
+    fc.constantFrom(0n, 1n << 32n, 1n << 64n, 1n << 96n, (1n << 128n) - 1n),
+    fc.bigInt({ min: -4096n, max: 4096n }),
+    fc.integer({ min: 0, max: 128 }),
+  )
+  .map(([edge, offset, length]) => {
+    const value = edge + offset;
+    return range(6, value < 0n ? 0n : value >= 1n << 128n ? (1n << 128n) - 1n : value, length);
+  });
+
+describe('cidrMatcherFromSegments', () => {
+  it('answers for any address or network exactly as buildCidrMatcher does, at the edges of each space too', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(nearbyRange(18), anyRange, edgeRange), { maxLength: 30 }),
+        fc.array(fc.oneof(nearbyRange(18), nearbyRange(32), anyRange, edgeRange), {
+          minLength: 1,
+          maxLength: 30,
+        }),
+        (ranges, probes) => {
+          // Prepare
+          const entries = ranges.map((r, index) => ({ range: r, value: `entry-${index}` }));
+          const reference = buildCidrMatcher(entries);
+          const values = entries.map((entry) => entry.value);
+
+          // Act
+          const matcher = cidrMatcherFromSegments(
+            {
+              v4: layout(4, referenceSegments(entries, 4)),
+              v6: layout(6, referenceSegments(entries, 6)),
+              size: reference.size,
+            },
+            { v4: values, v6: values },
+          );
+
+          // Assess
+          expect(matcher.size).toBe(reference.size);
+          for (const probe of probes) {
+            expect(matcher.lookup(probe)).toBe(reference.lookup(probe));
+            const full = range(probe.family, probe.network, BITS[probe.family]);
+            expect(matcher.lookup(full)).toBe(naiveLookup(entries, full));
+            const text = formatRange(full).split('/')[0] as string;
+            expect(matcher.lookupAddress(text)).toBe(reference.lookupAddress(text));
+          }
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it('answers at the last address of the IPv6 space and on both sides of 2^64', () => {
+    // Prepare
+    const top = (1n << 128n) - 1n;
+    const v6 = layout(6, [
+      { first: (1n << 64n) - 1n, last: (1n << 64n) - 1n, owner: 0 },
+      { first: 1n << 64n, last: (1n << 65n) - 1n, owner: 1 },
+      { first: top, last: top, owner: 2 },
+    ]);
+    const none = layout(4, []);
+
+    // Act
+    const matcher = cidrMatcherFromSegments(
+      { v4: none, v6, size: 3 },
+      { v4: [], v6: ['below 2^64', 'from 2^64', 'last'] },
+    );
+
+    // Assess
+    expect(matcher.lookupAddress('0:0:0:0:ffff:ffff:ffff:ffff')).toBe('below 2^64');
+    expect(matcher.lookupAddress('0:0:0:1::')).toBe('from 2^64');
+    expect(matcher.lookupAddress('0:0:0:1:ffff:ffff:ffff:ffff')).toBe('from 2^64');
+    expect(matcher.lookupAddress('0:0:0:2::')).toBeNull();
+    expect(matcher.lookupAddress('ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff')).toBe('last');
+    expect(matcher.lookupAddress('ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe')).toBeNull();
+    expect(matcher.lookup(toRange('::/0'))).toBe('last');
+    expect(matcher.lookupAddress('0.0.0.0')).toBeNull();
+  });
+
+  it('refuses IPv4 segments out of order, naming the segment and its addresses', () => {
+    // Prepare
+    const v4 = layout(4, [
+      { first: 0xc0000200n, last: 0xc00002ffn, owner: 0 },
+      { first: 0xc0000100n, last: 0xc00001ffn, owner: 1 },
+    ]);
+
+    // Act
+    const build = () =>
+      cidrMatcherFromSegments({ v4, v6: layout(6, []), size: 2 }, { v4: ['a', 'b'], v6: [] });
+
+    // Assess
+    expect(build).toThrow(InvalidInputError);
+    expect(build).toThrow(/segments\.v4\[1\].*192\.0\.1\.0-192\.0\.1\.255.*192\.0\.2\.255/);
+  });
+
+  it('refuses overlapping IPv6 segments, and one that ends before it starts', () => {
+    // Prepare
+    const overlapping = layout(6, [
+      { first: 0x20010db8n << 96n, last: (0x20010db8n << 96n) + 0xffn, owner: 0 },
+      { first: (0x20010db8n << 96n) + 0xffn, last: (0x20010db8n << 96n) + 0x1ffn, owner: 1 },
+    ]);
+    const backwards = layout(6, [{ first: 1n << 64n, last: (1n << 64n) - 1n, owner: 0 }]);
+    const values = { v4: [], v6: ['a', 'b'] };
+
+    // Act
+    const fromOverlapping = () =>
+      cidrMatcherFromSegments({ v4: layout(4, []), v6: overlapping, size: 2 }, values);
+    const fromBackwards = () =>
+      cidrMatcherFromSegments({ v4: layout(4, []), v6: backwards, size: 1 }, values);
+
+    // Assess
+    expect(fromOverlapping).toThrow(/segments\.v6\[1\].*2001:db8::ff-2001:db8::1ff/);
+    expect(fromBackwards).toThrow(/segments\.v6\[0\].*ends before it starts/);
+  });
+
+  it('refuses a segment whose owner has no value, and columns of different lengths', () => {
+    // Prepare
+    const v4 = layout(4, [{ first: 0n, last: 255n, owner: 3 }]);
+    const uneven: CidrSegments = { ...v4, lasts: new Uint32Array(2) };
+
+    // Act
+    const unowned = () => cidrMatcherFromSegments({ v4, v6: layout(6, []), size: 1 }, { v4: ['a'], v6: [] });
+    const ragged = () =>
+      cidrMatcherFromSegments({ v4: uneven, v6: layout(6, []), size: 1 }, { v4: ['a'], v6: [] });
+
+    // Assess
+    expect(unowned).toThrow(/segments\.v4\[0\].*owner 3/);
+    expect(ragged).toThrow(/segments\.v4.*1 first.*2 last/);
   });
 });
 
