@@ -74,6 +74,29 @@ async function buildFloor(dir: string, name: string, clients: readonly string[])
   return outfile;
 }
 
+/**
+ * The libraries every function loads besides the SDK, used as a handler uses them: Powertools (logger,
+ * metrics, batch) in a middy chain, the Public Suffix List (tldts), valibot and ipaddr.js. Measured like a
+ * floor, to show what is left for Egress Warden's own code under the 2× target.
+ */
+const LIBRARIES_ENTRY = `import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import ipaddr from 'ipaddr.js';
+import { getDomain } from 'tldts';
+import * as v from 'valibot';
+const logger = new Logger({ serviceName: 'bench' });
+const metrics = new Metrics({ namespace: 'bench', serviceName: 'bench' });
+const processor = new BatchProcessor(EventType.SQS);
+const schema = v.object({ domain: v.string() });
+export const handler = middy(() => [getDomain('a.example.co.uk'), ipaddr.parse('192.0.2.1'), v.parse(schema, { domain: 'x' }), processor])
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));
+`;
+
 /** What a deployed function finds in its environment; the values are placeholders, nothing is called. */
 const ENV = {
   ...process.env,
@@ -98,7 +121,9 @@ async function processMs(args: readonly string[]): Promise<number> {
 }
 
 /** Builds every function, then measures sizes and `runs` cold imports of each against as many bare starts. */
-export async function benchFunctions(runs = 10): Promise<{ bareMs: number; functions: FunctionFigures[] }> {
+export async function benchFunctions(
+  runs = 10,
+): Promise<{ bareMs: number; librariesMs: number; functions: FunctionFigures[] }> {
   // Inside the project (dist/ is ignored by git), so that the floors' imports resolve from its node_modules.
   await mkdir(join(PROJECT_ROOT, 'dist'), { recursive: true });
   const outDir = await mkdtemp(join(PROJECT_ROOT, 'dist', 'bench-'));
@@ -109,6 +134,10 @@ export async function benchFunctions(runs = 10): Promise<{ bareMs: number; funct
         return { ...fn, sdkClients, floor: await buildFloor(outDir, fn.name, sdkClients) };
       }),
     );
+    const librariesEntry = join(outDir, 'libraries.ts');
+    await writeFile(librariesEntry, LIBRARIES_ENTRY);
+    const libraries = join(outDir, 'libraries', 'index.mjs');
+    await buildBundle(librariesEntry, libraries);
     const importMs = (file: string) =>
       processMs([
         '--input-type=module',
@@ -120,6 +149,7 @@ export async function benchFunctions(runs = 10): Promise<{ bareMs: number; funct
     const record = (key: string, ms: number) => imports.set(key, [...(imports.get(key) ?? []), ms]);
     for (let i = 0; i < runs; i++) {
       bare.push(await processMs(['-e', '']));
+      record('libraries', await importMs(libraries));
       for (const { name, outfile, floor } of built) {
         record(name, await importMs(outfile));
         record(`${name}-floor`, await importMs(floor));
@@ -142,7 +172,7 @@ export async function benchFunctions(runs = 10): Promise<{ bareMs: number; funct
         };
       }),
     );
-    return { bareMs, functions };
+    return { bareMs, librariesMs: median(imports.get('libraries') ?? []), functions };
   } finally {
     await rm(outDir, { recursive: true, force: true });
   }

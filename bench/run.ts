@@ -296,6 +296,9 @@ console.log(
 );
 for (const f of bundles.functions) console.log(`  ${f.name}: ${f.sdkClients.join(', ')}`);
 console.log(
+  `Libraries alone (Powertools logger, metrics and batch in a middy chain, tldts, valibot, ipaddr.js), built the same way: ${ms(bundles.librariesMs)}, ${times(bundles.librariesMs / bundles.bareMs)} a bare start.`,
+);
+console.log(
   formatTable([
     ['function', 'bundle', 'gzip', 'cold import', 'over bare start', 'SDK clients alone', 'over them'],
     ...bundles.functions.map((f) => [
