@@ -2,7 +2,7 @@
  * The bundling step that lets esbuild drop unused SDK schemas: the rewrite itself, proof on every SDK schema
  * module in node_modules that it changes no exported value, and the bytes it saves for a command `enforce` sends.
  */
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
@@ -109,15 +109,19 @@ function differences(a: unknown, b: unknown, path: string, seen = new Map<unknow
 
 describe('the rewrite on the installed SDK', () => {
   let dir: string;
+  let modules: string[];
+  // Inside the project (dist/ is ignored by git), so that the bundles' imports resolve from its node_modules.
   beforeAll(async () => {
+    await mkdir(join(PROJECT_ROOT, 'dist'), { recursive: true });
     dir = await mkdtemp(join(PROJECT_ROOT, 'dist', 'schema-keys-'));
-  });
+    modules = await schemaModules();
+  }, 60_000);
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('finds the schema modules of the clients the functions use', async () => {
-    const names = (await schemaModules()).map((file) => relative(join(PROJECT_ROOT, 'node_modules'), file));
+  it('finds the schema modules of the clients the functions use', () => {
+    const names = modules.map((file) => relative(join(PROJECT_ROOT, 'node_modules'), file));
 
     for (const client of ['client-ec2', 'client-dynamodb', 'client-sns', 'client-network-firewall']) {
       expect(names.some((name) => name.startsWith(`@aws-sdk/${client}/`))).toBe(true);
@@ -125,7 +129,6 @@ describe('the rewrite on the installed SDK', () => {
   });
 
   it('changes no exported value of any schema module', { timeout: 240_000 }, async () => {
-    const modules = await schemaModules();
     const found: string[] = [];
     let exportsCompared = 0;
     for (const file of modules) {
