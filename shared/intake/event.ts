@@ -9,7 +9,7 @@ import type { Policy } from '#domain/policy';
 import { parseWith, TimestampSchema } from '#domain/validate';
 import type { Command } from './command';
 import { guardDutyCommands } from './guardduty';
-import { MANUAL_SOURCE, manualCommand } from './manual';
+import { MANUAL_DETAIL_TYPES, MANUAL_SOURCE, manualCommand } from './manual';
 import { DETECTOR_SOURCE, threatSignalCommand } from './threat-signal';
 
 const EnvelopeSchema = v.looseObject({
@@ -23,11 +23,7 @@ const EnvelopeSchema = v.looseObject({
 /** The sources and detail types Egress Warden accepts. */
 export const ACCEPTED_EVENTS: readonly { source: string; detailType: string }[] = [
   { source: 'aws.guardduty', detailType: 'GuardDuty Finding' },
-  { source: MANUAL_SOURCE, detailType: 'Block Request' },
-  { source: MANUAL_SOURCE, detailType: 'Unblock Request' },
-  { source: MANUAL_SOURCE, detailType: 'Reset Breaker' },
-  { source: MANUAL_SOURCE, detailType: 'Pause' },
-  { source: MANUAL_SOURCE, detailType: 'Resume' },
+  ...MANUAL_DETAIL_TYPES.map((detailType) => ({ source: MANUAL_SOURCE, detailType })),
   { source: DETECTOR_SOURCE, detailType: 'Threat Signal' },
 ];
 
@@ -49,12 +45,8 @@ export function toCommands(event: unknown, policy: Policy, now: Date): Command[]
     `${source}:${time}:${fnv1a32(JSON.stringify(envelope.detail)).toString(16).padStart(8, '0')}`;
   if (source === 'aws.guardduty' && detailType === 'GuardDuty Finding')
     return guardDutyCommands(envelope.detail, policy);
-  if (
-    source === MANUAL_SOURCE &&
-    ['Block Request', 'Unblock Request', 'Reset Breaker', 'Pause', 'Resume'].includes(detailType)
-  ) {
+  if (source === MANUAL_SOURCE && MANUAL_DETAIL_TYPES.includes(detailType))
     return [manualCommand(detailType, envelope.detail, id, time)];
-  }
   if (source === DETECTOR_SOURCE && detailType === 'Threat Signal')
     return [threatSignalCommand(envelope.detail, id)];
   const known = ACCEPTED_EVENTS.map((e) => `${e.source} / ${e.detailType}`).join('; ');

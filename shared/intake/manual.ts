@@ -12,6 +12,15 @@ import type { Command } from './command';
 
 export const MANUAL_SOURCE = 'egress-warden.manual';
 
+/** The detail types {@link manualCommand} handles. */
+export const MANUAL_DETAIL_TYPES: readonly string[] = [
+  'Block Request',
+  'Unblock Request',
+  'Reset Breaker',
+  'Pause',
+  'Resume',
+];
+
 const required = (what: string) =>
   v.pipe(
     v.string(`must be a string (${what})`),
