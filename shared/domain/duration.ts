@@ -1,5 +1,5 @@
 /** Durations as people write them: `30m`, `4h`, `7d`, or ISO 8601 (`PT4H`, `P7D`, `P1DT12H`), in any case. */
-import { InvalidInputError } from './errors';
+import { InvalidInputError, quotedExcerpt } from './errors';
 
 const MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
 
@@ -28,22 +28,20 @@ export function parseDuration(raw: unknown, field: string): number {
     );
   }
   throw new InvalidInputError(
-    `${shown(raw)} is not a duration: use a number with s, m, h, d or w ("30m", "4h", "7d") or ISO 8601 ("PT4H")`,
+    `${quotedExcerpt(raw, MAX_REPORTED_LENGTH)} is not a duration: use a number with s, m, h, d or w ("30m", "4h", "7d") or ISO 8601 ("PT4H")`,
     field,
   );
 }
 
 function check(ms: number, raw: string, field: string): number {
-  if (ms <= 0) throw new InvalidInputError(`${shown(raw)} must be longer than zero`, field);
-  if (ms > MAX_MS) throw new InvalidInputError(`${shown(raw)} must not be longer than 3650d`, field);
+  if (ms <= 0)
+    throw new InvalidInputError(`${quotedExcerpt(raw, MAX_REPORTED_LENGTH)} must be longer than zero`, field);
+  if (ms > MAX_MS)
+    throw new InvalidInputError(
+      `${quotedExcerpt(raw, MAX_REPORTED_LENGTH)} must not be longer than 3650d`,
+      field,
+    );
   return ms;
-}
-
-/** A refused value as an error repeats it: quoted, and cut so that a huge one cannot flood a log line. */
-function shown(raw: string): string {
-  return raw.length > MAX_REPORTED_LENGTH
-    ? `${JSON.stringify(raw.slice(0, MAX_REPORTED_LENGTH))}…`
-    : JSON.stringify(raw);
 }
 
 /** Formats milliseconds the short way, for reports and alerts: `4h`, `7d`, `90m`. */

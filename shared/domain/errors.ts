@@ -11,6 +11,19 @@ export abstract class WardenError extends Error {
   }
 }
 
+/**
+ * A refused value as an error repeats it: cut to `max` characters, with an ellipsis, when longer, so that a huge
+ * value cannot flood a log line or an alert.
+ */
+export function excerpt(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/** {@link excerpt} in JSON quotes, the ellipsis after the closing quote. */
+export function quotedExcerpt(text: string, max: number): string {
+  return text.length > max ? `${JSON.stringify(text.slice(0, max))}…` : JSON.stringify(text);
+}
+
 /** Input that can never be processed as sent: an event, a request, a configuration value. Never retried. */
 export class InvalidInputError extends WardenError {
   readonly retryable = false;

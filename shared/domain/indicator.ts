@@ -5,7 +5,7 @@
 import { domainToASCII } from 'node:url';
 import ipaddr from 'ipaddr.js';
 import { getDomain } from 'tldts';
-import { InvalidIndicatorError } from './errors';
+import { excerpt, InvalidIndicatorError } from './errors';
 
 /** A domain name, normalised: lowercase, no trailing dot, punycode, optionally starting with `*.`. */
 export interface DomainIndicator {
@@ -143,7 +143,7 @@ function describeNonString(raw: unknown): string {
 }
 
 function shorten(value: string): string {
-  return value.length > MAX_REPORTED_LENGTH ? `${value.slice(0, MAX_REPORTED_LENGTH)}…` : value;
+  return excerpt(value, MAX_REPORTED_LENGTH);
 }
 
 /**

@@ -1,6 +1,6 @@
 /** Parsing at the edge: one schema per input, and an error that names the field and what was wrong with it. */
 import * as v from 'valibot';
-import { InvalidInputError } from './errors';
+import { excerpt, InvalidInputError } from './errors';
 
 /**
  * Validates `input` against `schema` and returns the typed output. Throws InvalidInputError whose `field` is
@@ -25,7 +25,7 @@ function pathOf(issue: v.BaseIssue<unknown>, root: string): string {
     const key = item.key;
     if (typeof key === 'number') field += `[${key}]`;
     else if (typeof key === 'string') {
-      const name = cut(key, MAX_REPORTED_KEY);
+      const name = excerpt(key, MAX_REPORTED_KEY);
       field += field ? `.${name}` : name;
     }
   }
@@ -40,18 +40,13 @@ function describeIssue(issue: v.BaseIssue<unknown>): string {
   // Valibot repeats the value it received in full: a huge one must not flood a log line or an alert.
   const { received } = issue;
   return received.length > MAX_REPORTED_VALUE
-    ? issue.message.replace(received, cut(received, MAX_REPORTED_VALUE))
+    ? issue.message.replace(received, excerpt(received, MAX_REPORTED_VALUE))
     : issue.message;
 }
 
 /** How much of a refused value an error repeats, and of a field name that is not a known one. */
 const MAX_REPORTED_VALUE = 256;
 const MAX_REPORTED_KEY = 64;
-
-/** `text`, cut to `max` characters with an ellipsis when longer. */
-function cut(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
-}
 
 /**
  * `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM|±HHMM)`, a space allowed for the `T`. Narrower than valibot's
@@ -96,11 +91,8 @@ export const TimestampSchema = v.pipe(
   v.rawTransform(({ dataset, addIssue, NEVER }) => {
     const instant = instantOf(dataset.value);
     if (instant === undefined) {
-      const value = dataset.value;
-      const shown =
-        value.length > MAX_REPORTED_TIMESTAMP ? `${value.slice(0, MAX_REPORTED_TIMESTAMP)}…` : value;
       addIssue({
-        message: `${JSON.stringify(shown)} is not a timestamp: write ISO 8601 with a time and a zone, such as "2026-11-28T10:00:00Z" or "2026-11-28T12:00:00+02:00"`,
+        message: `${JSON.stringify(excerpt(dataset.value, MAX_REPORTED_TIMESTAMP))} is not a timestamp: write ISO 8601 with a time and a zone, such as "2026-11-28T10:00:00Z" or "2026-11-28T12:00:00+02:00"`,
       });
       return NEVER;
     }

@@ -3,7 +3,7 @@
  * detail-type. Anything it does not know is an InvalidInputError that names the field.
  */
 import * as v from 'valibot';
-import { InvalidInputError } from '#domain/errors';
+import { InvalidInputError, quotedExcerpt } from '#domain/errors';
 import { fnv1a32 } from '#domain/hash';
 import type { Policy } from '#domain/policy';
 import { parseWith, TimestampSchema } from '#domain/validate';
@@ -51,16 +51,10 @@ export function toCommands(event: unknown, policy: Policy, now: Date): Command[]
     return [threatSignalCommand(envelope.detail, id)];
   const known = ACCEPTED_EVENTS.map((e) => `${e.source} / ${e.detailType}`).join('; ');
   throw new InvalidInputError(
-    `${shown(source)} / ${shown(detailType)} is not an event Egress Warden handles (expected one of: ${known})`,
+    `${quotedExcerpt(source, MAX_REPORTED)} / ${quotedExcerpt(detailType, MAX_REPORTED)} is not an event Egress Warden handles (expected one of: ${known})`,
     'source',
   );
 }
 
 /** How much of an unknown source or detail type an error repeats: a huge one must not flood a log line. */
 const MAX_REPORTED = 64;
-
-function shown(value: string): string {
-  return value.length > MAX_REPORTED
-    ? `${JSON.stringify(value.slice(0, MAX_REPORTED))}…`
-    : JSON.stringify(value);
-}

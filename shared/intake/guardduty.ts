@@ -4,7 +4,7 @@
  */
 import { domainToASCII } from 'node:url';
 import * as v from 'valibot';
-import { InvalidIndicatorError, InvalidInputError } from '#domain/errors';
+import { excerpt, InvalidIndicatorError, InvalidInputError } from '#domain/errors';
 import type { FindingAction } from '#domain/finding-types';
 import {
   type DomainIndicator,
@@ -245,7 +245,7 @@ function domainOrUndefined(raw: string): DomainIndicator | undefined {
 
 /** A value quoted for evidence, cut so that a huge one cannot flood a record or an alert. */
 function quoted(value: string): string {
-  return JSON.stringify(value.length > 256 ? `${value.slice(0, 256)}…` : value);
+  return JSON.stringify(excerpt(value, 256));
 }
 
 function toSignal(finding: Finding, indicator: Indicator, note?: string): Signal {

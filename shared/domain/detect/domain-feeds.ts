@@ -3,7 +3,7 @@
  * `hostfile`, and one name a line such as Hagezi's lists), parsed into names that could be blocked, and a
  * matcher that finds a query name or any of its parents in them.
  */
-import { InvalidIndicatorError } from '#domain/errors';
+import { excerpt, InvalidIndicatorError } from '#domain/errors';
 import { parseIndicator } from '#domain/indicator';
 
 /** A line of a feed that was not used, with its 1-based number and why. */
@@ -86,8 +86,7 @@ function stripComment(line: string): string {
 }
 
 function bad(index: number, text: string, reason: string): FeedLineError {
-  const shown = text.length > MAX_REPORTED ? `${text.slice(0, MAX_REPORTED)}…` : text;
-  return { line: index + 1, text: shown, reason };
+  return { line: index + 1, text: excerpt(text, MAX_REPORTED), reason };
 }
 
 /** The normalised name, or why it cannot be a domain block. */

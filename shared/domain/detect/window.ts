@@ -4,7 +4,7 @@
  * the newest bucket it holds (a sliding window in bucket steps). Within a batch, records are pre-aggregated per
  * key and bucket, so the store's writes grow with distinct keys, not with records.
  */
-import { InvalidInputError } from '#domain/errors';
+import { excerpt, InvalidInputError } from '#domain/errors';
 import { utf8Length } from '#domain/record-budget';
 
 /** What one batch adds to one key in one bucket; callers pre-aggregate, so there is at most one per key and bucket. */
@@ -220,5 +220,5 @@ export function checkIncrements(increments: readonly WindowIncrement[], shape: W
 
 /** The start of a value for an error message: an over-long key must not make the message over-long too. */
 function preview(value: string): string {
-  return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+  return JSON.stringify(excerpt(value, 80));
 }
