@@ -11,7 +11,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as v from 'valibot';
-import { type AwsIpPrefix, readAwsIpRangesContent } from '#domain/aws-ip-ranges';
+import { type AwsIpPrefix, readAwsIpRangesContent, SUPERSET_SERVICE } from '#domain/aws-ip-ranges';
 import { type CidrRange, compareRanges, formatRange, lastAddress, toRange } from '#domain/cidr';
 import { type CidrSegments, cidrSegmentsOf } from '#domain/detect/cidr-matcher';
 import { InvalidInputError } from '#domain/errors';
@@ -24,9 +24,6 @@ export const IP_RANGES_DATA_FILE = fileURLToPath(new URL('data/aws-ip-ranges.jso
 export const IP_RANGES_SNAPSHOT_MODULE = fileURLToPath(
   new URL('../shared/domain/aws-ip-ranges-snapshot.ts', import.meta.url),
 );
-
-/** `AMAZON` lists every prefix again; a prefix another service lists needs no `AMAZON` row. */
-const SUPERSET_SERVICE = 'AMAZON';
 
 const NOTE =
   'The prefixes of https://ip-ranges.amazonaws.com/ip-ranges.json as published then, grouped by "SERVICE region" and space-separated, except each AMAZON entry whose prefix another service also lists (every service implies AMAZON). npm run gen:ip-ranges writes shared/domain/aws-ip-ranges-snapshot.ts from this file.';

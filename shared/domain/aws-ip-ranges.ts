@@ -28,7 +28,7 @@ import { parseWith } from './validate';
 export const RENTABLE_SERVICES: ReadonlySet<string> = new Set(['EC2', 'GLOBALACCELERATOR']);
 
 /** `AMAZON` lists every prefix again; it says nothing about a prefix that another service also lists. */
-const SUPERSET_SERVICE = 'AMAZON';
+export const SUPERSET_SERVICE = 'AMAZON';
 
 /** One published prefix: `ip_prefix` or `ipv6_prefix` with its `service` and `region`. */
 export interface AwsIpPrefix {
