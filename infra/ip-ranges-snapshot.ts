@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import * as v from 'valibot';
 import { type AwsIpPrefix, readAwsIpRangesContent, SUPERSET_SERVICE } from '#domain/aws-ip-ranges';
 import { type CidrRange, compareRanges, formatRange, lastAddress, toRange } from '#domain/cidr';
-import { type CidrSegments, cidrSegmentsOf } from '#domain/detect/cidr-matcher';
+import { type CidrSegments, cidrSegmentsOf, wordsValue } from '#domain/detect/cidr-matcher';
 import { InvalidInputError } from '#domain/errors';
 import { parseWith } from '#domain/validate';
 
@@ -255,12 +255,7 @@ function encodeSegments(sorted: readonly CidrRange[]): number[] {
 /** Segments as bigints: the addresses `first` to `last`, both included, belong to entry `owner`. */
 function segmentList(segments: CidrSegments): { first: bigint; last: bigint; owner: number }[] {
   const words = segments.family === 4 ? 1 : 4;
-  const address = (from: Uint32Array, index: number) => {
-    let value = 0n;
-    for (let word = 0; word < words; word++)
-      value = (value << 32n) | BigInt(from[words * index + word] as number);
-    return value;
-  };
+  const address = (from: Uint32Array, index: number) => wordsValue(from, words * index, words);
   return Array.from(segments.owners, (owner, index) => ({
     first: address(segments.firsts, index),
     last: address(segments.lasts, index),

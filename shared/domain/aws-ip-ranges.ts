@@ -14,6 +14,7 @@ import {
   type CidrSegmentTable,
   cidrMatcherFromSegments,
   cidrSegmentsOf,
+  wordsValue,
 } from './detect/cidr-matcher';
 import { InvalidInputError } from './errors';
 import { type Indicator, parseIndicator } from './indicator';
@@ -251,11 +252,7 @@ function groupsListing(groups: readonly Group[], prefixes: FamilyPrefixes, index
 /** The network of prefix `index` as a bigint. */
 function networkOf(prefixes: FamilyPrefixes, index: number): bigint {
   const words = prefixes.family === 4 ? 1 : 4;
-  let network = 0n;
-  for (let word = 0; word < words; word++) {
-    network = (network << 32n) | BigInt(prefixes.networks[words * index + word] as number);
-  }
-  return network;
+  return wordsValue(prefixes.networks, words * index, words);
 }
 
 /** The CIDR text of prefix `index`. */

@@ -265,11 +265,16 @@ function segmentError(segments: CidrSegments, index: number, valueCount: number)
 
 /** An address held as words, as text, for messages. */
 function wordsText(family: 4 | 6, words: Uint32Array, at: number): string {
-  let value = 0n;
-  for (let word = 0; word < (family === 4 ? 1 : 4); word++)
-    value = (value << 32n) | BigInt(words[at + word] as number);
+  const value = wordsValue(words, at, family === 4 ? 1 : 4);
   const cidr = formatRange({ family, network: value, prefixLength: family === 4 ? 32 : 128 });
   return cidr.slice(0, cidr.indexOf('/'));
+}
+
+/** The address held as `count` uint32 words at `at` (most significant first), as a bigint. */
+export function wordsValue(words: ArrayLike<number>, at: number, count: number): bigint {
+  let value = 0n;
+  for (let word = 0; word < count; word++) value = (value << 32n) | BigInt(words[at + word] as number);
+  return value;
 }
 
 /** Writes a 128-bit address as four uint32 words, most significant first, at `at`. */
