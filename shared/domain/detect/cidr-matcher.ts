@@ -93,9 +93,8 @@ export function buildCidrMatcher<T>(entries: Iterable<CidrEntry<T>>): CidrMatche
 }
 
 /**
- * buildCidrMatcher for entries already split by family into columns, for bulk data (AWS's ip-ranges) that
- * can skip making a range object, and a bigint, per IPv4 entry. Columns already in address order (wider
- * first at the same address) are not sorted again. Same rules as buildCidrMatcher: nested or disjoint
+ * buildCidrMatcher for entries already split by family into columns, IPv4 networks as numbers (no bigint per
+ * IPv4 entry). Columns already in address order (wider first at the same address) are not sorted again. Same rules as buildCidrMatcher: nested or disjoint
  * networks, the later of two equal ranges wins.
  */
 export function buildCidrMatcherFromColumns<T>(
