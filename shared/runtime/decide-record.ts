@@ -14,7 +14,7 @@ import { countDecision, countInvalidInput, decisionLogKeys, type Telemetry } fro
  * input (logged with the reason, counted in InvalidInputs), and throws any other error, so that only that
  * record is retried (partial-batch response) and reaches the DLQ after the redrive count.
  */
-export function createRecordDecider(
+function createRecordDecider(
   deps: Dependencies,
   { logger, metrics }: Telemetry,
 ): (record: SQSRecord) => Promise<void> {

@@ -57,7 +57,7 @@ export async function targetHoldings(
         const ledger = await sources.store.getNetworkAclLedger();
         return ledger.acls.flatMap(({ aclId, entries }) =>
           entries
-            .filter((entry) => sameFamilyContains(entry.cidr, indicator.value))
+            .filter((entry) => cidrContains(entry.cidr, indicator.value))
             .map((entry) => `${aclId} rule ${entry.ruleNumber} deny ${entry.cidr}`),
         );
       }),
@@ -68,7 +68,7 @@ export async function targetHoldings(
       read('networkFirewall', 'target', async () => {
         const blocked = blockedByRules((await networkFirewall.describe()).rules);
         return isNetwork(indicator)
-          ? blocked.ips.filter((cidr) => sameFamilyContains(cidr, indicator.value))
+          ? blocked.ips.filter((cidr) => cidrContains(cidr, indicator.value))
           : blocked.domains.filter((domain) => ruleDomainCovers(domain, indicator.value));
       }),
     );
@@ -103,9 +103,4 @@ function listEntryCovers(entry: string, name: string): boolean {
  */
 function ruleDomainCovers(domain: string, name: string): boolean {
   return isSubdomainOrSame(name, domain.startsWith('*.') ? domain.slice(2) : domain);
-}
-
-/** cidrContains, false across families (an IPv6 deny never holds an IPv4 block). */
-function sameFamilyContains(outer: string, inner: string): boolean {
-  return outer.includes(':') === inner.includes(':') && cidrContains(outer, inner);
 }

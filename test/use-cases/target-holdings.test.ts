@@ -80,6 +80,21 @@ describe('targetHoldings', () => {
     ]);
   });
 
+  it('never shows a deny of one IP family for an address of the other', async () => {
+    // Prepare
+    const warden = await enforced('203.0.113.0/24');
+
+    // Act
+    const holdings = await targetHoldings(parseIndicator('2001:db8::1'), sourcesOf(warden));
+
+    // Assess
+    expect(holdings.map((h) => [h.target, h.entries])).toEqual([
+      ['dnsFirewall', []],
+      ['networkAcls', []],
+      ['networkFirewall', []],
+    ]);
+  });
+
   it('reports a target it cannot read with the error, and still reads the others', async () => {
     // Prepare
     const warden = await enforced('evil.example.com');

@@ -119,59 +119,28 @@ export class DynamoDbDecisionStore implements DecisionStore {
   }
 
   async listActive(): Promise<Decision[]> {
-    const pages = await Promise.all(
-      activePartitions().map((partition) =>
-        this.#queryAll({
-          TableName: this.#tableName,
-          IndexName: DECISION_TABLE.activeIndex.indexName,
-          KeyConditionExpression: '#gsi1pk = :partition',
-          ExpressionAttributeNames: { '#gsi1pk': DECISION_TABLE.activeIndex.partitionKey.name },
-          ExpressionAttributeValues: { ':partition': partition },
-        }),
-      ),
-    );
-    return pages.flat().map(fromDecisionItem);
+    return (await this.#queryActive({})).map(fromDecisionItem);
   }
 
   async listActiveBlocks(): Promise<ActiveBlock[]> {
     const names = Object.fromEntries(ACTIVE_BLOCK_FIELDS.map((field, i) => [`#p${i}`, field]));
-    const pages = await Promise.all(
-      activePartitions().map((partition) =>
-        this.#queryAll({
-          TableName: this.#tableName,
-          IndexName: DECISION_TABLE.activeIndex.indexName,
-          KeyConditionExpression: '#gsi1pk = :partition',
-          // Only what reconcile needs crosses the network: evidence, seen keys and workloads stay behind.
-          ProjectionExpression: Object.keys(names).join(', '),
-          ExpressionAttributeNames: { '#gsi1pk': DECISION_TABLE.activeIndex.partitionKey.name, ...names },
-          ExpressionAttributeValues: { ':partition': partition },
-        }),
-      ),
-    );
-    return pages.flat().map(toActiveBlock);
+    // Only what reconcile needs crosses the network: evidence, seen keys and workloads stay behind.
+    const items = await this.#queryActive({
+      ProjectionExpression: Object.keys(names).join(', '),
+      ExpressionAttributeNames: names,
+    });
+    return items.map(toActiveBlock);
   }
 
   async listDueBefore(time: string): Promise<Decision[]> {
     const limit = toSortableTime(time, 'time');
-    const pages = await Promise.all(
-      activePartitions().map((partition) =>
-        this.#queryAll({
-          TableName: this.#tableName,
-          IndexName: DECISION_TABLE.activeIndex.indexName,
-          KeyConditionExpression: '#gsi1pk = :partition AND #gsi1sk <= :limit',
-          ExpressionAttributeNames: {
-            '#gsi1pk': DECISION_TABLE.activeIndex.partitionKey.name,
-            '#gsi1sk': DECISION_TABLE.activeIndex.sortKey.name,
-          },
-          ExpressionAttributeValues: { ':partition': partition, ':limit': limit },
-        }),
-      ),
-    );
+    const items = await this.#queryActive({
+      sortKeyCondition: ' AND #gsi1sk <= :limit',
+      ExpressionAttributeNames: { '#gsi1sk': DECISION_TABLE.activeIndex.sortKey.name },
+      ExpressionAttributeValues: { ':limit': limit },
+    });
     // A time past the permanent marker would otherwise return permanent blocks as due.
-    return pages
-      .flat()
-      .map(fromDecisionItem)
-      .filter((decision) => decision.expiresAt !== null);
+    return items.map(fromDecisionItem).filter((decision) => decision.expiresAt !== null);
   }
 
   async appendAudit(records: readonly AuditRecord[]): Promise<void> {
@@ -373,6 +342,39 @@ export class DynamoDbDecisionStore implements DecisionStore {
       }
       throw error;
     }
+  }
+
+  /**
+   * Every item of the `active` index, its partitions queried concurrently: `sortKeyCondition` is appended to
+   * the partition's key condition, and the names and values given are added to the partition's.
+   */
+  async #queryActive({
+    sortKeyCondition = '',
+    ProjectionExpression,
+    ExpressionAttributeNames,
+    ExpressionAttributeValues,
+  }: {
+    readonly sortKeyCondition?: string;
+    readonly ProjectionExpression?: string;
+    readonly ExpressionAttributeNames?: Record<string, string>;
+    readonly ExpressionAttributeValues?: Record<string, unknown>;
+  }): Promise<Record<string, unknown>[]> {
+    const pages = await Promise.all(
+      activePartitions().map((partition) =>
+        this.#queryAll({
+          TableName: this.#tableName,
+          IndexName: DECISION_TABLE.activeIndex.indexName,
+          KeyConditionExpression: `#gsi1pk = :partition${sortKeyCondition}`,
+          ...(ProjectionExpression !== undefined && { ProjectionExpression }),
+          ExpressionAttributeNames: {
+            '#gsi1pk': DECISION_TABLE.activeIndex.partitionKey.name,
+            ...ExpressionAttributeNames,
+          },
+          ExpressionAttributeValues: { ':partition': partition, ...ExpressionAttributeValues },
+        }),
+      ),
+    );
+    return pages.flat();
   }
 
   /** Every item a Query matches, following `LastEvaluatedKey` page by page. */

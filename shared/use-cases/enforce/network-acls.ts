@@ -202,7 +202,7 @@ async function enforceAcl(
 /** The egress entries per family once `done` was applied to `acl` as read: a create adds one, a delete frees one. */
 function entriesAfter(acl: NetworkAcl, done: readonly NetworkAclStep[]): { 4: number; 6: number } {
   const entries = { 4: 0, 6: 0 };
-  for (const entry of acl.egress) entries[entry.cidr.includes(':') ? 6 : 4]++;
+  for (const entry of acl.egress) entries[entryFamily(entry)]++;
   for (const step of done) {
     if (step.op === 'create') entries[entryFamily(step)]++;
     else if (step.op === 'delete') entries[entryFamily(step)]--;
