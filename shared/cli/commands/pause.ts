@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context';
 import type { StateRequestOptions } from '../manual';
-import { parseTimeout } from '../parse';
+import { addWaitOptions } from '../parse';
 
 /** What each of the two commands says and sends. */
 const BRAKES = {
@@ -43,14 +43,12 @@ export function register(program: Command, ctx: CliContext): void {
 /** Registers `pause` or `resume`: they differ only in the request and the state they wait for. */
 export function registerBrake(program: Command, ctx: CliContext, detailType: 'Pause' | 'Resume'): void {
   const brake = BRAKES[detailType];
-  program
+  const command = program
     .command(brake.command)
     .summary(brake.summary)
     .description(brake.description)
-    .requiredOption('--reason <text>', 'why (kept in the audit trail and the alert)')
-    .option('--wait', `wait until the service is ${brake.paused ? 'paused' : 'resumed'}`)
-    .option('--timeout <duration>', 'how long --wait waits', parseTimeout, parseTimeout('120s'))
-    .option('--json', 'print one JSON document')
+    .requiredOption('--reason <text>', 'why (kept in the audit trail and the alert)');
+  addWaitOptions(command, `wait until the service is ${brake.paused ? 'paused' : 'resumed'}`)
     .addHelpText(
       'after',
       `\nExamples:\n  ${brake.example}\n  egress-warden ${brake.command} --reason "…" --json`,

@@ -2,20 +2,18 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context';
 import type { StateRequestOptions } from '../manual';
-import { parseTimeout } from '../parse';
+import { addWaitOptions } from '../parse';
 
 /** Registers `reset-breaker`. */
 export function register(program: Command, ctx: CliContext): void {
-  program
+  const command = program
     .command('reset-breaker')
     .summary('close the breaker again (a Reset Breaker request on the warden bus)')
     .description(
       'Close the blast-radius breaker after reviewing what tripped it, so automated blocks resume. A closed breaker sends nothing.',
     )
-    .requiredOption('--reason <text>', 'why (kept in the audit trail and the alert)')
-    .option('--wait', 'wait until the breaker is closed')
-    .option('--timeout <duration>', 'how long --wait waits', parseTimeout, parseTimeout('120s'))
-    .option('--json', 'print one JSON document')
+    .requiredOption('--reason <text>', 'why (kept in the audit trail and the alert)');
+  addWaitOptions(command, 'wait until the breaker is closed')
     .addHelpText(
       'after',
       '\nExamples:\n  egress-warden reset-breaker --reason "reviewed: a real burst from one campaign (INC-4713)"\n  egress-warden reset-breaker --reason "reviewed" --wait',
