@@ -179,7 +179,7 @@ export async function sendRequest(
 }
 
 /** How often `--wait` reads the store. */
-export const POLL_MS = 2000;
+const POLL_MS = 2000;
 
 /**
  * Calls `read` every POLL_MS until it returns a value, and returns that value. Once `deadline` (ms since the
