@@ -12,7 +12,7 @@ import { sdkSchemaKeys } from '../../infra/sdk-schema-keys';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The folder the bundle is written to, and its entry (the package's `bin`). */
-export const CLI_OUTDIR = `${ROOT}dist/cli`;
+const CLI_OUTDIR = `${ROOT}dist/cli`;
 export const CLI_BUNDLE = `${CLI_OUTDIR}/egress-warden.mjs`;
 
 /** Writes the bundle to {@link CLI_OUTDIR}; the metafile says what each file holds and imports. */

@@ -20,7 +20,7 @@ import type { Deployment } from './deployment';
 import { CliError, EXIT } from './errors';
 
 /** The variable naming the stack when `--stack` is not given. */
-export const STACK_VARIABLE = 'EGRESS_WARDEN_STACK';
+const STACK_VARIABLE = 'EGRESS_WARDEN_STACK';
 
 /** The global options, as `buildProgram` parses them (or a test sets them). */
 export interface CliOptions {

@@ -30,7 +30,7 @@ export interface Deployment {
 }
 
 /** The stack output behind each field of a Deployment. */
-export const OUTPUT_KEYS = {
+const OUTPUT_KEYS = {
   busName: 'EventBusName',
   tableName: 'DecisionTableName',
   topicArn: 'AlertTopicArn',
@@ -44,7 +44,7 @@ export const OUTPUT_KEYS = {
 } as const;
 
 /** A stack output as DescribeStacks returns it. */
-export interface StackOutput {
+interface StackOutput {
   readonly OutputKey?: string;
   readonly OutputValue?: string;
 }
@@ -53,7 +53,7 @@ export interface StackOutput {
  * Builds a Deployment from a stack's outputs. Throws CliError (exit 4) naming the first required output that
  * is missing, since a stack without it is not Egress Warden or is of another version.
  */
-export function deploymentFromOutputs(
+function deploymentFromOutputs(
   stackName: string,
   region: string,
   outputs: readonly StackOutput[],

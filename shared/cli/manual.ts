@@ -7,11 +7,12 @@ import { coveringKeys, type DecideResult, decide } from '#domain/decide';
 import type { AuditRecord, Decision } from '#domain/decision';
 import { InvalidInputError } from '#domain/errors';
 import type { Signal } from '#domain/signal';
-import type { EnforceStatus } from '#ports/decision-store';
+import type { DecisionStore, EnforceStatus } from '#ports/decision-store';
 import type { Command } from '#shared/intake/command';
 import { MANUAL_SOURCE, manualCommand } from '#shared/intake/manual';
 import type { CliContext } from './context';
 import { CliError, EXIT, fromAwsError, fromRefusedEvent } from './errors';
+import { toJson } from './format';
 import { type DeployedPolicy, deployedPolicy } from './policy';
 
 /** The detail types the intake takes from `egress-warden.manual`. */
@@ -178,7 +179,7 @@ export async function sendRequest(
 }
 
 /** How often `--wait` reads the store. */
-export const POLL_MS = 2000;
+const POLL_MS = 2000;
 
 /**
  * Calls `read` every POLL_MS until it returns a value, and returns that value. Once `deadline` (ms since the
@@ -255,4 +256,79 @@ export async function waitForEnforce(ctx: CliContext, decidedAt: string, deadlin
         { hint: "the decision stands; check the enforce function's logs and `egress-warden status`" },
       ),
   );
+}
+
+/**
+ * A request that moves one piece of the service's state (the pause, the breaker): `pause`, `resume` and
+ * `reset-breaker` differ only in these.
+ */
+export interface StateRequest<S> {
+  readonly detailType: Extract<ManualDetailType, 'Pause' | 'Resume' | 'Reset Breaker'>;
+  /** The state's name in `--json` output. */
+  readonly name: 'pause' | 'breaker';
+  readonly read: (store: DecisionStore) => Promise<S>;
+  /** Whether the state is what the request asks for: then nothing is sent, and `--wait` stops. */
+  readonly reached: (state: S) => boolean;
+  /** Said when the state is reached already. */
+  readonly already: (state: S) => string;
+  /** Said before sending. */
+  readonly will: (state: S) => string;
+  /** What `--wait` waits for, in its timeout message ("the breaker to close"). */
+  readonly waitingFor: string;
+  /** Said once `--wait` sees the state reached. */
+  readonly done: string;
+}
+
+/** The options of a state request command. */
+export interface StateRequestOptions {
+  readonly reason: string;
+  readonly wait?: boolean;
+  /** How long `--wait` waits, in ms. */
+  readonly timeout: number;
+  readonly json?: boolean;
+}
+
+/**
+ * Validates, sends and (with `wait`) follows one state request; sends nothing when the state is reached
+ * already. Throws CliError: the intake's parse error (exit 3), `--wait` timed out (exit 6).
+ */
+export async function submitStateRequest<S>(
+  ctx: CliContext,
+  request: StateRequest<S>,
+  options: StateRequestOptions,
+): Promise<void> {
+  const { detailType, name } = request;
+  parseRequest(detailType, { reason: options.reason }, ctx.now());
+  const store = await ctx.store();
+  const read = () =>
+    request.read(store).catch((error: unknown) => {
+      throw fromAwsError(error, 'read the decision table (dynamodb:GetItem)');
+    });
+  const state = await read();
+  if (request.reached(state)) {
+    ctx.out(options.json ? toJson({ sent: false, [name]: state }) : request.already(state));
+    return;
+  }
+  const requestedBy = await callerIdentity(ctx);
+  if (!options.json) ctx.out(request.will(state), `  requested by ${requestedBy}`);
+  const started = ctx.now().getTime();
+  const eventId = await sendRequest(ctx, detailType, { reason: options.reason, requestedBy });
+  if (!options.json) ctx.out(`Sent ${detailType} ${eventId}.`);
+  if (!options.wait) {
+    if (options.json) ctx.out(toJson({ sent: true, eventId, [name]: state }));
+    return;
+  }
+  const reached = await pollUntil(
+    ctx,
+    async () => {
+      const now = await read();
+      return request.reached(now) ? now : undefined;
+    },
+    started + options.timeout,
+    () =>
+      new CliError(`timed out waiting for ${request.waitingFor} (hop: bus → decide)`, EXIT.timeout, {
+        hint: "the request was sent; check the decide function's logs and the dead-letter queue",
+      }),
+  );
+  ctx.out(options.json ? toJson({ sent: true, eventId, [name]: reached }) : request.done);
 }

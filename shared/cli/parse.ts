@@ -1,6 +1,6 @@
 /** Parsers for option values and files, shared by the commands; every error names the option and the value. */
 import { readFile } from 'node:fs/promises';
-import { InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { parseDuration } from '#domain/duration';
 import { CliError, EXIT } from './errors';
 
@@ -27,6 +27,22 @@ export function cliValue<T>(parse: () => T): T {
 /** A `--timeout` value (120s, 5m, PT2M) in milliseconds. */
 export function parseTimeout(value: string): number {
   return cliValue(() => parseDuration(value, '--timeout'));
+}
+
+/** A `--targets` value: names separated by commas (the intake checks each name). */
+export function parseTargets(value: string): string[] {
+  return value.split(',').map((name) => name.trim());
+}
+
+/** How long `--wait` waits when `--timeout` is not given. */
+const DEFAULT_WAIT_TIMEOUT = '120s';
+
+/** Adds the options every request command has: `--wait` (described by `waitHelp`), `--timeout`, `--json`. */
+export function addWaitOptions(command: Command, waitHelp: string): Command {
+  return command
+    .option('--wait', waitHelp)
+    .option('--timeout <duration>', 'how long --wait waits', parseTimeout, parseTimeout(DEFAULT_WAIT_TIMEOUT))
+    .option('--json', 'print one JSON document');
 }
 
 /**

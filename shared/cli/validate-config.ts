@@ -49,7 +49,7 @@ export async function validateConfigFile(path: string): Promise<ConfigReport> {
  * valid stand-in VPCs when `vpcs` itself is wrong), and within a section each field named is taken out and the
  * rest parsed again, so one run lists the errors of every section. At most MAX_ERRORS. Pure.
  */
-export function validateConfig(input: unknown): ConfigReport {
+function validateConfig(input: unknown): ConfigReport {
   try {
     return { valid: true, summary: summaryOf(parseConfig(input)) };
   } catch (error) {

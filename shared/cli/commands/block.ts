@@ -1,10 +1,9 @@
 /** `block` and `unblock`: manual requests on the warden bus, checked locally first. */
 import type { Command } from 'commander';
 import type { CliContext } from '../context';
-import { parseTimeout } from '../parse';
+import { addWaitOptions, parseTargets } from '../parse';
 
-/** The time `--wait` waits when `--timeout` is not given. */
-const DEFAULT_TIMEOUT = '120s';
+const WAIT_HELP = 'wait until the decision is recorded and the targets applied, then print it';
 
 interface BlockOptions {
   reason: string;
@@ -19,7 +18,7 @@ interface BlockOptions {
 
 /** Registers `block` and `unblock`. */
 export function register(program: Command, ctx: CliContext): void {
-  program
+  const block = program
     .command('block')
     .summary('block a domain, IP address or CIDR (a Block Request on the warden bus)')
     .description(
@@ -29,13 +28,9 @@ export function register(program: Command, ctx: CliContext): void {
     .requiredOption('--reason <text>', 'why (kept in the audit trail and the alert)')
     .option('--ttl <duration>', "how long (4h, 7d, PT4H; default: the policy's manualDefaultTtl)")
     .option('--permanent', 'until unblocked')
-    .option('--targets <names>', 'only these targets: dnsFirewall,networkAcls,networkFirewall', (value) =>
-      value.split(',').map((name) => name.trim()),
-    )
-    .option('--severity <n>', 'rank among blocks when a target is full (0-10, default 8)')
-    .option('--wait', 'wait until the decision is recorded and the targets applied, then print it')
-    .option('--timeout <duration>', 'how long --wait waits', parseTimeout, parseTimeout(DEFAULT_TIMEOUT))
-    .option('--json', 'print one JSON document')
+    .option('--targets <names>', 'only these targets: dnsFirewall,networkAcls,networkFirewall', parseTargets)
+    .option('--severity <n>', 'rank among blocks when a target is full (0-10, default 8)');
+  addWaitOptions(block, WAIT_HELP)
     .addHelpText(
       'after',
       [
@@ -65,17 +60,15 @@ export function register(program: Command, ctx: CliContext): void {
       });
     });
 
-  program
+  const unblock = program
     .command('unblock')
     .summary('lift a block (an Unblock Request on the warden bus)')
     .description(
       'Lift the block on a domain, IP address or CIDR. An indicator that is not blocked sends nothing (exit 4), and says which wider block covers it, if one does.',
     )
     .argument('<indicator>', 'the blocked domain, IP address or CIDR')
-    .requiredOption('--reason <text>', 'why (kept in the audit trail and the alert)')
-    .option('--wait', 'wait until the decision is recorded and the targets applied, then print it')
-    .option('--timeout <duration>', 'how long --wait waits', parseTimeout, parseTimeout(DEFAULT_TIMEOUT))
-    .option('--json', 'print one JSON document')
+    .requiredOption('--reason <text>', 'why (kept in the audit trail and the alert)');
+  addWaitOptions(unblock, WAIT_HELP)
     .addHelpText(
       'after',
       [

@@ -1,6 +1,7 @@
 /** `check`: would a manual block be allowed, on which targets, for how long; without doing anything. */
 import type { Command } from 'commander';
 import type { CliContext } from '../context';
+import { parseTargets } from '../parse';
 
 interface CheckOptions {
   ttl?: string;
@@ -20,9 +21,7 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('<indicator>', 'a domain, IP address or CIDR')
     .option('--ttl <duration>', "the block's duration (default: the policy's manualDefaultTtl)")
     .option('--permanent', 'a permanent block')
-    .option('--targets <names>', 'only these targets: dnsFirewall,networkAcls,networkFirewall', (value) =>
-      value.split(',').map((name) => name.trim()),
-    )
+    .option('--targets <names>', 'only these targets: dnsFirewall,networkAcls,networkFirewall', parseTargets)
     .option('--json', 'print one JSON document')
     .addHelpText(
       'after',

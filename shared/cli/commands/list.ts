@@ -51,7 +51,7 @@ export function register(program: Command, ctx: CliContext): void {
       }
       const now = ctx.now();
       const shown = decisions
-        .filter((d) => options.kind === undefined || kindOf(d) === options.kind)
+        .filter((d) => options.kind === undefined || d.indicator.kind === options.kind)
         .filter((d) => options.source === undefined || d.source === options.source)
         .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       if (options.json) {
@@ -59,7 +59,7 @@ export function register(program: Command, ctx: CliContext): void {
           toJson(
             shown.map((d) => ({
               indicator: d.key,
-              kind: kindOf(d),
+              kind: d.indicator.kind,
               status: d.status,
               source: d.source,
               detector: d.detector,
@@ -83,7 +83,7 @@ export function register(program: Command, ctx: CliContext): void {
           ['INDICATOR', 'KIND', 'STATUS', 'SOURCE', 'SEV', 'TARGETS', 'EXPIRES', 'LEFT'],
           shown.map((d) => [
             d.key,
-            kindOf(d),
+            d.indicator.kind,
             d.status,
             d.source,
             String(d.severity),
@@ -95,9 +95,4 @@ export function register(program: Command, ctx: CliContext): void {
       );
       ctx.out(`${shown.length} decision${shown.length === 1 ? '' : 's'}.`);
     });
-}
-
-/** The indicator's kind: `domain`, `ip` (a single address) or `cidr` (a wider network). */
-function kindOf(decision: Decision): 'domain' | 'ip' | 'cidr' {
-  return decision.indicator.kind;
 }

@@ -1,14 +1,8 @@
 /** `pause` and `resume`: the emergency brake, as Pause and Resume requests on the warden bus. */
 import type { Command } from 'commander';
 import type { CliContext } from '../context';
-import { parseTimeout } from '../parse';
-
-interface BrakeOptions {
-  reason: string;
-  wait?: boolean;
-  timeout: number;
-  json?: boolean;
-}
+import type { StateRequestOptions } from '../manual';
+import { addWaitOptions } from '../parse';
 
 /** What each of the two commands says and sends. */
 const BRAKES = {
@@ -49,65 +43,36 @@ export function register(program: Command, ctx: CliContext): void {
 /** Registers `pause` or `resume`: they differ only in the request and the state they wait for. */
 export function registerBrake(program: Command, ctx: CliContext, detailType: 'Pause' | 'Resume'): void {
   const brake = BRAKES[detailType];
-  program
+  const command = program
     .command(brake.command)
     .summary(brake.summary)
     .description(brake.description)
-    .requiredOption('--reason <text>', 'why (kept in the audit trail and the alert)')
-    .option('--wait', `wait until the service is ${brake.paused ? 'paused' : 'resumed'}`)
-    .option('--timeout <duration>', 'how long --wait waits', parseTimeout, parseTimeout('120s'))
-    .option('--json', 'print one JSON document')
+    .requiredOption('--reason <text>', 'why (kept in the audit trail and the alert)');
+  addWaitOptions(command, `wait until the service is ${brake.paused ? 'paused' : 'resumed'}`)
     .addHelpText(
       'after',
       `\nExamples:\n  ${brake.example}\n  egress-warden ${brake.command} --reason "…" --json`,
     )
-    .action(async (options: BrakeOptions) => {
-      const [manual, { CliError, EXIT, fromAwsError }, { toJson }] = await Promise.all([
-        import('../manual'),
-        import('../errors'),
-        import('../format'),
-      ]);
-      manual.parseRequest(detailType, { reason: options.reason }, ctx.now());
-      const store = await ctx.store();
-      const readPause = () =>
-        store.getPause().catch((error: unknown) => {
-          throw fromAwsError(error, 'read the decision table (dynamodb:GetItem)');
-        });
-      const pause = await readPause();
-      if (pause.paused === brake.paused) {
-        if (options.json) ctx.out(toJson({ sent: false, pause }));
-        else {
-          const since = pause.since
-            ? ` since ${pause.since} (by ${pause.by ?? 'unknown'}: ${pause.reason ?? 'no reason'})`
-            : '';
-          ctx.out(`${brake.already}${since}: nothing sent.`);
-        }
-        return;
-      }
-      const requestedBy = await manual.callerIdentity(ctx);
-      if (!options.json) ctx.out(brake.will, `  requested by ${requestedBy}`);
-      const started = ctx.now().getTime();
-      const eventId = await manual.sendRequest(ctx, detailType, { reason: options.reason, requestedBy });
-      if (!options.json) ctx.out(`Sent ${detailType} ${eventId}.`);
-      if (!options.wait) {
-        if (options.json) ctx.out(toJson({ sent: true, eventId, pause }));
-        return;
-      }
-      const reached = await manual.pollUntil(
+    .action(async (options: StateRequestOptions) => {
+      const { submitStateRequest } = await import('../manual');
+      await submitStateRequest(
         ctx,
-        async () => {
-          const now = await readPause();
-          return now.paused === brake.paused ? now : undefined;
+        {
+          detailType,
+          name: 'pause',
+          read: (store) => store.getPause(),
+          reached: (pause) => pause.paused === brake.paused,
+          already: (pause) => {
+            const since = pause.since
+              ? ` since ${pause.since} (by ${pause.by ?? 'unknown'}: ${pause.reason ?? 'no reason'})`
+              : '';
+            return `${brake.already}${since}: nothing sent.`;
+          },
+          will: () => brake.will,
+          waitingFor: `the service to be ${brake.paused ? 'paused' : 'resumed'}`,
+          done: brake.done,
         },
-        started + options.timeout,
-        () =>
-          new CliError(
-            `timed out waiting for the service to be ${brake.paused ? 'paused' : 'resumed'} (hop: bus → decide)`,
-            EXIT.timeout,
-            { hint: "the request was sent; check the decide function's logs and the dead-letter queue" },
-          ),
+        options,
       );
-      if (options.json) ctx.out(toJson({ sent: true, eventId, pause: reached }));
-      else ctx.out(brake.done);
     });
 }

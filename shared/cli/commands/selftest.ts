@@ -5,6 +5,7 @@
  * hop is reported with its latency, or the hop where it stopped and what to check.
  */
 import type { Command } from 'commander';
+import type { AuditRecord } from '#domain/decision';
 import type { CliContext } from '../context';
 import { parseTimeout } from '../parse';
 
@@ -45,7 +46,7 @@ export function register(program: Command, ctx: CliContext): void {
       "\nThe first step after deploying. Needs guardduty:ListDetectors, CreateSampleFindings and ListFindings (in the\nstack's OperatorPolicyArn).\n\nExamples:\n  egress-warden selftest\n  egress-warden selftest --timeout 5m --json",
     )
     .action(async (options: SelftestOptions) => {
-      const [gd, { CliError, EXIT, fromAwsError }, { toJson }, { queueDepth }, { POLL_MS }] =
+      const [gd, { CliError, EXIT, fromAwsError }, { toJson }, { queueDepth }, { pollUntil }] =
         await Promise.all([
           import('@aws-sdk/client-guardduty'),
           import('../errors'),
@@ -98,105 +99,110 @@ export function register(program: Command, ctx: CliContext): void {
       const since = (at: string) => Date.parse(at) - Date.parse(hops.at(-1)?.at ?? started.toISOString());
       let findingId: string | undefined;
       let decidedAt: string | undefined;
-      for (;;) {
-        if (findingId === undefined) {
-          const { FindingIds = [] } = await call('list findings (guardduty:ListFindings)', () =>
-            guardDuty.send(
-              new gd.ListFindingsCommand({
-                DetectorId: detectorId,
-                FindingCriteria: {
-                  Criterion: {
-                    type: { Equals: [SELFTEST_FINDING_TYPE] },
-                    'service.additionalInfo.sample': { Equals: ['true'] },
-                    updatedAt: { GreaterThanOrEqual: started.getTime() },
-                  },
+
+      // Has GuardDuty listed the sample finding yet?
+      const findSample = async (): Promise<string | undefined> => {
+        const { FindingIds = [] } = await call('list findings (guardduty:ListFindings)', () =>
+          guardDuty.send(
+            new gd.ListFindingsCommand({
+              DetectorId: detectorId,
+              FindingCriteria: {
+                Criterion: {
+                  type: { Equals: [SELFTEST_FINDING_TYPE] },
+                  'service.additionalInfo.sample': { Equals: ['true'] },
+                  updatedAt: { GreaterThanOrEqual: started.getTime() },
                 },
-              }),
-            ),
-          );
-          findingId = FindingIds[0];
-          if (findingId !== undefined) {
-            const at = ctx.now().toISOString();
-            report({
-              hop: 'finding',
-              at,
-              latencyMs: since(at),
-              detail: `GuardDuty listed the sample finding ${findingId}`,
-            });
-          }
+              },
+            }),
+          ),
+        );
+        const found = FindingIds[0];
+        if (found !== undefined) {
+          const at = ctx.now().toISOString();
+          report({
+            hop: 'finding',
+            at,
+            latencyMs: since(at),
+            detail: `GuardDuty listed the sample finding ${found}`,
+          });
         }
-        if (findingId !== undefined) {
+        return found;
+      };
+      // When the finding's decision was recorded, if it is; anything but shadow fails the test.
+      const decisionOf = (trail: readonly AuditRecord[], finding: string): string | undefined => {
+        const evidence = `guardduty:${finding}`;
+        const decision = trail.find((r) => r.evidence?.key === evidence && r.at >= started.toISOString());
+        if (!decision) return undefined;
+        if (decision.event !== 'shadow') {
+          throw new CliError(
+            `the sample finding was decided "${decision.event}", not shadow: ${decision.reason}`,
+            EXIT.failed,
+            {
+              hint: `sample findings must never block: \`egress-warden explain ${SELFTEST_DOMAIN}\`, and unblock it if it is blocked`,
+            },
+          );
+        }
+        report({
+          hop: 'decision',
+          at: decision.at,
+          latencyMs: since(decision.at),
+          detail: `recorded in shadow: ${decision.reason}`,
+        });
+        return decision.at;
+      };
+      // The alert published after the decision, if it is; a failed one fails the test.
+      const alertAfter = (trail: readonly AuditRecord[], at: string): AuditRecord | undefined => {
+        const alerted = trail.find(
+          (r) => (r.event === 'alerted' || r.event === 'alert-failed') && r.at >= at,
+        );
+        if (alerted?.event === 'alert-failed') {
+          throw new CliError(`the alert could not be published: ${alerted.reason}`, EXIT.failed, {
+            hint: `check the alert topic ${deployment.topicArn} (its key policy, subscriptions) and the decide function's logs`,
+          });
+        }
+        return alerted;
+      };
+      const timedOut = async () => {
+        const waited = seconds(options.timeout);
+        if (findingId === undefined) {
+          return new CliError(`no sample finding after ${waited} (hop: finding)`, EXIT.timeout, {
+            hint: `GuardDuty did not list it: check that detector ${detectorId} is enabled in ${deployment.region}, then run selftest again`,
+          });
+        }
+        if (decidedAt === undefined) {
+          const dlq = await queueDepth(ctx, deployment.deadLetterQueueUrl);
+          return new CliError(`no decision after ${waited} (hop: decision)`, EXIT.timeout, {
+            hint: `check the GuardDuty rule on the default bus, the decide queue's dead-letter queue (${dlq} message(s)) and the decide function's logs`,
+          });
+        }
+        return new CliError(`decision recorded, but no alert after ${waited} (hop: alert)`, EXIT.timeout, {
+          hint: `check the alert topic ${deployment.topicArn} and the decide function's logs`,
+        });
+      };
+
+      const alerted = await pollUntil(
+        ctx,
+        async () => {
+          findingId ??= await findSample();
+          if (findingId === undefined) return undefined;
           const trail = await store.listAudit(SELFTEST_DOMAIN).catch((error: unknown) => {
             throw fromAwsError(error, 'read the decision table (dynamodb:Query)');
           });
-          if (decidedAt === undefined) {
-            const evidence = `guardduty:${findingId}`;
-            const decision = trail.find((r) => r.evidence?.key === evidence && r.at >= started.toISOString());
-            if (decision) {
-              if (decision.event !== 'shadow') {
-                throw new CliError(
-                  `the sample finding was decided "${decision.event}", not shadow: ${decision.reason}`,
-                  EXIT.failed,
-                  {
-                    hint: `sample findings must never block: \`egress-warden explain ${SELFTEST_DOMAIN}\`, and unblock it if it is blocked`,
-                  },
-                );
-              }
-              decidedAt = decision.at;
-              report({
-                hop: 'decision',
-                at: decision.at,
-                latencyMs: since(decision.at),
-                detail: `recorded in shadow: ${decision.reason}`,
-              });
-            }
-          }
-          if (decidedAt !== undefined) {
-            const at = decidedAt;
-            const alerted = trail.find(
-              (r) => (r.event === 'alerted' || r.event === 'alert-failed') && r.at >= at,
-            );
-            if (alerted?.event === 'alert-failed') {
-              throw new CliError(`the alert could not be published: ${alerted.reason}`, EXIT.failed, {
-                hint: `check the alert topic ${deployment.topicArn} (its key policy, subscriptions) and the decide function's logs`,
-              });
-            }
-            if (alerted) {
-              report({
-                hop: 'alert',
-                at: alerted.at,
-                latencyMs: since(alerted.at),
-                detail: `published: ${alerted.reason}`,
-              });
-              const total = Date.parse(alerted.at) - started.getTime();
-              if (options.json) ctx.out(toJson({ ok: true, detectorId, findingId, hops, totalMs: total }));
-              else
-                ctx.out(
-                  `Self-test passed in ${seconds(total)}: finding → decision → alert, nothing blocked.`,
-                );
-              return;
-            }
-          }
-        }
-        if (ctx.now().getTime() >= deadline) {
-          const waited = seconds(options.timeout);
-          if (findingId === undefined) {
-            throw new CliError(`no sample finding after ${waited} (hop: finding)`, EXIT.timeout, {
-              hint: `GuardDuty did not list it: check that detector ${detectorId} is enabled in ${deployment.region}, then run selftest again`,
-            });
-          }
-          if (decidedAt === undefined) {
-            const dlq = await queueDepth(ctx, deployment.deadLetterQueueUrl);
-            throw new CliError(`no decision after ${waited} (hop: decision)`, EXIT.timeout, {
-              hint: `check the GuardDuty rule on the default bus, the decide queue's dead-letter queue (${dlq} message(s)) and the decide function's logs`,
-            });
-          }
-          throw new CliError(`decision recorded, but no alert after ${waited} (hop: alert)`, EXIT.timeout, {
-            hint: `check the alert topic ${deployment.topicArn} and the decide function's logs`,
-          });
-        }
-        await ctx.sleep(POLL_MS);
-      }
+          decidedAt ??= decisionOf(trail, findingId);
+          return decidedAt === undefined ? undefined : alertAfter(trail, decidedAt);
+        },
+        deadline,
+        timedOut,
+      );
+      report({
+        hop: 'alert',
+        at: alerted.at,
+        latencyMs: since(alerted.at),
+        detail: `published: ${alerted.reason}`,
+      });
+      const total = Date.parse(alerted.at) - started.getTime();
+      if (options.json) ctx.out(toJson({ ok: true, detectorId, findingId, hops, totalMs: total }));
+      else ctx.out(`Self-test passed in ${seconds(total)}: finding → decision → alert, nothing blocked.`);
     });
 }
 

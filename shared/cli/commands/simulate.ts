@@ -37,12 +37,14 @@ export function register(program: Command, ctx: CliContext): void {
       ].join('\n'),
     )
     .action(async (paths: string[], options: { now?: Date; advance?: number; json?: boolean }) => {
-      const [{ parseSimulationConfig }, { simulate }, { loadEvents }, { formatReport }] = await Promise.all([
-        import('#shared/simulation/config'),
-        import('#shared/simulation/simulate'),
-        import('../load-events'),
-        import('../format-report'),
-      ]);
+      const [{ parseSimulationConfig }, { simulate }, { loadEvents }, { formatReport }, { toJson }] =
+        await Promise.all([
+          import('#shared/simulation/config'),
+          import('#shared/simulation/simulate'),
+          import('../load-events'),
+          import('../format-report'),
+          import('../format'),
+        ]);
       const config = ctx.options.config
         ? await readJsonFile('--config', ctx.options.config, parseSimulationConfig)
         : parseSimulationConfig();
@@ -58,19 +60,15 @@ export function register(program: Command, ctx: CliContext): void {
       if (options.json) {
         const { decisions, breakerResets, pauses, targets, alerts } = merged;
         ctx.out(
-          JSON.stringify(
-            {
-              decisions,
-              rejected: merged.rejected,
-              breakerResets,
-              pauses,
-              targets,
-              alerts,
-              logs: merged.logs,
-            },
-            null,
-            2,
-          ),
+          toJson({
+            decisions,
+            rejected: merged.rejected,
+            breakerResets,
+            pauses,
+            targets,
+            alerts,
+            logs: merged.logs,
+          }),
         );
       } else {
         const advanced = options.advance ? `, then +${options.advance / 60_000} min` : '';
