@@ -855,13 +855,7 @@ export class EgressWarden extends Construct {
         new iam.PolicyStatement({
           sid: 'FindTheDeployment',
           actions: ['cloudformation:DescribeStacks'],
-          resources: [
-            stack.formatArn({
-              service: 'cloudformation',
-              resource: 'stack',
-              resourceName: `${stack.stackName}/*`,
-            }),
-          ],
+          resources: [stackArn],
         }),
         new iam.PolicyStatement({
           sid: 'ReadDecisions',
