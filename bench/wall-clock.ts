@@ -28,7 +28,7 @@ import { formatNumber, formatTable } from './measure';
  * Modelled latency of one call, in ms: typical figures for a call from Lambda in the same Region, not
  * measurements. The Resolver's own 5 requests/s is kept by the adapter's pacing, which runs on the virtual clock.
  */
-export const CALL_LATENCY_MS: Readonly<Record<string, number>> = {
+const CALL_LATENCY_MS: Readonly<Record<string, number>> = {
   ListFirewallDomainsCommand: 250,
   GetFirewallDomainListCommand: 60,
   UpdateFirewallDomainsCommand: 250,
@@ -42,7 +42,7 @@ export const CALL_LATENCY_MS: Readonly<Record<string, number>> = {
   PublishCommand: 40,
 };
 /** A DynamoDB request of the decision store; a listing also pays one page per 1,000 items (about 1 MB). */
-export const STORE_CALL_MS = 10;
+const STORE_CALL_MS = 10;
 const STORE_PAGE_ITEMS = 1_000;
 const STORE_PAGE_MS = 30;
 
