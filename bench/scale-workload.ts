@@ -56,9 +56,7 @@ const EVENT_RUNS_PER_RUN = 3;
 const IP_SHARE = 0.03;
 
 /** CPU milliseconds (user + system, every thread of the process) that `work` takes, and its elapsed time. */
-export async function cpuAndWallMs(
-  work: () => Promise<unknown> | unknown,
-): Promise<{ cpu: number; wall: number }> {
+async function cpuAndWallMs(work: () => Promise<unknown> | unknown): Promise<{ cpu: number; wall: number }> {
   const start = process.cpuUsage();
   const started = performance.now();
   await work();
@@ -68,7 +66,7 @@ export async function cpuAndWallMs(
 }
 
 /** CPU milliseconds (user + system) that `work` takes: what a schedule must fit. */
-export async function cpuMs(work: () => Promise<unknown> | unknown): Promise<number> {
+async function cpuMs(work: () => Promise<unknown> | unknown): Promise<number> {
   return (await cpuAndWallMs(work)).cpu;
 }
 

@@ -66,7 +66,7 @@ async function inFreshProcess<T>(file: string, call: string): Promise<T> {
 }
 
 /** The slope of log(y) over log(x), least squares: the growth exponent of y in x. */
-export function fittedExponent(points: readonly { x: number; y: number }[]): number {
+function fittedExponent(points: readonly { x: number; y: number }[]): number {
   const logs = points.map(({ x, y }) => ({ x: Math.log(x), y: Math.log(y) }));
   const meanX = logs.reduce((sum, p) => sum + p.x, 0) / logs.length;
   const meanY = logs.reduce((sum, p) => sum + p.y, 0) / logs.length;

@@ -8,7 +8,6 @@
  * clock that reconcile, its deadline and the adapters all read. Concurrent work (the three targets) overlaps
  * as it would in Lambda. CPU time is not counted: the other benches measure it.
  */
-import { readFile } from 'node:fs/promises';
 import { SnsAlerts } from '#adapters/aws/alerts';
 import { Route53ResolverDomainList } from '#adapters/aws/dns-firewall';
 import { Ec2NetworkAcls } from '#adapters/aws/network-acls';
@@ -20,6 +19,7 @@ import { ENFORCE_END_MARGIN_MS } from '#shared/runtime/enforce-run';
 import { decideSignal } from '#shared/use-cases/decide-signal';
 import type { Dependencies } from '#shared/use-cases/dependencies';
 import { type ReconcileReport, reconcile } from '#shared/use-cases/enforce/reconcile';
+import { TIMEOUTS } from '../infra/egress-warden';
 import { ACL_ID, createAwsFakes, DOMAIN_LIST_ID, RULE_GROUP_ARN, TOPIC_ARN } from './aws-fakes';
 import { BENCH_START, benchPolicy, feedSignal, indicatorMix } from './fixtures';
 import { formatNumber, formatTable } from './measure';
@@ -28,7 +28,7 @@ import { formatNumber, formatTable } from './measure';
  * Modelled latency of one call, in ms: typical figures for a call from Lambda in the same Region, not
  * measurements. The Resolver's own 5 requests/s is kept by the adapter's pacing, which runs on the virtual clock.
  */
-export const CALL_LATENCY_MS: Readonly<Record<string, number>> = {
+const CALL_LATENCY_MS: Readonly<Record<string, number>> = {
   ListFirewallDomainsCommand: 250,
   GetFirewallDomainListCommand: 60,
   UpdateFirewallDomainsCommand: 250,
@@ -42,7 +42,7 @@ export const CALL_LATENCY_MS: Readonly<Record<string, number>> = {
   PublishCommand: 40,
 };
 /** A DynamoDB request of the decision store; a listing also pays one page per 1,000 items (about 1 MB). */
-export const STORE_CALL_MS = 10;
+const STORE_CALL_MS = 10;
 const STORE_PAGE_ITEMS = 1_000;
 const STORE_PAGE_MS = 30;
 
@@ -91,17 +91,6 @@ export interface WallClockResult {
     /** Every run of both phases ended inside the timeout. */
     readonly insideTimeout: boolean;
   }[];
-}
-
-/** The enforce function's timeout, read from the stack's TIMEOUTS table, in seconds. */
-export async function enforceTimeoutSeconds(): Promise<number> {
-  const source = await readFile(new URL('../infra/egress-warden.ts', import.meta.url), 'utf8');
-  const table = /const TIMEOUTS[^{]*\{([^}]*)\}/.exec(source)?.[1] ?? '';
-  const match = /\benforce:\s*Duration\.(seconds|minutes)\((\d+)\)/.exec(table);
-  if (!match?.[1] || !match[2]) {
-    throw new Error('infra/egress-warden.ts: no `enforce: Duration.seconds|minutes(n)` in TIMEOUTS');
-  }
-  return Number(match[2]) * (match[1] === 'minutes' ? 60 : 1);
 }
 
 /**
@@ -176,7 +165,7 @@ function chargedStore(store: DecisionStore, time: VirtualTime, charging: () => b
 
 /** Runs Bench 2b: one case per `updatingSeconds`, each on fresh fakes and a fresh store. */
 export async function benchWallClock(config: WallClockConfig): Promise<WallClockResult> {
-  const timeoutSeconds = await enforceTimeoutSeconds();
+  const timeoutSeconds = TIMEOUTS.enforce.toSeconds();
   const budgetMs = timeoutSeconds * 1000 - ENFORCE_END_MARGIN_MS;
   const cases = [];
   for (const updatingSeconds of config.updatingSeconds) {

@@ -28,7 +28,7 @@ export type DetectorFunctionName = (typeof DETECTOR_FUNCTION_NAMES)[number];
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The file Lambda loads from a function's code (`index.handler`). */
-export const BUNDLE_FILE = 'index.mjs';
+const BUNDLE_FILE = 'index.mjs';
 
 /** The absolute path of a function's entry file. */
 export function functionEntry(name: FunctionName): string {

@@ -13,11 +13,7 @@
  * `botocore/data/ec2/2016-11-15/examples-1.json` (DescribeNetworkAcls: the default deny at rule 32767 in both
  * directions; CreateNetworkAclEntry: a UDP 53 entry with its PortRange).
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { DescribeNetworkAclsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import type { Metafile } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Ec2NetworkAcls } from '#adapters/aws/network-acls';
 import { readVpcCidrs } from '#adapters/aws/vpc-cidrs';
@@ -27,7 +23,6 @@ import {
   TargetNotFoundError,
   ThrottledError,
 } from '#domain/errors';
-import { buildBundle, PROJECT_ROOT } from '../../../infra/bundling';
 import {
   AwsWireError,
   type AwsWireServer,
@@ -39,6 +34,7 @@ import {
   startEc2WireServer,
   type XmlFields,
 } from '../../support/aws-wire';
+import { type BundledExports, bundleExports } from '../../support/bundled-exports';
 
 const VPC = 'vpc-0a1b2c3d4e5f60718';
 const OTHER_VPC = 'vpc-0f0e0d0c0b0a09080';
@@ -774,47 +770,35 @@ describe('Ec2NetworkAcls and readVpcCidrs on the wire (EC2 query), from source',
 });
 
 describe('Ec2NetworkAcls and readVpcCidrs on the wire (EC2 query), bundled as the functions ship them', () => {
-  let kit: Ec2Kit | undefined;
-  let metafile: Metafile | undefined;
-  let dir: string | undefined;
+  let bundle: BundledExports<Ec2Kit> | undefined;
 
   beforeAll(async () => {
-    // Inside the project, so the entry resolves node_modules and the "#adapters/*" imports as a function does.
-    await mkdir(join(PROJECT_ROOT, 'dist'), { recursive: true });
-    dir = await mkdtemp(join(PROJECT_ROOT, 'dist', 'wire-ec2-bundle-'));
-    const entry = join(dir, 'entry.ts');
-    await writeFile(
-      entry,
-      [
-        "export { DescribeNetworkAclsCommand, EC2Client } from '@aws-sdk/client-ec2';",
-        "export { Ec2NetworkAcls } from '#adapters/aws/network-acls';",
-        "export { readVpcCidrs } from '#adapters/aws/vpc-cidrs';",
-        "export { ConcurrentUpdateError, InvalidInputError, TargetNotFoundError, ThrottledError } from '#domain/errors';",
-      ].join('\n'),
-    );
-    const outfile = join(dir, 'index.mjs');
-    metafile = await buildBundle(entry, outfile);
-    kit = (await import(pathToFileURL(outfile).href)) as Ec2Kit;
+    bundle = await bundleExports<Ec2Kit>('wire-ec2-bundle-', [
+      "export { DescribeNetworkAclsCommand, EC2Client } from '@aws-sdk/client-ec2';",
+      "export { Ec2NetworkAcls } from '#adapters/aws/network-acls';",
+      "export { readVpcCidrs } from '#adapters/aws/vpc-cidrs';",
+      "export { ConcurrentUpdateError, InvalidInputError, TargetNotFoundError, ThrottledError } from '#domain/errors';",
+    ]);
   }, 120_000);
 
   afterAll(async () => {
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await bundle?.remove();
   });
 
   it("takes EC2's ES module schemas, rewritten so that most of them are dropped", () => {
     // Assess
-    const inputs = Object.entries(metafile?.inputs ?? {});
+    const inputs = Object.entries(bundle?.metafile.inputs ?? {});
     const schemas = inputs.find(([path]) => /client-ec2\/dist-es\/schemas\/schemas_0\.js$/.test(path));
     expect(schemas).toBeDefined();
     const [schemasPath, schemasInput] = schemas as [string, { bytes: number }];
-    const output = Object.values(metafile?.outputs ?? {})[0];
+    const output = Object.values(bundle?.metafile.outputs ?? {})[0];
     const kept = output?.inputs[schemasPath]?.bytesInOutput ?? 0;
     expect(kept).toBeGreaterThan(0);
     expect(kept).toBeLessThan(schemasInput.bytes / 10);
   });
 
   ec2Scenarios(() => {
-    if (!kit) throw new Error('the bundle was not built');
-    return kit;
+    if (!bundle) throw new Error('the bundle was not built');
+    return bundle.module;
   });
 });

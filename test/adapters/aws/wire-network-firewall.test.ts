@@ -8,21 +8,17 @@
  * vitest loads them (the SDK's CommonJS build) and on an esbuild bundle built by the functions' own
  * `buildBundle`, whose plugin rewrites the client's schemas module.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { NetworkFirewallClient } from '@aws-sdk/client-network-firewall';
-import type { Metafile } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AwsNetworkFirewallRuleGroup } from '#adapters/aws/network-firewall';
 import { ConcurrentUpdateError } from '#domain/errors';
-import { buildBundle, PROJECT_ROOT } from '../../../infra/bundling';
 import {
   AwsWireError,
   type AwsWireServer,
   sigV4CredentialScope,
   startAwsWireServer,
 } from '../../support/aws-wire';
+import { type BundledExports, bundleExports } from '../../support/bundled-exports';
 
 const ARN = 'arn:aws:network-firewall:us-east-1:123456789012:stateful-rulegroup/egress-warden';
 const KMS_KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -202,46 +198,34 @@ describe('AwsNetworkFirewallRuleGroup on the wire (AWS JSON 1.0)', () => {
 });
 
 describe('AwsNetworkFirewallRuleGroup on the wire (AWS JSON 1.0), bundled as the functions ship it', () => {
-  let kit: NetworkFirewallKit | undefined;
-  let metafile: Metafile | undefined;
-  let dir: string | undefined;
+  let bundle: BundledExports<NetworkFirewallKit> | undefined;
 
   beforeAll(async () => {
-    // Inside the project, so the entry resolves node_modules and the "#adapters/*" imports as a function does.
-    await mkdir(join(PROJECT_ROOT, 'dist'), { recursive: true });
-    dir = await mkdtemp(join(PROJECT_ROOT, 'dist', 'wire-network-firewall-bundle-'));
-    const entry = join(dir, 'entry.ts');
-    await writeFile(
-      entry,
-      [
-        "export { NetworkFirewallClient } from '@aws-sdk/client-network-firewall';",
-        "export { AwsNetworkFirewallRuleGroup } from '#adapters/aws/network-firewall';",
-        "export { ConcurrentUpdateError } from '#domain/errors';",
-      ].join('\n'),
-    );
-    const outfile = join(dir, 'index.mjs');
-    metafile = await buildBundle(entry, outfile);
-    kit = (await import(pathToFileURL(outfile).href)) as NetworkFirewallKit;
+    bundle = await bundleExports<NetworkFirewallKit>('wire-network-firewall-bundle-', [
+      "export { NetworkFirewallClient } from '@aws-sdk/client-network-firewall';",
+      "export { AwsNetworkFirewallRuleGroup } from '#adapters/aws/network-firewall';",
+      "export { ConcurrentUpdateError } from '#domain/errors';",
+    ]);
   }, 120_000);
 
   afterAll(async () => {
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await bundle?.remove();
   });
 
   it("takes the client's ES module schemas, rewritten so that most of them are dropped", () => {
     // Assess
-    const schemas = Object.entries(metafile?.inputs ?? {}).find(([path]) =>
+    const schemas = Object.entries(bundle?.metafile.inputs ?? {}).find(([path]) =>
       /client-network-firewall\/dist-es\/schemas\/schemas_0\.js$/.test(path),
     );
     expect(schemas).toBeDefined();
     const [schemasPath, schemasInput] = schemas as [string, { bytes: number }];
-    const kept = Object.values(metafile?.outputs ?? {})[0]?.inputs[schemasPath]?.bytesInOutput ?? 0;
+    const kept = Object.values(bundle?.metafile.outputs ?? {})[0]?.inputs[schemasPath]?.bytesInOutput ?? 0;
     expect(kept).toBeGreaterThan(0);
     expect(kept).toBeLessThan(schemasInput.bytes / 4);
   });
 
   networkFirewallScenarios(() => {
-    if (!kit) throw new Error('the bundle was not built');
-    return kit;
+    if (!bundle) throw new Error('the bundle was not built');
+    return bundle.module;
   });
 });

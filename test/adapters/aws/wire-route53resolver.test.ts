@@ -7,21 +7,18 @@
  * Response, UpdateFirewallDomainsRequest/Response, GetFirewallDomainListResponse, ThrottlingException,
  * ValidationException).
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Route53ResolverDomainList } from '#adapters/aws/dns-firewall';
 import { InvalidInputError, ThrottledError } from '#domain/errors';
-import { buildBundle, PROJECT_ROOT } from '../../../infra/bundling';
 import {
   AwsWireError,
   type AwsWireServer,
   sigV4CredentialScope,
   startAwsWireServer,
 } from '../../support/aws-wire';
+import { bundleExports } from '../../support/bundled-exports';
 
 const LIST_ID = 'rslvr-fdl-0123456789abcdef';
 // What client-route53resolver 3.654.0 imports from the SDK core (its dist-es), and what those import in turn.
@@ -356,24 +353,18 @@ describe('Route53ResolverDomainList bundled as the functions ship it', () => {
     // Prepare
     const state = new DomainListState(['a.example.com', 'b.example.com', 'c.example.com', 'd.example.com']);
     const wire = await startResolver(state);
-    // Inside the project, so the entry resolves node_modules and the "#adapters/*" imports as a function does.
-    await mkdir(join(PROJECT_ROOT, 'dist'), { recursive: true });
-    const dir = await mkdtemp(join(PROJECT_ROOT, 'dist', 'wire-bundle-'));
+    const {
+      module: bundled,
+      metafile,
+      remove,
+    } = await bundleExports<{
+      Route53ResolverClient: typeof Route53ResolverClient;
+      Route53ResolverDomainList: typeof Route53ResolverDomainList;
+    }>('wire-bundle-', [
+      "export { Route53ResolverClient } from '@aws-sdk/client-route53resolver';",
+      "export { Route53ResolverDomainList } from '#adapters/aws/dns-firewall';",
+    ]);
     try {
-      const entry = join(dir, 'entry.ts');
-      await writeFile(
-        entry,
-        [
-          "export { Route53ResolverClient } from '@aws-sdk/client-route53resolver';",
-          "export { Route53ResolverDomainList } from '#adapters/aws/dns-firewall';",
-        ].join('\n'),
-      );
-      const outfile = join(dir, 'index.mjs');
-      const metafile = await buildBundle(entry, outfile);
-      const bundled = (await import(pathToFileURL(outfile).href)) as {
-        Route53ResolverClient: typeof Route53ResolverClient;
-        Route53ResolverDomainList: typeof Route53ResolverDomainList;
-      };
       const client = new bundled.Route53ResolverClient({
         region: 'us-east-1',
         endpoint: wire.endpoint,
@@ -414,7 +405,7 @@ describe('Route53ResolverDomainList bundled as the functions ship it', () => {
         );
       }
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await remove();
     }
   });
 });

@@ -37,16 +37,22 @@ export interface InjectedDynamoDbFault {
 
 let faults = 0;
 
+/** The operation target (`X-Amz-Target`) and the JSON body of a DynamoDB request being built. */
+function targetAndBody(request: unknown): { target: string; body: string } {
+  const { headers, body } = request as { headers?: Record<string, string>; body?: string | Uint8Array };
+  return {
+    target: headers?.['x-amz-target'] ?? '',
+    body: typeof body === 'string' ? body : new TextDecoder().decode(body ?? undefined),
+  };
+}
+
 /** Makes matching requests of `client` fail with `fault.code` until `times` have failed or `recover` is called. */
 export function failDynamoDb(client: DynamoDBClient, fault: DynamoDbFault): InjectedDynamoDbFault {
   const name = `injected-fault-${++faults}`;
   const state = { failed: 0, seen: 0, recovered: false };
   client.middlewareStack.add(
     (next) => async (args) => {
-      const request = args.request as { headers?: Record<string, string>; body?: string | Uint8Array };
-      const target = request.headers?.['x-amz-target'] ?? '';
-      const body =
-        typeof request.body === 'string' ? request.body : new TextDecoder().decode(request.body ?? undefined);
+      const { target, body } = targetAndBody(args.request);
       const matches =
         target.endsWith(`.${fault.operation}`) &&
         (fault.bodyContains === undefined || body.includes(fault.bodyContains));
@@ -86,10 +92,7 @@ export function beforeFirst(
   const state = { ran: false };
   client.middlewareStack.add(
     (next) => async (args) => {
-      const request = args.request as { headers?: Record<string, string>; body?: string | Uint8Array };
-      const target = request.headers?.['x-amz-target'] ?? '';
-      const body =
-        typeof request.body === 'string' ? request.body : new TextDecoder().decode(request.body ?? undefined);
+      const { target, body } = targetAndBody(args.request);
       if (!state.ran && target.endsWith(`.${match.operation}`) && body.includes(match.bodyContains)) {
         state.ran = true;
         await action();
