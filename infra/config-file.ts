@@ -1,7 +1,7 @@
 /** Reading the configuration file of the ready app. */
 import { readFileSync } from 'node:fs';
 import { InvalidInputError } from '#domain/errors';
-import { parseConfig, type WardenConfig } from '#shared/config/config';
+import { configJson, parseConfig, type WardenConfig } from '#shared/config/config';
 
 /** The variable that names the configuration file, and the file read when it is not set. */
 export const CONFIG_FILE_VARIABLE = 'EGRESS_WARDEN_CONFIG_FILE';
@@ -25,7 +25,7 @@ export function readConfigFile(path: string): WardenConfig {
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = configJson(text);
   } catch (error) {
     throw new InvalidInputError(`is not valid JSON: ${(error as Error).message}`, path, { cause: error });
   }

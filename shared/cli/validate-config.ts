@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { InvalidInputError } from '#domain/errors';
-import { listedCidrs, parseConfig, policyOf, type WardenConfig } from '#shared/config/config';
+import { configJson, listedCidrs, parseConfig, policyOf, type WardenConfig } from '#shared/config/config';
 
 /** The most errors one file reports. */
 const MAX_ERRORS = 50;
@@ -37,7 +37,7 @@ export async function validateConfigFile(path: string): Promise<ConfigReport> {
   }
   let json: unknown;
   try {
-    json = JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
+    json = configJson(text);
   } catch (error) {
     return { valid: false, errors: [`is not valid JSON: ${(error as Error).message}`] };
   }

@@ -225,6 +225,14 @@ export interface WardenConfig {
 }
 
 /**
+ * The JSON of a configuration file's text. A leading byte-order mark, which some editors save, is dropped.
+ * Throws SyntaxError when the text is not JSON.
+ */
+export function configJson(text: string): unknown {
+  return JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
+}
+
+/**
  * Validates a configuration and fills in its defaults. The policy is checked here too (with the CIDRs the
  * file lists), so a bad policy fails synth rather than a function's cold start. Throws InvalidInputError
  * naming the field; `root` prefixes every field (the variable or file it came from).

@@ -39,6 +39,12 @@ describe('the configuration file', () => {
     expect(() => readConfigFile(path)).toThrow(`${path}.vpcs[0].vpcId`);
   });
 
+  it('reads a file saved with a byte-order mark, as `config validate` does', () => {
+    const path = configFile(`\uFEFF${JSON.stringify({ vpcs: [{ vpcId: 'vpc-0123456789abcdef0' }] })}`);
+
+    expect(readConfigFile(path).vpcs).toEqual([{ vpcId: 'vpc-0123456789abcdef0' }]);
+  });
+
   it('names the file when it is not JSON or cannot be read', () => {
     const path = configFile('{ "vpcs": ');
 
