@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { AssetHashType, DockerImage } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { build, type Metafile } from 'esbuild';
+import { builtinsViaRequire } from './builtins-via-require';
 import { sdkSchemaKeys } from './sdk-schema-keys';
 
 /** The log detectors: deployed only when the configuration turns them on (`detectors.deploy`). */
@@ -39,8 +40,9 @@ export function functionEntry(name: FunctionName): string {
  * Builds one entry file into `outfile`: ESM (it loads the bundled SDK about twice as fast as CommonJS; module-
  * first main fields pick the SDK's ES builds), minified, error class names kept (`keepNames`, so
  * `error.name` survives), the AWS SDK bundled (the versions the tests ran against, not whatever the runtime
- * ships), unused SDK schemas dropped ({@link sdkSchemaKeys}), node24. Returns esbuild's metafile: the inputs
- * and how many bytes of each reached the bundle.
+ * ships), unused SDK schemas dropped ({@link sdkSchemaKeys}), Node's built-ins loaded with `require`
+ * ({@link builtinsViaRequire}), node24. Returns esbuild's metafile: the inputs and how many bytes of each
+ * reached the bundle.
  */
 export async function buildBundle(entry: string, outfile: string): Promise<Metafile> {
   await mkdir(dirname(outfile), { recursive: true });
@@ -58,7 +60,7 @@ export async function buildBundle(entry: string, outfile: string): Promise<Metaf
     banner: {
       js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
     },
-    plugins: [sdkSchemaKeys],
+    plugins: [sdkSchemaKeys, builtinsViaRequire],
     absWorkingDir: PROJECT_ROOT,
     metafile: true,
     logLevel: 'silent',
