@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { buildBundle, PROJECT_ROOT } from '../infra/bundling';
+import { buildBundle, bundleBytes, PROJECT_ROOT } from '../infra/bundling';
 
 /** What the bundle exports: the workloads, as `workloads.ts` declares them. */
 export type Workloads = typeof import('./workloads');
@@ -22,9 +22,8 @@ export interface BundledWorkloads {
 /** Builds and imports the workloads bundle; call `remove` when the benchmark is done. */
 export async function loadBundledWorkloads(): Promise<BundledWorkloads> {
   const dir = await mkdtemp(join(tmpdir(), 'egress-warden-bench-'));
-  const file = join(dir, 'workloads.mjs');
-  const metafile = await buildBundle(join(PROJECT_ROOT, 'bench', 'workloads.ts'), file);
-  const bytes = Object.values(metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
+  const { entryFile: file, metafile } = await buildBundle(join(PROJECT_ROOT, 'bench', 'workloads.ts'), dir);
+  const bytes = bundleBytes(metafile);
   const workloads = (await import(pathToFileURL(file).href)) as Workloads;
   return { workloads, file, bytes, remove: () => rm(dir, { recursive: true, force: true }) };
 }

@@ -5,13 +5,20 @@
  * interleaved so that each sees the same machine load.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import type { Metafile } from 'esbuild';
-import { buildBundle, buildFunctions, type FunctionName, PROJECT_ROOT } from '../infra/bundling';
+import {
+  buildBundle,
+  buildFunctions,
+  bundleBytes,
+  type FunctionName,
+  PROJECT_ROOT,
+  startFiles,
+} from '../infra/bundling';
 import { parseConfig, runtimeConfig } from '../shared/config/config';
 import { ENVIRONMENT } from '../shared/config/environment';
 import { median } from './measure';
@@ -21,7 +28,10 @@ const run = promisify(execFile);
 /** One function's figures. */
 export interface FunctionFigures {
   readonly name: FunctionName;
+  /** Every file of the bundle: the entry and its chunks. */
   readonly bytes: number;
+  /** What a start reads: the entry and the chunks it imports statically. */
+  readonly startBytes: number;
   readonly gzipBytes: number;
   readonly coldImportMs: number;
   /** Cold import over a bare Node start, both medians of the same run. */
@@ -69,9 +79,7 @@ async function buildFloor(dir: string, name: string, clients: readonly string[])
     entry,
     `${lines.join('\n')}\nexport const clients = [${created}];\nexport const handler = () => clients;\n`,
   );
-  const outfile = join(dir, `${name}-floor`, 'index.mjs');
-  await buildBundle(entry, outfile);
-  return outfile;
+  return (await buildBundle(entry, join(dir, `${name}-floor`))).entryFile;
 }
 
 /**
@@ -114,16 +122,21 @@ const ENV = {
 };
 
 /** Wall-clock milliseconds of one fresh `node` process running `args`; fails loudly if the process fails. */
-async function processMs(args: readonly string[]): Promise<number> {
+async function processMs(node: string, args: readonly string[]): Promise<number> {
   const started = performance.now();
-  await run(process.execPath, [...args], { env: ENV });
+  await run(node, [...args], { env: ENV });
   return performance.now() - started;
 }
 
-/** Builds every function, then measures sizes and `runs` cold imports of each against as many bare starts. */
+/**
+ * Builds every function, then measures sizes and `runs` cold imports of each against as many bare starts, all
+ * in processes of the Node binary `node` (by default the one running the benchmark).
+ */
 export async function benchFunctions(
   runs = 10,
-): Promise<{ bareMs: number; librariesMs: number; functions: FunctionFigures[] }> {
+  node = process.execPath,
+): Promise<{ nodeVersion: string; bareMs: number; librariesMs: number; functions: FunctionFigures[] }> {
+  const nodeVersion = (await run(node, ['-p', 'process.version'])).stdout.trim();
   // Inside the project (dist/ is ignored by git), so that the floors' imports resolve from its node_modules.
   await mkdir(join(PROJECT_ROOT, 'dist'), { recursive: true });
   const outDir = await mkdtemp(join(PROJECT_ROOT, 'dist', 'bench-'));
@@ -136,10 +149,9 @@ export async function benchFunctions(
     );
     const librariesEntry = join(outDir, 'libraries.ts');
     await writeFile(librariesEntry, LIBRARIES_ENTRY);
-    const libraries = join(outDir, 'libraries', 'index.mjs');
-    await buildBundle(librariesEntry, libraries);
+    const libraries = (await buildBundle(librariesEntry, join(outDir, 'libraries'))).entryFile;
     const importMs = (file: string) =>
-      processMs([
+      processMs(node, [
         '--input-type=module',
         '-e',
         `const m = await import(${JSON.stringify(pathToFileURL(file).href)}); if (typeof m.handler !== 'function') throw new Error('no handler');`,
@@ -148,22 +160,28 @@ export async function benchFunctions(
     const imports = new Map<string, number[]>();
     const record = (key: string, ms: number) => imports.set(key, [...(imports.get(key) ?? []), ms]);
     for (let i = 0; i < runs; i++) {
-      bare.push(await processMs(['-e', '']));
+      bare.push(await processMs(node, ['-e', '']));
       record('libraries', await importMs(libraries));
-      for (const { name, outfile, floor } of built) {
-        record(name, await importMs(outfile));
+      for (const { name, entryFile, floor } of built) {
+        record(name, await importMs(entryFile));
         record(`${name}-floor`, await importMs(floor));
       }
     }
     const bareMs = median(bare);
     const functions = await Promise.all(
-      built.map(async ({ name, outfile, sdkClients }) => {
+      built.map(async ({ name, entryFile, metafile, sdkClients }) => {
         const coldImportMs = median(imports.get(name) ?? []);
         const sdkFloorMs = median(imports.get(`${name}-floor`) ?? []);
+        const files = Object.keys(metafile.outputs).map((file) => join(PROJECT_ROOT, file));
+        const gzipped = await Promise.all(files.map(async (file) => gzipSync(await readFile(file)).length));
         return {
           name,
-          bytes: (await stat(outfile)).size,
-          gzipBytes: gzipSync(await readFile(outfile)).length,
+          bytes: bundleBytes(metafile),
+          startBytes: startFiles({ entryFile, metafile }).reduce(
+            (sum, file) => sum + (metafile.outputs[file]?.bytes ?? 0),
+            0,
+          ),
+          gzipBytes: gzipped.reduce((sum, bytes) => sum + bytes, 0),
           coldImportMs,
           coldImportRatio: coldImportMs / bareMs,
           sdkClients,
@@ -172,7 +190,7 @@ export async function benchFunctions(
         };
       }),
     );
-    return { bareMs, librariesMs: median(imports.get('libraries') ?? []), functions };
+    return { nodeVersion, bareMs, librariesMs: median(imports.get('libraries') ?? []), functions };
   } finally {
     await rm(outDir, { recursive: true, force: true });
   }

@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AssetHashType, DockerImage } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -28,28 +28,39 @@ export type DetectorFunctionName = (typeof DETECTOR_FUNCTION_NAMES)[number];
 /** The repository root (this file is `infra/bundling.ts`). */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** The file Lambda loads from a function's code (`index.handler`). */
-const BUNDLE_FILE = 'index.mjs';
+/** The name of the file Lambda loads from a function's code (`index.handler`), without `.mjs`. */
+const ENTRY_NAME = 'index';
 
 /** The absolute path of a function's entry file. */
 export function functionEntry(name: FunctionName): string {
   return join(PROJECT_ROOT, 'functions', name, 'handler.ts');
 }
 
+/** A built bundle: the file to load and esbuild's metafile. */
+export interface Bundle {
+  /** `<outDir>/index.mjs`, the file Lambda loads (`index.handler`); the chunks lie beside it. */
+  readonly entryFile: string;
+  /** esbuild's metafile: every output file, and the inputs and how many bytes of each reached it. */
+  readonly metafile: Metafile;
+}
+
 /**
- * Builds one entry file into `outfile`: ESM (it loads the bundled SDK about twice as fast as CommonJS; module-
- * first main fields pick the SDK's ES builds), minified, error class names kept (`keepNames`, so
- * `error.name` survives), the AWS SDK bundled (the versions the tests ran against, not whatever the runtime
- * ships), unused SDK schemas dropped ({@link sdkSchemaKeys}), Node's built-ins loaded with `require`
- * ({@link builtinsViaRequire}), node24. Returns esbuild's metafile: the inputs and how many bytes of each
- * reached the bundle.
+ * Builds one entry file into `outDir`: `index.mjs`, plus a chunk for each module that is only imported
+ * dynamically (the SDK's credential providers for SSO, web identity, profiles and the like, and the clients
+ * they call), so that a start does not read code that a function's role credentials never need. ESM (it loads
+ * the bundled SDK about twice as fast as CommonJS; module-first main fields pick the SDK's ES builds),
+ * minified, error class names kept (`keepNames`, so `error.name` survives), the AWS SDK bundled (the versions
+ * the tests ran against, not whatever the runtime ships), unused SDK schemas dropped ({@link sdkSchemaKeys}),
+ * Node's built-ins loaded with `require` ({@link builtinsViaRequire}), node24.
  */
-export async function buildBundle(entry: string, outfile: string): Promise<Metafile> {
-  await mkdir(dirname(outfile), { recursive: true });
+export async function buildBundle(entry: string, outDir: string): Promise<Bundle> {
+  await mkdir(outDir, { recursive: true });
   const result = await build({
-    entryPoints: [entry],
-    outfile,
+    entryPoints: { [ENTRY_NAME]: entry },
+    outdir: outDir,
+    outExtension: { '.js': '.mjs' },
     bundle: true,
+    splitting: true,
     platform: 'node',
     format: 'esm',
     minify: true,
@@ -65,25 +76,54 @@ export async function buildBundle(entry: string, outfile: string): Promise<Metaf
     metafile: true,
     logLevel: 'silent',
   });
-  return result.metafile;
+  return { entryFile: join(outDir, `${ENTRY_NAME}.mjs`), metafile: result.metafile };
+}
+
+/** Bytes of every file of a bundle: the entry and its chunks. */
+export function bundleBytes(metafile: Metafile): number {
+  return Object.values(metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
+}
+
+/** How many bytes of each input reached a bundle, over all its files; inputs that left nothing are omitted. */
+export function bundledInputs(metafile: Metafile): Map<string, number> {
+  const bytes = new Map<string, number>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [path, input] of Object.entries(output.inputs)) {
+      if (input.bytesInOutput > 0) bytes.set(path, (bytes.get(path) ?? 0) + input.bytesInOutput);
+    }
+  }
+  return bytes;
+}
+
+/**
+ * The files a start reads, as keys of the metafile's outputs: the entry and the chunks it imports statically,
+ * directly or not. The other chunks are read when the code first imports them.
+ */
+export function startFiles({ entryFile, metafile }: Bundle): string[] {
+  const read = new Set<string>();
+  const visit = (file: string) => {
+    if (read.has(file)) return;
+    read.add(file);
+    for (const imported of metafile.outputs[file]?.imports ?? []) {
+      if (imported.kind === 'import-statement' && !imported.external) visit(imported.path);
+    }
+  };
+  visit(relative(PROJECT_ROOT, entryFile));
+  return [...read];
 }
 
 /** One function built by {@link buildFunctions}. */
-export interface BuiltFunction {
+export interface BuiltFunction extends Bundle {
   readonly name: FunctionName;
-  /** The bundle, `<outDir>/<name>/index.mjs`. */
-  readonly outfile: string;
-  /** esbuild's metafile: the inputs and how many bytes of each reached the bundle. */
-  readonly metafile: Metafile;
 }
 
-/** Builds every function with {@link buildBundle} into `<outDir>/<name>/index.mjs` (the file name Lambda loads). */
+/** Builds every function with {@link buildBundle} into `<outDir>/<name>/`. */
 export async function buildFunctions(outDir: string): Promise<BuiltFunction[]> {
   return Promise.all(
-    FUNCTION_NAMES.map(async (name) => {
-      const outfile = join(outDir, name, BUNDLE_FILE);
-      return { name, outfile, metafile: await buildBundle(functionEntry(name), outfile) };
-    }),
+    FUNCTION_NAMES.map(async (name) => ({
+      name,
+      ...(await buildBundle(functionEntry(name), join(outDir, name))),
+    })),
   );
 }
 
@@ -124,5 +164,5 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     process.stderr.write(`usage: bundling.ts <${FUNCTION_NAMES.join('|')}> <outDir>\n`);
     process.exit(2);
   }
-  await buildBundle(functionEntry(name as FunctionName), join(outDir, BUNDLE_FILE));
+  await buildBundle(functionEntry(name as FunctionName), outDir);
 }

@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BuiltFunction,
   buildFunctions,
+  bundledInputs,
   FUNCTION_NAMES,
   type FunctionName,
   PROJECT_ROOT,
@@ -118,11 +119,7 @@ function actionsOfSource(path: string, source: string): string[] {
 
 /** Our source files that reached a bundle (at least one byte of them), relative to the project root. */
 function bundledSources(built: BuiltFunction): string[] {
-  const output = Object.values(built.metafile.outputs)[0];
-  if (!output) throw new Error(`${built.name} has no output`);
-  return Object.entries(output.inputs)
-    .filter(([path, input]) => input.bytesInOutput > 0 && /^(shared|functions)\//.test(path))
-    .map(([path]) => path);
+  return [...bundledInputs(built.metafile).keys()].filter((path) => /^(shared|functions)\//.test(path));
 }
 
 /** The actions a function's code needs, with the key use an encrypted topic implies. */

@@ -26,11 +26,10 @@ export async function bundleExports<T>(
   const dir = await mkdtemp(join(PROJECT_ROOT, 'dist', prefix));
   const entry = join(dir, 'entry.ts');
   await writeFile(entry, exportLines.join('\n'));
-  const outfile = join(dir, 'index.mjs');
   const remove = () => rm(dir, { recursive: true, force: true });
   try {
-    const metafile = await buildBundle(entry, outfile);
-    return { module: (await import(pathToFileURL(outfile).href)) as T, metafile, remove };
+    const { entryFile, metafile } = await buildBundle(entry, join(dir, 'bundle'));
+    return { module: (await import(pathToFileURL(entryFile).href)) as T, metafile, remove };
   } catch (error) {
     await remove();
     throw error;
