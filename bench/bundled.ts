@@ -6,7 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { buildBundle, bundleBytes, PROJECT_ROOT } from '../infra/bundling';
+import { buildBundle, PROJECT_ROOT } from '../infra/bundling';
+import { bundleBytes } from '../infra/metafile';
 
 /** What the bundle exports: the workloads, as `workloads.ts` declares them. */
 export type Workloads = typeof import('./workloads');

@@ -11,14 +11,8 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import type { Metafile } from 'esbuild';
-import {
-  buildBundle,
-  buildFunctions,
-  bundleBytes,
-  type FunctionName,
-  PROJECT_ROOT,
-  startFiles,
-} from '../infra/bundling';
+import { buildBundle, buildFunctions, type FunctionName, PROJECT_ROOT, startFiles } from '../infra/bundling';
+import { bundleBytes } from '../infra/metafile';
 import { parseConfig, runtimeConfig } from '../shared/config/config';
 import { ENVIRONMENT } from '../shared/config/environment';
 import { median } from './measure';
@@ -177,10 +171,7 @@ export async function benchFunctions(
         return {
           name,
           bytes: bundleBytes(metafile),
-          startBytes: startFiles({ entryFile, metafile }).reduce(
-            (sum, file) => sum + (metafile.outputs[file]?.bytes ?? 0),
-            0,
-          ),
+          startBytes: bundleBytes(metafile, startFiles({ entryFile, metafile })),
           gzipBytes: gzipped.reduce((sum, bytes) => sum + bytes, 0),
           coldImportMs,
           coldImportRatio: coldImportMs / bareMs,

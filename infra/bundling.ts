@@ -11,6 +11,7 @@ import { AssetHashType, DockerImage } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { build, type Metafile } from 'esbuild';
 import { builtinsViaRequire } from './builtins-via-require';
+import { filesReadWith } from './metafile';
 import { sdkSchemaKeys } from './sdk-schema-keys';
 
 /** The log detectors: deployed only when the configuration turns them on (`detectors.deploy`). */
@@ -79,37 +80,9 @@ export async function buildBundle(entry: string, outDir: string): Promise<Bundle
   return { entryFile: join(outDir, `${ENTRY_NAME}.mjs`), metafile: result.metafile };
 }
 
-/** Bytes of every file of a bundle: the entry and its chunks. */
-export function bundleBytes(metafile: Metafile): number {
-  return Object.values(metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
-}
-
-/** How many bytes of each input reached a bundle, over all its files; inputs that left nothing are omitted. */
-export function bundledInputs(metafile: Metafile): Map<string, number> {
-  const bytes = new Map<string, number>();
-  for (const output of Object.values(metafile.outputs)) {
-    for (const [path, input] of Object.entries(output.inputs)) {
-      if (input.bytesInOutput > 0) bytes.set(path, (bytes.get(path) ?? 0) + input.bytesInOutput);
-    }
-  }
-  return bytes;
-}
-
-/**
- * The files a start reads, as keys of the metafile's outputs: the entry and the chunks it imports statically,
- * directly or not. The other chunks are read when the code first imports them.
- */
+/** The files a start of the bundle reads, as keys of its metafile's outputs: see {@link filesReadWith}. */
 export function startFiles({ entryFile, metafile }: Bundle): string[] {
-  const read = new Set<string>();
-  const visit = (file: string) => {
-    if (read.has(file)) return;
-    read.add(file);
-    for (const imported of metafile.outputs[file]?.imports ?? []) {
-      if (imported.kind === 'import-statement' && !imported.external) visit(imported.path);
-    }
-  };
-  visit(relative(PROJECT_ROOT, entryFile));
-  return [...read];
+  return filesReadWith(metafile, relative(PROJECT_ROOT, entryFile));
 }
 
 /** One function built by {@link buildFunctions}. */

@@ -6,6 +6,8 @@
 
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';
+import { builtinsViaRequire } from '../../infra/builtins-via-require';
+import { bundleBytes, filesReadWith } from '../../infra/metafile';
 import { sdkSchemaKeys } from '../../infra/sdk-schema-keys';
 
 /** The repository root. */
@@ -34,8 +36,8 @@ export async function buildCliBundle(): Promise<Metafile> {
     banner: {
       js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
     },
-    // Unused SDK schemas dropped, as in the functions' bundles.
-    plugins: [sdkSchemaKeys],
+    // Unused SDK schemas dropped and built-ins loaded with require, as in the functions' bundles.
+    plugins: [sdkSchemaKeys, builtinsViaRequire],
     minify: true,
     legalComments: 'linked',
     metafile: true,
@@ -50,22 +52,13 @@ export async function buildCliBundle(): Promise<Metafile> {
  */
 export function startupInputs(metafile: Metafile): string[] {
   const entry = Object.keys(metafile.outputs).find((file) => file.endsWith('egress-warden.mjs'));
-  const seen = new Set<string>();
-  const pending = entry ? [entry] : [];
-  for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
-    if (seen.has(file)) continue;
-    seen.add(file);
-    for (const imported of metafile.outputs[file]?.imports ?? []) {
-      if (imported.kind === 'import-statement' && !imported.external) pending.push(imported.path);
-    }
-  }
-  return [...seen].flatMap((file) => Object.keys(metafile.outputs[file]?.inputs ?? {}));
+  const files = entry ? filesReadWith(metafile, entry) : [];
+  return files.flatMap((file) => Object.keys(metafile.outputs[file]?.inputs ?? {}));
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const { outputs } = await buildCliBundle();
-  const total = Object.values(outputs).reduce((sum, output) => sum + output.bytes, 0);
+  const metafile = await buildCliBundle();
   process.stdout.write(
-    `${CLI_BUNDLE}: ${Object.keys(outputs).length} files, ${Math.round(total / 1024)} KiB\n`,
+    `${CLI_BUNDLE}: ${Object.keys(metafile.outputs).length} files, ${Math.round(bundleBytes(metafile) / 1024)} KiB\n`,
   );
 }

@@ -7,7 +7,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Bundle, buildBundle, bundledInputs, functionEntry, startFiles } from '../../infra/bundling';
+import { type Bundle, buildBundle, functionEntry, startFiles } from '../../infra/bundling';
+import { bundledInputs } from '../../infra/metafile';
 
 /** The package of a metafile input (`node_modules/@aws-sdk/x/dist-es/…` → `@aws-sdk/x`), or the input. */
 function packageOf(input: string): string {

@@ -18,11 +18,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BuiltFunction,
   buildFunctions,
-  bundledInputs,
   FUNCTION_NAMES,
   type FunctionName,
   PROJECT_ROOT,
 } from '../../infra/bundling';
+import { bundledInputs } from '../../infra/metafile';
 import { synthTemplate } from './synth';
 
 /** The IAM service prefix of each SDK package our code may use. */

@@ -23,7 +23,7 @@ import {
   TargetNotFoundError,
   ThrottledError,
 } from '#domain/errors';
-import { bundledInputs } from '../../../infra/bundling';
+import { bundledInputs } from '../../../infra/metafile';
 import {
   AwsWireError,
   type AwsWireServer,

@@ -12,7 +12,7 @@ import { NetworkFirewallClient } from '@aws-sdk/client-network-firewall';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AwsNetworkFirewallRuleGroup } from '#adapters/aws/network-firewall';
 import { ConcurrentUpdateError } from '#domain/errors';
-import { bundledInputs } from '../../../infra/bundling';
+import { bundledInputs } from '../../../infra/metafile';
 import {
   AwsWireError,
   type AwsWireServer,
