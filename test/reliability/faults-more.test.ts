@@ -37,7 +37,7 @@ import { reconcile } from '#shared/use-cases/enforce/reconcile';
 import { createDetectFlowsHandler } from '../../functions/detect-flows/handler';
 import { createCatchUpOnDynalite } from '../support/catch-up';
 import { createDetectorWorld } from '../support/detector-functions';
-import { ec2Error, fakeEc2NetworkAcls } from '../support/fakes/ec2-network-acls';
+import { fakeEc2NetworkAcls } from '../support/fakes/ec2-network-acls';
 import { failDynamoDb } from '../support/fakes/failing-dynamodb';
 import { addressScan } from '../support/flow-traffic';
 import { useFunctionHooks } from '../support/function-hooks';
@@ -379,7 +379,7 @@ function aclBlocks(...values: string[]): BlockEntry[] {
 
 describe('enforce with a network ACL deleted while blocks are enforced on it', () => {
   it('converges the other ACL and reports the deleted one when EC2 answers InvalidNetworkAclID.NotFound on create', async () => {
-    // Prepare: both ACLs hold the first block; then ACL B is deleted, so EC2 refuses writes to it.
+    // Prepare: both ACLs hold the first block; then ACL B is deleted between the run's listing and its write.
     const ec2Client = new EC2Client({ region: 'us-east-1' });
     const ec2 = fakeEc2NetworkAcls(mockClient(ec2Client), [
       { aclId: ACL_A, vpcId: VPC, egress: USUAL_EGRESS },
@@ -391,9 +391,7 @@ describe('enforce with a network ACL deleted while blocks are enforced on it', (
     await enforceNetworkAcls(port, deps, aclBlocks('198.51.100.7/32'), { hold: false });
     const create = ec2.create.bind(ec2);
     ec2.create = async (input) => {
-      if (input.NetworkAclId === ACL_B) {
-        throw ec2Error('InvalidNetworkAclID.NotFound', `The networkAcl ID '${ACL_B}' does not exist`);
-      }
+      if (input.NetworkAclId === ACL_B) ec2.deleteAcl(ACL_B);
       return create(input);
     };
 
@@ -422,7 +420,43 @@ describe('enforce with a network ACL deleted while blocks are enforced on it', (
 
 describe('reconcile with one of two network ACLs deleted', () => {
   it('alerts the ACL that failed while the other converges, and drops the deleted ACL from the ledger', async () => {
-    // Prepare: both ACLs hold a block; then the first one is deleted, so its next write is refused.
+    // Prepare: both ACLs hold a block; then the first one is deleted between the run's listing and its write.
+    const warden = createWarden();
+    const acls = new InMemoryNetworkAcls([
+      { aclId: WARDEN_ACL_ID, vpcId: WARDEN_VPC_ID, egress: USUAL_EGRESS },
+      { aclId: ACL_B, vpcId: WARDEN_VPC_ID, egress: USUAL_EGRESS },
+    ]);
+    warden.deps = { ...warden.deps, networkAcls: acls, dnsFirewall: undefined, networkFirewall: undefined };
+    await decideSignal(flowSignal('198.51.100.10', 9, warden), warden.deps);
+    await reconcile(warden.deps);
+    await decideSignal(flowSignal('198.51.100.20', 9, warden), warden.deps);
+    const deletedOnWrite: NetworkAcls = {
+      ...bindAll(acls),
+      createEgressDeny: (aclId, ruleNumber, cidr) => {
+        if (aclId === WARDEN_ACL_ID) acls.deleteAcl(aclId);
+        return acls.createEgressDeny(aclId, ruleNumber, cidr);
+      },
+    };
+    warden.deps = { ...warden.deps, networkAcls: deletedOnWrite };
+
+    // Act
+    const report = await reconcile(warden.deps);
+
+    // Assess
+    expect(report.targets.find((target) => target.target === 'networkAcls')?.status).toBe('applied');
+    expect(acls.snapshot().map((acl) => [acl.aclId, reservedDenyCidrs(acl.egress)])).toEqual([
+      [ACL_B, ['198.51.100.10/32', '198.51.100.20/32']],
+    ]);
+    const failed = warden.alerts.published.filter((alert) => alert.subject.includes('FAILED'));
+    expect(failed.map((alert) => alert.subject)).toEqual(['[Egress Warden] FAILED to update networkAcls']);
+    expect(failed[0]?.message).toContain(`${WARDEN_ACL_ID} failed: TargetNotFoundError`);
+    const ledger = await warden.deps.store.getNetworkAclLedger();
+    expect(ledger.acls.map((acl) => acl.aclId)).toEqual([ACL_B]);
+  });
+
+  it('keeps the ledger of an ACL that EC2 refuses as not found but still lists, and converges it on the next run', async () => {
+    // Prepare: both ACLs hold a block; then one write to the first is refused as InvalidNetworkAclID.NotFound,
+    // though the ACL exists and is listed (an EC2 that has not caught up).
     const warden = createWarden();
     const acls = new InMemoryNetworkAcls([
       { aclId: WARDEN_ACL_ID, vpcId: WARDEN_VPC_ID, egress: USUAL_EGRESS },
@@ -437,19 +471,33 @@ describe('reconcile with one of two network ACLs deleted', () => {
     );
 
     // Act
-    const report = await reconcile(warden.deps);
+    const faulted = await reconcile(warden.deps);
+    const ledgerAfterFault = await warden.deps.store.getNetworkAclLedger();
+    const next = await reconcile(warden.deps);
 
     // Assess
-    expect(report.targets.find((target) => target.target === 'networkAcls')?.status).toBe('applied');
-    expect(acls.snapshot().map((acl) => [acl.aclId, reservedDenyCidrs(acl.egress)])).toEqual([
-      [WARDEN_ACL_ID, ['198.51.100.10/32']],
+    expect(faulted.targets.find((target) => target.target === 'networkAcls')?.failures).toEqual([
+      expect.stringContaining(`${WARDEN_ACL_ID} failed: TargetNotFoundError`),
+    ]);
+    const owned = (ledger: typeof ledgerAfterFault) =>
+      ledger.acls.map((acl) => [acl.aclId, acl.entries.map((entry) => entry.cidr).sort()]);
+    // Kept, with the refused entry still claimed: every entry is claimed before its write, and a claim without
+    // its entry is harmless (the next run writes it).
+    expect(owned(ledgerAfterFault)).toEqual([
+      [WARDEN_ACL_ID, ['198.51.100.10/32', '198.51.100.20/32']],
       [ACL_B, ['198.51.100.10/32', '198.51.100.20/32']],
     ]);
-    const failed = warden.alerts.published.filter((alert) => alert.subject.includes('FAILED'));
-    expect(failed.map((alert) => alert.subject)).toEqual(['[Egress Warden] FAILED to update networkAcls']);
-    expect(failed[0]?.message).toContain(`${WARDEN_ACL_ID} failed: TargetNotFoundError`);
-    const ledger = await warden.deps.store.getNetworkAclLedger();
-    expect(ledger.acls.map((acl) => acl.aclId)).toEqual([ACL_B]);
+    const nextTarget = next.targets.find((target) => target.target === 'networkAcls');
+    expect(nextTarget?.status).toBe('applied');
+    expect(nextTarget?.failures ?? []).toEqual([]);
+    expect(acls.snapshot().map((acl) => [acl.aclId, reservedDenyCidrs(acl.egress)])).toEqual([
+      [WARDEN_ACL_ID, ['198.51.100.10/32', '198.51.100.20/32']],
+      [ACL_B, ['198.51.100.10/32', '198.51.100.20/32']],
+    ]);
+    expect(owned(await warden.deps.store.getNetworkAclLedger())).toEqual([
+      [WARDEN_ACL_ID, ['198.51.100.10/32', '198.51.100.20/32']],
+      [ACL_B, ['198.51.100.10/32', '198.51.100.20/32']],
+    ]);
   });
 
   it('keeps enforcing on the other ACLs when a configured one is not listed as the run starts, and keeps its ledger', async () => {

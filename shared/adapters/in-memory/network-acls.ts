@@ -80,6 +80,11 @@ export class InMemoryNetworkAcls implements NetworkAcls {
     this.#pendingFailure = error;
   }
 
+  /** Deletes a whole ACL, as its owner may: it is listed no more, and writes to it are TargetNotFoundError. */
+  deleteAcl(aclId: string): void {
+    this.#acls.delete(aclId);
+  }
+
   /** The current state, as `list()` would return it. */
   snapshot(): NetworkAcl[] {
     return [...this.#acls.entries()]

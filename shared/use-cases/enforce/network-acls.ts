@@ -56,8 +56,9 @@ interface AclResult {
  *
  * Throws (so the target is `failed` and alerted) only when every ACL failed (the first ACL's error) or is
  * ineffective (InvalidInputError naming the allows to move), or when the ACLs or the ledger cannot be read.
- * An ACL that EC2 says no longer exists (a write answered `InvalidNetworkAclID.NotFound`) is reported, and
- * its entries are dropped from the ledger, which would otherwise keep them for good.
+ * An ACL that EC2 says no longer exists (a write answered `InvalidNetworkAclID.NotFound`) is reported; its
+ * entries are dropped from the ledger, which would otherwise keep them for good, once a fresh listing no longer
+ * shows the ACL (see {@link listedNoMore}).
  */
 export async function enforceNetworkAcls(
   port: NetworkAcls,
@@ -173,8 +174,15 @@ async function enforceAcl(
       await runSteps(port, aclId, plan.steps, done, options.warn);
     } catch (error) {
       if (error instanceof TargetNotFoundError && error.code === 'InvalidNetworkAclID.NotFound') {
-        // EC2 says the ACL itself is gone, and every entry in it: none of its ledger can be ours any more.
-        await ledger.changeQuietly(aclId, { add: [], remove: ownedIn(ledger.current, aclId) });
+        // EC2 says the ACL itself is gone, and every entry in it. Forget its ledger only when a fresh listing
+        // agrees: an ACL still listed keeps Warden's entries, and forgetting them would leave them for good.
+        const gone = await listedNoMore(port, aclId);
+        await ledger.changeQuietly(
+          aclId,
+          gone
+            ? { add: [], remove: ownedIn(ledger.current, aclId) }
+            : { add: claimedBy(done), remove: releasedBy(done) },
+        );
         throw error;
       }
       await ledger.changeQuietly(aclId, { add: claimedBy(done), remove: releasedBy(done) });
@@ -196,6 +204,20 @@ async function enforceAcl(
       added: done.filter((step) => step.op !== 'delete').map((step) => step.cidr),
       removed: done.filter((step) => step.op === 'delete').map((step) => step.cidr),
     };
+  }
+}
+
+/**
+ * Whether a fresh listing leaves `aclId` out, after EC2 refused a write to it as `InvalidNetworkAclID.NotFound`.
+ * A listing that cannot be read proves nothing, and neither does the refusal alone: EC2 may answer it for an ACL
+ * it has just listed. Keeping the ledger of an ACL that is gone costs nothing (ACL ids are never reused);
+ * dropping the ledger of one that exists leaves Warden's denies in it with nobody to remove them.
+ */
+async function listedNoMore(port: NetworkAcls, aclId: string): Promise<boolean> {
+  try {
+    return !(await port.list()).acls.some((acl) => acl.aclId === aclId);
+  } catch {
+    return false;
   }
 }
 

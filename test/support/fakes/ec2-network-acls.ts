@@ -172,6 +172,11 @@ export class FakeEc2NetworkAcls extends FakeAwsService {
     return { $metadata: {} };
   }
 
+  /** Deletes a whole ACL (DeleteNetworkAcl): Describe leaves it out, writes to it are `InvalidNetworkAclID.NotFound`. */
+  deleteAcl(aclId: string): void {
+    this.#acls.delete(aclId);
+  }
+
   /** The egress entries of `aclId` after each successful write, oldest first (copies). */
   history(aclId: string): string[][] {
     return this.#find(aclId).history.map((state) => [...state]);
