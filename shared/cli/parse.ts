@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError } from 'commander';
 import { parseDuration } from '#domain/duration';
+import { VPC_ID } from '#shared/config/aws-ids';
 import { CliError, EXIT } from './errors';
 
 /** An ISO 8601 time; commander reports the error with the option's name. */
@@ -27,6 +28,13 @@ export function cliValue<T>(parse: () => T): T {
 /** A `--timeout` value (120s, 5m, PT2M) in milliseconds. */
 export function parseTimeout(value: string): number {
   return cliValue(() => parseDuration(value, '--timeout'));
+}
+
+/** A `--vpc` value: a VPC id as EC2 writes it. */
+export function parseVpcId(value: string): string {
+  if (VPC_ID.test(value)) return value;
+  const shown = value.length > 64 ? `${JSON.stringify(value.slice(0, 64))}…` : JSON.stringify(value);
+  throw new InvalidArgumentError(`${shown} is not a VPC id (vpc-0123456789abcdef0)`);
 }
 
 /** A `--targets` value: names separated by commas (the intake checks each name). */

@@ -11,9 +11,8 @@ import { InvalidInputError } from '#domain/errors';
 import { type Policy, type PolicyContext, parseNetwork, parsePolicy } from '#domain/policy';
 import { parseWith } from '#domain/validate';
 import { type FlowLogFormat, parseFlowLogFormat } from '#shared/logs/flow-log';
+import { ACL_ID, VPC_ID } from './aws-ids';
 
-const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
-const ACL_ID = /^acl-[0-9a-f]{8,17}$/;
 const HOUR = 3_600_000;
 
 const VpcSchema = v.strictObject({

@@ -1,9 +1,12 @@
 /** `baseline-export`: a deployed VPC's established domains, as a draft allowlist to review. */
 import type { Command } from 'commander';
 import type { CliContext } from '../context';
-import { readJsonFile } from '../parse';
+import { parseVpcId, readJsonFile } from '../parse';
 
-/** Registers `baseline-export`; `--config` (global) names the thresholds to apply, else the defaults. */
+/**
+ * Registers `baseline-export`; `--config` (global) names the thresholds to apply, else the defaults. The table is
+ * the deployment's (`--stack`) unless `--table` names one.
+ */
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('baseline-export')
@@ -11,14 +14,14 @@ export function register(program: Command, ctx: CliContext): void {
     .description(
       "Print a VPC's established domains (learned from its DNS query logs) as a draft allowlist to review, one a line. --config names the configuration whose detectors.dns.baseline thresholds apply (default: the defaults).",
     )
-    .requiredOption('--table <name>', "the deployment's decision table (stack output DecisionTableName)")
-    .requiredOption('--vpc <id>', 'the VPC whose baseline to read')
+    .option('--table <name>', "the decision table (default: the stack's DecisionTableName output)")
+    .requiredOption('--vpc <id>', 'the VPC whose baseline to read', parseVpcId)
     .option('--json', 'print a JSON array')
     .addHelpText(
       'after',
-      '\nExample:\n  egress-warden baseline-export --table EgressWarden-DecisionTable --vpc vpc-0123456789abcdef0 > allowlist.txt',
+      '\nExamples:\n  egress-warden baseline-export --vpc vpc-0123456789abcdef0 > allowlist.txt\n  egress-warden baseline-export --table EgressWarden-DecisionTable --vpc vpc-0123456789abcdef0 --json',
     )
-    .action(async (options: { table: string; vpc: string; json?: boolean }) => {
+    .action(async (options: { table?: string; vpc: string; json?: boolean }) => {
       const [
         { parseConfig },
         { parseSimulationConfig },
@@ -36,7 +39,7 @@ export function register(program: Command, ctx: CliContext): void {
         : parseSimulationConfig().config;
       const store = new DynamoDbDomainBaselineStore({
         client: await ctx.clients.dynamoDb(),
-        tableName: options.table,
+        tableName: options.table ?? (await ctx.deployment()).tableName,
       });
       const domains = await exportEstablishedDomains(store, options.vpc, config.detectors.dns.baseline);
       if (options.json) ctx.out(JSON.stringify(domains));
