@@ -9,7 +9,9 @@
  * namespace imports what an ES import of the built-in gives them. Dynamic imports (`await import("node:http")`,
  * as the SDK's HTTP handler does on its first request) are left as they are: in a bundle split into chunks, a
  * CommonJS module imported dynamically becomes a chunk that exports only `default`, and code that takes a
- * named export from the namespace would get undefined.
+ * named export from the namespace would get undefined. One form loses names: `export * from 'node:path'` in the
+ * entry file itself, whose exports esbuild must list and cannot for a CommonJS module; the functions' entries
+ * export only `handler`.
  */
 import { isBuiltin } from 'node:module';
 import type { Plugin } from 'esbuild';

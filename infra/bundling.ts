@@ -11,7 +11,7 @@ import { AssetHashType, DockerImage } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { build, type Metafile } from 'esbuild';
 import { builtinsViaRequire } from './builtins-via-require';
-import { filesReadWith } from './metafile';
+import { dynamicImportsOfCommonJs, filesReadWith } from './metafile';
 import { sdkSchemaKeys } from './sdk-schema-keys';
 
 /** The log detectors: deployed only when the configuration turns them on (`detectors.deploy`). */
@@ -52,7 +52,8 @@ export interface Bundle {
  * the bundled SDK about twice as fast as CommonJS; module-first main fields pick the SDK's ES builds),
  * minified, error class names kept (`keepNames`, so `error.name` survives), the AWS SDK bundled (the versions
  * the tests ran against, not whatever the runtime ships), unused SDK schemas dropped ({@link sdkSchemaKeys}),
- * Node's built-ins loaded with `require` ({@link builtinsViaRequire}), node24.
+ * Node's built-ins loaded with `require` ({@link builtinsViaRequire}), node24. Throws when the code imports a
+ * CommonJS module dynamically ({@link dynamicImportsOfCommonJs}).
  */
 export async function buildBundle(entry: string, outDir: string): Promise<Bundle> {
   await mkdir(outDir, { recursive: true });
@@ -77,6 +78,12 @@ export async function buildBundle(entry: string, outDir: string): Promise<Bundle
     metafile: true,
     logLevel: 'silent',
   });
+  const unsplittable = dynamicImportsOfCommonJs(result.metafile);
+  if (unsplittable.length > 0) {
+    throw new Error(
+      `${entry}: a dynamic import of a CommonJS module would lose its named exports in a bundle split into chunks: ${unsplittable.join('; ')}`,
+    );
+  }
   return { entryFile: join(outDir, `${ENTRY_NAME}.mjs`), metafile: result.metafile };
 }
 

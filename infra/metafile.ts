@@ -33,3 +33,19 @@ export function filesReadWith(metafile: Metafile, entry: string): string[] {
   visit(entry);
   return [...read];
 }
+
+/**
+ * The dynamic imports of CommonJS modules in a bundle, as `importer → imported`. In a bundle split into chunks
+ * such a module becomes a chunk that exports only `default`, so code that reads a named export of the imported
+ * namespace (as Node's own `import()` of CommonJS allows) would get undefined.
+ */
+export function dynamicImportsOfCommonJs(metafile: Metafile): string[] {
+  return Object.entries(metafile.inputs).flatMap(([importer, input]) =>
+    input.imports
+      .filter(
+        ({ kind, external, path }) =>
+          kind === 'dynamic-import' && !external && metafile.inputs[path]?.format === 'cjs',
+      )
+      .map(({ path }) => `${importer} → ${path}`),
+  );
+}

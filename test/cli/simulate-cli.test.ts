@@ -300,15 +300,6 @@ describe('egress-warden baseline-export', () => {
     }
   });
 
-  it('refuses to run without the decision table, naming the option', async () => {
-    // Act
-    const run = await cli('baseline-export', '--vpc', 'vpc-0a1b2c3d4e5f60718');
-
-    // Assess
-    expect(run.code).not.toBe(0);
-    expect(run.stderr).toContain('--table');
-  });
-
   it('names the configuration field that is wrong before reading anything', async () => {
     // Prepare
     const folder = await mkdtemp(join(tmpdir(), 'warden-cli-'));

@@ -81,7 +81,8 @@ describe('the staged function code', () => {
       const imported = new Set<string>();
       for (const file of files) {
         const source = await readFile(join(dir, file), 'utf8');
-        for (const [, path] of source.matchAll(/(?:\bfrom|\bimport\()\s*"\.\/([^"]+)"/g))
+        // `from"./x.mjs"`, `import"./x.mjs"` (for its side effects) and `import("./x.mjs")`.
+        for (const [, path] of source.matchAll(/(?:\bfrom|\bimport\(?)\s*"\.\/([^"]+)"/g))
           imported.add(path as string);
       }
 

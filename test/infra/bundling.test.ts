@@ -3,9 +3,10 @@
  * what is shipped beside it for the code that imports it dynamically, such as the SDK's credential providers
  * that a function's role credentials never call.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Bundle, buildBundle, functionEntry, startFiles } from '../../infra/bundling';
 import { bundledInputs } from '../../infra/metafile';
@@ -65,5 +66,46 @@ describe('the decide bundle', () => {
     expect(NOT_AT_START.filter((pkg) => !shipped.has(pkg))).toEqual([]);
     expect(later.length).toBeGreaterThan(0);
     expect(startFiles(bundle)[0]).toMatch(/index\.mjs$/);
+  });
+});
+
+describe('buildBundle', () => {
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'egress-warden-bundling-cjs-'));
+  });
+
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('refuses code that imports a CommonJS module dynamically, naming both files', async () => {
+    // Prepare: split into chunks, `(await import('./lib.cjs')).answer` would be undefined.
+    await writeFile(join(dir, 'lib.cjs'), 'exports.answer = 42;\n');
+    await writeFile(
+      join(dir, 'entry.mjs'),
+      "export const handler = async () => (await import('./lib.cjs')).answer;\n",
+    );
+
+    // Act
+    const built = buildBundle(join(dir, 'entry.mjs'), join(dir, 'out'));
+
+    // Assess
+    await expect(built).rejects.toThrow(/dynamic import of a CommonJS module .*entry\.mjs → .*lib\.cjs/);
+  });
+
+  it('builds the same code when the module is an ES module', async () => {
+    // Prepare
+    await writeFile(join(dir, 'lib.mjs'), 'export const answer = 42;\n');
+    await writeFile(
+      join(dir, 'entry-esm.mjs'),
+      "export const handler = async () => (await import('./lib.mjs')).answer;\n",
+    );
+
+    // Act
+    const { entryFile } = await buildBundle(join(dir, 'entry-esm.mjs'), join(dir, 'out-esm'));
+    const { handler } = (await import(pathToFileURL(entryFile).href)) as { handler: () => Promise<number> };
+
+    // Assess
+    expect(await handler()).toBe(42);
   });
 });

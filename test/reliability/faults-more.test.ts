@@ -418,6 +418,34 @@ describe('enforce with a network ACL deleted while blocks are enforced on it', (
   });
 });
 
+describe('enforce with the only network ACL deleted while blocks are enforced on it', () => {
+  it('drops its ledger when EC2 refuses the write and then finds no managed ACL at all', async () => {
+    // Prepare: the ACL holds the first block; then it is deleted between the run's listing and its write.
+    const ec2Client = new EC2Client({ region: 'us-east-1' });
+    const ec2 = fakeEc2NetworkAcls(mockClient(ec2Client), [
+      { aclId: ACL_A, vpcId: VPC, egress: USUAL_EGRESS },
+    ]);
+    const port = new Ec2NetworkAcls({ client: ec2Client, aclIds: [ACL_A], sleep: async () => {} });
+    const store = new InMemoryDecisionStore();
+    const deps = { policy: policyWith({ targets: { networkAcls: { mode: 'enforce' } } }), store };
+    await enforceNetworkAcls(port, deps, aclBlocks('198.51.100.7/32'), { hold: false });
+    const create = ec2.create.bind(ec2);
+    ec2.create = async (input) => {
+      ec2.deleteAcl(ACL_A);
+      return create(input);
+    };
+
+    // Act
+    const failed = await enforceNetworkAcls(port, deps, aclBlocks('198.51.100.7/32', '198.51.100.8/32'), {
+      hold: false,
+    }).catch((error: unknown) => error);
+
+    // Assess
+    expect(failed).toBeInstanceOf(TargetNotFoundError);
+    expect((await store.getNetworkAclLedger()).acls).toEqual([]);
+  });
+});
+
 describe('reconcile with one of two network ACLs deleted', () => {
   it('alerts the ACL that failed while the other converges, and drops the deleted ACL from the ledger', async () => {
     // Prepare: both ACLs hold a block; then the first one is deleted between the run's listing and its write.

@@ -1,3 +1,4 @@
+import { CloudFormationServiceException, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { describe, expect, it } from 'vitest';
 import { DynamoDbDomainBaselineStore } from '#adapters/aws/domain-baseline';
 import { deltasOf } from '../../contracts/domain-baseline.contract';
@@ -46,6 +47,26 @@ describe('egress-warden baseline-export', () => {
     // Assess
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual(['npmjs.org']);
+  });
+
+  it('says what stops it when the stack cannot be found, and --table is not given (exit 4)', async () => {
+    // Prepare
+    lab.deployment.mocks.cloudFormation.on(DescribeStacksCommand).rejects(
+      new CloudFormationServiceException({
+        name: 'ValidationError',
+        $fault: 'client',
+        $metadata: {},
+        message: 'Stack with id EgressWarden does not exist',
+      }),
+    );
+
+    // Act
+    const run = await lab.deployment.cli('baseline-export', '--vpc', VPC_ID);
+
+    // Assess
+    expect(run.code).toBe(4);
+    expect(run.stderr).toContain('Stack with id EgressWarden does not exist');
+    expect(run.stderr).toContain('--stack / EGRESS_WARDEN_STACK and --region');
   });
 
   it('refuses a --vpc that is not a VPC id as bad usage, naming the option and the value', async () => {
