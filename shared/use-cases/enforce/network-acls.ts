@@ -211,8 +211,9 @@ async function enforceAcl(
  * Whether a fresh listing leaves `aclId` out, after EC2 refused a write to it as `InvalidNetworkAclID.NotFound`:
  * it lists the other ACLs and not this one, or finds none at all (TargetNotFoundError, as when the only managed
  * ACL was deleted). A listing that fails otherwise proves nothing, and neither does the refusal alone: EC2 may
- * answer it for an ACL it has just listed. Keeping the ledger of an ACL that is gone costs nothing (ACL ids are never reused);
- * dropping the ledger of one that exists leaves Warden's denies in it with nobody to remove them.
+ * answer it for an ACL it has just listed. Keeping the ledger of an ACL that is gone costs nothing (ACL ids
+ * are never reused); dropping the ledger of one that exists leaves Warden's denies in it with nobody to remove
+ * them.
  */
 async function listedNoMore(port: NetworkAcls, aclId: string): Promise<boolean> {
   try {
