@@ -8,7 +8,11 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import {
+  CloudFormationClient,
+  CloudFormationServiceException,
+  DescribeStacksCommand,
+} from '@aws-sdk/client-cloudformation';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { DescribeRuleGroupCommand, NetworkFirewallClient } from '@aws-sdk/client-network-firewall';
 import { ListFirewallDomainsCommand, Route53ResolverClient } from '@aws-sdk/client-route53resolver';
@@ -76,6 +80,8 @@ export interface TestDeployment {
   stall(): void;
   /** From now on decisions are recorded but their alerts never sent, as when decide dies after deciding. */
   loseAlerts(): void;
+  /** From now on CloudFormation answers that the stack does not exist. */
+  stackMissing(): void;
   /** Runs the CLI against this deployment. */
   cli(...argv: string[]): Promise<CliRun>;
   restore(): void;
@@ -186,6 +192,16 @@ export async function startTestDeployment(
     },
     stall: () => {
       stalled = true;
+    },
+    stackMissing: () => {
+      cloudFormation.on(DescribeStacksCommand).rejects(
+        new CloudFormationServiceException({
+          name: 'ValidationError',
+          $fault: 'client',
+          $metadata: {},
+          message: 'Stack with id EgressWarden does not exist',
+        }),
+      );
     },
     cli: (...argv) =>
       runCli(argv, {

@@ -13,6 +13,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ThrottledError } from '#domain/errors';
 import { createCatchUpOnDynalite } from '../support/catch-up';
 import { useDynalite } from '../support/dynalite';
+import { sdkFinding } from '../support/guardduty-finding';
 
 const NOW = new Date('2026-11-28T10:00:00.000Z');
 const DETECTOR = '3cb3562d0dd992501515c484383ee494';
@@ -43,38 +44,21 @@ function c2IpFinding(): Finding {
   const { detail } = JSON.parse(
     readFileSync(new URL('../../events/guardduty/c2-ip-outbound.json', import.meta.url), 'utf8'),
   );
-  return {
-    AccountId: detail.accountId,
-    Arn: detail.arn,
-    CreatedAt: detail.createdAt,
-    Id: detail.id,
-    Region: detail.region,
-    SchemaVersion: detail.schemaVersion,
-    Severity: detail.severity,
-    Type: detail.type,
-    UpdatedAt: detail.updatedAt,
-    Title: detail.title,
-    Resource: {
-      ResourceType: 'Instance',
-      InstanceDetails: {
-        InstanceId: 'i-0a1b2c3d4e5f60718',
-        NetworkInterfaces: [{ SubnetId: 'subnet-0a1b2c3d4e5f60718', VpcId: 'vpc-0a1b2c3d4e5f60718' }],
-      },
-    },
-    Service: {
-      Action: {
-        ActionType: 'NETWORK_CONNECTION',
-        NetworkConnectionAction: {
-          ConnectionDirection: 'OUTBOUND',
-          RemoteIpDetails: { IpAddressV4: '198.51.100.77' },
-        },
-      },
-      AdditionalInfo: { Value: '{}', Type: 'default' },
-      EventLastSeen: detail.service.eventLastSeen,
-      Archived: false,
-      Count: 3,
-    },
-  };
+  return sdkFinding({
+    id: detail.id,
+    arn: detail.arn,
+    accountId: detail.accountId,
+    region: detail.region,
+    schemaVersion: detail.schemaVersion,
+    severity: detail.severity,
+    type: detail.type,
+    title: detail.title,
+    createdAt: detail.createdAt,
+    updatedAt: detail.updatedAt,
+    eventLastSeen: detail.service.eventLastSeen,
+    count: 3,
+    remoteIp: '198.51.100.77',
+  });
 }
 
 describe('catch-up handler', () => {

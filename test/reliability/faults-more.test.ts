@@ -41,6 +41,7 @@ import { fakeEc2NetworkAcls } from '../support/fakes/ec2-network-acls';
 import { failDynamoDb } from '../support/fakes/failing-dynamodb';
 import { addressScan } from '../support/flow-traffic';
 import { useFunctionHooks } from '../support/function-hooks';
+import { sdkFinding } from '../support/guardduty-finding';
 import { lambdaContext } from '../support/lambda-events';
 import { FLOW_KEY, flowLogFile, LOGS_BUCKET, objectCreatedEvent } from '../support/log-inputs';
 import {
@@ -76,38 +77,21 @@ function awsError(code: string, status: number): Error {
 /** A finding GuardDuty would return: an instance talking to `ip`, updated `minutesAgo` before NOW. */
 function finding(n: number, minutesAgo: number): Finding {
   const updatedAt = new Date(NOW.getTime() - minutesAgo * 60_000).toISOString();
-  return {
-    AccountId: '123456789012',
-    Arn: `arn:aws:guardduty:eu-west-1:123456789012:detector/${DETECTOR}/finding/finding-${n}`,
-    CreatedAt: updatedAt,
-    Id: `finding-${n}`,
-    Region: 'eu-west-1',
-    SchemaVersion: '2.0',
-    Severity: 8,
-    Type: 'Backdoor:EC2/C&CActivity.B',
-    UpdatedAt: updatedAt,
-    Title: 'Command and control server contacted',
-    Resource: {
-      ResourceType: 'Instance',
-      InstanceDetails: {
-        InstanceId: 'i-0a1b2c3d4e5f60718',
-        NetworkInterfaces: [{ SubnetId: 'subnet-0a1b2c3d4e5f60718', VpcId: 'vpc-0a1b2c3d4e5f60718' }],
-      },
-    },
-    Service: {
-      Action: {
-        ActionType: 'NETWORK_CONNECTION',
-        NetworkConnectionAction: {
-          ConnectionDirection: 'OUTBOUND',
-          RemoteIpDetails: { IpAddressV4: `198.51.100.${n}` },
-        },
-      },
-      AdditionalInfo: { Value: '{}', Type: 'default' },
-      EventLastSeen: updatedAt,
-      Archived: false,
-      Count: 1,
-    },
-  };
+  return sdkFinding({
+    id: `finding-${n}`,
+    arn: `arn:aws:guardduty:eu-west-1:123456789012:detector/${DETECTOR}/finding/finding-${n}`,
+    accountId: '123456789012',
+    region: 'eu-west-1',
+    schemaVersion: '2.0',
+    severity: 8,
+    type: 'Backdoor:EC2/C&CActivity.B',
+    title: 'Command and control server contacted',
+    createdAt: updatedAt,
+    updatedAt,
+    eventLastSeen: updatedAt,
+    count: 1,
+    remoteIp: `198.51.100.${n}`,
+  });
 }
 
 /** How GuardDuty answers: errors thrown by ListFindings (per page) and GetFindings, in turn, then normally. */
@@ -377,23 +361,54 @@ function aclBlocks(...values: string[]): BlockEntry[] {
   }));
 }
 
+/**
+ * The EC2 fake holding `aclIds` in one VPC, the EC2 adapter on it, and an enforcing policy on an in-memory
+ * store, after a first run that enforced 198.51.100.7/32 on every ACL.
+ */
+async function ec2AclsHoldingFirstBlock(aclIds: readonly string[]) {
+  const ec2Client = new EC2Client({ region: 'us-east-1' });
+  const ec2 = fakeEc2NetworkAcls(
+    mockClient(ec2Client),
+    aclIds.map((aclId) => ({ aclId, vpcId: VPC, egress: USUAL_EGRESS })),
+  );
+  const port = new Ec2NetworkAcls({ client: ec2Client, aclIds: [...aclIds], sleep: async () => {} });
+  const store = new InMemoryDecisionStore();
+  const deps = { policy: policyWith({ targets: { networkAcls: { mode: 'enforce' } } }), store };
+  await enforceNetworkAcls(port, deps, aclBlocks('198.51.100.7/32'), { hold: false });
+  return { ec2, port, store, deps };
+}
+
+/** Makes the fake delete `aclId` just before EC2 takes a create for it, as when it is deleted mid-run. */
+function deleteOnCreate(ec2: ReturnType<typeof fakeEc2NetworkAcls>, aclId: string): void {
+  const create = ec2.create.bind(ec2);
+  ec2.create = async (input) => {
+    if (input.NetworkAclId === aclId) ec2.deleteAcl(aclId);
+    return create(input);
+  };
+}
+
+/**
+ * A warden whose only target is two network ACLs (WARDEN_ACL_ID and ACL_B): 198.51.100.10 decided and
+ * enforced on both, then 198.51.100.20 decided and not yet enforced.
+ */
+async function twoAclsWithSecondBlockDecided() {
+  const warden = createWarden();
+  const acls = new InMemoryNetworkAcls([
+    { aclId: WARDEN_ACL_ID, vpcId: WARDEN_VPC_ID, egress: USUAL_EGRESS },
+    { aclId: ACL_B, vpcId: WARDEN_VPC_ID, egress: USUAL_EGRESS },
+  ]);
+  warden.deps = { ...warden.deps, networkAcls: acls, dnsFirewall: undefined, networkFirewall: undefined };
+  await decideSignal(flowSignal('198.51.100.10', 9, warden), warden.deps);
+  await reconcile(warden.deps);
+  await decideSignal(flowSignal('198.51.100.20', 9, warden), warden.deps);
+  return { warden, acls };
+}
+
 describe('enforce with a network ACL deleted while blocks are enforced on it', () => {
   it('converges the other ACL and reports the deleted one when EC2 answers InvalidNetworkAclID.NotFound on create', async () => {
     // Prepare: both ACLs hold the first block; then ACL B is deleted between the run's listing and its write.
-    const ec2Client = new EC2Client({ region: 'us-east-1' });
-    const ec2 = fakeEc2NetworkAcls(mockClient(ec2Client), [
-      { aclId: ACL_A, vpcId: VPC, egress: USUAL_EGRESS },
-      { aclId: ACL_B, vpcId: VPC, egress: USUAL_EGRESS },
-    ]);
-    const port = new Ec2NetworkAcls({ client: ec2Client, aclIds: [ACL_A, ACL_B], sleep: async () => {} });
-    const store = new InMemoryDecisionStore();
-    const deps = { policy: policyWith({ targets: { networkAcls: { mode: 'enforce' } } }), store };
-    await enforceNetworkAcls(port, deps, aclBlocks('198.51.100.7/32'), { hold: false });
-    const create = ec2.create.bind(ec2);
-    ec2.create = async (input) => {
-      if (input.NetworkAclId === ACL_B) ec2.deleteAcl(ACL_B);
-      return create(input);
-    };
+    const { ec2, port, store, deps } = await ec2AclsHoldingFirstBlock([ACL_A, ACL_B]);
+    deleteOnCreate(ec2, ACL_B);
 
     // Act: a second block is decided.
     const outcome = await enforceNetworkAcls(port, deps, aclBlocks('198.51.100.7/32', '198.51.100.8/32'), {
@@ -421,19 +436,8 @@ describe('enforce with a network ACL deleted while blocks are enforced on it', (
 describe('enforce with the only network ACL deleted while blocks are enforced on it', () => {
   it('drops its ledger when EC2 refuses the write and then finds no managed ACL at all', async () => {
     // Prepare: the ACL holds the first block; then it is deleted between the run's listing and its write.
-    const ec2Client = new EC2Client({ region: 'us-east-1' });
-    const ec2 = fakeEc2NetworkAcls(mockClient(ec2Client), [
-      { aclId: ACL_A, vpcId: VPC, egress: USUAL_EGRESS },
-    ]);
-    const port = new Ec2NetworkAcls({ client: ec2Client, aclIds: [ACL_A], sleep: async () => {} });
-    const store = new InMemoryDecisionStore();
-    const deps = { policy: policyWith({ targets: { networkAcls: { mode: 'enforce' } } }), store };
-    await enforceNetworkAcls(port, deps, aclBlocks('198.51.100.7/32'), { hold: false });
-    const create = ec2.create.bind(ec2);
-    ec2.create = async (input) => {
-      ec2.deleteAcl(ACL_A);
-      return create(input);
-    };
+    const { ec2, port, store, deps } = await ec2AclsHoldingFirstBlock([ACL_A]);
+    deleteOnCreate(ec2, ACL_A);
 
     // Act
     const failed = await enforceNetworkAcls(port, deps, aclBlocks('198.51.100.7/32', '198.51.100.8/32'), {
@@ -449,15 +453,7 @@ describe('enforce with the only network ACL deleted while blocks are enforced on
 describe('reconcile with one of two network ACLs deleted', () => {
   it('alerts the ACL that failed while the other converges, and drops the deleted ACL from the ledger', async () => {
     // Prepare: both ACLs hold a block; then the first one is deleted between the run's listing and its write.
-    const warden = createWarden();
-    const acls = new InMemoryNetworkAcls([
-      { aclId: WARDEN_ACL_ID, vpcId: WARDEN_VPC_ID, egress: USUAL_EGRESS },
-      { aclId: ACL_B, vpcId: WARDEN_VPC_ID, egress: USUAL_EGRESS },
-    ]);
-    warden.deps = { ...warden.deps, networkAcls: acls, dnsFirewall: undefined, networkFirewall: undefined };
-    await decideSignal(flowSignal('198.51.100.10', 9, warden), warden.deps);
-    await reconcile(warden.deps);
-    await decideSignal(flowSignal('198.51.100.20', 9, warden), warden.deps);
+    const { warden, acls } = await twoAclsWithSecondBlockDecided();
     const deletedOnWrite: NetworkAcls = {
       ...bindAll(acls),
       createEgressDeny: (aclId, ruleNumber, cidr) => {
@@ -485,15 +481,7 @@ describe('reconcile with one of two network ACLs deleted', () => {
   it('keeps the ledger of an ACL that EC2 refuses as not found but still lists, and converges it on the next run', async () => {
     // Prepare: both ACLs hold a block; then one write to the first is refused as InvalidNetworkAclID.NotFound,
     // though the ACL exists and is listed (an EC2 that has not caught up).
-    const warden = createWarden();
-    const acls = new InMemoryNetworkAcls([
-      { aclId: WARDEN_ACL_ID, vpcId: WARDEN_VPC_ID, egress: USUAL_EGRESS },
-      { aclId: ACL_B, vpcId: WARDEN_VPC_ID, egress: USUAL_EGRESS },
-    ]);
-    warden.deps = { ...warden.deps, networkAcls: acls, dnsFirewall: undefined, networkFirewall: undefined };
-    await decideSignal(flowSignal('198.51.100.10', 9, warden), warden.deps);
-    await reconcile(warden.deps);
-    await decideSignal(flowSignal('198.51.100.20', 9, warden), warden.deps);
+    const { warden, acls } = await twoAclsWithSecondBlockDecided();
     acls.injectFailure(
       new TargetNotFoundError(`network ACL ${WARDEN_ACL_ID} does not exist`, 'InvalidNetworkAclID.NotFound'),
     );
@@ -530,15 +518,7 @@ describe('reconcile with one of two network ACLs deleted', () => {
 
   it('keeps enforcing on the other ACLs when a configured one is not listed as the run starts, and keeps its ledger', async () => {
     // Prepare: both ACLs hold a block; then EC2 no longer lists the first one.
-    const warden = createWarden();
-    const acls = new InMemoryNetworkAcls([
-      { aclId: WARDEN_ACL_ID, vpcId: WARDEN_VPC_ID, egress: USUAL_EGRESS },
-      { aclId: ACL_B, vpcId: WARDEN_VPC_ID, egress: USUAL_EGRESS },
-    ]);
-    warden.deps = { ...warden.deps, networkAcls: acls, dnsFirewall: undefined, networkFirewall: undefined };
-    await decideSignal(flowSignal('198.51.100.10', 9, warden), warden.deps);
-    await reconcile(warden.deps);
-    await decideSignal(flowSignal('198.51.100.20', 9, warden), warden.deps);
+    const { warden, acls } = await twoAclsWithSecondBlockDecided();
     const listing = await acls.list();
     const deleted: NetworkAcls = {
       ...bindAll(acls),

@@ -1,4 +1,3 @@
-import { CloudFormationServiceException, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { describe, expect, it } from 'vitest';
 import { DynamoDbDomainBaselineStore } from '#adapters/aws/domain-baseline';
 import { deltasOf } from '../../contracts/domain-baseline.contract';
@@ -51,14 +50,7 @@ describe('egress-warden baseline-export', () => {
 
   it('says what stops it when the stack cannot be found, and --table is not given (exit 4)', async () => {
     // Prepare
-    lab.deployment.mocks.cloudFormation.on(DescribeStacksCommand).rejects(
-      new CloudFormationServiceException({
-        name: 'ValidationError',
-        $fault: 'client',
-        $metadata: {},
-        message: 'Stack with id EgressWarden does not exist',
-      }),
-    );
+    lab.deployment.stackMissing();
 
     // Act
     const run = await lab.deployment.cli('baseline-export', '--vpc', VPC_ID);

@@ -1,4 +1,3 @@
-import { CloudFormationServiceException, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { EventBridgeServiceException, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { describe, expect, it } from 'vitest';
@@ -239,14 +238,7 @@ describe('egress-warden block', () => {
 
   it('says to check --stack and --region when the stack does not exist (exit 4)', async () => {
     // Prepare
-    lab.deployment.mocks.cloudFormation.on(DescribeStacksCommand).rejects(
-      new CloudFormationServiceException({
-        name: 'ValidationError',
-        $fault: 'client',
-        $metadata: {},
-        message: 'Stack with id EgressWarden does not exist',
-      }),
-    );
+    lab.deployment.stackMissing();
 
     // Act
     const run = await lab.deployment.cli('block', 'evil.example.com', '--reason', 'x');
