@@ -4,7 +4,8 @@
  * `node -e ''`.
  */
 import { spawnSync } from 'node:child_process';
-import { buildCliBundle, CLI_BUNDLE } from '#shared/cli/bundle';
+import { buildCliBundle, CLI_BUNDLE, entryOutput } from '#shared/cli/bundle';
+import { bundleBytes } from '../infra/metafile';
 import { median } from './measure';
 
 /** What {@link measureCliStartup} measured, in milliseconds. */
@@ -23,10 +24,10 @@ export interface CliStartup {
 
 /** Builds the bundle, then times `runs` fresh processes of each (median; one warm-up run each first). */
 export async function measureCliStartup(runs = 10): Promise<CliStartup> {
-  const { outputs } = await buildCliBundle();
-  const entryBytes =
-    Object.entries(outputs).find(([file]) => file.endsWith('egress-warden.mjs'))?.[1].bytes ?? 0;
-  const totalBytes = Object.values(outputs).reduce((sum, output) => sum + output.bytes, 0);
+  const metafile = await buildCliBundle();
+  const entry = entryOutput(metafile);
+  const entryBytes = entry ? bundleBytes(metafile, [entry]) : 0;
+  const totalBytes = bundleBytes(metafile);
   const cliMs = medianMs([CLI_BUNDLE, '--help'], runs);
   const nodeMs = medianMs(['-e', ''], runs);
   return { cliMs, nodeMs, ratio: Math.round((cliMs / nodeMs) * 100) / 100, runs, entryBytes, totalBytes };

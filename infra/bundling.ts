@@ -3,15 +3,12 @@
  * the local esbuild, no Docker), the benchmark and the IAM test (`buildFunctions`), so that what is measured
  * and checked is what is deployed.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AssetHashType, DockerImage } from 'aws-cdk-lib';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { build, type Metafile } from 'esbuild';
 import { builtinsViaRequire } from './builtins-via-require';
-import { dynamicImportsOfCommonJs, filesReadWith } from './metafile';
+import { assertSplittable, filesReadWith } from './metafile';
 import { sdkSchemaKeys } from './sdk-schema-keys';
 
 /** The log detectors: deployed only when the configuration turns them on (`detectors.deploy`). */
@@ -53,7 +50,7 @@ export interface Bundle {
  * minified, error class names kept (`keepNames`, so `error.name` survives), the AWS SDK bundled (the versions
  * the tests ran against, not whatever the runtime ships), unused SDK schemas dropped ({@link sdkSchemaKeys}),
  * Node's built-ins loaded with `require` ({@link builtinsViaRequire}), node24. Throws when the code imports a
- * CommonJS module dynamically ({@link dynamicImportsOfCommonJs}).
+ * CommonJS module dynamically ({@link assertSplittable}).
  */
 export async function buildBundle(entry: string, outDir: string): Promise<Bundle> {
   await mkdir(outDir, { recursive: true });
@@ -78,12 +75,7 @@ export async function buildBundle(entry: string, outDir: string): Promise<Bundle
     metafile: true,
     logLevel: 'silent',
   });
-  const unsplittable = dynamicImportsOfCommonJs(result.metafile);
-  if (unsplittable.length > 0) {
-    throw new Error(
-      `${entry}: a dynamic import of a CommonJS module would lose its named exports in a bundle split into chunks: ${unsplittable.join('; ')}`,
-    );
-  }
+  assertSplittable(result.metafile, entry);
   return { entryFile: join(outDir, `${ENTRY_NAME}.mjs`), metafile: result.metafile };
 }
 
@@ -107,37 +99,7 @@ export async function buildFunctions(outDir: string): Promise<BuiltFunction[]> {
   );
 }
 
-/**
- * A function's code for the stack: an asset built by {@link buildBundle} on this machine when CDK bundles the
- * stack (CDK's bundling hook is synchronous, so the build runs in a child `node`). Hashed by its output, so an
- * unchanged bundle is not uploaded again. There is no Docker fallback: a failed build fails the synth.
- */
-export function functionCode(name: FunctionName): lambda.Code {
-  return lambda.Code.fromAsset(join(PROJECT_ROOT, 'functions', name), {
-    assetHashType: AssetHashType.OUTPUT,
-    bundling: {
-      // Required by the type; never pulled, since the local build either succeeds or throws.
-      image: DockerImage.fromRegistry('egress-warden-local-build-only'),
-      local: {
-        tryBundle(outputDir) {
-          const built = spawnSync(
-            process.execPath,
-            ['--import', 'tsx', fileURLToPath(import.meta.url), name, outputDir],
-            { cwd: PROJECT_ROOT, encoding: 'utf8' },
-          );
-          if (built.status !== 0) {
-            throw new Error(
-              `building the ${name} function failed: ${built.error?.message ?? built.stderr.trim()}`,
-            );
-          }
-          return true;
-        },
-      },
-    },
-  });
-}
-
-// `node --import tsx infra/bundling.ts <function> <outDir>`: what functionCode runs.
+// `node --import tsx infra/bundling.ts <function> <outDir>`: what functionCode (function-code.ts) runs.
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [name, outDir] = process.argv.slice(2);
   if (!FUNCTION_NAMES.includes(name as FunctionName) || !outDir) {

@@ -41,8 +41,9 @@ import { ACCEPTED_EVENTS } from '#shared/intake/event';
 import { MANUAL_SOURCE } from '#shared/intake/manual';
 import { DETECTOR_SOURCE } from '#shared/intake/threat-signal';
 import { METRIC_NAMESPACE, METRICS, SERVICE_NAME } from '#shared/runtime/observability';
-import { type DetectorFunctionName, type FunctionName, functionCode } from './bundling';
+import type { DetectorFunctionName, FunctionName } from './bundling';
 import { type DetectorLog, FEED_PREFIXES, FLOW_LOG_FORMAT, logKeyPrefixes } from './detector-logs';
+import { functionCode } from './function-code';
 
 /** The functions that are always deployed. */
 type CoreFunctionName = Exclude<FunctionName, DetectorFunctionName>;

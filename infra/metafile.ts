@@ -49,3 +49,13 @@ export function dynamicImportsOfCommonJs(metafile: Metafile): string[] {
       .map(({ path }) => `${importer} → ${path}`),
   );
 }
+
+/** Throws, naming `what` and each import, when a split bundle imports a CommonJS module dynamically. */
+export function assertSplittable(metafile: Metafile, what: string): void {
+  const imports = dynamicImportsOfCommonJs(metafile);
+  if (imports.length > 0) {
+    throw new Error(
+      `${what}: a dynamic import of a CommonJS module would lose its named exports in a bundle split into chunks: ${imports.join('; ')}`,
+    );
+  }
+}

@@ -7,7 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import { builtinsViaRequire } from '../../infra/builtins-via-require';
-import { bundleBytes, filesReadWith } from '../../infra/metafile';
+import { assertSplittable, bundleBytes, filesReadWith } from '../../infra/metafile';
 import { sdkSchemaKeys } from '../../infra/sdk-schema-keys';
 
 /** The repository root. */
@@ -17,7 +17,10 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI_OUTDIR = `${ROOT}dist/cli`;
 export const CLI_BUNDLE = `${CLI_OUTDIR}/egress-warden.mjs`;
 
-/** Writes the bundle to {@link CLI_OUTDIR}; the metafile says what each file holds and imports. */
+/**
+ * Writes the bundle to {@link CLI_OUTDIR}; the metafile says what each file holds and imports. Throws when the
+ * code imports a CommonJS module dynamically (see assertSplittable).
+ */
 export async function buildCliBundle(): Promise<Metafile> {
   const result = await build({
     absWorkingDir: ROOT,
@@ -43,7 +46,13 @@ export async function buildCliBundle(): Promise<Metafile> {
     metafile: true,
     logLevel: 'warning',
   });
+  assertSplittable(result.metafile, 'the egress-warden bundle');
   return result.metafile;
+}
+
+/** The bundle's entry file, as a key of the metafile's outputs. */
+export function entryOutput(metafile: Metafile): string | undefined {
+  return Object.keys(metafile.outputs).find((file) => file.endsWith('egress-warden.mjs'));
 }
 
 /**
@@ -51,7 +60,7 @@ export async function buildCliBundle(): Promise<Metafile> {
  * imports load only when an action runs).
  */
 export function startupInputs(metafile: Metafile): string[] {
-  const entry = Object.keys(metafile.outputs).find((file) => file.endsWith('egress-warden.mjs'));
+  const entry = entryOutput(metafile);
   const files = entry ? filesReadWith(metafile, entry) : [];
   return files.flatMap((file) => Object.keys(metafile.outputs[file]?.inputs ?? {}));
 }

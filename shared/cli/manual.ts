@@ -9,14 +9,13 @@ import { InvalidInputError } from '#domain/errors';
 import type { Signal } from '#domain/signal';
 import type { DecisionStore, EnforceStatus } from '#ports/decision-store';
 import type { Command } from '#shared/intake/command';
-import { MANUAL_SOURCE, manualCommand } from '#shared/intake/manual';
+import { MANUAL_SOURCE, type ManualDetailType, manualCommand } from '#shared/intake/manual';
 import type { CliContext } from './context';
 import { CliError, EXIT, fromAwsError, fromRefusedEvent } from './errors';
 import { toJson } from './format';
 import { type DeployedPolicy, deployedPolicy } from './policy';
 
-/** The detail types the intake takes from `egress-warden.manual`. */
-export type ManualDetailType = 'Block Request' | 'Unblock Request' | 'Reset Breaker' | 'Pause' | 'Resume';
+export type { ManualDetailType } from '#shared/intake/manual';
 
 /** Stands in for the caller's identity while a request is validated before STS is asked. */
 const PENDING_IDENTITY = 'egress-warden-cli';

@@ -2,18 +2,15 @@
 import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError } from 'commander';
 import { parseDuration } from '#domain/duration';
+import { quotedExcerpt } from '#domain/errors';
 import { VPC_ID } from '#shared/config/aws-ids';
 import { CliError, EXIT } from './errors';
-
-/** An option value as an error shows it: quoted, and cut, since a value pasted by mistake must not fill the terminal. */
-function shown(value: string): string {
-  return value.length > 64 ? `${JSON.stringify(value.slice(0, 64))}…` : JSON.stringify(value);
-}
 
 /** An ISO 8601 time; commander reports the error with the option's name. */
 export function parseTime(value: string): Date {
   const time = new Date(value);
-  if (Number.isNaN(time.getTime())) throw new InvalidArgumentError(`${shown(value)} is not an ISO 8601 time`);
+  if (Number.isNaN(time.getTime()))
+    throw new InvalidArgumentError(`${quotedExcerpt(value, 64)} is not an ISO 8601 time`);
   return time;
 }
 
@@ -34,7 +31,7 @@ export function parseTimeout(value: string): number {
 /** A `--vpc` value: a VPC id as EC2 writes it. */
 export function parseVpcId(value: string): string {
   if (VPC_ID.test(value)) return value;
-  throw new InvalidArgumentError(`${shown(value)} is not a VPC id (vpc-0123456789abcdef0)`);
+  throw new InvalidArgumentError(`${quotedExcerpt(value, 64)} is not a VPC id (vpc-0123456789abcdef0)`);
 }
 
 /** A `--targets` value: names separated by commas (the intake checks each name). */

@@ -629,13 +629,9 @@ function indexAwsIpRanges(
   v4: IndexedFamily,
   v6: () => IndexedFamily,
 ): AwsIpRanges {
-  const indexed = { 4: v4, 6: undefined as IndexedFamily | undefined };
   const matchers: { 4?: CidrMatcher<number>; 6?: CidrMatcher<number> } = {};
   const matches = { 4: [] as (AwsIpMatch | undefined)[], 6: [] as (AwsIpMatch | undefined)[] };
-  const familyOf = (family: 4 | 6): IndexedFamily => {
-    indexed[family] ??= v6();
-    return indexed[family];
-  };
+  const familyOf = (family: 4 | 6): IndexedFamily => (family === 4 ? v4 : v6());
   // Each segment's owner is the index of its prefix in its family's prefixes, and so is the value it stands for.
   const matcherOf = (family: 4 | 6): CidrMatcher<number> => {
     let matcher = matchers[family];

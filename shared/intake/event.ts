@@ -45,7 +45,7 @@ export function toCommands(event: unknown, policy: Policy, now: Date): Command[]
     `${source}:${time}:${fnv1a32(JSON.stringify(envelope.detail)).toString(16).padStart(8, '0')}`;
   if (source === 'aws.guardduty' && detailType === 'GuardDuty Finding')
     return guardDutyCommands(envelope.detail, policy);
-  if (source === MANUAL_SOURCE && MANUAL_DETAIL_TYPES.includes(detailType))
+  if (source === MANUAL_SOURCE && (MANUAL_DETAIL_TYPES as readonly string[]).includes(detailType))
     return [manualCommand(detailType, envelope.detail, id, time)];
   if (source === DETECTOR_SOURCE && detailType === 'Threat Signal')
     return [threatSignalCommand(envelope.detail, id)];

@@ -13,13 +13,16 @@ import type { Command } from './command';
 export const MANUAL_SOURCE = 'egress-warden.manual';
 
 /** The detail types {@link manualCommand} handles. */
-export const MANUAL_DETAIL_TYPES: readonly string[] = [
+export const MANUAL_DETAIL_TYPES = [
   'Block Request',
   'Unblock Request',
   'Reset Breaker',
   'Pause',
   'Resume',
-];
+] as const;
+
+/** One of {@link MANUAL_DETAIL_TYPES}. */
+export type ManualDetailType = (typeof MANUAL_DETAIL_TYPES)[number];
 
 const required = (what: string) =>
   v.pipe(
